@@ -1,0 +1,149 @@
+package core
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// The environment variables [FromEnv] reads.
+const (
+	// EnvBackend names the backend, as registered ("jaeger", "zipkin", "mock",
+	// "none", ...). Required by FromEnv.
+	EnvBackend = "TRACEPLUG_BACKEND"
+	// EnvServiceName is the service name ([WithServiceName]).
+	EnvServiceName = "TRACEPLUG_SERVICE_NAME"
+	// EnvEndpoint is where spans go, in the backend's form ([WithEndpoint]).
+	EnvEndpoint = "TRACEPLUG_ENDPOINT"
+	// EnvSampleRate is the sample rate, a number from 0 to 1 ([WithSampleRate]).
+	EnvSampleRate = "TRACEPLUG_SAMPLE_RATE"
+	// EnvTraceAll is "true" or "false" ([WithTraceAll]).
+	EnvTraceAll = "TRACEPLUG_TRACE_ALL"
+	// EnvTracedAttributes is a comma-separated list of attribute names
+	// ([WithTracedAttributes]).
+	EnvTracedAttributes = "TRACEPLUG_TRACED_ATTRIBUTES"
+	// EnvPropagation is the propagation format, e.g. "b3" ([WithPropagation]).
+	EnvPropagation = "TRACEPLUG_PROPAGATION"
+	// EnvParams holds backend params as comma-separated key=value pairs, e.g.
+	// "queue_size=1000,flush_interval=1s" ([WithParam]).
+	EnvParams = "TRACEPLUG_PARAMS"
+	// EnvTags holds process tags as comma-separated key=value pairs, e.g.
+	// "env=prod,region=eu" ([WithTag]).
+	EnvTags = "TRACEPLUG_TAGS"
+)
+
+// FromEnv builds a Tracer from the TRACEPLUG_* environment variables (see
+// [EnvBackend] and the constants after it) and opts.
+//
+// Code wins: the environment supplies values first and opts are applied after
+// them, so an option given in code overrides the variable for the same setting
+// (as OpenTelemetry's SDKs do). List settings combine: traced attributes, tags
+// and params from both are used, and for the same tag or param key the code's
+// value wins.
+//
+// TRACEPLUG_BACKEND must be set (to "none" to turn tracing off), so that a
+// missing variable is an error rather than silently untraced service. A bad
+// value is an error wrapping [ErrBadOption] that names the variable and says
+// what it accepts.
+func FromEnv(opts ...Option) (*Tracer, error) {
+	name, ok := os.LookupEnv(EnvBackend)
+	if !ok || strings.TrimSpace(name) == "" {
+		return nil, fmt.Errorf("traceplug: %s is not set: set it to one of %s (%q turns tracing off): %w",
+			EnvBackend, strings.Join(Backends(), ", "), "none", ErrBadOption)
+	}
+	f, err := backends.lookup(strings.TrimSpace(name))
+	if err != nil {
+		return nil, fmt.Errorf("traceplug: %s: %w", EnvBackend, err)
+	}
+	envOpts, err := envOptions()
+	if err != nil {
+		return nil, err
+	}
+	c, err := newConfig(append(envOpts, opts...))
+	if err != nil {
+		return nil, err
+	}
+	return build(strings.TrimSpace(name), f, c)
+}
+
+// envOptions turns the TRACEPLUG_* variables, except the backend, into options.
+func envOptions() ([]Option, error) {
+	var opts []Option
+	if v, ok := lookupEnv(EnvServiceName); ok {
+		opts = append(opts, WithServiceName(v))
+	}
+	if v, ok := lookupEnv(EnvEndpoint); ok {
+		opts = append(opts, WithEndpoint(v))
+	}
+	if v, ok := lookupEnv(EnvSampleRate); ok {
+		rate, err := strconv.ParseFloat(v, 64)
+		if err != nil || rate < 0 || rate > 1 {
+			return nil, fmt.Errorf("traceplug: %s=%q: want a number from 0 to 1, such as 0.25: %w", EnvSampleRate, v, ErrBadOption)
+		}
+		opts = append(opts, WithSampleRate(rate))
+	}
+	if v, ok := lookupEnv(EnvTraceAll); ok {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("traceplug: %s=%q: want true or false: %w", EnvTraceAll, v, ErrBadOption)
+		}
+		opts = append(opts, WithTraceAll(on))
+	}
+	if v, ok := lookupEnv(EnvTracedAttributes); ok {
+		var names []string
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				if _, known := findAttribute(n); !known {
+					return nil, fmt.Errorf("traceplug: %s: unknown attribute %q (valid: %s): %w",
+						EnvTracedAttributes, n, strings.Join(TracedAttributes(), ", "), ErrBadOption)
+				}
+				names = append(names, n)
+			}
+		}
+		opts = append(opts, WithTracedAttributes(names...))
+	}
+	if v, ok := lookupEnv(EnvPropagation); ok {
+		opts = append(opts, WithPropagation(v))
+	}
+	for _, kv := range []struct {
+		env  string
+		with func(k, v string) Option
+	}{{EnvParams, WithParam}, {EnvTags, WithTag}} {
+		v, ok := lookupEnv(kv.env)
+		if !ok {
+			continue
+		}
+		pairs, err := parsePairs(kv.env, v)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pairs {
+			opts = append(opts, kv.with(p[0], p[1]))
+		}
+	}
+	return opts, nil
+}
+
+// lookupEnv returns the trimmed variable, treating empty as unset.
+func lookupEnv(key string) (string, bool) {
+	v := strings.TrimSpace(os.Getenv(key))
+	return v, v != ""
+}
+
+// parsePairs reads "k1=v1,k2=v2".
+func parsePairs(env, s string) ([][2]string, error) {
+	var out [][2]string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(item, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("traceplug: %s: %q is not key=value (want e.g. %s=a=1,b=2): %w", env, item, env, ErrBadOption)
+		}
+		out = append(out, [2]string{k, strings.TrimSpace(v)})
+	}
+	return out, nil
+}

@@ -1,0 +1,267 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opentracing/opentracing-go"
+)
+
+// An Option configures a [Tracer]; pass options to [New], [FromEnv] or [Wrap].
+// Options are applied in order, so a later option overrides an earlier one,
+// except list options, which append.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// config is the unexported settings an Option writes. newConfig turns it into
+// the frozen settings of a Tracer.
+type config struct {
+	serviceName   string
+	endpoint      string
+	sampleRate    float64
+	sampleRateSet bool
+	tags          map[string]string
+	params        map[string]string
+	propagation   string
+	traceAll      bool
+	attributes    []string
+	opName        func(*http.Request) string
+	filter        func(*http.Request) bool
+	observer      func(opentracing.Span, *http.Request)
+	global        bool
+	responseSize  bool
+	redactHeaders []string
+	redactQuery   []string
+	maxTagLen     int
+
+	errs []error // invalid options, reported by newConfig
+}
+
+// WithServiceName sets the name of the traced service, as the backend shows it.
+// The default is the program's file name. An empty name leaves the default.
+func WithServiceName(name string) Option {
+	return optionFunc(func(c *config) {
+		if name != "" {
+			c.serviceName = name
+		}
+	})
+}
+
+// WithEndpoint sets where the backend sends spans, in the form the backend
+// documents (for example "udp://127.0.0.1:6831" for jaeger's agent). Empty
+// leaves the backend's default.
+func WithEndpoint(endpoint string) Option {
+	return optionFunc(func(c *config) {
+		if endpoint != "" {
+			c.endpoint = endpoint
+		}
+	})
+}
+
+// WithSampleRate sets the fraction of new traces the backend samples, from 0
+// (none) to 1 (all, the default). Traces continued from an incoming request
+// follow the caller's decision where the backend's format carries one. A rate
+// outside [0, 1] is an error from [New].
+func WithSampleRate(rate float64) Option {
+	return optionFunc(func(c *config) {
+		if math.IsNaN(rate) || rate < 0 || rate > 1 {
+			c.errs = append(c.errs, fmt.Errorf("traceplug: WithSampleRate(%v): the rate must be between 0 and 1: %w", rate, ErrBadOption))
+			return
+		}
+		c.sampleRate, c.sampleRateSet = rate, true
+	})
+}
+
+// WithTag adds a process-level tag, sent with every span (or with the process,
+// where the backend's model has one). Later tags with the same key win.
+func WithTag(key, value string) Option {
+	return optionFunc(func(c *config) {
+		if key == "" {
+			c.errs = append(c.errs, fmt.Errorf("traceplug: WithTag: empty key: %w", ErrBadOption))
+			return
+		}
+		if c.tags == nil {
+			c.tags = make(map[string]string)
+		}
+		c.tags[key] = value
+	})
+}
+
+// WithParam sets a backend-specific param, like django_opentracing's
+// OPENTRACING_TRACER_PARAMETERS. Each backend documents the params it knows and
+// rejects others, so a misspelt key is an error from [New], never ignored.
+func WithParam(key, value string) Option {
+	return optionFunc(func(c *config) {
+		if key == "" {
+			c.errs = append(c.errs, fmt.Errorf("traceplug: WithParam: empty key: %w", ErrBadOption))
+			return
+		}
+		if c.params == nil {
+			c.params = make(map[string]string)
+		}
+		c.params[key] = value
+	})
+}
+
+// WithPropagation sets the wire format of span contexts in HTTP headers: "" for
+// the backend's native format (the default), or "b3" for Zipkin's B3 headers,
+// which every built-in backend speaks, so that services on different backends
+// can share traces. A backend rejects a format it does not support.
+func WithPropagation(format string) Option {
+	return optionFunc(func(c *config) { c.propagation = format })
+}
+
+// WithTraceAll sets whether [Tracer.Middleware] traces every request (true) or
+// passes requests through so that only handlers wrapped by [Tracer.Trace] are
+// traced (false, the default, as in django_opentracing).
+func WithTraceAll(on bool) Option {
+	return optionFunc(func(c *config) { c.traceAll = on })
+}
+
+// WithTracedAttributes adds request attributes to tag every span
+// [Tracer.Middleware] makes with; see [TracedAttributes] for the names. An
+// unknown name is an error from [New] or [Wrap].
+func WithTracedAttributes(names ...string) Option {
+	return optionFunc(func(c *config) { c.attributes = append(c.attributes, names...) })
+}
+
+// WithOperationName sets the function that names server spans, replacing the
+// default ("METHOD pattern" once [http.ServeMux] has routed the request, else
+// "HTTP METHOD"; the handler's function name for [Tracer.Trace]). It is called
+// when the span starts, before any router inside the middleware has run, so
+// r.Pattern is set only for handlers wrapped inside the router. If it panics or
+// returns "", the default name is used. nil leaves the default.
+func WithOperationName(f func(r *http.Request) string) Option {
+	return optionFunc(func(c *config) {
+		if f != nil {
+			c.opName = f
+		}
+	})
+}
+
+// WithFilter sets a function that decides, per request, whether it is traced:
+// requests for which it returns false are served without a span (health
+// checks, for example). nil traces every request.
+func WithFilter(f func(r *http.Request) bool) Option {
+	return optionFunc(func(c *config) { c.filter = f })
+}
+
+// WithSpanObserver sets a function called with each server span just after it
+// starts, before the handler runs, to add tags or logs. A panic in it is
+// recovered: it never breaks the request.
+func WithSpanObserver(f func(span opentracing.Span, r *http.Request)) Option {
+	return optionFunc(func(c *config) { c.observer = f })
+}
+
+// WithGlobal makes the tracer opentracing's global tracer
+// ([opentracing.SetGlobalTracer]) when it is built, so that other OpenTracing
+// instrumentation uses it. [Tracer.Close] restores the no-op global tracer if
+// this tracer is still the global one.
+func WithGlobal() Option {
+	return optionFunc(func(c *config) { c.global = true })
+}
+
+// WithResponseSize sets whether server spans carry the number of response body
+// bytes written, as the tag "http.response_size" (default false). Bytes sent
+// through io.ReaderFrom (as [http.ServeContent] and io.Copy do) are counted.
+func WithResponseSize(on bool) Option {
+	return optionFunc(func(c *config) { c.responseSize = on })
+}
+
+// WithRedactedHeaders adds header names to redact in traced attributes. A
+// header is redacted when its lower-cased name contains an entry, lower-cased.
+// The defaults ([DefaultRedactedHeaders]) always apply: the list only grows.
+func WithRedactedHeaders(substrings ...string) Option {
+	return optionFunc(func(c *config) { c.redactHeaders = append(c.redactHeaders, lowerAll(substrings)...) })
+}
+
+// WithRedactedQueryKeys adds query parameter names whose values are redacted in
+// http.url and in traced attributes. A key is redacted when its lower-cased
+// name contains an entry, lower-cased. The defaults ([DefaultRedactedQueryKeys])
+// always apply: the list only grows.
+func WithRedactedQueryKeys(substrings ...string) Option {
+	return optionFunc(func(c *config) { c.redactQuery = append(c.redactQuery, lowerAll(substrings)...) })
+}
+
+// WithMaxTagLength caps the length in bytes of the tag values traced attributes
+// produce; longer values are cut and end in "...". The default is
+// [DefaultMaxTagLength]; n <= 0 leaves it.
+func WithMaxTagLength(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxTagLen = n
+		}
+	})
+}
+
+// DefaultMaxTagLength is the default cap on tag values made from request
+// attributes; see [WithMaxTagLength].
+const DefaultMaxTagLength = 1024
+
+// newConfig applies opts over the defaults and checks the result.
+func newConfig(opts []Option) (*config, error) {
+	c := &config{
+		serviceName:   defaultServiceName(),
+		sampleRate:    1,
+		maxTagLen:     DefaultMaxTagLength,
+		redactHeaders: DefaultRedactedHeaders(),
+		redactQuery:   DefaultRedactedQueryKeys(),
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	return c, nil
+}
+
+// backendConfig is the Config a Factory receives, with copies of the maps so
+// that a backend cannot change the tracer's settings.
+func (c *config) backendConfig() Config {
+	return Config{
+		ServiceName: c.serviceName,
+		Endpoint:    c.endpoint,
+		SampleRate:  c.sampleRate,
+		Tags:        copyMap(c.tags),
+		Params:      copyMap(c.params),
+		Propagation: c.propagation,
+	}
+}
+
+func defaultServiceName() string {
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		return strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe")
+	}
+	return "unknown_service"
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func lowerAll(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
