@@ -122,7 +122,7 @@ type registry struct {
 }
 
 // backends is the process-wide registry that [Register] and [New] use.
-var backends registry
+var backends = &registry{}
 
 func (r *registry) register(name string, f Factory) error {
 	if name == "" {
