@@ -1,0 +1,186 @@
+package conformance
+
+import (
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/traceplug/traceplug/core"
+)
+
+// sentinelOp names the span the fixture sends last to know that everything
+// sent before it has been decoded.
+const sentinelOp = "conformance.sentinel"
+
+// fixture is one property's world: a collector, the tracers pointed at it,
+// and the servers they trace.
+type fixture struct {
+	t       *testing.T
+	h       Harness
+	col     Collector
+	mu      sync.Mutex
+	tracers []*core.Tracer
+}
+
+func newFixture(t *testing.T, h Harness) *fixture {
+	t.Helper()
+	return &fixture{t: t, h: h, col: h.Start(t)}
+}
+
+// tracer builds a tracer on the backend, pointed at the collector, closed by
+// spans() or at the end of the test.
+func (f *fixture) tracer(opts ...core.Option) *core.Tracer {
+	f.t.Helper()
+	all := append(append(f.col.Options(), f.h.Options...), opts...)
+	tr, err := core.New(f.h.Backend, all...)
+	if err != nil {
+		f.t.Fatalf("core.New(%q): %v", f.h.Backend, err)
+	}
+	f.mu.Lock()
+	f.tracers = append(f.tracers, tr)
+	f.mu.Unlock()
+	f.t.Cleanup(func() { _ = tr.Close() })
+	return tr
+}
+
+// server starts a loopback HTTP server for h, closed at the end of the test.
+// Its error log is discarded: some properties panic on purpose.
+func (f *fixture) server(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	f.t.Cleanup(srv.Close)
+	return srv
+}
+
+// get sends a GET to url with header and returns the status and body.
+func (f *fixture) get(url string, header http.Header) (int, string) {
+	f.t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// spans closes every tracer, then waits until the collector has decoded all
+// they sent, and returns it. To know that, it sends a sentinel span through a
+// fresh tracer last and waits for it: collectors decode in arrival order.
+func (f *fixture) spans() []Span {
+	f.t.Helper()
+	f.mu.Lock()
+	tracers := f.tracers
+	f.tracers = nil
+	f.mu.Unlock()
+	for _, tr := range tracers {
+		if err := tr.Close(); err != nil {
+			f.t.Errorf("Close: %v", err)
+		}
+	}
+	sentinel := f.tracer(core.WithServiceName("conformance-sentinel"))
+	sentinel.StartSpan(sentinelOp).Finish()
+	if err := sentinel.Close(); err != nil {
+		f.t.Fatalf("closing the sentinel tracer: %v", err)
+	}
+	f.mu.Lock()
+	f.tracers = nil
+	f.mu.Unlock()
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		all := f.col.Spans()
+		for i, s := range all {
+			if s.Operation == sentinelOp {
+				return append(all[:i:i], all[i+1:]...)
+			}
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("the collector never received the sentinel span (it has %d spans): spans are lost on Close", len(all))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// need skips the test, saying why, when the backend lacks c.
+func (f *fixture) need(c Capability) {
+	f.t.Helper()
+	if reason, lacks := f.h.Lacks[c]; lacks {
+		f.t.Skipf("%s lacks %s: %s", f.h.Name, c, reason)
+	}
+}
+
+// one returns the only span with operation op.
+func one(t *testing.T, spans []Span, match func(Span) bool, what string) Span {
+	t.Helper()
+	var found []Span
+	for _, s := range spans {
+		if match(s) {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want exactly one %s, found %d among %d spans:\n%s", what, len(found), len(spans), list(spans))
+	}
+	return found[0]
+}
+
+func byOp(op string) func(Span) bool { return func(s Span) bool { return s.Operation == op } }
+
+func byKind(kind, service string) func(Span) bool {
+	return func(s Span) bool {
+		k, _ := s.Tag("span.kind")
+		return k == kind && s.Service == service
+	}
+}
+
+func list(spans []Span) string {
+	var b strings.Builder
+	for _, s := range spans {
+		b.WriteString("  ")
+		b.WriteString(s.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// wantTag checks that s has tag key with value want (compared as strings).
+func wantTag(t *testing.T, s Span, key, want string) {
+	t.Helper()
+	got, ok := s.Tag(key)
+	switch {
+	case !ok:
+		t.Errorf("span %q lacks tag %q (tags: %v)", s.Operation, key, s.Tags)
+	case got != want:
+		t.Errorf("span %q: tag %q = %q, want %q", s.Operation, key, got, want)
+	}
+}
+
+func wantNoTag(t *testing.T, s Span, key string) {
+	t.Helper()
+	if v, ok := s.Tags[key]; ok {
+		t.Errorf("span %q has tag %q = %v, want none", s.Operation, key, v)
+	}
+}
+
+// wantChild checks that child is in parent's trace with parent as its parent.
+func wantChild(t *testing.T, child, parent Span) {
+	t.Helper()
+	if child.TraceID != parent.TraceID || child.ParentID != parent.SpanID || child.ParentID == "" {
+		t.Errorf("span %q [trace %s parent %s] is not a child of %q [trace %s span %s]",
+			child.Operation, child.TraceID, child.ParentID, parent.Operation, parent.TraceID, parent.SpanID)
+	}
+}

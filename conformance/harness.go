@@ -1,0 +1,61 @@
+package conformance
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/traceplug/traceplug/core"
+)
+
+// Harness describes a backend to the suite.
+type Harness struct {
+	// Name names the run in test output, such as "jaeger/udp".
+	Name string
+	// Backend is the name the backend registered with core.Register.
+	Backend string
+	// Start starts a fresh collector for one subtest, listening on 127.0.0.1,
+	// and arranges with t.Cleanup for it to stop. It is called once per
+	// property.
+	Start func(t *testing.T) Collector
+	// Options are added to every tracer the suite builds, after the
+	// collector's own (params a transport needs, say).
+	Options []core.Option
+	// Lacks lists the capabilities the backend does not have, each with the
+	// reason; the checks that need one are skipped, printing the reason.
+	Lacks map[Capability]string
+	// MalformedHeaders are broken incoming span contexts in the backend's own
+	// propagation format; each must start a new root trace while the request
+	// is served normally. The suite adds generic ones of its own.
+	MalformedHeaders []Malformed
+}
+
+// Malformed is one broken incoming span context.
+type Malformed struct {
+	Name   string
+	Header http.Header
+}
+
+// Collector is one running in-process collector.
+type Collector interface {
+	// Options point a tracer at this collector (its endpoint, usually).
+	Options() []core.Option
+	// Spans returns the spans decoded so far, in arrival order. It must be
+	// safe to call while spans arrive.
+	Spans() []Span
+}
+
+// Capability is a feature of a backend that some checks need.
+type Capability string
+
+// The capabilities a backend may lack.
+const (
+	// Baggage: baggage items set on a span travel to the next service.
+	Baggage Capability = "baggage"
+	// Logs: span logs reach the collector with their fields.
+	Logs Capability = "logs"
+	// B3: WithPropagation("b3") makes the backend speak Zipkin's B3 headers.
+	B3 Capability = "b3 propagation"
+	// UnsampledPropagation: a trace that is not sampled still sends trace
+	// headers to the next service, so that it can honour the decision.
+	UnsampledPropagation Capability = "unsampled propagation"
+)
