@@ -1,6 +1,6 @@
 module github.com/traceplug/traceplug
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/felixge/httpsnoop v1.1.0

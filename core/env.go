@@ -52,9 +52,9 @@ func FromEnv(opts ...Option) (*Tracer, error) {
 		return nil, fmt.Errorf("traceplug: %s is not set: set it to one of %s (%q turns tracing off): %w",
 			EnvBackend, strings.Join(Backends(), ", "), "none", ErrBadOption)
 	}
-	f, err := backends.lookup(strings.TrimSpace(name))
+	f, err := backends.lookup(strings.TrimSpace(name), " in "+EnvBackend)
 	if err != nil {
-		return nil, fmt.Errorf("traceplug: %s: %w", EnvBackend, err)
+		return nil, err
 	}
 	envOpts, err := envOptions()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
@@ -419,7 +420,14 @@ func TestResponseWriterInterfacesSurvive(t *testing.T) {
 			t.Errorf("%s: body %q", path, body)
 		}
 	}
+	// A hijacked connection's client can finish reading before its handler
+	// returns and the span finishes: wait for it.
+	deadline := time.Now().Add(5 * time.Second)
 	spans := m.FinishedSpans()
+	for len(spans) < 3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		spans = m.FinishedSpans()
+	}
 	if len(spans) != 3 {
 		t.Fatalf("%d spans", len(spans))
 	}

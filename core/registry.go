@@ -156,7 +156,7 @@ func (r *registry) names() []string {
 
 // lookup returns the named factory. The caller calls it after lookup returns,
 // outside the lock, so a slow or re-entrant factory blocks nobody.
-func (r *registry) lookup(name string) (Factory, error) {
+func (r *registry) lookup(name, source string) (Factory, error) {
 	r.mu.RLock()
 	f, ok := r.factories[name]
 	r.mu.RUnlock()
@@ -172,8 +172,8 @@ func (r *registry) lookup(name string) (Factory, error) {
 	if hint == "" || strings.ContainsAny(hint, " /\\\"") {
 		hint = "<name>"
 	}
-	return nil, fmt.Errorf("%w %q (registered: %s; forgotten import _ \"github.com/traceplug/traceplug/backends/%s\"?)",
-		ErrUnknownBackend, name, list, hint)
+	return nil, fmt.Errorf("%w %q%s (registered: %s; forgotten import _ \"github.com/traceplug/traceplug/backends/%s\"?)",
+		ErrUnknownBackend, name, source, list, hint)
 }
 
 // Register makes a backend available to [New] and [FromEnv] under name. A

@@ -52,7 +52,7 @@ func TestRegistryNamesSorted(t *testing.T) {
 
 func TestRegistryUnknownNameSaysWhatToDo(t *testing.T) {
 	var r registry
-	_, err := r.lookup("jaeger")
+	_, err := r.lookup("jaeger", "")
 	if !errors.Is(err, ErrUnknownBackend) {
 		t.Fatalf("lookup on an empty registry: %v, want ErrUnknownBackend", err)
 	}

@@ -54,7 +54,7 @@ const componentName = "traceplug"
 //
 // An invalid option is an error wrapping [ErrBadOption].
 func New(name string, opts ...Option) (*Tracer, error) {
-	f, err := backends.lookup(name)
+	f, err := backends.lookup(name, "")
 	if err != nil {
 		return nil, err
 	}
