@@ -1,6 +1,8 @@
 package conformance_test
 
 import (
+	_ "github.com/traceplug/traceplug/backends/jaeger"
+	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
 	"testing"
 
 	"github.com/traceplug/traceplug/backends/mock/mocktest"
@@ -8,3 +10,6 @@ import (
 )
 
 func TestMock(t *testing.T) { conformance.Run(t, mocktest.Harness()) }
+
+func TestJaegerUDP(t *testing.T)  { conformance.Run(t, jaegertest.Harness("udp")) }
+func TestJaegerHTTP(t *testing.T) { conformance.Run(t, jaegertest.Harness("http")) }

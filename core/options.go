@@ -26,23 +26,24 @@ func (f optionFunc) apply(c *config) { f(c) }
 // config is the unexported settings an Option writes. newConfig turns it into
 // the frozen settings of a Tracer.
 type config struct {
-	serviceName   string
-	endpoint      string
-	sampleRate    float64
-	sampleRateSet bool
-	tags          map[string]string
-	params        map[string]string
-	propagation   string
-	traceAll      bool
-	attributes    []string
-	opName        func(*http.Request) string
-	filter        func(*http.Request) bool
-	observer      func(opentracing.Span, *http.Request)
-	global        bool
-	responseSize  bool
-	redactHeaders []string
-	redactQuery   []string
-	maxTagLen     int
+	serviceName    string
+	serviceNameSet bool
+	endpoint       string
+	sampleRate     float64
+	sampleRateSet  bool
+	tags           map[string]string
+	params         map[string]string
+	propagation    string
+	traceAll       bool
+	attributes     []string
+	opName         func(*http.Request) string
+	filter         func(*http.Request) bool
+	observer       func(opentracing.Span, *http.Request)
+	global         bool
+	responseSize   bool
+	redactHeaders  []string
+	redactQuery    []string
+	maxTagLen      int
 
 	errs []error // invalid options, reported by newConfig
 }
@@ -52,7 +53,7 @@ type config struct {
 func WithServiceName(name string) Option {
 	return optionFunc(func(c *config) {
 		if name != "" {
-			c.serviceName = name
+			c.serviceName, c.serviceNameSet = name, true
 		}
 	})
 }
@@ -238,6 +239,9 @@ func (c *config) backendConfig() Config {
 		Tags:        copyMap(c.tags),
 		Params:      copyMap(c.params),
 		Propagation: c.propagation,
+
+		ServiceNameSet: c.serviceNameSet,
+		SampleRateSet:  c.sampleRateSet,
 	}
 }
 

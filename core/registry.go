@@ -47,6 +47,13 @@ type Config struct {
 	// Propagation is the wire format for span contexts: "" for the backend's
 	// native format, or a name such as "b3".
 	Propagation string
+
+	// ServiceNameSet and SampleRateSet say whether the user chose the service
+	// name and sample rate (in code or in TRACEPLUG_* variables) rather than
+	// leaving traceplug's defaults, so that a backend may let its own
+	// environment variables (JAEGER_SERVICE_NAME, say) fill in the rest.
+	// A backend documents that precedence.
+	ServiceNameSet, SampleRateSet bool
 }
 
 // Param returns the param named key and whether it was set.

@@ -89,7 +89,9 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 // counterpart of django_opentracing's DjangoTracer(tracer). No registry is
 // involved, and the settings that only backends read (service name, endpoint,
 // sample rate, tags, params, propagation) are ignored: configure ot itself.
-// [Tracer.Close] flushes ot if it has a Close() error method (as io.Closer).
+// [Tracer.Shutdown] and [Tracer.Close] flush ot with its Shutdown(ctx) error
+// method if it has one, else with its Close() error method (as io.Closer),
+// as the registry-free constructors of traceplug's backends return.
 //
 // An invalid option, or a nil ot, is an error wrapping [ErrBadOption].
 func Wrap(ot opentracing.Tracer, opts ...Option) (*Tracer, error) {
@@ -105,7 +107,10 @@ func Wrap(ot opentracing.Tracer, opts ...Option) (*Tracer, error) {
 		return nil, err
 	}
 	t.ot = ot
-	if cl, ok := ot.(interface{ Close() error }); ok {
+	switch cl := ot.(type) {
+	case interface{ Shutdown(context.Context) error }:
+		t.shutdown = cl.Shutdown
+	case interface{ Close() error }:
 		t.shutdown = func(context.Context) error { return cl.Close() }
 	}
 	t.start()

@@ -1,0 +1,67 @@
+// Package jaeger is traceplug's Jaeger backend, built on
+// github.com/uber/jaeger-client-go. Importing it registers the backend
+// "jaeger":
+//
+//	import _ "github.com/traceplug/traceplug/backends/jaeger"
+//
+//	tracer, err := core.New("jaeger", core.WithServiceName("shop"))
+//
+// [New] builds one without the registry, for [core.Wrap].
+//
+// # Endpoint
+//
+//   - "udp://HOST:PORT": a Jaeger agent, spans as compact-thrift emitBatch
+//     datagrams of at most max_packet_size bytes. The default is
+//     udp://127.0.0.1:6831.
+//   - "http://HOST:PORT/api/traces" or https: a Jaeger collector, spans as
+//     binary-thrift batches. An empty path means /api/traces.
+//
+// Anything else is an error from [core.New].
+//
+// # Sampling and propagation
+//
+// The sample rate picks jaeger's const sampler for 0 and 1 (so every trace is
+// sampled by default) and its probabilistic sampler in between. Jaeger's
+// remote sampler, which starts at 1 in 1000 and needs a sampling server, is
+// never used unless JAEGER_SAMPLER_TYPE=remote asks for it.
+//
+// Propagation "" or "jaeger" uses jaeger's uber-trace-id header and uberctx-
+// baggage headers; "b3" uses jaeger's Zipkin B3 propagator (X-B3-* headers,
+// baggage as baggage-*), so that jaeger and zipkin services share traces.
+//
+// # Params
+//
+//	queue_size            spans waiting to be sent; beyond it spans are dropped
+//	                      (and counted), never blocking a request (default 10000)
+//	flush_interval        how often buffered spans are sent (default 1s)
+//	trace_id_128bit       true for 128-bit trace ids (default false)
+//	max_tag_value_length  longer string tag values are cut (default 1024)
+//	max_packet_size       UDP datagram limit in bytes (default 65000)
+//	batch_size            spans per HTTP request (default 100)
+//	timeout               HTTP request timeout (default 5s)
+//	user, password        HTTP basic auth for the collector
+//	http_headers          extra HTTP headers, "Name:value;Name2:value2"
+//	log_spans             true to also log each span through the log package
+//
+// A span too large for one UDP datagram is not dropped, as jaeger-client-go's
+// own UDP sender does: its tags and then its logs are cut from the end until
+// it fits, and it carries the tag traceplug.truncated with the number of tags
+// and logs removed.
+//
+// # Environment
+//
+// jaeger-client-go's own variables are honoured, below traceplug's settings:
+// a setting given in code or in a TRACEPLUG_* variable wins, and a JAEGER_*
+// variable fills in only what traceplug left at its default. They are
+// JAEGER_SERVICE_NAME, JAEGER_ENDPOINT, JAEGER_AGENT_HOST, JAEGER_AGENT_PORT,
+// JAEGER_USER, JAEGER_PASSWORD, JAEGER_SAMPLER_TYPE, JAEGER_SAMPLER_PARAM
+// (with JAEGER_SAMPLING_ENDPOINT for the remote sampler), JAEGER_TAGS,
+// JAEGER_TRACEID_128BIT, JAEGER_REPORTER_MAX_QUEUE_SIZE,
+// JAEGER_REPORTER_FLUSH_INTERVAL, JAEGER_REPORTER_LOG_SPANS and
+// JAEGER_DISABLED (true turns the tracer into a no-op).
+//
+// # Shutdown
+//
+// Close flushes every buffered span. Shutdown(ctx) does the same but returns
+// when ctx ends even if the collector hangs, abandoning what is left.
+package jaeger

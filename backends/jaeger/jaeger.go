@@ -1,0 +1,188 @@
+package jaeger
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/opentracing/opentracing-go"
+	jaeger "github.com/uber/jaeger-client-go"
+	"github.com/uber/jaeger-client-go/transport"
+	"github.com/uber/jaeger-client-go/zipkin"
+
+	"github.com/traceplug/traceplug/core"
+)
+
+func init() { core.Register("jaeger", factory) }
+
+func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+	t, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, t.Shutdown, nil
+}
+
+// Tracer is a jaeger tracer with its reporter. It implements
+// [opentracing.Tracer] and is safe for concurrent use. Call Close or Shutdown
+// to flush.
+type Tracer struct {
+	opentracing.Tracer
+
+	jaeger *jaeger.Tracer // nil when JAEGER_DISABLED made it a no-op
+	closer io.Closer
+	abort  context.CancelFunc // fails the HTTP sends still under way
+	http   *http.Transport    // the collector's connections, or nil for UDP
+	once   sync.Once
+	err    error
+}
+
+var _ opentracing.Tracer = (*Tracer)(nil)
+
+// New builds a jaeger tracer from cfg, without the registry; see the package
+// documentation for the endpoint, params and environment it reads.
+func New(cfg core.Config) (*Tracer, error) {
+	s, err := newSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.disabled {
+		return &Tracer{Tracer: opentracing.NoopTracer{}}, nil
+	}
+	t := &Tracer{}
+	logger := newLogger()
+
+	var sender jaeger.Transport
+	switch s.transport {
+	case "udp":
+		if sender, err = newUDPSender(s.hostPort, s.maxPacketSize, logger); err != nil {
+			return nil, fmt.Errorf("jaeger: agent %s: %w", s.hostPort, err)
+		}
+	case "http":
+		ctx, abort := context.WithCancel(context.Background())
+		t.abort = abort
+		t.http = &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}
+		opts := []transport.HTTPOption{
+			transport.HTTPBatchSize(s.batchSize),
+			transport.HTTPTimeout(s.timeout),
+			transport.HTTPRoundTripper(abortable{ctx: ctx, base: t.http}),
+		}
+		if s.user != "" || s.password != "" {
+			opts = append(opts, transport.HTTPBasicAuth(s.user, s.password))
+		}
+		if len(s.headers) > 0 {
+			opts = append(opts, transport.HTTPHeaders(s.headers))
+		}
+		sender = transport.NewHTTPTransport(s.url, opts...)
+	}
+
+	reporter := jaeger.NewRemoteReporter(sender,
+		jaeger.ReporterOptions.QueueSize(s.queueSize),
+		jaeger.ReporterOptions.BufferFlushInterval(s.flushInterval),
+		jaeger.ReporterOptions.Logger(logger),
+	)
+	if s.logSpans {
+		reporter = jaeger.NewCompositeReporter(reporter, jaeger.NewLoggingReporter(jaeger.StdLogger))
+	}
+	opts := []jaeger.TracerOption{
+		jaeger.TracerOptions.Gen128Bit(s.traceID128),
+		jaeger.TracerOptions.MaxTagValueLength(s.maxTagValueLength),
+		jaeger.TracerOptions.Logger(logger),
+	}
+	for _, tag := range s.tags {
+		opts = append(opts, jaeger.TracerOptions.Tag(tag.Key, tag.Value))
+	}
+	if s.propagation == "b3" {
+		p := zipkin.NewZipkinB3HTTPHeaderPropagator()
+		for _, format := range []any{opentracing.HTTPHeaders, opentracing.TextMap} {
+			opts = append(opts, jaeger.TracerOptions.Injector(format, p), jaeger.TracerOptions.Extractor(format, p))
+		}
+	}
+	sampler, err := s.sampler()
+	if err != nil {
+		reporter.Close()
+		return nil, err
+	}
+	jt, closer := jaeger.NewTracer(s.serviceName, sampler, reporter, opts...)
+	t.Tracer, t.jaeger, t.closer = jt, jt.(*jaeger.Tracer), closer
+	return t, nil
+}
+
+// Jaeger returns the jaeger-client-go tracer, or nil when JAEGER_DISABLED
+// made this tracer a no-op.
+func (t *Tracer) Jaeger() *jaeger.Tracer { return t.jaeger }
+
+// Shutdown flushes every buffered span and closes the reporter, returning when
+// that is done or when ctx ends, whichever is first; in the second case the
+// sends still under way are abandoned and the error says so. Only the first
+// call of Shutdown or Close does the work.
+func (t *Tracer) Shutdown(ctx context.Context) error {
+	t.once.Do(func() {
+		if t.closer == nil {
+			return
+		}
+		done := make(chan error, 1)
+		go func() { done <- t.closer.Close() }()
+		select {
+		case t.err = <-done:
+		case <-ctx.Done():
+			if t.abort != nil {
+				t.abort() // HTTP sends now fail at once, so Close ends promptly
+			}
+			<-done
+			t.err = fmt.Errorf("jaeger: shutdown stopped before every span was sent: %w", ctx.Err())
+		}
+		if t.abort != nil {
+			t.abort()
+		}
+		if t.http != nil {
+			t.http.CloseIdleConnections()
+		}
+	})
+	return t.err
+}
+
+// Close flushes every buffered span and closes the reporter.
+func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
+
+// abortable sends each request under ctx, so that Shutdown can fail the sends
+// to a collector that hangs.
+type abortable struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (a abortable) RoundTrip(r *http.Request) (*http.Response, error) {
+	return a.base.RoundTrip(r.WithContext(a.ctx))
+}
+
+// logger reports the reporter's errors through the log package, at most once
+// every ten seconds, saying how many it held back.
+type logger struct {
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+func newLogger() *logger { return &logger{} }
+
+func (l *logger) Error(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now := time.Now(); now.Sub(l.last) >= 10*time.Second {
+		if l.skipped > 0 {
+			msg = fmt.Sprintf("%s (and %d more errors)", msg, l.skipped)
+		}
+		log.Printf("traceplug/jaeger: %s", msg)
+		l.last, l.skipped = now, 0
+		return
+	}
+	l.skipped++
+}
+
+func (l *logger) Infof(string, ...any)  {}
+func (l *logger) Debugf(string, ...any) {}

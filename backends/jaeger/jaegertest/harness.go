@@ -1,0 +1,44 @@
+package jaegertest
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/traceplug/traceplug/conformance"
+)
+
+// Harness describes the jaeger backend over transport "udp" or "http" to the
+// conformance suite.
+func Harness(transport string) conformance.Harness {
+	start := NewUDP
+	if transport == "http" {
+		start = NewHTTP
+	}
+	return conformance.Harness{
+		Name:    "jaeger/" + transport,
+		Backend: "jaeger",
+		Start: func(t *testing.T) conformance.Collector {
+			return start(t)
+		},
+		MalformedHeaders: MalformedHeaders(),
+	}
+}
+
+// MalformedHeaders are broken uber-trace-id headers: each must start a new
+// root trace.
+func MalformedHeaders() []conformance.Malformed {
+	h := func(v string) http.Header { return http.Header{"Uber-Trace-Id": {v}} }
+	return []conformance.Malformed{
+		{Name: "empty", Header: h("")},
+		{Name: "too few fields", Header: h("abc:def:0")},
+		{Name: "too many fields", Header: h("1:2:0:1:5")},
+		{Name: "non-hex trace id", Header: h("xyz:1:0:1")},
+		{Name: "non-hex span id", Header: h("1:g:0:1")},
+		{Name: "zero ids", Header: h("0:0:0:1")},
+		{Name: "trace id over 128 bits", Header: h(strings.Repeat("f", 33) + ":1:0:1")},
+		{Name: "span id over 64 bits", Header: h("1:" + strings.Repeat("f", 17) + ":0:1")},
+		{Name: "flags not a byte", Header: h("1:2:0:300")},
+		{Name: "url-encoded garbage", Header: h("%zz%")},
+	}
+}

@@ -1,0 +1,260 @@
+package jaeger
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/opentracing/opentracing-go"
+	jaeger "github.com/uber/jaeger-client-go"
+	jaegercfg "github.com/uber/jaeger-client-go/config"
+
+	"github.com/traceplug/traceplug/core"
+)
+
+// Defaults, where traceplug's differ from jaeger-client-go's.
+const (
+	defaultEndpoint          = "udp://127.0.0.1:6831"
+	defaultQueueSize         = 10000
+	defaultFlushInterval     = time.Second
+	defaultMaxTagValueLength = 1024
+	defaultMaxPacketSize     = 65000
+	defaultBatchSize         = 100
+	defaultTimeout           = 5 * time.Second
+)
+
+var params = []string{
+	"queue_size", "flush_interval", "trace_id_128bit", "max_tag_value_length", "max_packet_size",
+	"batch_size", "timeout", "user", "password", "http_headers", "log_spans",
+}
+
+// settings is everything New needs, from core.Config over JAEGER_* variables
+// over defaults.
+type settings struct {
+	serviceName string
+	disabled    bool
+	tags        []opentracing.Tag
+	propagation string
+
+	transport string // "udp" or "http"
+	hostPort  string // udp
+	url       string // http
+
+	samplerType  string
+	samplerParam float64
+	samplerEnv   *jaegercfg.SamplerConfig // JAEGER_SAMPLER_* when they apply
+
+	queueSize         int
+	flushInterval     time.Duration
+	traceID128        bool
+	maxTagValueLength int
+	maxPacketSize     int
+	batchSize         int
+	timeout           time.Duration
+	user, password    string
+	headers           map[string]string
+	logSpans          bool
+}
+
+func newSettings(cfg core.Config) (*settings, error) {
+	if err := cfg.CheckParams("jaeger", params...); err != nil {
+		return nil, err
+	}
+	env, err := jaegercfg.FromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("jaeger: reading JAEGER_* variables: %w: %w", err, core.ErrBadOption)
+	}
+	s := &settings{serviceName: cfg.ServiceName, disabled: env.Disabled, propagation: cfg.Propagation}
+	if !cfg.ServiceNameSet && env.ServiceName != "" {
+		s.serviceName = env.ServiceName
+	}
+	switch s.propagation {
+	case "", "jaeger", "b3":
+	default:
+		return nil, fmt.Errorf("jaeger: propagation %q is not supported (use \"jaeger\" or \"b3\"): %w", s.propagation, core.ErrBadOption)
+	}
+
+	// Process tags: JAEGER_TAGS, then the code's, which win for a shared key.
+	for _, tag := range env.Tags {
+		if _, overridden := cfg.Tags[tag.Key]; !overridden {
+			s.tags = append(s.tags, tag)
+		}
+	}
+	for k, v := range cfg.Tags {
+		s.tags = append(s.tags, opentracing.Tag{Key: k, Value: v})
+	}
+
+	if err := s.endpoint(cfg.Endpoint, env.Reporter); err != nil {
+		return nil, err
+	}
+
+	// Sampling: the user's rate, else JAEGER_SAMPLER_*, else everything.
+	switch {
+	case cfg.SampleRateSet || env.Sampler.Type == "":
+		s.samplerType, s.samplerParam = samplerFor(cfg.SampleRate)
+	default:
+		s.samplerEnv = env.Sampler
+	}
+
+	r := env.Reporter
+	p := paramReader{cfg: cfg}
+	s.queueSize = p.int("queue_size", orInt(r.QueueSize, defaultQueueSize))
+	s.flushInterval = p.duration("flush_interval", orDuration(r.BufferFlushInterval, defaultFlushInterval))
+	s.traceID128 = p.bool("trace_id_128bit", env.Gen128Bit)
+	s.maxTagValueLength = p.int("max_tag_value_length", defaultMaxTagValueLength)
+	s.maxPacketSize = p.int("max_packet_size", defaultMaxPacketSize)
+	s.batchSize = p.int("batch_size", defaultBatchSize)
+	s.timeout = p.duration("timeout", defaultTimeout)
+	s.logSpans = p.bool("log_spans", r.LogSpans)
+	s.user, s.password = r.User, r.Password
+	if v, ok := cfg.Param("user"); ok {
+		s.user = v
+	}
+	if v, ok := cfg.Param("password"); ok {
+		s.password = v
+	}
+	if v, ok := cfg.Param("http_headers"); ok {
+		if s.headers, err = parseHeaders(v); err != nil {
+			return nil, err
+		}
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	for name, v := range map[string]int{"queue_size": s.queueSize, "max_tag_value_length": s.maxTagValueLength, "batch_size": s.batchSize} {
+		if v <= 0 {
+			return nil, fmt.Errorf("jaeger: param %q must be positive, not %d: %w", name, v, core.ErrBadOption)
+		}
+	}
+	if s.maxPacketSize < 1024 || s.maxPacketSize > 65000 {
+		return nil, fmt.Errorf("jaeger: param \"max_packet_size\" must be from 1024 to 65000, not %d: %w", s.maxPacketSize, core.ErrBadOption)
+	}
+	if s.flushInterval <= 0 || s.timeout <= 0 {
+		return nil, fmt.Errorf("jaeger: params \"flush_interval\" and \"timeout\" must be positive durations: %w", core.ErrBadOption)
+	}
+	return s, nil
+}
+
+// endpoint picks the transport: the user's endpoint, else JAEGER_ENDPOINT,
+// else JAEGER_AGENT_HOST/PORT, else the local agent.
+func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) error {
+	if endpoint == "" {
+		switch {
+		case env.CollectorEndpoint != "":
+			endpoint = env.CollectorEndpoint
+		case env.LocalAgentHostPort != "":
+			endpoint = "udp://" + env.LocalAgentHostPort
+		default:
+			endpoint = defaultEndpoint
+		}
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("jaeger: endpoint %q: want udp://HOST:PORT (agent) or http(s)://HOST:PORT/api/traces (collector): %w", endpoint, core.ErrBadOption)
+	}
+	switch u.Scheme {
+	case "udp":
+		host, port, err := net.SplitHostPort(u.Host)
+		if err != nil || host == "" || port == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("jaeger: endpoint %q: want udp://HOST:PORT, such as %s: %w", endpoint, defaultEndpoint, core.ErrBadOption)
+		}
+		s.transport, s.hostPort = "udp", u.Host
+	case "http", "https":
+		if u.Path == "" || u.Path == "/" {
+			u.Path = "/api/traces"
+		}
+		s.transport, s.url = "http", u.String()
+	default:
+		return fmt.Errorf("jaeger: endpoint %q: scheme %q is not udp, http or https: %w", endpoint, u.Scheme, core.ErrBadOption)
+	}
+	return nil
+}
+
+// samplerFor maps a rate to jaeger's const sampler at 0 and 1, else its
+// probabilistic sampler.
+func samplerFor(rate float64) (string, float64) {
+	switch rate {
+	case 0:
+		return jaeger.SamplerTypeConst, 0
+	case 1:
+		return jaeger.SamplerTypeConst, 1
+	}
+	return jaeger.SamplerTypeProbabilistic, rate
+}
+
+func (s *settings) sampler() (jaeger.Sampler, error) {
+	if s.samplerEnv != nil {
+		sm, err := s.samplerEnv.NewSampler(s.serviceName, jaeger.NewNullMetrics())
+		if err != nil {
+			return nil, fmt.Errorf("jaeger: JAEGER_SAMPLER_TYPE=%q: %w: %w", s.samplerEnv.Type, err, core.ErrBadOption)
+		}
+		return sm, nil
+	}
+	if s.samplerType == jaeger.SamplerTypeConst {
+		return jaeger.NewConstSampler(s.samplerParam == 1), nil
+	}
+	return jaeger.NewProbabilisticSampler(s.samplerParam)
+}
+
+// parseHeaders reads "Name:value;Name2:value2".
+func parseHeaders(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, item := range strings.Split(v, ";") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(item, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("jaeger: param \"http_headers\": %q is not Name:value (want e.g. X-Org:acme;X-Env:prod): %w", item, core.ErrBadOption)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	}
+	return out, nil
+}
+
+// paramReader reads typed params, keeping the first error.
+type paramReader struct {
+	cfg core.Config
+	err error
+}
+
+func (p *paramReader) int(key string, def int) int {
+	v, err := p.cfg.ParamInt("jaeger", key, def)
+	p.keep(err)
+	return v
+}
+
+func (p *paramReader) bool(key string, def bool) bool {
+	v, err := p.cfg.ParamBool("jaeger", key, def)
+	p.keep(err)
+	return v
+}
+
+func (p *paramReader) duration(key string, def time.Duration) time.Duration {
+	v, err := p.cfg.ParamDuration("jaeger", key, def)
+	p.keep(err)
+	return v
+}
+
+func (p *paramReader) keep(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+func orInt(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func orDuration(v, def time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
