@@ -257,4 +257,3 @@ func orDuration(v, def time.Duration) time.Duration {
 	}
 	return def
 }
-
