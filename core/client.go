@@ -46,30 +46,32 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if sc, err := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(req.Header)); err == nil {
 		ref = sc // injected by hand
 	}
-	op := methodName(req.Method)
-	var span opentracing.Span
-	if ref != nil {
-		span = t.StartSpan(op, opentracing.ChildOf(ref))
-	} else {
-		span = t.ot.StartSpan(op)
-	}
-	ext.SpanKindRPCClient.Set(span)
-	span.SetTag(string(ext.Component), componentName)
-	span.SetTag(string(ext.HTTPMethod), req.Method)
-	span.SetTag(string(ext.HTTPUrl), t.redact.url(req.URL))
+	// The kind and peer go in at start: some tracers (zipkin's) read them
+	// only then, to set the span's kind and remote endpoint.
+	tags := opentracing.Tags{string(ext.SpanKind): ext.SpanKindRPCClientEnum}
 	if req.URL != nil {
 		host, port := req.URL.Hostname(), req.URL.Port()
 		if port == "" {
 			port = defaultPort(req.URL.Scheme)
 		}
-		span.SetTag(string(ext.PeerHostname), host)
+		tags[string(ext.PeerHostname)] = host
 		if p, err := strconv.ParseUint(port, 10, 16); err == nil {
-			ext.PeerPort.Set(span, uint16(p))
+			tags[string(ext.PeerPort)] = uint16(p)
 		}
 		if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
-			ext.PeerHostIPv4.SetString(span, host)
+			tags[string(ext.PeerHostIPv4)] = host
 		}
 	}
+	op := methodName(req.Method)
+	var span opentracing.Span
+	if ref != nil {
+		span = t.StartSpan(op, opentracing.ChildOf(ref), tags)
+	} else {
+		span = t.ot.StartSpan(op, tags)
+	}
+	span.SetTag(string(ext.Component), componentName)
+	span.SetTag(string(ext.HTTPMethod), req.Method)
+	span.SetTag(string(ext.HTTPUrl), t.redact.url(req.URL))
 
 	out := *req // RoundTrip must not modify the caller's request
 	out.Header = req.Header.Clone()

@@ -21,6 +21,9 @@ import (
 // Tracers in one process (two services, say) never see each other's spans.
 type ctxKey struct{ t *Tracer }
 
+// serverKind is span.kind=server as a start option, boxed once.
+var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
+
 // request is the state of one traced request, written by the handler's
 // goroutine through the wrapped ResponseWriter.
 type request struct {
@@ -124,13 +127,13 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	parent, extractErr := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(r.Header))
 	op := t.operationName(r, name)
+	// The kind goes in at start: some tracers (zipkin's) can set it only then.
 	var span opentracing.Span
 	if parent != nil && extractErr == nil {
-		span = t.StartSpan(op, opentracing.ChildOf(parent))
+		span = t.StartSpan(op, opentracing.ChildOf(parent), serverKind)
 	} else {
-		span = t.ot.StartSpan(op)
+		span = t.ot.StartSpan(op, serverKind)
 	}
-	ext.SpanKindRPCServer.Set(span)
 	span.SetTag(string(ext.Component), componentName)
 	span.SetTag(string(ext.HTTPMethod), r.Method)
 	span.SetTag(string(ext.HTTPUrl), t.redact.requestURI(r))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/uber/jaeger-client-go/zipkin"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("jaeger", factory) }
@@ -69,7 +69,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		opts := []transport.HTTPOption{
 			transport.HTTPBatchSize(s.batchSize),
 			transport.HTTPTimeout(s.timeout),
-			transport.HTTPRoundTripper(abortable{ctx: ctx, base: t.http}),
+			transport.HTTPRoundTripper(report.Abortable(ctx, t.http)),
 		}
 		if s.user != "" || s.password != "" {
 			opts = append(opts, transport.HTTPBasicAuth(s.user, s.password))
@@ -149,40 +149,11 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 // Close flushes every buffered span and closes the reporter.
 func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
 
-// abortable sends each request under ctx, so that Shutdown can fail the sends
-// to a collector that hangs.
-type abortable struct {
-	ctx  context.Context
-	base http.RoundTripper
-}
+// logger adapts report.Logger to jaeger-client-go's logger.
+type logger struct{ *report.Logger }
 
-func (a abortable) RoundTrip(r *http.Request) (*http.Response, error) {
-	return a.base.RoundTrip(r.WithContext(a.ctx))
-}
+func newLogger() logger { return logger{report.NewLogger("traceplug/jaeger: ")} }
 
-// logger reports the reporter's errors through the log package, at most once
-// every ten seconds, saying how many it held back.
-type logger struct {
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-func newLogger() *logger { return &logger{} }
-
-func (l *logger) Error(msg string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now := time.Now(); now.Sub(l.last) >= 10*time.Second {
-		if l.skipped > 0 {
-			msg = fmt.Sprintf("%s (and %d more errors)", msg, l.skipped)
-		}
-		log.Printf("traceplug/jaeger: %s", msg)
-		l.last, l.skipped = now, 0
-		return
-	}
-	l.skipped++
-}
-
-func (l *logger) Infof(string, ...any)  {}
-func (l *logger) Debugf(string, ...any) {}
+func (l logger) Error(msg string)      { l.Printf("%s", msg) }
+func (l logger) Infof(string, ...any)  {}
+func (l logger) Debugf(string, ...any) {}

@@ -36,7 +36,7 @@ type udpSender struct {
 	seq   int64
 }
 
-func newUDPSender(hostPort string, maxPacketSize int, logger *logger) (*udpSender, error) {
+func newUDPSender(hostPort string, maxPacketSize int, logger logger) (*udpSender, error) {
 	host, _, _ := net.SplitHostPort(hostPort)
 	client, err := utils.NewAgentClientUDPWithParams(utils.AgentClientUDPParams{
 		HostPort:      hostPort,

@@ -1,0 +1,102 @@
+// Package report holds what traceplug's backends share in sending spans: an
+// HTTP round tripper that Shutdown can abort, and a logger that keeps a
+// collector outage from flooding the log.
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Abortable returns a round tripper that sends through base until ctx ends,
+// and after that fails at once, in-flight requests included. Each request
+// keeps its own context (and so its timeout) as well.
+func Abortable(ctx context.Context, base http.RoundTripper) http.RoundTripper {
+	return &abortable{ctx: ctx, base: base}
+}
+
+type abortable struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (a *abortable) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := a.ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sending spans: %w", err)
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(a.ctx, cancel)
+	release := func() { stop(); cancel() }
+	resp, err := a.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		release()
+		return nil, err
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releasingBody ends the request's context when the body is closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+	once    sync.Once
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// Logger writes a backend's reporting errors through the log package, at most
+// one line every interval, saying how many it held back. It is safe for
+// concurrent use.
+type Logger struct {
+	prefix   string
+	interval time.Duration
+
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+// NewLogger returns a Logger whose lines start with prefix.
+func NewLogger(prefix string) *Logger {
+	return &Logger{prefix: prefix, interval: 10 * time.Second}
+}
+
+// Printf logs, or counts the line as held back.
+func (l *Logger) Printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if !l.last.IsZero() && now.Sub(l.last) < l.interval {
+		l.skipped++
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if l.skipped > 0 {
+		msg = fmt.Sprintf("%s (and %d more errors)", msg, l.skipped)
+	}
+	log.Printf("%s%s", l.prefix, msg)
+	l.last, l.skipped = now, 0
+}
+
+// Write lets a Logger stand behind a *log.Logger: each write is one line.
+func (l *Logger) Write(p []byte) (int, error) {
+	l.Printf("%s", trimNewline(p))
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
+}
