@@ -138,7 +138,17 @@ func one(t *testing.T, spans []Span, match func(Span) bool, what string) Span {
 	return found[0]
 }
 
-func byOp(op string) func(Span) bool { return func(s Span) bool { return s.Operation == op } }
+// byOp matches spans named op (in any case, for wire formats that fold it).
+func (f *fixture) byOp(op string) func(Span) bool {
+	return func(s Span) bool { return f.sameName(s.Operation, op) }
+}
+
+func (f *fixture) sameName(got, want string) bool {
+	if f.h.FoldsNames {
+		return strings.EqualFold(got, want)
+	}
+	return got == want
+}
 
 func byKind(kind, service string) func(Span) bool {
 	return func(s Span) bool {

@@ -23,6 +23,9 @@ type Harness struct {
 	// Lacks lists the capabilities the backend does not have, each with the
 	// reason; the checks that need one are skipped, printing the reason.
 	Lacks map[Capability]string
+	// FoldsNames says the wire format lower-cases operation names (Zipkin's
+	// v2 model does), so the suite compares names without regard to case.
+	FoldsNames bool
 	// MalformedHeaders are broken incoming span contexts in the backend's own
 	// propagation format; each must start a new root trace while the request
 	// is served normally. The suite adds generic ones of its own.

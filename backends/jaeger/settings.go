@@ -12,6 +12,7 @@ import (
 	jaegercfg "github.com/uber/jaeger-client-go/config"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/param"
 )
 
 // Defaults, where traceplug's differ from jaeger-client-go's.
@@ -99,15 +100,15 @@ func newSettings(cfg core.Config) (*settings, error) {
 	}
 
 	r := env.Reporter
-	p := paramReader{cfg: cfg}
-	s.queueSize = p.int("queue_size", orInt(r.QueueSize, defaultQueueSize))
-	s.flushInterval = p.duration("flush_interval", orDuration(r.BufferFlushInterval, defaultFlushInterval))
-	s.traceID128 = p.bool("trace_id_128bit", env.Gen128Bit)
-	s.maxTagValueLength = p.int("max_tag_value_length", defaultMaxTagValueLength)
-	s.maxPacketSize = p.int("max_packet_size", defaultMaxPacketSize)
-	s.batchSize = p.int("batch_size", defaultBatchSize)
-	s.timeout = p.duration("timeout", defaultTimeout)
-	s.logSpans = p.bool("log_spans", r.LogSpans)
+	p := param.Reader{Config: cfg, Backend: "jaeger"}
+	s.queueSize = p.Int("queue_size", orInt(r.QueueSize, defaultQueueSize))
+	s.flushInterval = p.Duration("flush_interval", orDuration(r.BufferFlushInterval, defaultFlushInterval))
+	s.traceID128 = p.Bool("trace_id_128bit", env.Gen128Bit)
+	s.maxTagValueLength = p.Int("max_tag_value_length", defaultMaxTagValueLength)
+	s.maxPacketSize = p.Int("max_packet_size", defaultMaxPacketSize)
+	s.batchSize = p.Int("batch_size", defaultBatchSize)
+	s.timeout = p.Duration("timeout", defaultTimeout)
+	s.logSpans = p.Bool("log_spans", r.LogSpans)
 	s.user, s.password = r.User, r.Password
 	if v, ok := cfg.Param("user"); ok {
 		s.user = v
@@ -120,8 +121,8 @@ func newSettings(cfg core.Config) (*settings, error) {
 			return nil, err
 		}
 	}
-	if p.err != nil {
-		return nil, p.err
+	if p.Err != nil {
+		return nil, p.Err
 	}
 	for name, v := range map[string]int{"queue_size": s.queueSize, "max_tag_value_length": s.maxTagValueLength, "batch_size": s.batchSize} {
 		if v <= 0 {
@@ -212,36 +213,6 @@ func parseHeaders(v string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(val)
 	}
 	return out, nil
-}
-
-// paramReader reads typed params, keeping the first error.
-type paramReader struct {
-	cfg core.Config
-	err error
-}
-
-func (p *paramReader) int(key string, def int) int {
-	v, err := p.cfg.ParamInt("jaeger", key, def)
-	p.keep(err)
-	return v
-}
-
-func (p *paramReader) bool(key string, def bool) bool {
-	v, err := p.cfg.ParamBool("jaeger", key, def)
-	p.keep(err)
-	return v
-}
-
-func (p *paramReader) duration(key string, def time.Duration) time.Duration {
-	v, err := p.cfg.ParamDuration("jaeger", key, def)
-	p.keep(err)
-	return v
-}
-
-func (p *paramReader) keep(err error) {
-	if p.err == nil {
-		p.err = err
-	}
 }
 
 func orInt(v, def int) int {

@@ -1,0 +1,70 @@
+package zipkin
+
+import (
+	"sync/atomic"
+
+	"github.com/openzipkin/zipkin-go/model"
+	"github.com/openzipkin/zipkin-go/reporter"
+)
+
+// queue stands between finishing spans and zipkin-go's HTTP reporter, whose
+// Send blocks on an unbuffered channel (and forever once it is closed). Send
+// here never blocks: a span that finds the queue full, or the tracer closed,
+// is dropped and counted.
+type queue struct {
+	next    reporter.Reporter
+	spans   chan model.SpanModel
+	stop    chan struct{}
+	done    chan struct{}
+	closed  atomic.Bool
+	dropped atomic.Uint64
+}
+
+var _ reporter.Reporter = (*queue)(nil)
+
+func newQueue(next reporter.Reporter, size int) *queue {
+	q := &queue{next: next, spans: make(chan model.SpanModel, size), stop: make(chan struct{}), done: make(chan struct{})}
+	go q.run()
+	return q
+}
+
+// Send implements reporter.Reporter.
+func (q *queue) Send(s model.SpanModel) {
+	if q.closed.Load() {
+		q.dropped.Add(1)
+		return
+	}
+	select {
+	case q.spans <- s:
+	default:
+		q.dropped.Add(1)
+	}
+}
+
+func (q *queue) run() {
+	defer close(q.done)
+	for {
+		select {
+		case s := <-q.spans:
+			q.next.Send(s)
+		case <-q.stop:
+			for {
+				select {
+				case s := <-q.spans:
+					q.next.Send(s)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// Close implements reporter.Reporter: it hands every queued span to the
+// reporter, then closes it, which sends them.
+func (q *queue) Close() error {
+	q.closed.Store(true)
+	close(q.stop)
+	<-q.done
+	return q.next.Close()
+}

@@ -1,0 +1,208 @@
+package zipkin
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/opentracing/opentracing-go"
+	zipkinot "github.com/openzipkin-contrib/zipkin-go-opentracing"
+	zipkin "github.com/openzipkin/zipkin-go"
+	"github.com/openzipkin/zipkin-go/model"
+	zipkinhttp "github.com/openzipkin/zipkin-go/reporter/http"
+
+	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/param"
+	"github.com/traceplug/traceplug/internal/report"
+)
+
+func init() { core.Register("zipkin", factory) }
+
+func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+	t, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, t.Shutdown, nil
+}
+
+const defaultEndpoint = "http://127.0.0.1:9411/api/v2/spans"
+
+var params = []string{"batch_size", "batch_interval", "backlog", "queue_size", "timeout", "trace_id_128bit", "shared_spans", "local_endpoint", "b3_inject"}
+
+// Tracer is a zipkin tracer with its reporter. It implements
+// [opentracing.Tracer] and is safe for concurrent use. Call Close or Shutdown
+// to flush.
+type Tracer struct {
+	opentracing.Tracer
+
+	zipkin *zipkin.Tracer
+	queue  *queue
+	abort  context.CancelFunc
+	http   *http.Transport
+	once   sync.Once
+	err    error
+}
+
+var _ opentracing.Tracer = (*Tracer)(nil)
+
+// New builds a zipkin tracer from cfg, without the registry; see the package
+// documentation for the endpoint and params.
+func New(cfg core.Config) (*Tracer, error) {
+	if err := cfg.CheckParams("zipkin", params...); err != nil {
+		return nil, err
+	}
+	switch cfg.Propagation {
+	case "", "b3":
+	default:
+		return nil, fmt.Errorf("zipkin: propagation %q is not supported (zipkin speaks \"b3\"): %w", cfg.Propagation, core.ErrBadOption)
+	}
+	endpoint, err := collectorURL(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	p := param.Reader{Config: cfg, Backend: "zipkin"}
+	batchSize := p.Int("batch_size", 100)
+	batchInterval := p.Duration("batch_interval", time.Second)
+	backlog := p.Int("backlog", 10000)
+	queueSize := p.Int("queue_size", 10000)
+	timeout := p.Duration("timeout", 5*time.Second)
+	traceID128 := p.Bool("trace_id_128bit", false)
+	shared := p.Bool("shared_spans", false)
+	if p.Err != nil {
+		return nil, p.Err
+	}
+	if batchSize <= 0 || backlog <= 0 || queueSize <= 0 || batchInterval <= 0 || timeout <= 0 {
+		return nil, fmt.Errorf("zipkin: params batch_size, batch_interval, backlog, queue_size and timeout must be positive: %w", core.ErrBadOption)
+	}
+	inject := zipkinot.B3InjectStandard
+	switch v, _ := cfg.Param("b3_inject"); v {
+	case "", "multi":
+	case "single":
+		inject = zipkinot.B3InjectSingle
+	case "both":
+		inject = zipkinot.B3InjectBoth
+	default:
+		return nil, fmt.Errorf("zipkin: param \"b3_inject\": %q is not multi, single or both: %w", v, core.ErrBadOption)
+	}
+	local, err := localEndpoint(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	t := &Tracer{http: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}}
+	ctx, abort := context.WithCancel(context.Background())
+	t.abort = abort
+	logger := report.NewLogger("traceplug/zipkin: ")
+	rep := zipkinhttp.NewReporter(endpoint,
+		zipkinhttp.BatchSize(batchSize),
+		zipkinhttp.BatchInterval(batchInterval),
+		zipkinhttp.MaxBacklog(backlog),
+		zipkinhttp.Timeout(timeout),
+		zipkinhttp.Client(&http.Client{Transport: report.Abortable(ctx, t.http)}),
+		zipkinhttp.Logger(log.New(logger, "", 0)),
+	)
+	t.queue = newQueue(rep, queueSize)
+
+	zt, err := zipkin.NewTracer(t.queue,
+		zipkin.WithLocalEndpoint(local),
+		zipkin.WithSampler(sampler(cfg.SampleRate)),
+		zipkin.WithTraceID128Bit(traceID128),
+		zipkin.WithSharedSpans(shared),
+		zipkin.WithNoopSpan(true),
+		zipkin.WithTags(cfg.Tags),
+	)
+	if err != nil {
+		_ = t.Shutdown(context.Background())
+		return nil, fmt.Errorf("zipkin: %w", err)
+	}
+	t.zipkin = zt
+	t.Tracer = &tracer{Tracer: zipkinot.Wrap(zt, zipkinot.WithB3InjectOption(inject))}
+	return t, nil
+}
+
+// Zipkin returns the zipkin-go tracer.
+func (t *Tracer) Zipkin() *zipkin.Tracer { return t.zipkin }
+
+// Dropped counts the spans dropped because the queue to the reporter was full
+// or the tracer was closed.
+func (t *Tracer) Dropped() uint64 { return t.queue.dropped.Load() }
+
+// Shutdown flushes every buffered span and closes the reporter, returning when
+// that is done or when ctx ends, whichever is first; in the second case the
+// sends under way are abandoned and the error says so. Only the first call of
+// Shutdown or Close does the work.
+func (t *Tracer) Shutdown(ctx context.Context) error {
+	t.once.Do(func() {
+		done := make(chan error, 1)
+		go func() { done <- t.queue.Close() }()
+		select {
+		case t.err = <-done:
+		case <-ctx.Done():
+			t.abort()
+			<-done
+			t.err = fmt.Errorf("zipkin: shutdown stopped before every span was sent: %w", ctx.Err())
+		}
+		t.abort()
+		t.http.CloseIdleConnections()
+	})
+	return t.err
+}
+
+// Close flushes every buffered span and closes the reporter.
+func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
+
+func collectorURL(endpoint string) (string, error) {
+	if endpoint == "" {
+		return defaultEndpoint, nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("zipkin: endpoint %q: want the collector's URL, such as %s: %w", endpoint, defaultEndpoint, core.ErrBadOption)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/api/v2/spans"
+	}
+	return u.String(), nil
+}
+
+func localEndpoint(cfg core.Config) (*model.Endpoint, error) {
+	hostPort, ok := cfg.Param("local_endpoint")
+	if !ok {
+		return &model.Endpoint{ServiceName: cfg.ServiceName}, nil
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	p, perr := strconv.ParseUint(port, 10, 16)
+	ip := net.ParseIP(host)
+	if err != nil || perr != nil || ip == nil {
+		return nil, fmt.Errorf("zipkin: param \"local_endpoint\": %q is not IP:PORT, such as 10.0.0.7:8080: %w", hostPort, core.ErrBadOption)
+	}
+	e := &model.Endpoint{ServiceName: cfg.ServiceName, Port: uint16(p)}
+	if ip.To4() != nil {
+		e.IPv4 = ip.To4()
+	} else {
+		e.IPv6 = ip
+	}
+	return e, nil
+}
+
+// sampler maps a rate to zipkin-go's samplers.
+func sampler(rate float64) zipkin.Sampler {
+	switch rate {
+	case 1:
+		return zipkin.AlwaysSample
+	case 0:
+		return zipkin.NeverSample
+	}
+	s, err := zipkin.NewBoundarySampler(rate, time.Now().UnixNano())
+	if err != nil { // rate was checked by core
+		return zipkin.AlwaysSample
+	}
+	return s
+}

@@ -1,0 +1,49 @@
+package zipkintest
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/traceplug/traceplug/conformance"
+)
+
+// Harness describes the zipkin backend to the conformance suite.
+func Harness() conformance.Harness {
+	return conformance.Harness{
+		Name:    "zipkin",
+		Backend: "zipkin",
+		// Zipkin's v2 model lower-cases span names.
+		FoldsNames: true,
+		Start: func(t *testing.T) conformance.Collector {
+			return New(t)
+		},
+		Lacks: map[conformance.Capability]string{
+			conformance.Baggage: "zipkin-go-opentracing drops baggage items (its SetBaggageItem does nothing), and B3 has no baggage headers",
+		},
+		MalformedHeaders: MalformedHeaders(),
+	}
+}
+
+// MalformedHeaders are broken B3 contexts, each of which must start a new
+// root trace.
+func MalformedHeaders() []conformance.Malformed {
+	multi := func(kv ...string) http.Header {
+		h := http.Header{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		return h
+	}
+	return []conformance.Malformed{
+		{Name: "bad hex trace id", Header: multi("X-B3-TraceId", "463ac35c9f6413zz", "X-B3-SpanId", "a2fb4a1d1a96d312")},
+		{Name: "bad hex span id", Header: multi("X-B3-TraceId", "463ac35c9f6413ad", "X-B3-SpanId", "nothex")},
+		{Name: "trace id too long", Header: multi("X-B3-TraceId", strings.Repeat("a", 33), "X-B3-SpanId", "a2fb4a1d1a96d312")},
+		{Name: "span id too long", Header: multi("X-B3-TraceId", "463ac35c9f6413ad", "X-B3-SpanId", strings.Repeat("b", 17))},
+		{Name: "trace id without span id", Header: multi("X-B3-TraceId", "463ac35c9f6413ad")},
+		{Name: "bad sampled value", Header: multi("X-B3-TraceId", "463ac35c9f6413ad", "X-B3-SpanId", "a2fb4a1d1a96d312", "X-B3-Sampled", "maybe")},
+		{Name: "bad parent span id", Header: multi("X-B3-TraceId", "463ac35c9f6413ad", "X-B3-SpanId", "a2fb4a1d1a96d312", "X-B3-ParentSpanId", "zz")},
+		{Name: "single header garbage", Header: multi("b3", "not-a-context-at-all")},
+		{Name: "single header bad sampling", Header: multi("b3", "463ac35c9f6413ad-a2fb4a1d1a96d312-x")},
+	}
+}
