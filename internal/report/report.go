@@ -29,9 +29,7 @@ func (a *abortable) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err := a.ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sending spans: %w", err)
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	stop := context.AfterFunc(a.ctx, cancel)
-	release := func() { stop(); cancel() }
+	ctx, release := WithAbort(r.Context(), a.ctx)
 	resp, err := a.base.RoundTrip(r.WithContext(ctx))
 	if err != nil {
 		release()
@@ -39,6 +37,14 @@ func (a *abortable) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
 	return resp, nil
+}
+
+// WithAbort returns a context that ends when ctx or abort does, and the
+// function that releases it (call it when done, as with context.WithCancel).
+func WithAbort(ctx, abort context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(abort, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // releasingBody ends the request's context when the body is closed.

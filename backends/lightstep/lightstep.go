@@ -1,0 +1,212 @@
+package lightstep
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	lightstep "github.com/lightstep/lightstep-tracer-go"
+	"github.com/opentracing/opentracing-go"
+
+	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/param"
+)
+
+func init() { core.Register("lightstep", factory) }
+
+func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+	t, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, t.Shutdown, nil
+}
+
+// EnvAccessToken is the variable the access token is read from when the
+// access_token param is not set.
+const EnvAccessToken = "LIGHTSTEP_ACCESS_TOKEN"
+
+const defaultEndpoint = "ingest.lightstep.com:443"
+
+var params = []string{"access_token", "transport", "plaintext", "max_buffered_spans", "reporting_period", "min_reporting_period", "report_timeout"}
+
+// Tracer is a lightstep tracer. It implements [opentracing.Tracer] and is
+// safe for concurrent use. Call Close or Shutdown to flush.
+type Tracer struct {
+	lightstep lightstep.Tracer
+	sender    sender
+	abort     context.CancelFunc
+	rate      float64
+	token     string
+	once      sync.Once
+	err       error
+}
+
+var _ opentracing.Tracer = (*Tracer)(nil)
+
+// New builds a lightstep tracer from cfg, without the registry; see the
+// package documentation for the endpoint, params and environment it reads.
+func New(cfg core.Config) (*Tracer, error) {
+	if err := cfg.CheckParams("lightstep", params...); err != nil {
+		return nil, err
+	}
+	p := param.Reader{Config: cfg, Backend: "lightstep"}
+	plaintext := p.Bool("plaintext", false)
+	opts := lightstep.Options{
+		MaxBufferedSpans:   p.Int("max_buffered_spans", 10000),
+		ReportingPeriod:    p.Duration("reporting_period", lightstep.DefaultMaxReportingPeriod),
+		MinReportingPeriod: p.Duration("min_reporting_period", lightstep.DefaultMinReportingPeriod),
+		ReportTimeout:      p.Duration("report_timeout", lightstep.DefaultReportTimeout),
+		SystemMetrics:      lightstep.SystemMetricsOptions{Disabled: true},
+		Tags:               opentracing.Tags{},
+	}
+	if p.Err != nil {
+		return nil, p.Err
+	}
+	if opts.MaxBufferedSpans <= 0 || opts.ReportingPeriod <= 0 || opts.MinReportingPeriod <= 0 || opts.ReportTimeout <= 0 {
+		return nil, fmt.Errorf("lightstep: params max_buffered_spans, reporting_period, min_reporting_period and report_timeout must be positive: %w", core.ErrBadOption)
+	}
+	transport, _ := cfg.Param("transport")
+	if transport != "" && transport != "http" && transport != "grpc" {
+		return nil, fmt.Errorf("lightstep: param \"transport\": %q is not http or grpc: %w", transport, core.ErrBadOption)
+	}
+	var err error
+	if opts.Collector, err = collector(cfg.Endpoint, plaintext); err != nil {
+		return nil, err
+	}
+	opts.AccessToken, _ = cfg.Param("access_token")
+	if opts.AccessToken == "" {
+		opts.AccessToken = os.Getenv(EnvAccessToken)
+	}
+	for k, v := range cfg.Tags {
+		opts.Tags[k] = v
+	}
+	opts.Tags[lightstep.ComponentNameKey] = cfg.ServiceName
+	opts.Tags[lightstep.CommandLineKey] = filepath.Base(os.Args[0])
+	switch cfg.Propagation {
+	case "", "lightstep":
+	case "b3":
+		opts.Propagators = map[opentracing.BuiltinFormat]lightstep.Propagator{
+			opentracing.HTTPHeaders: b3Propagator{},
+			opentracing.TextMap:     b3Propagator{},
+		}
+	default:
+		return nil, fmt.Errorf("lightstep: propagation %q is not supported (use \"lightstep\" or \"b3\"): %w", cfg.Propagation, core.ErrBadOption)
+	}
+
+	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken}
+	abort, cancel := context.WithCancel(context.Background())
+	t.abort = cancel
+	if transport == "grpc" {
+		if t.sender, err = newGRPCSender(opts.Collector, abort); err != nil {
+			cancel()
+			return nil, fmt.Errorf("lightstep: gRPC client for %s: %w", cfg.Endpoint, err)
+		}
+	} else {
+		t.sender = newHTTPSender(opts.Collector, opts.AccessToken, abort)
+	}
+	opts.CustomCollector = t.sender
+
+	routeEvents(opts.AccessToken)
+	if t.lightstep, err = lightstep.CreateTracer(opts); err != nil {
+		forgetToken(opts.AccessToken)
+		t.sender.close()
+		cancel()
+		return nil, fmt.Errorf("lightstep: %s: %w", redact(err.Error()), core.ErrBadOption)
+	}
+	return t, nil
+}
+
+// collector reads HOST:PORT, or http:// or https:// before it.
+func collector(endpoint string, plaintext bool) (lightstep.Endpoint, error) {
+	if endpoint == "" {
+		endpoint = defaultEndpoint
+	}
+	hostPort := endpoint
+	if scheme, rest, ok := strings.Cut(endpoint, "://"); ok {
+		u, err := url.Parse(endpoint)
+		if err != nil || (scheme != "http" && scheme != "https") || (u.Path != "" && u.Path != "/") {
+			return lightstep.Endpoint{}, fmt.Errorf("lightstep: endpoint %q: want HOST:PORT, http://HOST:PORT or https://HOST:PORT: %w", endpoint, core.ErrBadOption)
+		}
+		hostPort, plaintext = strings.TrimSuffix(rest, "/"), scheme == "http"
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	n, perr := strconv.Atoi(port)
+	if err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
+		return lightstep.Endpoint{}, fmt.Errorf("lightstep: endpoint %q: want HOST:PORT, such as %s: %w", endpoint, defaultEndpoint, core.ErrBadOption)
+	}
+	return lightstep.Endpoint{Host: host, Port: n, Plaintext: plaintext}, nil
+}
+
+// Lightstep returns the lightstep-tracer-go tracer.
+func (t *Tracer) Lightstep() lightstep.Tracer { return t.lightstep }
+
+// StartSpan implements [opentracing.Tracer], deciding whether a new trace is
+// sampled (lightstep-tracer-go has no sampler).
+func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	if t.rate < 1 && !hasParent(opts) && (t.rate == 0 || rand.Float64() >= t.rate) {
+		opts = append(opts, lightstep.SetSampled("false"))
+	}
+	return t.lightstep.StartSpan(op, opts...)
+}
+
+func hasParent(opts []opentracing.StartSpanOption) bool {
+	var so opentracing.StartSpanOptions
+	for _, o := range opts {
+		o.Apply(&so)
+	}
+	for _, ref := range so.References {
+		if _, ok := ref.ReferencedContext.(lightstep.SpanContext); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Inject implements [opentracing.Tracer].
+func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
+	return t.lightstep.Inject(sc, format, carrier)
+}
+
+// Extract implements [opentracing.Tracer].
+func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
+	return t.lightstep.Extract(format, carrier)
+}
+
+// Shutdown flushes every buffered span and closes the connection, returning
+// when that is done or when ctx ends, whichever is first. Only the first call
+// of Shutdown or Close does the work.
+func (t *Tracer) Shutdown(ctx context.Context) error {
+	t.once.Do(func() {
+		done := make(chan struct{})
+		go func() {
+			t.lightstep.Close(ctx)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			t.err = fmt.Errorf("lightstep: shutdown stopped before every span was sent: %w", err)
+		}
+		// Fail whatever report is still under way (lightstep-tracer-go's own
+		// loop reports without a deadline), wait for it to return, which it
+		// now does at once, and close the connection.
+		t.abort()
+		<-done
+		t.sender.close()
+		forgetToken(t.token)
+	})
+	return t.err
+}
+
+// Close flushes every buffered span and closes the connection.
+func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }

@@ -1,0 +1,262 @@
+package lightstep_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opentracing/opentracing-go"
+	"go.uber.org/goleak"
+
+	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
+	"github.com/traceplug/traceplug/core"
+
+	_ "github.com/traceplug/traceplug/backends/lightstep"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var transports = []string{"http", "grpc"}
+
+func newTracer(t *testing.T, c *lightsteptest.Collector, transport string, opts ...core.Option) *core.Tracer {
+	t.Helper()
+	tr, err := core.New("lightstep", append(append(c.Options(transport), core.WithServiceName("ls-test")), opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	return tr
+}
+
+func TestThousandSpansThenClose(t *testing.T) {
+	for _, tp := range transports {
+		t.Run(tp, func(t *testing.T) {
+			c := lightsteptest.New(t)
+			tr := newTracer(t, c, tp)
+			for i := 0; i < 1000; i++ {
+				tr.StartSpan("span").Finish()
+			}
+			if err := tr.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(c.Spans()); n != 1000 || len(c.Errors()) > 0 {
+				t.Fatalf("the collector decoded %d of 1000 spans (errors %v)", n, c.Errors())
+			}
+		})
+	}
+}
+
+// TestAccessTokenReachesOnlyTheCollector: the token arrives, over each
+// transport, and is in no tag and no log line, even when reports fail.
+func TestAccessTokenReachesOnlyTheCollector(t *testing.T) {
+	const token = "tok-3f9c2a71-secret"
+	var logs bytes.Buffer
+	log.SetOutput(&logs)
+	defer log.SetOutput(os.Stderr)
+	for _, tp := range transports {
+		t.Run(tp, func(t *testing.T) {
+			c := lightsteptest.New(t)
+			tr := newTracer(t, c, tp, core.WithParam("access_token", token), core.WithTraceAll(true),
+				core.WithTracedAttributes("META", "Header"))
+			srv := httptest.NewServer(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+			defer srv.Close()
+			resp, err := http.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			_ = tr.Close()
+			tokens := c.Tokens()
+			if len(tokens) == 0 {
+				t.Fatal("no report arrived")
+			}
+			for _, got := range tokens {
+				if got != token {
+					t.Errorf("the collector received token %q, want %q", got, token)
+				}
+			}
+			for _, s := range c.Spans() {
+				for k, v := range s.Tags {
+					if strings.Contains(fmt.Sprint(v), token) {
+						t.Errorf("span tag %s carries the token", k)
+					}
+				}
+				for k, v := range s.Process {
+					if strings.Contains(fmt.Sprint(v), token) {
+						t.Errorf("process tag %s carries the token", k)
+					}
+				}
+			}
+		})
+	}
+	// A collector that fails every report makes the tracer log errors.
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "token "+r.Header.Get("Lightstep-Access-Token")+" rejected", http.StatusUnauthorized)
+	}))
+	defer failing.Close()
+	tr, err := core.New("lightstep", core.WithEndpoint(failing.URL), core.WithParam("access_token", token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.StartSpan("x").Finish()
+	_ = tr.Close()
+	if strings.Contains(logs.String(), token) {
+		t.Errorf("the token is in the log:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "traceplug/lightstep:") {
+		t.Errorf("the failed report was not logged:\n%s", logs.String())
+	}
+}
+
+func TestAccessTokenFromEnvironment(t *testing.T) {
+	t.Setenv("LIGHTSTEP_ACCESS_TOKEN", "from-env")
+	c := lightsteptest.New(t)
+	tr := newTracer(t, c, "http")
+	tr.StartSpan("x").Finish()
+	_ = tr.Close()
+	if tokens := c.Tokens(); len(tokens) == 0 || tokens[0] != "from-env" {
+		t.Errorf("tokens %v", tokens)
+	}
+}
+
+func TestProcessTagsAndServiceName(t *testing.T) {
+	c := lightsteptest.New(t)
+	tr := newTracer(t, c, "grpc", core.WithTag("region", "eu"))
+	tr.StartSpan("x").Finish()
+	_ = tr.Close()
+	s := c.Spans()[0]
+	if s.Service != "ls-test" || s.Process["region"] != "eu" {
+		t.Errorf("service %q process %v", s.Service, s.Process)
+	}
+	if cl := fmt.Sprint(s.Process["lightstep.command_line"]); strings.Contains(cl, " ") {
+		t.Errorf("the whole command line was sent: %q", cl)
+	}
+}
+
+// TestB3With128BitTraceIDs: lightstep's spans and wire format carry 64-bit
+// trace ids, so a 128-bit B3 trace continues as its low half, as documented.
+func TestB3With128BitTraceIDs(t *testing.T) {
+	const traceID, low = "80f198ee56343ba8463ac35c9f6413ad", "463ac35c9f6413ad"
+	c := lightsteptest.New(t)
+	tr := newTracer(t, c, "http", core.WithPropagation("b3"), core.WithTraceAll(true))
+	var sent http.Header
+	next := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent = r.Header.Clone() }))
+	defer next.Close()
+	srv := httptest.NewServer(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), "GET", next.URL, nil)
+		if resp, err := (&http.Client{Transport: tr.Transport(nil)}).Do(req); err == nil {
+			resp.Body.Close()
+		}
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("X-B3-TraceId", traceID)
+	req.Header.Set("X-B3-SpanId", "a2fb4a1d1a96d312")
+	req.Header.Set("X-B3-Sampled", "1")
+	req.Header.Set("Baggage-User", "ann")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := sent.Get("X-B3-TraceId"); got != low {
+		t.Errorf("the trace id went on as %q, want its low half %q", got, low)
+	}
+	_ = tr.Close()
+	if spans := c.Spans(); len(spans) != 2 || spans[0].TraceID != low || spans[1].TraceID != low {
+		t.Errorf("reported %v", spans)
+	}
+	if got := sent.Get("Baggage-User"); got != "ann" {
+		t.Errorf("baggage went on as %q", got)
+	}
+	h := http.Header{}
+	if _, err := tr.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(http.Header{"X-B3-Traceid": {"abc"}, "X-B3-Spanid": {"a2fb4a1d1a96d312"}})); !errors.Is(err, opentracing.ErrSpanContextCorrupted) {
+		t.Errorf("a 3-digit trace id: %v, want ErrSpanContextCorrupted", err)
+	}
+	_ = h
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		opt  core.Option
+		want string
+	}{
+		{core.WithEndpoint("collector"), "want HOST:PORT"},
+		{core.WithEndpoint("udp://127.0.0.1:1"), "want HOST:PORT, http://HOST:PORT"},
+		{core.WithEndpoint("127.0.0.1:99999"), "want HOST:PORT"},
+		{core.WithParam("transport", "carrier-pigeon"), `"carrier-pigeon" is not http or grpc`},
+		{core.WithParam("plaintext", "sometimes"), "is not a boolean"},
+		{core.WithParam("max_buffered_spans", "-1"), "must be positive"},
+		{core.WithParam("accesstoken", "x"), `unknown param "accesstoken"`},
+		{core.WithPropagation("w3c"), `propagation "w3c"`},
+	} {
+		if _, err := core.New("lightstep", tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, core.ErrBadOption) {
+			t.Errorf("got %v, want an error containing %q", err, tc.want)
+		}
+	}
+}
+
+// TestShutdownBoundedByContext: collectors that accept and never answer must
+// not hold Shutdown past its deadline, nor leave goroutines behind.
+func TestShutdownBoundedByContext(t *testing.T) {
+	release := make(chan struct{})
+	hangHTTP := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the client leave
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hangHTTP.Close()
+	defer close(release)
+	// A TCP listener that never speaks gRPC: the client waits on it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-release; conn.Close() }()
+		}
+	}()
+	for _, tc := range []struct{ transport, endpoint string }{
+		{"http", hangHTTP.URL}, {"grpc", "http://" + ln.Addr().String()},
+	} {
+		t.Run(tc.transport, func(t *testing.T) {
+			tr, err := core.New("lightstep", core.WithEndpoint(tc.endpoint), core.WithParam("transport", tc.transport), core.WithParam("report_timeout", "1m"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 100; i++ {
+				tr.StartSpan("stuck").Finish()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err = tr.Shutdown(ctx)
+			took := time.Since(start)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Shutdown = %v, want the deadline error", err)
+			}
+			if took > 5*time.Second {
+				t.Errorf("Shutdown took %v with a 200ms deadline", took)
+			}
+			t.Logf("Shutdown with a 200ms deadline against a hanging %s collector returned after %v", tc.transport, took.Round(time.Millisecond))
+		})
+	}
+}
