@@ -17,6 +17,9 @@
 //
 // # Mapping
 //
+// Zipkin's v2 model lower-cases service and span names on the wire:
+// "GET /items/{id}" arrives as "get /items/{id}".
+//
 // span.kind (server, client, producer, consumer) becomes the Zipkin span's
 // kind; the service name and the local_endpoint param its local endpoint;
 // peer.service, peer.ipv4, peer.ipv6 and peer.port its remote endpoint. Other

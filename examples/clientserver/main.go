@@ -11,11 +11,13 @@
 //
 //	go run ./examples/clientserver
 //
-// The backend is the one TRACEPLUG_BACKEND names, configured by the other
-// TRACEPLUG_* variables (see core.FromEnv); by default it is the embedded
-// mock, which needs no server, and whose spans the waterfall shows. With
-// another backend the spans go to its collector and the program prints the
-// trace ids to look up there.
+// The backend is the one TRACEPLUG_BACKEND names (mock, none, jaeger, zipkin
+// or lightstep), configured by the other TRACEPLUG_* variables (see
+// core.FromEnv); by default it is the embedded mock, which needs no server,
+// and whose spans the waterfall shows. With another backend the spans go to
+// its collector and the program prints the trace ids to look up there:
+//
+//	TRACEPLUG_BACKEND=jaeger go run ./examples/clientserver
 package main
 
 import (
@@ -26,12 +28,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/opentracing/opentracing-go"
 
+	_ "github.com/traceplug/traceplug/backends/jaeger"
+	_ "github.com/traceplug/traceplug/backends/lightstep"
 	"github.com/traceplug/traceplug/backends/mock"
 	_ "github.com/traceplug/traceplug/backends/none"
+	_ "github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -49,9 +55,11 @@ var flows = []string{"/client/simple", "/client/log", "/client/childspan"}
 // returns the spans the embedded mock collected (nil for other backends).
 func run(out io.Writer) ([]mock.Span, error) {
 	opts := []core.Option{
-		core.WithServiceName("clientserver"),
 		core.WithTraceAll(true),
 		core.WithTracedAttributes("path", "method"),
+	}
+	if os.Getenv(core.EnvServiceName) == "" {
+		opts = append(opts, core.WithServiceName("clientserver"))
 	}
 	var col *mock.Collector
 	backend := os.Getenv(core.EnvBackend)
@@ -111,7 +119,7 @@ func run(out io.Writer) ([]mock.Span, error) {
 		fmt.Fprintf(out, "sent %d traces to the %s backend:\n", len(flows), backend)
 		for i, id := range traceIDs {
 			if id == "" {
-				id = "(this backend's span contexts do not show their ids)"
+				id = "(none: this backend injects no trace id)"
 			}
 			fmt.Fprintf(out, "  %-18s trace %s\n", flows[i], id)
 		}
@@ -125,6 +133,25 @@ func run(out io.Writer) ([]mock.Span, error) {
 // traceHeader carries each request's trace id back to main, for printing.
 const traceHeader = "X-Trace-Context"
 
+// traceID reads span's trace id from what the tracer injects: the first
+// field of uber-trace-id, or X-B3-TraceId, ot-tracer-traceid or mock-traceid.
+func traceID(tracer opentracing.Tracer, span opentracing.Span) string {
+	carrier := opentracing.TextMapCarrier{}
+	if tracer.Inject(span.Context(), opentracing.TextMap, carrier) != nil {
+		return ""
+	}
+	for k, v := range carrier {
+		switch strings.ToLower(k) {
+		case "uber-trace-id":
+			id, _, _ := strings.Cut(v, ":")
+			return id
+		case "x-b3-traceid", "ot-tracer-traceid", "mock-traceid":
+			return v
+		}
+	}
+	return ""
+}
+
 // newApp is the seed example's views: client views that call server views.
 func newApp(tracer *core.Tracer, base string) http.Handler {
 	client := &http.Client{Transport: tracer.Transport(nil), Timeout: 10 * time.Second}
@@ -133,9 +160,7 @@ func newApp(tracer *core.Tracer, base string) http.Handler {
 	callServer := func(path string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if span := tracer.GetSpan(r); span != nil {
-				if id, ok := span.Context().(fmt.Stringer); ok { // jaeger's, zipkin's and the mock's are
-					w.Header().Set(traceHeader, id.String())
-				}
+				w.Header().Set(traceHeader, traceID(tracer, span))
 			}
 			req, err := http.NewRequestWithContext(r.Context(), "GET", base+path, nil)
 			if err != nil {

@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The golden files are answers of Jaeger 1.42's query API to /api/traces/ID
+// for traces the example sent over UDP (service manual-udp).
+func load(t *testing.T, name string) *Trace {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a answer
+	if err := json.Unmarshal(data, &a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Data) != 1 {
+		t.Fatalf("%s holds %d traces", name, len(a.Data))
+	}
+	return &a.Data[0]
+}
+
+func TestShapeAcceptsTheExamplesTraces(t *testing.T) {
+	for flow, file := range map[string]string{"log": "log-trace.json", "childspan": "childspan-trace.json"} {
+		if err := CheckShape(load(t, file), ExampleShape(flow, "manual-udp"), false); err != nil {
+			t.Errorf("%s: %v", flow, err)
+		}
+	}
+}
+
+// TestShapeFailsClearly: the checker names what is wrong.
+func TestShapeFailsClearly(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func(*Trace)
+		want  string
+	}{
+		{"missing span", func(tr *Trace) { tr.Spans = drop(tr.Spans, "child_span") }, `missing span "child_span" () under "GET /server/childspan"`},
+		{"missing client span", func(tr *Trace) { tr.Spans = drop(tr.Spans, "HTTP GET") }, "want one root span, found 2"},
+		{"wrong parent", func(tr *Trace) { find(tr, "child_span").References[0].SpanID = "1" }, "want one root span"},
+		{"missing tag", func(tr *Trace) {
+			s := find(tr, "GET /server/childspan")
+			s.Tags = dropTag(s.Tags, "http.status_code")
+		}, `server span "GET /server/childspan" lacks the tag http.status_code`},
+		{"wrong service", func(tr *Trace) {
+			for k, p := range tr.Processes {
+				p.ServiceName = "other"
+				tr.Processes[k] = p
+			}
+		}, `is from service "other", want "manual-udp"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := load(t, "childspan-trace.json")
+			tc.spoil(tr)
+			err := CheckShape(tr, ExampleShape("childspan", "manual-udp"), false)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("CheckShape = %v\nwant an error containing %q", err, tc.want)
+			}
+		})
+	}
+	if err := CheckShape(load(t, "log-trace.json"), ExampleShape("simple", "manual-udp"), false); err == nil {
+		t.Error("the log flow's trace passed as the simple flow's")
+	}
+}
+
+func drop(spans []Span, op string) []Span {
+	var out []Span
+	for _, s := range spans {
+		if s.OperationName != op {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func find(tr *Trace, op string) *Span {
+	for i := range tr.Spans {
+		if tr.Spans[i].OperationName == op {
+			return &tr.Spans[i]
+		}
+	}
+	return nil
+}
+
+func dropTag(tags []KeyValue, key string) []KeyValue {
+	var out []KeyValue
+	for _, kv := range tags {
+		if kv.Key != key {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
