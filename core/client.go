@@ -2,8 +2,8 @@ package core
 
 import (
 	"io"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 
@@ -26,9 +26,15 @@ import (
 // Client spans carry span.kind=client, component, http.method, http.url
 // (without userinfo, secret query values redacted), peer.hostname, peer.port,
 // http.status_code, and error=true on transport errors and 5xx responses.
+//
+// Under the no-op tracer (the "none" backend) there is nothing to record or
+// inject, and Transport returns base itself.
 func (t *Tracer) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if t.noop {
+		return base
 	}
 	return &transport{t: t, base: base}
 }
@@ -40,37 +46,44 @@ type transport struct {
 
 func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t := tr.t
-	var ref opentracing.SpanContext
+	// One allocation holds the body wrapper, the parent reference and the start
+	// options. The kind and peer go in at start: some tracers (zipkin's) read
+	// them only then, to set the span's kind and remote endpoint.
+	c := &call{}
+	opts := c.opts[:0]
 	if parent := opentracing.SpanFromContext(req.Context()); parent != nil {
-		ref = parent.Context()
+		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent.Context()}
+		opts = append(opts, &c.parent)
 	} else if sc, err := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(req.Header)); err == nil {
-		ref = sc // injected by hand
+		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: sc} // injected by hand
+		opts = append(opts, &c.parent)
 	}
-	// The kind and peer go in at start: some tracers (zipkin's) read them
-	// only then, to set the span's kind and remote endpoint.
-	tags := opentracing.Tags{string(ext.SpanKind): ext.SpanKindRPCClientEnum}
+	opts = append(opts, clientKind)
 	if req.URL != nil {
 		host, port := req.URL.Hostname(), req.URL.Port()
 		if port == "" {
 			port = defaultPort(req.URL.Scheme)
 		}
-		tags[string(ext.PeerHostname)] = host
+		c.tags[0] = opentracing.Tag{Key: string(ext.PeerHostname), Value: host}
+		opts = append(opts, &c.tags[0])
 		if p, err := strconv.ParseUint(port, 10, 16); err == nil {
-			tags[string(ext.PeerPort)] = uint16(p)
+			c.tags[1] = opentracing.Tag{Key: string(ext.PeerPort), Value: uint16(p)}
+			opts = append(opts, &c.tags[1])
 		}
-		if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
-			tags[string(ext.PeerHostIPv4)] = host
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
+			c.tags[2] = opentracing.Tag{Key: string(ext.PeerHostIPv4), Value: host}
+			opts = append(opts, &c.tags[2])
 		}
 	}
 	op := methodName(req.Method)
 	var span opentracing.Span
-	if ref != nil {
-		span = t.StartSpan(op, opentracing.ChildOf(ref), tags)
+	if c.parent.ReferencedContext != nil {
+		span = t.StartSpan(op, opts...)
 	} else {
-		span = t.ot.StartSpan(op, tags)
+		span = t.ot.StartSpan(op, opts...)
 	}
 	span.SetTag(string(ext.Component), componentName)
-	span.SetTag(string(ext.HTTPMethod), req.Method)
+	span.SetTag(string(ext.HTTPMethod), boxMethod(req.Method))
 	span.SetTag(string(ext.HTTPUrl), t.redact.url(req.URL))
 
 	out := *req // RoundTrip must not modify the caller's request
@@ -89,7 +102,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		span.Finish()
 		return resp, err
 	}
-	ext.HTTPStatusCode.Set(span, uint16(resp.StatusCode))
+	span.SetTag(string(ext.HTTPStatusCode), boxStatus(resp.StatusCode))
 	if resp.StatusCode >= 500 {
 		ext.Error.Set(span, true)
 	}
@@ -97,14 +110,17 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		span.Finish()
 		return resp, nil
 	}
-	b := &body{ReadCloser: resp.Body, span: span}
+	c.ReadCloser, c.span = resp.Body, span
 	if rw, ok := resp.Body.(io.ReadWriteCloser); ok { // 101 Switching Protocols
-		resp.Body = &readWriteBody{body: b, w: rw}
+		resp.Body = &readWriteBody{call: c, w: rw}
 	} else {
-		resp.Body = b
+		resp.Body = c
 	}
 	return resp, nil
 }
+
+// clientKind is span.kind=client as a start option, boxed once.
+var clientKind opentracing.StartSpanOption = ext.SpanKindRPCClient
 
 func defaultPort(scheme string) string {
 	switch scheme {
@@ -116,15 +132,20 @@ func defaultPort(scheme string) string {
 	return ""
 }
 
-// body finishes the client span when the response body is closed or read to
-// its end, whichever comes first.
-type body struct {
+// call is one outgoing request's state. As the response body, it finishes
+// the client span when the body is closed or read to its end, whichever comes
+// first.
+type call struct {
 	io.ReadCloser
 	span opentracing.Span
 	once sync.Once
+
+	parent opentracing.SpanReference
+	tags   [3]opentracing.Tag
+	opts   [5]opentracing.StartSpanOption
 }
 
-func (b *body) Read(p []byte) (int, error) {
+func (b *call) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil {
 		if err != io.EOF {
@@ -136,17 +157,17 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *body) Close() error {
+func (b *call) Close() error {
 	err := b.ReadCloser.Close()
 	b.finish()
 	return err
 }
 
-func (b *body) finish() { b.once.Do(b.span.Finish) }
+func (b *call) finish() { b.once.Do(b.span.Finish) }
 
 // readWriteBody keeps a 101 response's body writable, as net/http makes it.
 type readWriteBody struct {
-	*body
+	*call
 	w io.Writer
 }
 

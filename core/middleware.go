@@ -24,14 +24,24 @@ type ctxKey struct{ t *Tracer }
 // serverKind is span.kind=server as a start option, boxed once.
 var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
 
+// noopSpan is the span of every request under the no-op tracer.
+var noopSpan = opentracing.NoopTracer{}.StartSpan("")
+
 // request is the state of one traced request, written by the handler's
-// goroutine through the wrapped ResponseWriter.
+// goroutine through the wrapped ResponseWriter. It is also the request's
+// context (see Value), and holds the span's start options, so that a request
+// costs as few allocations as possible.
 type request struct {
+	context.Context
+	t        *Tracer
 	span     opentracing.Span
 	done     atomic.Bool
 	status   int
 	bytes    int64
 	hijacked bool
+
+	parent opentracing.SpanReference
+	opts   [2]opentracing.StartSpanOption
 }
 
 // Middleware returns next traced: with trace-all on ([WithTraceAll]), every
@@ -45,8 +55,11 @@ type request struct {
 // composes with any router: put it outermost, around an [http.ServeMux] to
 // name spans after the matched pattern.
 func (t *Tracer) Middleware(next http.Handler) http.Handler {
-	if !t.traceAll {
+	switch {
+	case !t.traceAll:
 		return next
+	case t.noop:
+		return &noopHandler{t: t, next: next, outer: true}
 	}
 	return &middleware{t: t, next: next}
 }
@@ -81,8 +94,54 @@ func (t *Tracer) Trace(attrs ...string) func(http.Handler) http.Handler {
 		if next == nil {
 			panic("traceplug: Trace: nil handler")
 		}
+		if t.noop {
+			return &noopHandler{t: t, next: next}
+		}
 		return &decorated{t: t, next: next, name: handlerName(next), attrs: resolved}
 	}
+}
+
+// noopHandler serves requests under the no-op tracer (the "none" backend):
+// nothing is recorded, so there is nothing to measure or tag, and handlers
+// still find a (no-op) span through GetSpan and the context.
+type noopHandler struct {
+	t     *Tracer
+	next  http.Handler
+	outer bool // the middleware, not a Trace wrapper inside it
+}
+
+func (h *noopHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t := h.t
+	if (t.filter != nil && !t.filter(r)) || (!h.outer && r.Context().Value(ctxKey{t}) != nil) {
+		h.next.ServeHTTP(w, r) // filtered out, or traced already
+		return
+	}
+	nr := &noopRequest{Context: r.Context(), t: t}
+	r = r.WithContext(nr)
+	if t.observer != nil {
+		t.observe(noopSpan, r)
+	}
+	defer nr.done.Store(true)
+	h.next.ServeHTTP(w, r)
+}
+
+// noopRequest is a request's context under the no-op tracer.
+type noopRequest struct {
+	context.Context
+	t    *Tracer
+	done atomic.Bool
+}
+
+func (nr *noopRequest) Value(key any) any {
+	switch key {
+	case ctxKey{nr.t}:
+		return nr
+	case spanKey:
+		if spanKey != nil {
+			return noopSpan
+		}
+	}
+	return nr.Context.Value(key)
 }
 
 type decorated struct {
@@ -111,11 +170,20 @@ func (d *decorated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //		span.LogKV("event", "cache miss")
 //	}
 func (t *Tracer) GetSpan(r *http.Request) opentracing.Span {
-	rq, _ := r.Context().Value(ctxKey{t}).(*request)
-	if rq == nil || rq.done.Load() {
+	if r == nil {
 		return nil
 	}
-	return rq.span
+	switch rq := r.Context().Value(ctxKey{t}).(type) {
+	case *request:
+		if !rq.done.Load() {
+			return rq.span
+		}
+	case *noopRequest:
+		if !rq.done.Load() {
+			return noopSpan
+		}
+	}
+	return nil
 }
 
 // serve runs next inside a server span. name is the decorated handler's name,
@@ -125,17 +193,23 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		next.ServeHTTP(w, r)
 		return
 	}
+	rq := &request{t: t}
 	parent, extractErr := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(r.Header))
 	op := t.operationName(r, name)
 	// The kind goes in at start: some tracers (zipkin's) can set it only then.
-	var span opentracing.Span
+	// The options live in rq, so that passing them allocates nothing.
+	var opts []opentracing.StartSpanOption
 	if parent != nil && extractErr == nil {
-		span = t.StartSpan(op, opentracing.ChildOf(parent), serverKind)
+		rq.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
+		rq.opts = [2]opentracing.StartSpanOption{&rq.parent, serverKind}
+		opts = rq.opts[:2]
 	} else {
-		span = t.ot.StartSpan(op, serverKind)
+		opts = serverOpts
 	}
+	span := t.startServer(op, opts)
+	rq.span = span
 	span.SetTag(string(ext.Component), componentName)
-	span.SetTag(string(ext.HTTPMethod), r.Method)
+	span.SetTag(string(ext.HTTPMethod), boxMethod(r.Method))
 	span.SetTag(string(ext.HTTPUrl), t.redact.requestURI(r))
 	if extractErr != nil && extractErr != opentracing.ErrSpanContextNotFound {
 		// A malformed incoming context: this is a new root trace, and says why.
@@ -145,8 +219,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		span.SetTag(a.name, t.redact.cap(a.render(r, t.redact)))
 	}
 
-	rq := &request{span: span}
-	r = r.WithContext(context.WithValue(opentracing.ContextWithSpan(r.Context(), span), ctxKey{t}, rq))
+	r = r.WithContext(t.withRequest(r.Context(), rq))
 	if t.observer != nil {
 		t.observe(span, r)
 	}
@@ -158,8 +231,20 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 			panic(v)
 		}
 	}()
-	next.ServeHTTP(httpsnoop.Wrap(w, rq.hooks()), r)
+	next.ServeHTTP(httpsnoop.Wrap(w, rq.hooks(w, t.responseSize)), r)
 	rq.end(t, r, rename)
+}
+
+// serverOpts are a root server span's start options.
+var serverOpts = []opentracing.StartSpanOption{serverKind}
+
+// startServer starts a server span; a reference the tracer rejects by
+// panicking (a foreign context) is dropped, as in StartSpan.
+func (t *Tracer) startServer(op string, opts []opentracing.StartSpanOption) (span opentracing.Span) {
+	if len(opts) == 1 {
+		return t.ot.StartSpan(op, opts...)
+	}
+	return t.StartSpan(op, opts...)
 }
 
 // end tags the span with the response and finishes it. rename names it after
@@ -171,7 +256,7 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
 		status = http.StatusOK
 	}
 	if status != 0 {
-		ext.HTTPStatusCode.Set(span, uint16(status))
+		span.SetTag(string(ext.HTTPStatusCode), boxStatus(status))
 		if status >= 500 {
 			ext.Error.Set(span, true)
 		}
@@ -186,9 +271,11 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
 	span.Finish()
 }
 
-// hooks observe the status and size of the response.
-func (rq *request) hooks() httpsnoop.Hooks {
-	return httpsnoop.Hooks{
+// hooks observe the response: its status (200 unless WriteHeader says
+// otherwise), whether the connection was hijacked, and, when size is set, the
+// bytes written. Every hook costs allocations per request, so only these.
+func (rq *request) hooks(w http.ResponseWriter, size bool) httpsnoop.Hooks {
+	h := httpsnoop.Hooks{
 		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
 			return func(code int) {
 				if rq.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
@@ -197,34 +284,9 @@ func (rq *request) hooks() httpsnoop.Hooks {
 				next(code)
 			}
 		},
-		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-			return func(b []byte) (int, error) {
-				n, err := next(b)
-				rq.wrote(int64(n))
-				return n, err
-			}
-		},
-		WriteString: func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
-			return func(s string) (int, error) {
-				n, err := next(s)
-				rq.wrote(int64(n))
-				return n, err
-			}
-		},
-		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
-			return func(src io.Reader) (int64, error) {
-				n, err := next(src)
-				rq.wrote(n)
-				return n, err
-			}
-		},
-		Flush: func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
-			return func() {
-				rq.wrote(0)
-				next()
-			}
-		},
-		Hijack: func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
+	}
+	if _, ok := w.(http.Hijacker); ok {
+		h.Hijack = func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
 			return func() (c net.Conn, rw *bufio.ReadWriter, err error) {
 				c, rw, err = next()
 				if err == nil {
@@ -232,17 +294,37 @@ func (rq *request) hooks() httpsnoop.Hooks {
 				}
 				return c, rw, err
 			}
-		},
+		}
 	}
+	if !size {
+		return h
+	}
+	h.Write = func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+		return func(b []byte) (int, error) {
+			n, err := next(b)
+			rq.wrote(int64(n))
+			return n, err
+		}
+	}
+	h.WriteString = func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
+		return func(s string) (int, error) {
+			n, err := next(s)
+			rq.wrote(int64(n))
+			return n, err
+		}
+	}
+	h.ReadFrom = func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+		return func(src io.Reader) (int64, error) {
+			n, err := next(src)
+			rq.wrote(n)
+			return n, err
+		}
+	}
+	return h
 }
 
-// wrote records n body bytes sent; the first write implies status 200.
-func (rq *request) wrote(n int64) {
-	if rq.status == 0 {
-		rq.status = http.StatusOK
-	}
-	rq.bytes += n
-}
+// wrote records n body bytes sent.
+func (rq *request) wrote(n int64) { rq.bytes += n }
 
 // operationName is the span's name at start: the user's function if set and
 // sane, else the decorated handler's name, else from the method (and the

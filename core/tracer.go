@@ -33,6 +33,7 @@ type Tracer struct {
 	observer     func(opentracing.Span, *http.Request)
 	responseSize bool
 	global       bool
+	noop         bool // the tracer is opentracing's no-op tracer: nothing is recorded
 
 	closeOnce sync.Once
 	closeErr  error
@@ -136,6 +137,7 @@ func newTracer(c *config) (*Tracer, error) {
 }
 
 func (t *Tracer) start() {
+	_, t.noop = t.ot.(opentracing.NoopTracer)
 	if t.global {
 		opentracing.SetGlobalTracer(t)
 	}

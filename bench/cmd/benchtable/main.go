@@ -1,0 +1,126 @@
+// Command benchtable reads `go test -bench` output (several -count runs) and
+// prints, as Markdown, each middleware's median overhead over the bare
+// handler in the same run, and traceplug's overhead as a ratio of go-stdlib's
+// over the same tracer.
+//
+//	go test -run XXX -bench . -count 6 > bench.txt
+//	go run ./cmd/benchtable < bench.txt
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// sample is one benchmark's medians.
+type sample struct{ ns, bytes, allocs float64 }
+
+var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
+
+func main() {
+	medians, err := read(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+	for _, parent := range []string{"parent=no", "parent=yes"} {
+		fmt.Printf("\n### Server, %s: overhead over the bare handler\n\n", parent)
+		table(medians, "BenchmarkServer/"+parent+"/", "BenchmarkTracerDirect/"+parent+"/")
+	}
+	fmt.Printf("\n### Client: overhead over the bare round tripper\n\n")
+	table(medians, "BenchmarkClient/", "")
+}
+
+func read(r io.Reader) (map[string]sample, error) {
+	runs := map[string][]sample{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		var s sample
+		s.ns, _ = strconv.ParseFloat(m[2], 64)
+		s.bytes, _ = strconv.ParseFloat(m[3], 64)
+		s.allocs, _ = strconv.ParseFloat(m[4], 64)
+		runs[m[1]] = append(runs[m[1]], s)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string]sample{}
+	for name, ss := range runs {
+		out[name] = sample{
+			ns:     median(ss, func(s sample) float64 { return s.ns }),
+			bytes:  median(ss, func(s sample) float64 { return s.bytes }),
+			allocs: median(ss, func(s sample) float64 { return s.allocs }),
+		}
+	}
+	return out, nil
+}
+
+func median(ss []sample, f func(sample) float64) float64 {
+	v := make([]float64, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	sort.Float64s(v)
+	if n := len(v); n%2 == 1 {
+		return v[n/2]
+	} else {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+}
+
+// table prints one row per tracer: traceplug's and go-stdlib's overheads and
+// their ratio, the tracer's own cost where measured, and otelhttp's.
+func table(m map[string]sample, prefix, direct string) {
+	bare, ok := m[prefix+"bare"]
+	if !ok {
+		fmt.Println("(no bare baseline in the input)")
+		return
+	}
+	fmt.Printf("bare: %.0f ns, %.0f allocs per request\n\n", bare.ns, bare.allocs)
+	fmt.Println("| tracer | traceplug | go-stdlib | traceplug ÷ go-stdlib (ns, allocs) | tracer alone |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	var tracers []string
+	for name := range m {
+		if t, ok := strings.CutPrefix(name, prefix+"traceplug/"); ok {
+			tracers = append(tracers, t)
+		}
+	}
+	sort.Strings(tracers)
+	for _, t := range tracers {
+		tp, gs := m[prefix+"traceplug/"+t], m[prefix+"gostdlib/"+t]
+		tpo, gso := over(tp, bare), over(gs, bare)
+		alone := "–"
+		if d, ok := m[direct+t]; ok && direct != "" {
+			alone = fmt.Sprintf("%.0f ns, %.0f allocs", d.ns, d.allocs)
+		}
+		fmt.Printf("| %s | +%.0f ns, +%.0f allocs | +%.0f ns, +%.0f allocs | %.2f, %.2f | %s |\n",
+			t, tpo.ns, tpo.allocs, gso.ns, gso.allocs, ratio(tpo.ns, gso.ns), ratio(tpo.allocs, gso.allocs), alone)
+	}
+	for _, v := range []string{"sampled", "unsampled"} {
+		if o, ok := m[prefix+"otelhttp/"+v]; ok {
+			oo := over(o, bare)
+			fmt.Printf("| otelhttp (%s) | | | +%.0f ns, +%.0f allocs | |\n", v, oo.ns, oo.allocs)
+		}
+	}
+}
+
+func over(s, bare sample) sample {
+	return sample{ns: s.ns - bare.ns, bytes: s.bytes - bare.bytes, allocs: s.allocs - bare.allocs}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
