@@ -82,15 +82,18 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else {
 		span = t.ot.StartSpan(op, opts...)
 	}
+	t.counts.started.Add(1)
+	c.t = t
 	span.SetTag(string(ext.Component), componentName)
 	span.SetTag(string(ext.HTTPMethod), boxMethod(req.Method))
-	span.SetTag(string(ext.HTTPUrl), t.redact.url(req.URL))
+	span.SetTag(string(ext.HTTPUrl), t.redact.cap(t.redact.url(req.URL)))
 
 	out := *req // RoundTrip must not modify the caller's request
 	out.Header = req.Header.Clone()
 	if out.Header == nil {
 		out.Header = make(http.Header)
 	}
+	c.span = span
 	if err := t.Inject(span.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out.Header)); err != nil {
 		span.SetTag("traceplug.inject_error", err.Error())
 	}
@@ -99,7 +102,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		ext.Error.Set(span, true)
 		span.LogFields(log.String("event", "error"), log.String("message", err.Error()))
-		span.Finish()
+		c.finish()
 		return resp, err
 	}
 	span.SetTag(string(ext.HTTPStatusCode), boxStatus(resp.StatusCode))
@@ -107,10 +110,10 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ext.Error.Set(span, true)
 	}
 	if resp.Body == nil || resp.Body == http.NoBody || req.Method == http.MethodHead {
-		span.Finish()
+		c.finish()
 		return resp, nil
 	}
-	c.ReadCloser, c.span = resp.Body, span
+	c.ReadCloser = resp.Body
 	if rw, ok := resp.Body.(io.ReadWriteCloser); ok { // 101 Switching Protocols
 		resp.Body = &readWriteBody{call: c, w: rw}
 	} else {
@@ -137,6 +140,7 @@ func defaultPort(scheme string) string {
 // first.
 type call struct {
 	io.ReadCloser
+	t    *Tracer
 	span opentracing.Span
 	once sync.Once
 
@@ -163,7 +167,12 @@ func (b *call) Close() error {
 	return err
 }
 
-func (b *call) finish() { b.once.Do(b.span.Finish) }
+func (b *call) finish() {
+	b.once.Do(func() {
+		b.span.Finish()
+		b.t.counts.finished.Add(1)
+	})
+}
 
 // readWriteBody keeps a 101 response's body writable, as net/http makes it.
 type readWriteBody struct {

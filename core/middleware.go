@@ -207,10 +207,11 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		opts = serverOpts
 	}
 	span := t.startServer(op, opts)
+	t.counts.started.Add(1)
 	rq.span = span
 	span.SetTag(string(ext.Component), componentName)
 	span.SetTag(string(ext.HTTPMethod), boxMethod(r.Method))
-	span.SetTag(string(ext.HTTPUrl), t.redact.requestURI(r))
+	span.SetTag(string(ext.HTTPUrl), t.redact.cap(t.redact.requestURI(r)))
 	if extractErr != nil && extractErr != opentracing.ErrSpanContextNotFound {
 		// A malformed incoming context: this is a new root trace, and says why.
 		span.SetTag("traceplug.extract_error", extractErr.Error())
@@ -269,6 +270,7 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
 	}
 	rq.done.Store(true)
 	span.Finish()
+	t.counts.finished.Add(1)
 }
 
 // hooks observe the response: its status (200 unless WriteHeader says
@@ -347,6 +349,7 @@ func (t *Tracer) operationName(r *http.Request, name string) string {
 func (t *Tracer) userOperationName(r *http.Request) (op string) {
 	defer func() {
 		if recover() != nil {
+			t.counts.callbackPanics.Add(1)
 			op = ""
 		}
 	}()
@@ -354,7 +357,11 @@ func (t *Tracer) userOperationName(r *http.Request) (op string) {
 }
 
 func (t *Tracer) observe(span opentracing.Span, r *http.Request) {
-	defer func() { _ = recover() }()
+	defer func() {
+		if recover() != nil {
+			t.counts.callbackPanics.Add(1)
+		}
+	}()
 	t.observer(span, r)
 }
 

@@ -35,6 +35,8 @@ type Tracer struct {
 	global       bool
 	noop         bool // the tracer is opentracing's no-op tracer: nothing is recorded
 
+	counts counters
+
 	closeOnce sync.Once
 	closeErr  error
 }

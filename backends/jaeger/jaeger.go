@@ -37,6 +37,7 @@ type Tracer struct {
 	closer io.Closer
 	abort  context.CancelFunc // fails the HTTP sends still under way
 	http   *http.Transport    // the collector's connections, or nil for UDP
+	counts *report.Counts
 	once   sync.Once
 	err    error
 }
@@ -53,8 +54,9 @@ func New(cfg core.Config) (*Tracer, error) {
 	if s.disabled {
 		return &Tracer{Tracer: opentracing.NoopTracer{}}, nil
 	}
-	t := &Tracer{}
+	t := &Tracer{counts: &report.Counts{}}
 	logger := newLogger()
+	metrics := jaeger.NewMetrics(countingFactory{t.counts}, nil)
 
 	var sender jaeger.Transport
 	switch s.transport {
@@ -80,11 +82,12 @@ func New(cfg core.Config) (*Tracer, error) {
 		sender = transport.NewHTTPTransport(s.url, opts...)
 	}
 
-	reporter := jaeger.NewRemoteReporter(sender,
+	var reporter jaeger.Reporter = &countingReporter{Reporter: jaeger.NewRemoteReporter(sender,
 		jaeger.ReporterOptions.QueueSize(s.queueSize),
 		jaeger.ReporterOptions.BufferFlushInterval(s.flushInterval),
 		jaeger.ReporterOptions.Logger(logger),
-	)
+		jaeger.ReporterOptions.Metrics(metrics),
+	), counts: t.counts}
 	if s.logSpans {
 		reporter = jaeger.NewCompositeReporter(reporter, jaeger.NewLoggingReporter(jaeger.StdLogger))
 	}
@@ -92,6 +95,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		jaeger.TracerOptions.Gen128Bit(s.traceID128),
 		jaeger.TracerOptions.MaxTagValueLength(s.maxTagValueLength),
 		jaeger.TracerOptions.Logger(logger),
+		jaeger.TracerOptions.Metrics(metrics),
 	}
 	for _, tag := range s.tags {
 		opts = append(opts, jaeger.TracerOptions.Tag(tag.Key, tag.Value))
@@ -142,8 +146,17 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		if t.http != nil {
 			t.http.CloseIdleConnections()
 		}
+		t.counts.Settle()
 	})
 	return t.err
+}
+
+// BackendStats implements [core.StatsReporter].
+func (t *Tracer) BackendStats() core.BackendStats {
+	if t.counts == nil {
+		return core.BackendStats{}
+	}
+	return t.counts.BackendStats()
 }
 
 // Close flushes every buffered span and closes the reporter.

@@ -58,6 +58,9 @@
 //	reporting_period      longest time between reports (default 2.5s)
 //	min_reporting_period  shortest time between reports (default 500ms)
 //	report_timeout        timeout of one report (default 30s)
+//	max_report_bytes      reports are split into parts of about this size, so
+//	                      that a collector's message limit (gRPC's default is
+//	                      4 MiB) never refuses a whole report (default 3 MiB)
 //
 // # Shutdown
 //

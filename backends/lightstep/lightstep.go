@@ -3,6 +3,7 @@ package lightstep
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/param"
+	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("lightstep", factory) }
@@ -35,12 +37,13 @@ const EnvAccessToken = "LIGHTSTEP_ACCESS_TOKEN"
 
 const defaultEndpoint = "ingest.lightstep.com:443"
 
-var params = []string{"access_token", "transport", "plaintext", "max_buffered_spans", "reporting_period", "min_reporting_period", "report_timeout"}
+var params = []string{"access_token", "transport", "plaintext", "max_buffered_spans", "reporting_period", "min_reporting_period", "report_timeout", "max_report_bytes"}
 
 // Tracer is a lightstep tracer. It implements [opentracing.Tracer] and is
 // safe for concurrent use. Call Close or Shutdown to flush.
 type Tracer struct {
 	lightstep lightstep.Tracer
+	counts    *report.Counts
 	sender    sender
 	abort     context.CancelFunc
 	rate      float64
@@ -64,14 +67,19 @@ func New(cfg core.Config) (*Tracer, error) {
 		ReportingPeriod:    p.Duration("reporting_period", lightstep.DefaultMaxReportingPeriod),
 		MinReportingPeriod: p.Duration("min_reporting_period", lightstep.DefaultMinReportingPeriod),
 		ReportTimeout:      p.Duration("report_timeout", lightstep.DefaultReportTimeout),
-		SystemMetrics:      lightstep.SystemMetricsOptions{Disabled: true},
-		Tags:               opentracing.Tags{},
+		// lightstep-tracer-go's own splitting of large reports is broken (its
+		// parts share one request, so all but the last part are lost): it is
+		// turned off, and countingSender splits by max_report_bytes instead.
+		GRPCMaxCallSendMsgSizeBytes: math.MaxInt32,
+		SystemMetrics:               lightstep.SystemMetricsOptions{Disabled: true},
+		Tags:                        opentracing.Tags{},
 	}
 	if p.Err != nil {
 		return nil, p.Err
 	}
-	if opts.MaxBufferedSpans <= 0 || opts.ReportingPeriod <= 0 || opts.MinReportingPeriod <= 0 || opts.ReportTimeout <= 0 {
-		return nil, fmt.Errorf("lightstep: params max_buffered_spans, reporting_period, min_reporting_period and report_timeout must be positive: %w", core.ErrBadOption)
+	maxReport := p.Int("max_report_bytes", 3<<20)
+	if opts.MaxBufferedSpans <= 0 || opts.ReportingPeriod <= 0 || opts.MinReportingPeriod <= 0 || opts.ReportTimeout <= 0 || maxReport <= 0 {
+		return nil, fmt.Errorf("lightstep: params max_buffered_spans, reporting_period, min_reporting_period, report_timeout and max_report_bytes must be positive: %w", core.ErrBadOption)
 	}
 	transport, _ := cfg.Param("transport")
 	if transport != "" && transport != "http" && transport != "grpc" {
@@ -101,7 +109,8 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, fmt.Errorf("lightstep: propagation %q is not supported (use \"lightstep\" or \"b3\"): %w", cfg.Propagation, core.ErrBadOption)
 	}
 
-	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken}
+	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken, counts: &report.Counts{}}
+	opts.Recorder = handed{t.counts}
 	abort, cancel := context.WithCancel(context.Background())
 	t.abort = cancel
 	if transport == "grpc" {
@@ -112,6 +121,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	} else {
 		t.sender = newHTTPSender(opts.Collector, opts.AccessToken, abort)
 	}
+	t.sender = countingSender{sender: t.sender, counts: t.counts, maxBytes: maxReport}
 	opts.CustomCollector = t.sender
 
 	routeEvents(opts.AccessToken)
@@ -204,9 +214,13 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		<-done
 		t.sender.close()
 		forgetToken(t.token)
+		t.counts.Settle()
 	})
 	return t.err
 }
+
+// BackendStats implements [core.StatsReporter].
+func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
 
 // Close flushes every buffered span and closes the connection.
 func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }

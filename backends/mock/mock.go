@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opentracing/opentracing-go"
@@ -35,6 +36,7 @@ type Tracer struct {
 	mu             sync.Mutex
 	finished       []Span
 	doubleFinishes int
+	reported       atomic.Uint64
 }
 
 var _ opentracing.Tracer = (*Tracer)(nil)
@@ -119,6 +121,12 @@ func (t *Tracer) DoubleFinishes() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.doubleFinishes
+}
+
+// BackendStats implements [core.StatsReporter]: every sampled span is
+// recorded, so every one counts as reported.
+func (t *Tracer) BackendStats() core.BackendStats {
+	return core.BackendStats{Reported: t.reported.Load()}
 }
 
 // Reset forgets the finished spans and the double-finish count.
@@ -206,6 +214,7 @@ func (t *Tracer) record(s Span, again bool) {
 	}
 	if s.Sampled {
 		t.finished = append(t.finished, s)
+		t.reported.Add(1)
 	}
 	t.mu.Unlock()
 	if s.Sampled && t.collector != nil {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/openzipkin/zipkin-go/model"
 	"github.com/openzipkin/zipkin-go/reporter"
+
+	"github.com/traceplug/traceplug/internal/report"
 )
 
 // queue stands between finishing spans and zipkin-go's HTTP reporter, whose
@@ -12,18 +14,18 @@ import (
 // here never blocks: a span that finds the queue full, or the tracer closed,
 // is dropped and counted.
 type queue struct {
-	next    reporter.Reporter
-	spans   chan model.SpanModel
-	stop    chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
-	dropped atomic.Uint64
+	next   reporter.Reporter
+	counts *report.Counts
+	spans  chan model.SpanModel
+	stop   chan struct{}
+	done   chan struct{}
+	closed atomic.Bool
 }
 
 var _ reporter.Reporter = (*queue)(nil)
 
-func newQueue(next reporter.Reporter, size int) *queue {
-	q := &queue{next: next, spans: make(chan model.SpanModel, size), stop: make(chan struct{}), done: make(chan struct{})}
+func newQueue(next reporter.Reporter, size int, counts *report.Counts) *queue {
+	q := &queue{next: next, counts: counts, spans: make(chan model.SpanModel, size), stop: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
 }
@@ -31,13 +33,14 @@ func newQueue(next reporter.Reporter, size int) *queue {
 // Send implements reporter.Reporter.
 func (q *queue) Send(s model.SpanModel) {
 	if q.closed.Load() {
-		q.dropped.Add(1)
+		q.counts.Dropped(report.DropClosed, 1)
 		return
 	}
+	q.counts.Handed(1)
 	select {
 	case q.spans <- s:
 	default:
-		q.dropped.Add(1)
+		q.counts.Dropped(report.DropQueueFull, 1)
 	}
 }
 

@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opentracing/opentracing-go"
 	zipkinot "github.com/openzipkin-contrib/zipkin-go-opentracing"
 	zipkin "github.com/openzipkin/zipkin-go"
 	"github.com/openzipkin/zipkin-go/model"
+	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
 	zipkinhttp "github.com/openzipkin/zipkin-go/reporter/http"
 
 	"github.com/traceplug/traceplug/core"
@@ -44,6 +46,7 @@ type Tracer struct {
 
 	zipkin *zipkin.Tracer
 	queue  *queue
+	counts *report.Counts
 	abort  context.CancelFunc
 	http   *http.Transport
 	once   sync.Once
@@ -96,19 +99,24 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, err
 	}
 
-	t := &Tracer{http: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}}
+	t := &Tracer{
+		http:   &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second},
+		counts: &report.Counts{},
+	}
 	ctx, abort := context.WithCancel(context.Background())
 	t.abort = abort
 	logger := report.NewLogger("traceplug/zipkin: ")
+	batch := &atomic.Uint64{}
 	rep := zipkinhttp.NewReporter(endpoint,
 		zipkinhttp.BatchSize(batchSize),
 		zipkinhttp.BatchInterval(batchInterval),
 		zipkinhttp.MaxBacklog(backlog),
 		zipkinhttp.Timeout(timeout),
-		zipkinhttp.Client(&http.Client{Transport: report.Abortable(ctx, t.http)}),
-		zipkinhttp.Logger(log.New(logger, "", 0)),
+		zipkinhttp.Client(countingClient{Client: &http.Client{Transport: report.Abortable(ctx, t.http)}, batch: batch, counts: t.counts}),
+		zipkinhttp.Serializer(countingSerializer{SpanSerializer: zipkinreporter.JSONSerializer{}, batch: batch}),
+		zipkinhttp.Logger(log.New(backlogWatcher{log: logger, counts: t.counts}, "", 0)),
 	)
-	t.queue = newQueue(rep, queueSize)
+	t.queue = newQueue(rep, queueSize, t.counts)
 
 	zt, err := zipkin.NewTracer(t.queue,
 		zipkin.WithLocalEndpoint(local),
@@ -130,9 +138,8 @@ func New(cfg core.Config) (*Tracer, error) {
 // Zipkin returns the zipkin-go tracer.
 func (t *Tracer) Zipkin() *zipkin.Tracer { return t.zipkin }
 
-// Dropped counts the spans dropped because the queue to the reporter was full
-// or the tracer was closed.
-func (t *Tracer) Dropped() uint64 { return t.queue.dropped.Load() }
+// BackendStats implements [core.StatsReporter].
+func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
 
 // Shutdown flushes every buffered span and closes the reporter, returning when
 // that is done or when ctx ends, whichever is first; in the second case the
@@ -151,6 +158,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		}
 		t.abort()
 		t.http.CloseIdleConnections()
+		t.counts.Settle()
 	})
 	return t.err
 }

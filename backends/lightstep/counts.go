@@ -1,0 +1,95 @@
+package lightstep
+
+import (
+	"context"
+
+	"github.com/lightstep/lightstep-tracer-common/golang/gogo/collectorpb"
+	lightstep "github.com/lightstep/lightstep-tracer-go"
+
+	"github.com/traceplug/traceplug/internal/report"
+)
+
+// handed counts the spans lightstep-tracer-go buffers (its Recorder sees
+// every span it keeps).
+type handed struct{ counts *report.Counts }
+
+func (h handed) RecordSpan(lightstep.RawSpan) { h.counts.Handed(1) }
+
+// countingSender splits each report into parts of at most maxBytes (so that
+// no collector refuses a report for its size: gRPC's default limit is 4 MiB),
+// sends them, and counts what they deliver: their spans, and the spans
+// lightstep-tracer-go says (in the report's "spans.dropped" count) its full
+// buffer dropped. When the first part fails, the error goes back to
+// lightstep-tracer-go, which keeps the spans to send again; when a later part
+// fails, the parts already delivered stay delivered and the others' spans are
+// counted as dropped, so that no span is sent twice.
+type countingSender struct {
+	sender
+	counts   *report.Counts
+	maxBytes int
+}
+
+func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportRequest) (*collectorpb.ReportResponse, error) {
+	parts := split(req, s.maxBytes)
+	var resp *collectorpb.ReportResponse
+	for i, part := range parts {
+		r, err := s.sender.Report(ctx, part)
+		if err != nil {
+			if i == 0 {
+				return nil, err
+			}
+			for _, lost := range parts[i:] {
+				s.counts.Dropped(report.DropSend, uint64(len(lost.Spans)))
+			}
+			break
+		}
+		s.counts.Reported(uint64(len(part.Spans)))
+		resp = r
+	}
+	if m := req.InternalMetrics; m != nil {
+		for _, c := range m.Counts {
+			if c.Name == "spans.dropped" {
+				if v, ok := c.Value.(*collectorpb.MetricsSample_IntValue); ok && v.IntValue > 0 {
+					s.counts.Dropped(report.DropQueueFull, uint64(v.IntValue))
+				}
+			}
+		}
+	}
+	return resp, nil
+}
+
+// split cuts req into requests of at most maxBytes each (a span larger than
+// that goes alone), each with its own span list; the first keeps the
+// internal metrics.
+func split(req *collectorpb.ReportRequest, maxBytes int) []*collectorpb.ReportRequest {
+	if req.Size() <= maxBytes || len(req.Spans) <= 1 {
+		return []*collectorpb.ReportRequest{req}
+	}
+	head := *req
+	head.Spans = nil
+	room := maxBytes - head.Size()
+	var parts []*collectorpb.ReportRequest
+	var cur []*collectorpb.Span
+	size := 0
+	flush := func() {
+		p := head
+		if len(parts) > 0 {
+			p.InternalMetrics = nil
+		}
+		p.Spans = cur
+		parts = append(parts, &p)
+		cur, size = nil, 0
+	}
+	for _, sp := range req.Spans {
+		n := sp.Size() + 8 // the field's tag and length
+		if len(cur) > 0 && size+n > room {
+			flush()
+		}
+		cur = append(cur, sp)
+		size += n
+	}
+	if len(cur) > 0 {
+		flush()
+	}
+	return parts
+}

@@ -1,0 +1,77 @@
+package core
+
+import (
+	"maps"
+	"sync/atomic"
+)
+
+// Stats counts what a [Tracer] has done with spans since it was built. Read
+// it with [Tracer.Stats].
+type Stats struct {
+	// Started and Finished count the spans Middleware, Trace and Transport
+	// started and finished. (Spans a program starts itself are not counted
+	// here, but are in Reported and Dropped.)
+	Started, Finished uint64
+	// Reported counts the spans the backend delivered to its collector, and
+	// Dropped those it gave up on; DroppedBy says why, by reason, such as
+	// "queue full", "send failed", "rejected by collector" or "unsent at
+	// shutdown". They are zero for a backend that does not count (see
+	// [StatsReporter]). Unsampled spans are neither.
+	Reported, Dropped uint64
+	DroppedBy         map[string]uint64
+	// Pending counts the spans the backend holds, not yet reported or
+	// dropped, as far as it knows: lightstep learns of the spans its full
+	// buffer dropped only when it next reports, and counts them until then.
+	Pending uint64
+	// CallbackPanics counts panics recovered from the functions given to
+	// WithSpanObserver and WithOperationName.
+	CallbackPanics uint64
+}
+
+// BackendStats is what a backend counts of the spans it was given; see
+// [StatsReporter].
+type BackendStats struct {
+	// Reported counts spans delivered to the collector.
+	Reported uint64
+	// Dropped counts spans given up on, by reason.
+	Dropped map[string]uint64
+	// Pending counts spans held, neither reported nor dropped yet.
+	Pending uint64
+}
+
+// StatsReporter is implemented by a backend's tracer (what a [Factory]
+// returns) that counts the spans it delivers and drops, so that
+// [Tracer.Stats] can account for every span. BackendStats must be safe for
+// concurrent use; after Shutdown returns, every span the backend was given
+// must be counted as reported or dropped.
+type StatsReporter interface {
+	BackendStats() BackendStats
+}
+
+// counters are a Tracer's own counts, updated on the request path with
+// atomics only.
+type counters struct {
+	started, finished, callbackPanics atomic.Uint64
+}
+
+// Stats returns the Tracer's counts so far. It is safe for concurrent use.
+func (t *Tracer) Stats() Stats {
+	s := Stats{
+		Started:        t.counts.started.Load(),
+		Finished:       t.counts.finished.Load(),
+		CallbackPanics: t.counts.callbackPanics.Load(),
+		DroppedBy:      map[string]uint64{},
+	}
+	if r, ok := t.ot.(StatsReporter); ok {
+		b := r.BackendStats()
+		s.Reported, s.Pending = b.Reported, b.Pending
+		s.DroppedBy = maps.Clone(b.Dropped)
+		if s.DroppedBy == nil {
+			s.DroppedBy = map[string]uint64{}
+		}
+		for _, n := range b.Dropped {
+			s.Dropped += n
+		}
+	}
+	return s
+}
