@@ -85,8 +85,14 @@ func TestBurstAccounting(t *testing.T) {
 				if st.Finished != burst || st.Reported+st.Dropped != st.Finished {
 					t.Errorf("finished %d, reported %d + dropped %d: every span must be one or the other", st.Finished, st.Reported, st.Dropped)
 				}
-				if size == "60000" && st.Dropped != 0 {
-					t.Errorf("with the queue sized for the burst, %d spans were dropped: %v", st.Dropped, st.DroppedBy)
+				if size == "60000" {
+					unexpected := st.Dropped
+					if lv.lossy { // the kernel may refuse a datagram; no queue size prevents it
+						unexpected -= st.DroppedBy["send failed"]
+					}
+					if unexpected != 0 {
+						t.Errorf("with the queue sized for the burst, %d spans were dropped: %v", st.Dropped, st.DroppedBy)
+					}
 				}
 				switch {
 				case lv.lossy && got > st.Reported:
