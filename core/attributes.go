@@ -119,6 +119,17 @@ type redactor struct {
 	headerSubs []string // lower-cased substrings of header names to redact
 	querySubs  []string // lower-cased substrings of query keys to redact
 	maxLen     int
+	maxHeaders int // headers rendered at most; 0: no cap
+}
+
+// capHeaders returns the names of h to render: all of them, sorted, or the
+// first maxHeaders, and how many were left out.
+func (x *redactor) capHeaders(h http.Header) ([]string, int) {
+	names := sortedKeys(h)
+	if x.maxHeaders > 0 && len(names) > x.maxHeaders {
+		return names[:x.maxHeaders], len(names) - x.maxHeaders
+	}
+	return names, 0
 }
 
 func (x *redactor) secretHeader(name string) bool { return containsAnyFold(name, x.headerSubs) }
@@ -220,12 +231,17 @@ func (x *redactor) requestURI(r *http.Request) string {
 
 // headers renders h as a JSON object with secret values redacted.
 func (x *redactor) headers(h http.Header) string {
-	out := make(map[string][]string, len(h))
-	for k, v := range h {
+	names, more := x.capHeaders(h)
+	out := make(map[string][]string, len(names)+1)
+	for _, k := range names {
+		v := h[k]
 		if x.secretHeader(k) {
 			v = []string{redacted}
 		}
 		out[k] = v
+	}
+	if more > 0 {
+		out["..."] = []string{strconv.Itoa(more) + " more headers"}
 	}
 	return jsonString(out)
 }
@@ -244,7 +260,12 @@ func (x *redactor) meta(r *http.Request) string {
 	if r.ContentLength > 0 {
 		m["CONTENT_LENGTH"] = strconv.FormatInt(r.ContentLength, 10)
 	}
-	for k, v := range r.Header {
+	names, more := x.capHeaders(r.Header)
+	if more > 0 {
+		m["..."] = strconv.Itoa(more) + " more headers"
+	}
+	for _, k := range names {
+		v := r.Header[k]
 		val := strings.Join(v, ",")
 		if x.secretHeader(k) {
 			val = redacted

@@ -194,7 +194,11 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		return
 	}
 	rq := &request{t: t}
-	parent, extractErr := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(r.Header))
+	header, baggageDropped := t.limitBaggage(r.Header)
+	if baggageDropped > 0 {
+		t.counts.baggageDropped.Add(uint64(baggageDropped))
+	}
+	parent, extractErr := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(header))
 	op := t.operationName(r, name)
 	// The kind goes in at start: some tracers (zipkin's) can set it only then.
 	// The options live in rq, so that passing them allocates nothing.

@@ -44,6 +44,9 @@ type config struct {
 	redactHeaders  []string
 	redactQuery    []string
 	maxTagLen      int
+	maxBagItems    int
+	maxBagBytes    int
+	maxHeaders     int
 
 	errs []error // invalid options, reported by newConfig
 }
@@ -205,6 +208,36 @@ func WithMaxTagLength(n int) Option {
 	})
 }
 
+// WithBaggageLimits bounds the baggage an incoming request may carry: at
+// most items items and bytes bytes (names and values), in any propagation
+// format; the excess is dropped before the trace context is read, and
+// counted in [Stats]. The defaults are [DefaultMaxBaggageItems] and
+// [DefaultMaxBaggageBytes]; a value <= 0 leaves its default.
+func WithBaggageLimits(items, bytes int) Option {
+	return optionFunc(func(c *config) {
+		if items > 0 {
+			c.maxBagItems = items
+		}
+		if bytes > 0 {
+			c.maxBagBytes = bytes
+		}
+	})
+}
+
+// WithMaxTaggedHeaders caps how many headers the Header, headers and META
+// attributes render (sorted by name; the rest are counted in a "..." entry).
+// The default is [DefaultMaxTaggedHeaders]; n <= 0 leaves it.
+func WithMaxTaggedHeaders(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxHeaders = n
+		}
+	})
+}
+
+// DefaultMaxTaggedHeaders is the default of [WithMaxTaggedHeaders].
+const DefaultMaxTaggedHeaders = 64
+
 // DefaultMaxTagLength is the default cap on tag values made from request
 // attributes; see [WithMaxTagLength].
 const DefaultMaxTagLength = 1024
@@ -215,6 +248,9 @@ func newConfig(opts []Option) (*config, error) {
 		serviceName:   defaultServiceName(),
 		sampleRate:    1,
 		maxTagLen:     DefaultMaxTagLength,
+		maxBagItems:   DefaultMaxBaggageItems,
+		maxBagBytes:   DefaultMaxBaggageBytes,
+		maxHeaders:    DefaultMaxTaggedHeaders,
 		redactHeaders: DefaultRedactedHeaders(),
 		redactQuery:   DefaultRedactedQueryKeys(),
 	}

@@ -26,6 +26,9 @@ type Stats struct {
 	// CallbackPanics counts panics recovered from the functions given to
 	// WithSpanObserver and WithOperationName.
 	CallbackPanics uint64
+	// BaggageDropped counts incoming baggage items dropped by the limits of
+	// WithBaggageLimits.
+	BaggageDropped uint64
 }
 
 // BackendStats is what a backend counts of the spans it was given; see
@@ -51,7 +54,7 @@ type StatsReporter interface {
 // counters are a Tracer's own counts, updated on the request path with
 // atomics only.
 type counters struct {
-	started, finished, callbackPanics atomic.Uint64
+	started, finished, callbackPanics, baggageDropped atomic.Uint64
 }
 
 // Stats returns the Tracer's counts so far. It is safe for concurrent use.
@@ -60,6 +63,7 @@ func (t *Tracer) Stats() Stats {
 		Started:        t.counts.started.Load(),
 		Finished:       t.counts.finished.Load(),
 		CallbackPanics: t.counts.callbackPanics.Load(),
+		BaggageDropped: t.counts.baggageDropped.Load(),
 		DroppedBy:      map[string]uint64{},
 	}
 	if r, ok := t.ot.(StatsReporter); ok {

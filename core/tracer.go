@@ -35,6 +35,8 @@ type Tracer struct {
 	global       bool
 	noop         bool // the tracer is opentracing's no-op tracer: nothing is recorded
 
+	maxBaggageItems, maxBaggageBytes int
+
 	counts counters
 
 	closeOnce sync.Once
@@ -129,12 +131,15 @@ func newTracer(c *config) (*Tracer, error) {
 	return &Tracer{
 		traceAll:     c.traceAll,
 		attrs:        attrs,
-		redact:       &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery, maxLen: c.maxTagLen},
+		redact:       &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery, maxLen: c.maxTagLen, maxHeaders: c.maxHeaders},
 		opName:       c.opName,
 		filter:       c.filter,
 		observer:     c.observer,
 		responseSize: c.responseSize,
 		global:       c.global,
+
+		maxBaggageItems: c.maxBagItems,
+		maxBaggageBytes: c.maxBagBytes,
 	}, nil
 }
 

@@ -1,0 +1,91 @@
+package faults_test
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
+	"github.com/traceplug/traceplug/backends/zipkin/zipkintest"
+	"github.com/traceplug/traceplug/core"
+
+	_ "github.com/traceplug/traceplug/backends/mock"
+)
+
+// FuzzIncomingHeaders sends requests carrying trace headers in every
+// built-in format, with fuzzed values, through the middleware of every
+// backend (native propagation and B3): each request is served, and gets its
+// span.
+func FuzzIncomingHeaders(f *testing.F) {
+	seeds := [][5]string{
+		{"463ac35c9f6413ad:a2fb4a1d1a96d312:0:1", "a2fb4a1d1a96d312", "1", "463ac35c9f6413ad-a2fb4a1d1a96d312-1", "ann"},
+		{"463ac35c9f6413ad", "a2fb4a1d1a96d312", "true", "0", ""},
+		{"::::", "-1", "maybe", "----", "%zz"},
+		{"ffffffffffffffffffffffffffffffffff:1:0:1", "fffffffffffffffffff", "d", "x-y-z-w-v", "a,b=c"},
+		{"0:0:0:0", "0", "0", "463ac35c9f6413ad-a2fb4a1d1a96d312-d", "k=v"},
+		{"", "", "", "", ""},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1], s[2], s[3], s[4])
+	}
+	agent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { agent.Close() })
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			if _, _, err := agent.ReadFromUDP(buf); err != nil {
+				return
+			}
+		}
+	}()
+	zc, lc := zipkintest.New(f), lightsteptest.New(f)
+	configs := []struct {
+		backend string
+		opts    []core.Option
+	}{
+		{"mock", nil},
+		{"mock", []core.Option{core.WithPropagation("b3")}},
+		{"jaeger", []core.Option{core.WithEndpoint("udp://" + agent.LocalAddr().String())}},
+		{"jaeger", []core.Option{core.WithEndpoint("udp://" + agent.LocalAddr().String()), core.WithPropagation("b3")}},
+		{"zipkin", zc.Options()},
+		{"lightstep", lc.Options("http")},
+		{"lightstep", append(lc.Options("http"), core.WithPropagation("b3"))},
+	}
+	var tracers []*core.Tracer
+	var handlers []http.Handler
+	for _, c := range configs {
+		tr, err := core.New(c.backend, append(c.opts, core.WithTraceAll(true), core.WithServiceName("fuzz"))...)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { _ = tr.Close() })
+		tracers = append(tracers, tr)
+		handlers = append(handlers, tr.Middleware(ok))
+	}
+	f.Fuzz(func(t *testing.T, trace, span, sampled, single, baggage string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		for k, v := range map[string]string{
+			"Uber-Trace-Id": trace, "Uberctx-User": baggage, "Jaeger-Baggage": baggage,
+			"X-B3-Traceid": trace, "X-B3-Spanid": span, "X-B3-Sampled": sampled, "X-B3-Flags": sampled, "B3": single, "Baggage-User": baggage,
+			"Ot-Tracer-Traceid": trace, "Ot-Tracer-Spanid": span, "Ot-Tracer-Sampled": sampled, "Ot-Baggage-User": baggage,
+			"Mock-Traceid": trace, "Mock-Spanid": span, "Mock-Sampled": sampled, "Mockbaggage-User": baggage,
+		} {
+			r.Header[k] = []string{v}
+		}
+		for i, h := range handlers {
+			before := tracers[i].Stats().Started
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%s: served %d", configs[i].backend, w.Code)
+			}
+			if tracers[i].Stats().Started != before+1 {
+				t.Fatalf("%s: the request got no span", configs[i].backend)
+			}
+		}
+	})
+}
