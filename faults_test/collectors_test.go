@@ -176,4 +176,3 @@ func (c failingCollector) Report(ctx context.Context, _ *collectorpb.ReportReque
 	}
 	return nil, status.Error(codes.Internal, "collector failure")
 }
-

@@ -134,4 +134,3 @@ func drive(t *testing.T, h http.Handler, d time.Duration, tr *core.Tracer) run {
 	}
 	return r
 }
-
