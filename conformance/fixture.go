@@ -58,6 +58,23 @@ func (f *fixture) server(h http.Handler) *httptest.Server {
 	return srv
 }
 
+// headerRecorder starts an untraced server that keeps the headers of the
+// last request it received, for checking what a Transport sent.
+func (f *fixture) headerRecorder() (*httptest.Server, func() http.Header) {
+	var mu sync.Mutex
+	var got http.Header
+	srv := f.server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r.Header.Clone()
+		mu.Unlock()
+	}))
+	return srv, func() http.Header {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+}
+
 // get sends a GET to url with header and returns the status and body.
 func (f *fixture) get(url string, header http.Header) (int, string) {
 	f.t.Helper()

@@ -499,13 +499,7 @@ func flush(f *fixture) {
 
 // 17. Sample rate 0: nothing sent, yet the next service gets trace headers.
 func sampleRateZero(f *fixture) {
-	var mu sync.Mutex
-	var got http.Header
-	plain := f.server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = r.Header.Clone()
-		mu.Unlock()
-	}))
+	plain, sent := f.headerRecorder()
 	tr := f.tracer(core.WithTraceAll(true), core.WithSampleRate(0))
 	hc := &http.Client{Transport: tr.Transport(nil)}
 	srv := f.server(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -522,8 +516,7 @@ func sampleRateZero(f *fixture) {
 		f.t.Logf("not checking headers: %s", f.h.Lacks[UnsampledPropagation])
 		return
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	got := sent()
 	baseline := map[string]bool{"Accept-Encoding": true, "User-Agent": true}
 	var added []string
 	for k := range got {
@@ -539,13 +532,7 @@ func sampleRateZero(f *fixture) {
 // 18. B3: headers out, and understood in.
 func b3(f *fixture) {
 	f.need(B3)
-	var mu sync.Mutex
-	var got http.Header
-	plain := f.server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = r.Header.Clone()
-		mu.Unlock()
-	}))
+	plain, sent := f.headerRecorder()
 	tr := f.tracer(core.WithTraceAll(true), core.WithPropagation("b3"), core.WithServiceName(serverService))
 	hc := &http.Client{Transport: tr.Transport(nil)}
 	srv := f.server(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -561,8 +548,7 @@ func b3(f *fixture) {
 	if server.TraceID != NormalizeID(traceID) || server.ParentID != NormalizeID(spanID) {
 		f.t.Errorf("server span [trace %s parent %s], want the B3 context [trace %s parent %s]", server.TraceID, server.ParentID, traceID, spanID)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	got := sent()
 	out := got.Get("X-B3-Traceid")
 	if out == "" {
 		if single := got.Get("B3"); single != "" {

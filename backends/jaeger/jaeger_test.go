@@ -1,13 +1,10 @@
 package jaeger_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -255,38 +252,4 @@ func TestB3Propagation(t *testing.T) {
 	if h.Get("X-B3-Traceid") == "" || h.Get("X-B3-Spanid") == "" || h.Get("Uber-Trace-Id") != "" || h.Get("Baggage-User") != "ann" {
 		t.Errorf("b3 headers %v", h)
 	}
-}
-
-// TestShutdownBoundedByContext: a collector that accepts and never answers
-// must not hold Shutdown past its deadline, nor leave goroutines behind.
-func TestShutdownBoundedByContext(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer hang.Close()
-	defer once.Do(func() { close(release) })
-	tr, err := core.New("jaeger", core.WithEndpoint(hang.URL+"/api/traces"), core.WithParam("timeout", "1m"), core.WithParam("batch_size", "10"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 100; i++ {
-		tr.StartSpan("stuck").Finish()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err = tr.Shutdown(ctx)
-	took := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Shutdown = %v, want the deadline error", err)
-	}
-	if took > 5*time.Second {
-		t.Errorf("Shutdown took %v with a 200ms deadline", took)
-	}
-	t.Logf("Shutdown with a 200ms deadline against a hanging collector returned after %v", took.Round(time.Millisecond))
 }

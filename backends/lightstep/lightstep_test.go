@@ -2,18 +2,14 @@ package lightstep_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opentracing/opentracing-go"
 	"go.uber.org/goleak"
@@ -203,60 +199,5 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := core.New("lightstep", tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, core.ErrBadOption) {
 			t.Errorf("got %v, want an error containing %q", err, tc.want)
 		}
-	}
-}
-
-// TestShutdownBoundedByContext: collectors that accept and never answer must
-// not hold Shutdown past its deadline, nor leave goroutines behind.
-func TestShutdownBoundedByContext(t *testing.T) {
-	release := make(chan struct{})
-	hangHTTP := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the client leave
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer hangHTTP.Close()
-	defer close(release)
-	// A TCP listener that never speaks gRPC: the client waits on it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-release; conn.Close() }()
-		}
-	}()
-	for _, tc := range []struct{ transport, endpoint string }{
-		{"http", hangHTTP.URL}, {"grpc", "http://" + ln.Addr().String()},
-	} {
-		t.Run(tc.transport, func(t *testing.T) {
-			tr, err := core.New("lightstep", core.WithEndpoint(tc.endpoint), core.WithParam("transport", tc.transport), core.WithParam("report_timeout", "1m"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i < 100; i++ {
-				tr.StartSpan("stuck").Finish()
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			defer cancel()
-			start := time.Now()
-			err = tr.Shutdown(ctx)
-			took := time.Since(start)
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("Shutdown = %v, want the deadline error", err)
-			}
-			if took > 5*time.Second {
-				t.Errorf("Shutdown took %v with a 200ms deadline", took)
-			}
-			t.Logf("Shutdown with a 200ms deadline against a hanging %s collector returned after %v", tc.transport, took.Round(time.Millisecond))
-		})
 	}
 }

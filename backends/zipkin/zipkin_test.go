@@ -3,7 +3,6 @@ package zipkin_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -255,37 +254,6 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("got %v, want an error containing %q", err, tc.want)
 		}
 	}
-}
-
-func TestShutdownBoundedByContext(t *testing.T) {
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer hang.Close()
-	defer close(release)
-	tr, err := core.New("zipkin", core.WithEndpoint(hang.URL), core.WithParam("timeout", "1m"), core.WithParam("batch_size", "10"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 100; i++ {
-		tr.StartSpan("stuck").Finish()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err = tr.Shutdown(ctx)
-	took := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Shutdown = %v, want the deadline error", err)
-	}
-	if took > 5*time.Second {
-		t.Errorf("Shutdown took %v with a 200ms deadline", took)
-	}
-	t.Logf("Shutdown with a 200ms deadline against a hanging collector returned after %v", took.Round(time.Millisecond))
 }
 
 // TestFinishAfterCloseNeverBlocks: zipkin-go's own reporter blocks forever on
