@@ -1,3 +1,6 @@
+// Package conformance_test runs the conformance suite over every built-in
+// backend, each against its own in-process collector, and shows that the
+// suite fails on deliberately broken backends. It has only tests.
 package conformance_test
 
 import (

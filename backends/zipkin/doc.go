@@ -26,8 +26,10 @@
 // tags become string tags. Each log record becomes one annotation per field,
 // "key:value", all with the record's timestamp.
 //
-// Zipkin has no baggage: zipkin-go-opentracing drops baggage items, so
-// baggage does not travel between zipkin services.
+// Baggage: zipkin-go-opentracing drops baggage items, and B3 has no header
+// for them, so the backend's spans carry baggage themselves, and it travels
+// as one baggage-KEY header per item, the convention jaeger's B3 propagator
+// uses: baggage crosses a fleet of zipkin and jaeger (b3) services.
 //
 // # Sampling and propagation
 //

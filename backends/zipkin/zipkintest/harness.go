@@ -18,9 +18,6 @@ func Harness() conformance.Harness {
 		Start: func(t *testing.T) conformance.Collector {
 			return New(t)
 		},
-		Lacks: map[conformance.Capability]string{
-			conformance.Baggage: "zipkin-go-opentracing drops baggage items (its SetBaggageItem does nothing), and B3 has no baggage headers",
-		},
 		MalformedHeaders: MalformedHeaders(),
 	}
 }
