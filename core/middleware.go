@@ -39,6 +39,7 @@ type request struct {
 	status   int
 	bytes    int64
 	hijacked bool
+	panicked bool
 
 	parent opentracing.SpanReference
 	opts   [2]opentracing.StartSpanOption
@@ -232,6 +233,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	defer func() {
 		if v := recover(); v != nil {
 			logPanic(span, v)
+			rq.panicked = true // no response was sent unless the handler wrote one
 			rq.end(t, r, rename)
 			panic(v)
 		}
@@ -257,7 +259,7 @@ func (t *Tracer) startServer(op string, opts []opentracing.StartSpanOption) (spa
 func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
 	span := rq.span
 	status := rq.status
-	if status == 0 && !rq.hijacked {
+	if status == 0 && !rq.hijacked && !rq.panicked {
 		status = http.StatusOK
 	}
 	if status != 0 {

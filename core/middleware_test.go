@@ -282,6 +282,9 @@ func TestPanicIsTaggedFinishedAndReraised(t *testing.T) {
 	}()
 	s := onlySpan(t, m)
 	wantTag(t, s, "error", true)
+	if code, found := s.Tags["http.status_code"]; found {
+		t.Errorf("a handler that panicked before writing sent no response, yet the span says %v", code)
+	}
 	if len(s.Logs) != 1 || s.Logs[0].Fields["event"] != "error" || s.Logs[0].Fields["message"] != "boom" {
 		t.Errorf("logs %v, want one error log with the panic message", s.Logs)
 	}
