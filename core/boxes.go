@@ -4,16 +4,9 @@ import "net/http"
 
 // Tag values boxed once: converting a string or a number to an interface for
 // SetTag allocates, and these are on every request.
-var (
-	methodBoxes = map[string]any{}
-	statusBoxes [600]any
-)
+var statusBoxes [600]any
 
 func init() {
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace} {
-		methodBoxes[m] = m
-	}
 	for i := range statusBoxes {
 		statusBoxes[i] = uint16(i)
 	}
@@ -22,8 +15,27 @@ func init() {
 // boxMethod returns method as an interface, without allocating for the
 // standard methods.
 func boxMethod(method string) any {
-	if b, ok := methodBoxes[method]; ok {
-		return b
+	// Each case returns a constant, which converts to an interface without
+	// allocating.
+	switch method {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodPatch:
+		return http.MethodPatch
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodOptions:
+		return http.MethodOptions
+	case http.MethodConnect:
+		return http.MethodConnect
+	case http.MethodTrace:
+		return http.MethodTrace
 	}
 	return method
 }

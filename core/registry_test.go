@@ -146,3 +146,9 @@ func TestPatternName(t *testing.T) {
 		}
 	}
 }
+
+func TestBoxingDoesNotAllocate(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _, _ = boxMethod("PATCH"), boxStatus(503) }); n != 0 {
+		t.Errorf("boxing a standard method and a status allocates %v times", n)
+	}
+}

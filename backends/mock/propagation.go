@@ -2,7 +2,6 @@ package mock
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,25 +10,24 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/b3"
 )
 
-// propagator names the header fields of one text format.
+// propagator is a text format: the mock's own headers, or B3 (through
+// traceplug's B3 codec; the mock keeps the low 64 bits of a 128-bit trace id).
 type propagator struct {
 	traceID, spanID, sampled, baggagePrefix string
-	hexIDs                                  bool // B3 writes ids as 16 hex digits
+	b3                                      bool
 }
 
-var (
-	native = propagator{traceID: "mock-traceid", spanID: "mock-spanid", sampled: "mock-sampled", baggagePrefix: "mockbaggage-"}
-	b3     = propagator{traceID: "x-b3-traceid", spanID: "x-b3-spanid", sampled: "x-b3-sampled", baggagePrefix: "baggage-", hexIDs: true}
-)
+var native = propagator{traceID: "mock-traceid", spanID: "mock-spanid", sampled: "mock-sampled", baggagePrefix: "mockbaggage-"}
 
 func propagatorFor(name string) (propagator, error) {
 	switch name {
 	case "", "mock":
 		return native, nil
 	case "b3":
-		return b3, nil
+		return propagator{b3: true}, nil
 	}
 	return propagator{}, fmt.Errorf("mock: propagation %q is not supported (use \"mock\" or \"b3\"): %w", name, core.ErrBadOption)
 }
@@ -79,29 +77,13 @@ func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return nil, opentracing.ErrUnsupportedFormat
 }
 
-func (p propagator) formatID(id uint64) string {
-	if p.hexIDs {
-		return fmt.Sprintf("%016x", id)
-	}
-	return strconv.FormatUint(id, 10)
-}
-
-func (p propagator) parseID(s string) (uint64, error) {
-	if !p.hexIDs {
-		return strconv.ParseUint(s, 10, 64)
-	}
-	if n := len(s); n != 16 && n != 32 {
-		return 0, errors.New("want 16 or 32 hex digits")
-	}
-	if len(s) == 32 { // a 128-bit trace id: the mock keeps the low 64 bits
-		s = s[16:]
-	}
-	return strconv.ParseUint(s, 16, 64)
-}
-
 func (p propagator) inject(c SpanContext, w opentracing.TextMapWriter) {
-	w.Set(p.traceID, p.formatID(c.TraceID))
-	w.Set(p.spanID, p.formatID(c.SpanID))
+	if p.b3 {
+		b3.Inject(w, b3.Context{TraceLow: c.TraceID, SpanID: c.SpanID, Sampled: &c.Sampled, Baggage: c.baggage})
+		return
+	}
+	w.Set(p.traceID, strconv.FormatUint(c.TraceID, 10))
+	w.Set(p.spanID, strconv.FormatUint(c.SpanID, 10))
 	sampled := "0"
 	if c.Sampled {
 		sampled = "1"
@@ -113,6 +95,13 @@ func (p propagator) inject(c SpanContext, w opentracing.TextMapWriter) {
 }
 
 func (p propagator) extract(r opentracing.TextMapReader) (opentracing.SpanContext, error) {
+	if p.b3 {
+		bc, err := b3.Extract(r)
+		if err != nil {
+			return nil, err
+		}
+		return SpanContext{TraceID: bc.TraceLow, SpanID: bc.SpanID, Sampled: bc.IsSampled(true), baggage: bc.Baggage}, nil
+	}
 	var c SpanContext
 	var fields int
 	sampled := ""
@@ -120,10 +109,10 @@ func (p propagator) extract(r opentracing.TextMapReader) (opentracing.SpanContex
 		var err error
 		switch lk := strings.ToLower(key); {
 		case lk == p.traceID:
-			c.TraceID, err = p.parseID(val)
+			c.TraceID, err = strconv.ParseUint(val, 10, 64)
 			fields++
 		case lk == p.spanID:
-			c.SpanID, err = p.parseID(val)
+			c.SpanID, err = strconv.ParseUint(val, 10, 64)
 			fields++
 		case lk == p.sampled:
 			sampled = val

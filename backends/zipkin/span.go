@@ -9,6 +9,8 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/log"
+
+	"github.com/traceplug/traceplug/internal/b3"
 )
 
 // tracer wraps zipkin-go-opentracing's tracer for two things it lacks:
@@ -33,8 +35,6 @@ func (c spanContext) ForeachBaggageItem(handler func(k, v string) bool) {
 		}
 	}
 }
-
-const baggagePrefix = "baggage-"
 
 func (t *tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
 	var so opentracing.StartSpanOptions
@@ -77,7 +77,7 @@ func (t *tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
 	}
 	if w, ok := carrier.(opentracing.TextMapWriter); ok {
 		for k, v := range c.baggage {
-			w.Set(baggagePrefix+k, v)
+			w.Set(b3.BaggagePrefix+k, v)
 		}
 	}
 	return nil
@@ -97,11 +97,11 @@ func (t *tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	c := spanContext{SpanContext: zc}
 	if r, ok := carrier.(opentracing.TextMapReader); ok {
 		_ = r.ForeachKey(func(k, v string) error {
-			if len(k) > len(baggagePrefix) && strings.EqualFold(k[:len(baggagePrefix)], baggagePrefix) {
+			if len(k) > len(b3.BaggagePrefix) && strings.EqualFold(k[:len(b3.BaggagePrefix)], b3.BaggagePrefix) {
 				if c.baggage == nil {
 					c.baggage = map[string]string{}
 				}
-				c.baggage[strings.ToLower(k[len(baggagePrefix):])] = v
+				c.baggage[strings.ToLower(k[len(b3.BaggagePrefix):])] = v
 			}
 			return nil
 		})
