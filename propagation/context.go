@@ -1,0 +1,65 @@
+package propagation
+
+// SpanContext is a span context in the terms every supported wire format
+// shares. Backends convert their own span contexts to and from it (see
+// core.SpanContextConverter); the formats read and write it.
+//
+// A SpanContext is a value; its Baggage slice is owned by whoever built it,
+// and formats never modify a SpanContext they are given.
+type SpanContext struct {
+	// TraceIDHigh and TraceID are the trace id: TraceIDHigh is the upper 64
+	// bits of a 128-bit id, 0 for a 64-bit one.
+	TraceIDHigh, TraceID uint64
+	// SpanID is the id of the span this context belongs to (the parent of the
+	// span that continues it). Never 0 in a valid context.
+	SpanID uint64
+	// ParentID is the id of SpanID's own parent where the format carries one
+	// (B3, jaeger), 0 otherwise. Informational only.
+	ParentID uint64
+	// Sampling is the sampling decision, which may be deferred (B3 allows it).
+	Sampling Sampling
+	// TraceState is W3C tracestate, passed on unchanged: "" when absent.
+	TraceState string
+	// Baggage are the baggage items, in the order read or set; keys are lower
+	// case for the header formats that fold case.
+	Baggage []BaggageItem
+}
+
+// BaggageItem is one baggage key and value.
+type BaggageItem struct {
+	Key, Value string
+}
+
+// Sampling is a sampling decision.
+type Sampling uint8
+
+// Sampling decisions. The zero value is SamplingDeferred: the receiver decides.
+const (
+	// SamplingDeferred means no decision was made upstream.
+	SamplingDeferred Sampling = iota
+	// SamplingNo means the trace is not sampled.
+	SamplingNo
+	// SamplingYes means the trace is sampled.
+	SamplingYes
+	// SamplingDebug means the trace is sampled and marked for debugging (B3's
+	// X-B3-Flags: 1 or "d", jaeger's debug flag); it implies sampled.
+	SamplingDebug
+)
+
+// IsSampled reports the decision, with def when none was made.
+func (s Sampling) IsSampled(def bool) bool {
+	switch s {
+	case SamplingNo:
+		return false
+	case SamplingYes, SamplingDebug:
+		return true
+	}
+	return def
+}
+
+// IsValid reports whether sc has a trace id and a span id, so that a span can
+// continue it. A context with baggage and no ids (W3C baggage alone, or
+// jaeger's jaeger-baggage header) is not valid.
+func (sc *SpanContext) IsValid() bool {
+	return (sc.TraceIDHigh != 0 || sc.TraceID != 0) && sc.SpanID != 0
+}

@@ -1,0 +1,504 @@
+package propagation
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/opentracing/opentracing-go"
+)
+
+// Extract reads a span context from r in p's formats.
+//
+// It reads r in one pass, then tries the formats that carry a span context in
+// list order and returns the first valid one: an invalid format followed by a
+// valid one gives the valid one, with no error. The returned context's
+// Baggage holds the baggage items of every listed format (see the package
+// documentation for the order and limits), whichever format supplied the ids.
+//
+// When no listed format gave a valid context, Extract returns an error:
+//   - [opentracing.ErrSpanContextNotFound], as is, when no listed format's
+//     context headers were present, or only a sampling decision (a lone
+//     "b3: 0" or X-B3-Sampled), which the returned Sampling then holds;
+//   - an error wrapping [opentracing.ErrSpanContextCorrupted] that names each
+//     format whose headers were present and says what is wrong with them;
+//   - the carrier's own error, wrapped, when r.ForeachKey fails.
+//
+// Even with an error the returned SpanContext may carry baggage (a request
+// with only a W3C baggage header): such a context is not valid
+// ([SpanContext.IsValid]), but its baggage belongs to the request.
+//
+// Extract allocates only for baggage, several tracestate headers and errors:
+// not at all for a request without trace headers or with a context alone,
+// when r is an [opentracing.HTTPHeadersCarrier], an
+// [opentracing.TextMapCarrier] or any carrier whose ForeachKey does not
+// allocate. It is safe for concurrent use.
+func (p Propagator) Extract(r Reader) (SpanContext, error) {
+	if p.n == 0 || r == nil {
+		return SpanContext{}, opentracing.ErrSpanContextNotFound
+	}
+	var s scan
+	s.reads = p.reads
+	switch c := r.(type) {
+	case opentracing.HTTPHeadersCarrier:
+		for k, vs := range c {
+			for _, v := range vs {
+				s.visit(k, v)
+			}
+		}
+	case opentracing.TextMapCarrier:
+		for k, v := range c {
+			s.visit(k, v)
+		}
+	default:
+		return p.extractPooled(r)
+	}
+	return s.result(&p)
+}
+
+// pooledScan lets a carrier of unknown type be read without allocating: the
+// handler given to ForeachKey is made once, with the scan it fills.
+type pooledScan struct {
+	s     scan
+	visit func(key, val string) error
+}
+
+var scanPool = sync.Pool{New: func() any {
+	ps := new(pooledScan)
+	ps.visit = func(k, v string) error {
+		ps.s.visit(k, v)
+		return nil
+	}
+	return ps
+}}
+
+func (p *Propagator) extractPooled(r Reader) (sc SpanContext, err error) {
+	ps := scanPool.Get().(*pooledScan)
+	ps.s.reads = p.reads
+	if ferr := r.ForeachKey(ps.visit); ferr != nil {
+		err = fmt.Errorf("propagation: reading carrier: %w", ferr)
+	} else {
+		sc, err = ps.s.result(p)
+	}
+	ps.s = scan{} // keep no header of this request alive
+	scanPool.Put(ps)
+	return sc, err
+}
+
+// group is a set of headers read together, for one format or two.
+type group uint8
+
+const (
+	gTraceContext group = 1 << iota // traceparent, tracestate
+	gBaggage                        // baggage
+	gB3                             // b3, x-b3-*, baggage-*, ot-baggage-*
+	gJaeger                         // uber-trace-id, jaeger-baggage, uberctx-*
+	gOTTrace                        // ot-tracer-*, ot-baggage-*
+)
+
+// readGroups holds the group each format reads, indexed by format-1.
+var readGroups = [numFormats]group{gTraceContext, gBaggage, gB3, gB3, gJaeger, gOTTrace}
+
+// Header names, lower case.
+const (
+	hdrTraceparent    = "traceparent"
+	hdrTracestate     = "tracestate"
+	hdrBaggage        = "baggage"
+	hdrB3             = "b3"
+	hdrB3TraceID      = "x-b3-traceid"
+	hdrB3SpanID       = "x-b3-spanid"
+	hdrB3ParentSpanID = "x-b3-parentspanid"
+	hdrB3Sampled      = "x-b3-sampled"
+	hdrB3Flags        = "x-b3-flags"
+	hdrUberTraceID    = "uber-trace-id"
+	hdrJaegerBaggage  = "jaeger-baggage"
+	hdrOTTraceID      = "ot-tracer-traceid"
+	hdrOTSpanID       = "ot-tracer-spanid"
+	hdrOTSampled      = "ot-tracer-sampled"
+
+	prefixB3Baggage     = "baggage-"
+	prefixOTBaggage     = "ot-baggage-"
+	prefixJaegerBaggage = "uberctx-"
+)
+
+// seen bits: which single-valued headers scan has a value for.
+const (
+	sTraceparent uint16 = 1 << iota
+	sTraceparentTwice
+	sTracestate
+	sB3
+	sB3TraceID
+	sB3SpanID
+	sB3ParentSpanID
+	sB3Sampled
+	sB3Flags
+	sUberTraceID
+	sOTTraceID
+	sOTSpanID
+	sOTSampled
+)
+
+// Baggage limits: the items Extract keeps, and the bytes of all tracestate
+// headers it joins. W3C Baggage asks for at least 64 members and allows 180
+// in one header; W3C Trace Context allows 32 members of at most 513 bytes.
+const (
+	maxBaggageItems   = 180
+	maxTraceStateSize = 32*513 + 31
+)
+
+// source is where a baggage item was read.
+type source uint8
+
+const (
+	srcW3C           source = iota // baggage header
+	srcB3                          // baggage-KEY
+	srcOT                          // ot-baggage-KEY
+	srcUberctx                     // uberctx-KEY
+	srcJaegerBaggage               // jaeger-baggage header
+)
+
+type item struct {
+	src        source
+	key, value string
+}
+
+// scan is what one pass over a carrier found. Values are kept as read; the
+// formats parse them afterwards, in list order.
+type scan struct {
+	reads group
+	seen  uint16
+
+	traceparent string
+	tracestate  string
+	tsBuf       []byte // the tracestate headers joined, when several
+	tsTooLong   bool
+
+	b3             string
+	b3TraceID      string
+	b3SpanID       string
+	b3ParentSpanID string
+	b3Sampled      string
+	b3Flags        string
+
+	uberTraceID string
+
+	otTraceID string
+	otSpanID  string
+	otSampled string
+
+	nbag int     // items in bag and more
+	bag  [8]item // the first items, without allocating
+	more []item  // the others
+}
+
+// visit looks at one key and value. Names are matched case-insensitively,
+// after a look at the first letter and the length: most headers of a request
+// are none of these.
+func (s *scan) visit(k, v string) {
+	if len(k) < 2 {
+		return
+	}
+	switch k[0] | 0x20 { // lower case, for letters
+	case 'b', 'j', 'o', 't', 'u', 'x':
+	default:
+		return
+	}
+	switch len(k) {
+	case 2:
+		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3) {
+			s.keep(sB3, &s.b3, v)
+			return
+		}
+	case 7:
+		if s.reads&gBaggage != 0 && strings.EqualFold(k, hdrBaggage) {
+			s.addW3CBaggage(v)
+			return
+		}
+	case 10:
+		if s.reads&gTraceContext != 0 && strings.EqualFold(k, hdrTracestate) {
+			s.addTraceState(v)
+			return
+		}
+		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3Flags) {
+			s.keep(sB3Flags, &s.b3Flags, v)
+			return
+		}
+	case 11:
+		if s.reads&gTraceContext != 0 && strings.EqualFold(k, hdrTraceparent) {
+			if s.seen&sTraceparent != 0 {
+				s.seen |= sTraceparentTwice
+			}
+			s.keep(sTraceparent, &s.traceparent, v)
+			return
+		}
+		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3SpanID) {
+			s.keep(sB3SpanID, &s.b3SpanID, v)
+			return
+		}
+	case 12:
+		if s.reads&gB3 != 0 {
+			if strings.EqualFold(k, hdrB3TraceID) {
+				s.keep(sB3TraceID, &s.b3TraceID, v)
+				return
+			}
+			if strings.EqualFold(k, hdrB3Sampled) {
+				s.keep(sB3Sampled, &s.b3Sampled, v)
+				return
+			}
+		}
+	case 13:
+		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrUberTraceID) {
+			s.keep(sUberTraceID, &s.uberTraceID, v)
+			return
+		}
+	case 14:
+		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrJaegerBaggage) {
+			s.addJaegerBaggage(v)
+			return
+		}
+	case 16:
+		if s.reads&gOTTrace != 0 && strings.EqualFold(k, hdrOTSpanID) {
+			s.keep(sOTSpanID, &s.otSpanID, v)
+			return
+		}
+	case 17:
+		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3ParentSpanID) {
+			s.keep(sB3ParentSpanID, &s.b3ParentSpanID, v)
+			return
+		}
+		if s.reads&gOTTrace != 0 {
+			if strings.EqualFold(k, hdrOTTraceID) {
+				s.keep(sOTTraceID, &s.otTraceID, v)
+				return
+			}
+			if strings.EqualFold(k, hdrOTSampled) {
+				s.keep(sOTSampled, &s.otSampled, v)
+				return
+			}
+		}
+	}
+	if s.nbag == maxBaggageItems {
+		return
+	}
+	if len(k) > len(prefixB3Baggage) && s.reads&gB3 != 0 &&
+		strings.EqualFold(k[:len(prefixB3Baggage)], prefixB3Baggage) {
+		s.add(srcB3, strings.ToLower(k[len(prefixB3Baggage):]), v)
+		return
+	}
+	if len(k) > len(prefixJaegerBaggage) && s.reads&gJaeger != 0 &&
+		strings.EqualFold(k[:len(prefixJaegerBaggage)], prefixJaegerBaggage) {
+		s.add(srcUberctx, strings.ToLower(k[len(prefixJaegerBaggage):]), queryUnescape(v))
+		return
+	}
+	if len(k) > len(prefixOTBaggage) && s.reads&(gB3|gOTTrace) != 0 &&
+		strings.EqualFold(k[:len(prefixOTBaggage)], prefixOTBaggage) {
+		s.add(srcOT, strings.ToLower(k[len(prefixOTBaggage):]), v)
+	}
+}
+
+// keep stores the first value of a single-valued header; later ones (a
+// repeated header, or the same name in another case in a TextMap) are
+// ignored, as http.Header.Get ignores them.
+func (s *scan) keep(bit uint16, dst *string, v string) {
+	if s.seen&bit == 0 {
+		s.seen |= bit
+		*dst = v
+	}
+}
+
+// addTraceState joins tracestate headers with ",", as W3C Trace Context
+// requires of several, in tsBuf, whose growth is amortized: a request may
+// hold thousands. Past maxTraceStateSize the tracestate is invalid.
+func (s *scan) addTraceState(v string) {
+	switch {
+	case s.seen&sTracestate == 0:
+		s.seen |= sTracestate
+		s.tracestate = v
+	case s.tsTooLong:
+	case len(s.tracestate)+len(s.tsBuf)+1+len(v) > maxTraceStateSize:
+		s.tsTooLong = true
+	default:
+		if s.tsBuf == nil {
+			s.tsBuf = make([]byte, 0, 2*(len(s.tracestate)+1+len(v)))
+			s.tsBuf = append(s.tsBuf, s.tracestate...)
+			s.tracestate = ""
+		}
+		s.tsBuf = append(append(s.tsBuf, ','), v...)
+	}
+}
+
+// traceState returns the joined tracestate headers, ok false when too long.
+func (s *scan) traceState() (string, bool) {
+	if s.tsTooLong {
+		return "", false
+	}
+	if s.tsBuf != nil {
+		return string(s.tsBuf), true
+	}
+	return s.tracestate, true
+}
+
+// add keeps a baggage item, up to maxBaggageItems.
+func (s *scan) add(src source, k, v string) {
+	switch {
+	case s.nbag < len(s.bag):
+		s.bag[s.nbag] = item{src, k, v}
+	case s.nbag < maxBaggageItems:
+		s.more = append(s.more, item{src, k, v})
+	default:
+		return
+	}
+	s.nbag++
+}
+
+func (s *scan) item(i int) *item {
+	if i < len(s.bag) {
+		return &s.bag[i]
+	}
+	return &s.more[i-len(s.bag)]
+}
+
+// status is what a format made of the headers.
+type status uint8
+
+const (
+	absent  status = iota // none of its context headers
+	valid                 // a valid context
+	corrupt               // headers present, no valid context: see the problem
+)
+
+// problem says what is wrong with a format's header.
+type problem struct {
+	format, header, value, why string
+}
+
+func (p problem) String() string {
+	return fmt.Sprintf("%s: %s %s: %s", p.format, p.header, quote(p.value), p.why)
+}
+
+// result parses what s found in p's formats.
+func (s *scan) result(p *Propagator) (SpanContext, error) {
+	if s.seen == 0 && s.nbag == 0 {
+		return SpanContext{}, opentracing.ErrSpanContextNotFound
+	}
+	var (
+		sc       SpanContext
+		hint     Sampling // from a sampling-only B3 header
+		found    bool
+		b3Done   bool
+		problems [4]problem // one per context group
+		np       int
+	)
+	for _, f := range p.list[:p.n] {
+		var (
+			c  SpanContext
+			st status
+			pr problem
+		)
+		switch f {
+		case fTraceContext:
+			c, st, pr = s.traceContext()
+		case fB3, fB3Multi:
+			if b3Done {
+				continue
+			}
+			b3Done = true
+			c, st, pr = s.b3Context(f.String())
+			if st == absent {
+				hint = c.Sampling
+			}
+		case fJaeger:
+			c, st, pr = s.jaegerContext()
+		case fOTTrace:
+			c, st, pr = s.otContext()
+		default:
+			continue
+		}
+		if st == valid {
+			sc, found = c, true
+			break
+		}
+		if st == corrupt {
+			problems[np] = pr
+			np++
+		}
+	}
+	if s.nbag > 0 {
+		sc.Baggage = s.mergeBaggage(p)
+	}
+	switch {
+	case found:
+		return sc, nil
+	case np > 0:
+		msgs := make([]string, np)
+		for i, pr := range problems[:np] {
+			msgs[i] = pr.String()
+		}
+		return sc, fmt.Errorf("propagation: %s: %w", strings.Join(msgs, "; "), opentracing.ErrSpanContextCorrupted)
+	}
+	sc.Sampling = hint
+	return sc, opentracing.ErrSpanContextNotFound
+}
+
+// sources lists, for each format (indexed by format-1), the baggage sources
+// it reads, first wins.
+var sources = [numFormats][]source{
+	nil,
+	{srcW3C},
+	{srcB3, srcOT},
+	{srcB3, srcOT},
+	{srcUberctx, srcJaegerBaggage},
+	{srcOT},
+}
+
+// mergeBaggage returns the baggage items of p's formats, in list order and
+// within a format in its sources' order, those of prefixed headers sorted by
+// key; of items with the same key the first is kept, keys from different
+// sources being compared without case (prefixed headers fold it).
+func (s *scan) mergeBaggage(p *Propagator) []BaggageItem {
+	out := make([]BaggageItem, 0, s.nbag)
+	var done uint8
+	for _, f := range p.list[:p.n] {
+		for _, src := range sources[f-1] {
+			if done&(1<<src) != 0 {
+				continue
+			}
+			done |= 1 << src
+			start := len(out)
+		items:
+			for i := 0; i < s.nbag; i++ {
+				it := s.item(i)
+				if it.src != src {
+					continue
+				}
+				for j, o := range out {
+					if o.Key == it.key || j < start && strings.EqualFold(o.Key, it.key) {
+						continue items
+					}
+				}
+				out = append(out, BaggageItem{it.key, it.value})
+			}
+			if src != srcW3C && src != srcJaegerBaggage {
+				// Headers come in no order: sort, for the same result from
+				// every carrier.
+				slices.SortFunc(out[start:], func(a, b BaggageItem) int { return strings.Compare(a.Key, b.Key) })
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// trimOWS removes optional white space (spaces and tabs) around s.
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,133 @@
+package propagation_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/opentracing/opentracing-go"
+
+	"github.com/traceplug/traceplug/propagation"
+)
+
+var allFormats = []string{"tracecontext", "baggage", "b3", "b3multi", "jaeger", "ottrace"}
+
+// fuzzList picks a list from the formats in mask, rotated by rot: any
+// subset, in several orders.
+func fuzzList(mask, rot uint8) string {
+	var names []string
+	for i := range allFormats {
+		j := (i + int(rot)) % len(allFormats)
+		if mask&(1<<j) != 0 {
+			names = append(names, allFormats[j])
+		}
+	}
+	if len(names) == 0 {
+		return strings.Join(allFormats, ",")
+	}
+	return strings.Join(names, ",")
+}
+
+// FuzzExtract feeds any headers ("name: value" lines) to any list of
+// formats: Extract never panics and says not found or corrupted, or returns a
+// valid context, which Inject writes as valid header fields that Extract
+// reads back to the same ids, as far as the first context format carries
+// them.
+func FuzzExtract(f *testing.F) {
+	for _, h := range []string{
+		"traceparent: " + tp128 + "\ntracestate: rojo=1\nbaggage: a=1,b=%20",
+		"traceparent: " + tp64,
+		"b3: " + tid128 + "-" + sid + "-d-" + pid,
+		"b3: 0\nx-b3-traceid: abc\nx-b3-spanid: def\nx-b3-sampled: true\nbaggage-k: v\not-baggage-k: w",
+		"uber-trace-id: " + tid64 + ":" + sid + ":0:1\nuberctx-user: a%20b\njaeger-baggage: k=v, l=w",
+		"ot-tracer-traceid: " + tid128 + "\not-tracer-spanid: 1\not-tracer-sampled: false\not-baggage-x: y",
+		"Traceparent: 01" + tp128[2:] + "-x\nB3: 1-1\nUber-Trace-Id: 1:1:1:b",
+	} {
+		f.Add(uint8(0xff), uint8(0), h)
+		f.Add(uint8(0x3f), uint8(3), h)
+	}
+	f.Fuzz(func(t *testing.T, mask, rot uint8, raw string) {
+		p, err := propagation.Parse(fuzzList(mask, rot))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kv pairs
+		for line := range strings.SplitSeq(raw, "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			kv = append(kv, k, strings.TrimPrefix(v, " "))
+		}
+		sc, err := p.Extract(kv)
+		switch {
+		case err == nil:
+			if !sc.IsValid() {
+				t.Fatalf("Extract = %+v, nil: not valid", sc)
+			}
+		case err == opentracing.ErrSpanContextNotFound:
+		case errors.Is(err, opentracing.ErrSpanContextCorrupted):
+			if n := len(err.Error()); n > 2000 {
+				t.Fatalf("error of %d bytes", n)
+			}
+		default:
+			t.Fatalf("Extract error %v", err)
+		}
+		if sc.IsValid() != (err == nil) {
+			t.Fatalf("Extract = %+v, %v", sc, err)
+		}
+
+		h := http.Header{}
+		p.Inject(sc, opentracing.HTTPHeadersCarrier(h))
+		for k, vs := range h {
+			if !validHeaderName(k) {
+				t.Fatalf("Inject wrote header name %q", k)
+			}
+			for _, v := range vs {
+				if !validHeaderValue(v) {
+					t.Fatalf("Inject wrote %s: %q", k, v)
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+		again, err := p.Extract(opentracing.HTTPHeadersCarrier(h))
+		if err != nil {
+			t.Fatalf("Extract of %v: %v (first read %+v)", h, err, sc)
+		}
+		var first string
+		for _, n := range p.Names() {
+			if n != "baggage" && (n != "ottrace" || sc.TraceID != 0) { // see Inject
+				first = n
+				break
+			}
+		}
+		want := through(first, sc)
+		if again.TraceIDHigh != want.TraceIDHigh || again.TraceID != want.TraceID || again.SpanID != want.SpanID ||
+			again.Sampling.IsSampled(false) != want.Sampling.IsSampled(false) {
+			t.Fatalf("read %+v, wrote %v, read back %+v", sc, h, again)
+		}
+	})
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue is net/http's rule: no control characters but tab.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

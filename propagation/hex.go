@@ -1,0 +1,95 @@
+package propagation
+
+const hexDigits = "0123456789abcdef"
+
+// hexAny and hexLower map a byte to its value as a hex digit, or to 0xff:
+// hexAny takes either case, hexLower lower case only.
+var hexAny, hexLower = hexTables()
+
+func hexTables() (any, lower [256]byte) {
+	for i := range any {
+		any[i], lower[i] = 0xff, 0xff
+	}
+	for i := byte(0); i < 16; i++ {
+		any[hexDigits[i]], lower[hexDigits[i]] = i, i
+		if i >= 10 {
+			any['A'+i-10] = i
+		}
+	}
+	return any, lower
+}
+
+// unhex returns the value of the hex digit c; upper selects whether A-F count.
+func unhex(c byte, upper bool) (uint64, bool) {
+	d := hexLower[c]
+	if upper {
+		d = hexAny[c]
+	}
+	return uint64(d), d != 0xff
+}
+
+// parseHex parses 1 to 16 hex digits (either case when upper is set) without
+// sign, prefix or separators, as strconv.ParseUint(s, 16, 64) does for the
+// strings it accepts.
+func parseHex(s string, upper bool) (uint64, bool) {
+	if len(s) == 0 || len(s) > 16 {
+		return 0, false
+	}
+	t := &hexLower
+	if upper {
+		t = &hexAny
+	}
+	var v uint64
+	var bad byte
+	for i := 0; i < len(s); i++ {
+		d := t[s[i]]
+		bad |= d
+		v = v<<4 | uint64(d&0xf)
+	}
+	return v, bad&0xf0 == 0
+}
+
+// parseTraceID parses a trace id of 1 to 32 hex digits, either case: the last
+// 16 digits are the low half, the others the high half, as jaeger-client-go's
+// TraceIDFromString and zipkin-go's TraceIDFromHex split it.
+func parseTraceID(s string) (high, low uint64, ok bool) {
+	if len(s) == 0 || len(s) > 32 {
+		return 0, 0, false
+	}
+	if len(s) > 16 {
+		if high, ok = parseHex(s[:len(s)-16], true); !ok {
+			return 0, 0, false
+		}
+		s = s[len(s)-16:]
+	}
+	low, ok = parseHex(s, true)
+	return high, low, ok
+}
+
+// putHex writes v as 16 lower-case hex digits into b[:16].
+func putHex(b []byte, v uint64) {
+	_ = b[15]
+	for i := 15; i >= 0; i-- {
+		b[i] = hexDigits[v&0xf]
+		v >>= 4
+	}
+}
+
+// appendTraceID appends the trace id as 16 hex digits, or 32 when high != 0.
+func appendTraceID(b []byte, high, low uint64) []byte {
+	var buf [32]byte
+	if high != 0 {
+		putHex(buf[:16], high)
+		putHex(buf[16:], low)
+		return append(b, buf[:]...)
+	}
+	putHex(buf[:16], low)
+	return append(b, buf[:16]...)
+}
+
+// appendSpanID appends id as 16 hex digits.
+func appendSpanID(b []byte, id uint64) []byte {
+	var buf [16]byte
+	putHex(buf[:], id)
+	return append(b, buf[:]...)
+}

@@ -1,0 +1,171 @@
+package propagation
+
+import "strings"
+
+// W3C Trace Context: https://www.w3.org/TR/trace-context/
+
+func (s *scan) traceContext() (SpanContext, status, problem) {
+	if s.seen&sTraceparent == 0 {
+		return SpanContext{}, absent, problem{}
+	}
+	if s.seen&sTraceparentTwice != 0 {
+		return SpanContext{}, corrupt, problem{TraceContext, hdrTraceparent, s.traceparent, "more than one traceparent header"}
+	}
+	sc, why := parseTraceparent(s.traceparent)
+	if why != "" {
+		return SpanContext{}, corrupt, problem{TraceContext, hdrTraceparent, s.traceparent, why}
+	}
+	if s.seen&sTracestate != 0 {
+		if ts, ok := s.traceState(); ok && validTraceState(ts) {
+			sc.TraceState = ts
+		}
+	}
+	return sc, valid, problem{}
+}
+
+// parseTraceparent parses a traceparent value, or says what is wrong with it.
+func parseTraceparent(v string) (SpanContext, string) {
+	var sc SpanContext
+	v = trimOWS(v)
+	if len(v) < 2 {
+		return sc, "too short"
+	}
+	version, ok := parseHex(v[:2], false)
+	switch {
+	case !ok || len(v) > 2 && v[2] != '-':
+		return sc, "invalid version"
+	case version == 0xff:
+		return sc, "version ff is forbidden"
+	case len(v) < 55:
+		return sc, "too short"
+	case version == 0 && len(v) != 55:
+		return sc, "version 00 must be 55 characters long"
+	case len(v) > 55 && v[55] != '-':
+		// A later version may append fields, after a "-".
+		return sc, "too long"
+	case v[35] != '-' || v[52] != '-':
+		return sc, "malformed: want version-traceid-parentid-flags"
+	}
+	var ok1, ok2 bool
+	sc.TraceIDHigh, ok1 = parseHex(v[3:19], false)
+	sc.TraceID, ok2 = parseHex(v[19:35], false)
+	if !ok1 || !ok2 {
+		return sc, "trace id is not 32 lower-case hex digits"
+	}
+	if sc.TraceIDHigh == 0 && sc.TraceID == 0 {
+		return sc, "trace id is zero"
+	}
+	if sc.SpanID, ok = parseHex(v[36:52], false); !ok {
+		return sc, "parent id is not 16 lower-case hex digits"
+	}
+	if sc.SpanID == 0 {
+		return sc, "parent id is zero"
+	}
+	flags, ok := parseHex(v[53:55], false)
+	if !ok {
+		return sc, "flags are not 2 lower-case hex digits"
+	}
+	sc.Sampling = SamplingNo
+	if flags&1 != 0 {
+		sc.Sampling = SamplingYes
+	}
+	return sc, ""
+}
+
+// appendTraceparent appends sc's traceparent (version 00).
+func appendTraceparent(b []byte, sc *SpanContext) []byte {
+	var buf [55]byte
+	copy(buf[:], "00-")
+	putHex(buf[3:19], sc.TraceIDHigh)
+	putHex(buf[19:35], sc.TraceID)
+	buf[35] = '-'
+	putHex(buf[36:52], sc.SpanID)
+	buf[52] = '-'
+	buf[53] = '0'
+	buf[54] = '0'
+	if sc.Sampling.IsSampled(false) {
+		buf[54] = '1'
+	}
+	return append(b, buf[:]...)
+}
+
+// validTraceState reports whether ts, the tracestate headers joined with ",",
+// is a valid tracestate: 1 to 32 list members key=value with unique keys,
+// and empty members, which do not count.
+func validTraceState(ts string) bool {
+	var keys [32]string
+	n := 0
+	for rest, more := ts, true; more; {
+		var m string
+		if i := strings.IndexByte(rest, ','); i >= 0 {
+			m, rest = rest[:i], rest[i+1:]
+		} else {
+			m, more = rest, false
+		}
+		m = trimOWS(m)
+		if m == "" {
+			continue
+		}
+		eq := strings.IndexByte(m, '=')
+		if eq < 0 || !validTraceStateKey(m[:eq]) || !validTraceStateValue(m[eq+1:]) {
+			return false
+		}
+		if n == len(keys) {
+			return false
+		}
+		k := m[:eq]
+		for _, o := range keys[:n] {
+			if o == k {
+				return false
+			}
+		}
+		keys[n] = k
+		n++
+	}
+	return n > 0
+}
+
+func isLCAlpha(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool   { return '0' <= c && c <= '9' }
+
+// isKeyChar reports whether c may follow the first character of a key.
+func isKeyChar(c byte) bool {
+	return isLCAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/'
+}
+
+// validTraceStateKey checks simple-key = lcalpha 0*255(keychar) and
+// multi-tenant-key = tenant-id "@" system-id, tenant-id = (lcalpha / DIGIT)
+// 0*240(keychar), system-id = lcalpha 0*13(keychar).
+func validTraceStateKey(k string) bool {
+	at := strings.IndexByte(k, '@')
+	if at < 0 {
+		return len(k) >= 1 && len(k) <= 256 && isLCAlpha(k[0]) && allKeyChars(k[1:])
+	}
+	tenant, system := k[:at], k[at+1:]
+	return len(tenant) >= 1 && len(tenant) <= 241 && (isLCAlpha(tenant[0]) || isDigit(tenant[0])) && allKeyChars(tenant[1:]) &&
+		len(system) >= 1 && len(system) <= 14 && isLCAlpha(system[0]) && allKeyChars(system[1:])
+}
+
+func allKeyChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isKeyChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// validTraceStateValue checks value = 0*255(chr) nblk-chr, with
+// chr = %x20 / nblk-chr and nblk-chr = %x21-2B / %x2D-3C / %x3E-7E.
+func validTraceStateValue(v string) bool {
+	if len(v) < 1 || len(v) > 256 || v[len(v)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c > 0x7e || c == ',' || c == '=' {
+			return false
+		}
+	}
+	return true
+}
