@@ -2,7 +2,7 @@ module github.com/traceplug/traceplug/bench
 
 go 1.26.0
 
-replace github.com/traceplug/traceplug => ../
+replace github.com/traceplug/traceplug => ..
 
 require (
 	github.com/opentracing-contrib/go-stdlib v1.1.1
@@ -24,6 +24,7 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/opentracing-contrib/go-observer v0.0.0-20170622124052-a52f23424492 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
+	github.com/traceplug/traceplug/backends/jaeger v0.0.0-00010101000000-000000000000
 	github.com/uber/jaeger-lib v2.4.1+incompatible // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
@@ -33,3 +34,5 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/grpc v1.63.2 // indirect
 )
+
+replace github.com/traceplug/traceplug/backends/jaeger => ../backends/jaeger

@@ -122,6 +122,11 @@ func (f *fixture) spans() []Span {
 		all := f.col.Spans()
 		for i, s := range all {
 			if s.Operation == sentinelOp {
+				if er, ok := f.col.(ErrorReporter); ok {
+					for _, err := range er.Errors() {
+						f.t.Errorf("the collector could not decode what the backend sent: %v", err)
+					}
+				}
 				return append(all[:i:i], all[i+1:]...)
 			}
 		}
@@ -138,6 +143,18 @@ func (f *fixture) need(c Capability) {
 	if reason, lacks := f.h.Lacks[c]; lacks {
 		f.t.Skipf("%s lacks %s: %s", f.h.Name, c, reason)
 	}
+}
+
+// lacks reports whether the backend lacks c, logging the harness's reason
+// when it does: for checks that a missing capability changes rather than
+// skips.
+func (f *fixture) lacks(c Capability) bool {
+	f.t.Helper()
+	reason, lacks := f.h.Lacks[c]
+	if lacks {
+		f.t.Logf("%s lacks %s (%s): checking accordingly", f.h.Name, c, reason)
+	}
+	return lacks
 }
 
 // one returns the only span with operation op.

@@ -47,6 +47,14 @@ type Collector interface {
 	Spans() []Span
 }
 
+// ErrorReporter is implemented by a Collector that keeps what it failed to
+// decode, so that a span lost to a bad encoding fails the suite with the
+// decoder's error rather than looking merely missing.
+type ErrorReporter interface {
+	// Errors returns the decoding errors so far.
+	Errors() []error
+}
+
 // Capability is a feature of a backend that some checks need.
 type Capability string
 
@@ -58,6 +66,15 @@ const (
 	Logs Capability = "logs"
 	// B3: WithPropagation("b3") makes the backend speak Zipkin's B3 headers.
 	B3 Capability = "b3 propagation"
+	// TraceID128: the backend's span contexts hold 128-bit trace ids, so a
+	// trace that arrives with one continues under it.
+	TraceID128 Capability = "128-bit trace ids"
+	// TraceState: the backend's span contexts hold W3C tracestate and pass it
+	// on unchanged.
+	TraceState Capability = "tracestate"
+	// Accounting: the backend's tracer counts what it reports and drops
+	// (core.StatsReporter), so that Stats accounts for every span.
+	Accounting Capability = "accounting"
 	// UnsampledPropagation: a trace that is not sampled still sends trace
 	// headers to the next service, so that it can honour the decision.
 	UnsampledPropagation Capability = "unsampled propagation"

@@ -41,6 +41,11 @@ var properties = []property{
 	{"flush", flush},
 	{"sample_rate_zero", sampleRateZero},
 	{"b3", b3},
+	{"propagation_each_format", propagationEachFormat},
+	{"propagation_several_formats", propagationSeveralFormats},
+	{"propagation_invalid_traceparent", propagationInvalidTraceparent},
+	{"opentracing_harness", opentracingHarness},
+	{"accounting", accounting},
 	{"logs", logs},
 	{"process_tags", processTags},
 	{"timing", timing},
@@ -364,7 +369,7 @@ func panicking(f *fixture) {
 	}
 	s := one(f.t, f.spans(), func(Span) bool { return true }, "span")
 	wantTag(f.t, s, "error", "true")
-	if _, lacks := f.h.Lacks[Logs]; lacks {
+	if f.lacks(Logs) {
 		return
 	}
 	for _, l := range s.Logs {
@@ -557,6 +562,43 @@ func b3(f *fixture) {
 	}
 	if NormalizeID(out) != NormalizeID(traceID) {
 		f.t.Errorf("outgoing B3 trace id %q, want %s (headers %v)", out, traceID, got)
+	}
+}
+
+// Accounting: after Close, Stats accounts for every span: each one the
+// tracer finished was reported, none is pending, and the collector decoded
+// as many as were reported.
+func accounting(f *fixture) {
+	if f.lacks(Accounting) {
+		f.t.Skipf("%s lacks %s: %s", f.h.Name, Accounting, f.h.Lacks[Accounting])
+	}
+	tr := f.tracer(core.WithTraceAll(true), core.WithServiceName(serverService))
+	plain, _ := f.headerRecorder()
+	hc := &http.Client{Transport: tr.Transport(nil)}
+	srv := f.server(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), "GET", plain.URL, nil)
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		tr.StartSpan("conformance.manual", opentracing.ChildOf(tr.GetSpan(r).Context())).Finish()
+	})))
+	const requests = 20
+	for range requests {
+		f.get(srv.URL, nil)
+	}
+	decoded := len(f.spans()) // closes tr
+	st := tr.Stats()
+	if st.Started != 2*requests || st.Finished != 2*requests {
+		f.t.Errorf("Stats: started %d, finished %d; want %d of each (a server and a client span per request)", st.Started, st.Finished, 2*requests)
+	}
+	if st.Reported == 0 && st.Dropped == 0 {
+		f.t.Fatalf("Stats after Close reports nothing reported or dropped, with %d spans decoded: the backend's tracer must implement core.StatsReporter (or the harness declare it lacks %s)", decoded, Accounting)
+	}
+	if want := uint64(3 * requests); st.Reported != want || st.Dropped != 0 || st.Pending != 0 {
+		f.t.Errorf("Stats after Close: reported %d, dropped %d %v, pending %d; want %d reported (server, client and manual spans), none dropped or pending", st.Reported, st.Dropped, st.DroppedBy, st.Pending, want)
+	}
+	if uint64(decoded) != st.Reported {
+		f.t.Errorf("the collector decoded %d spans, the backend reported %d", decoded, st.Reported)
 	}
 }
 

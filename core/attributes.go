@@ -1,33 +1,19 @@
 package core
 
 import (
-	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
-	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// redacted replaces secret values in tags.
-const redacted = "REDACTED"
-
-// DefaultRedactedHeaders returns the default header-name substrings whose
-// values never reach a tag: a header is redacted when its lower-cased name
-// contains one of them. They cover Authorization, Proxy-Authorization, Cookie,
-// Set-Cookie and API-key, token and session headers. See [WithRedactedHeaders].
-func DefaultRedactedHeaders() []string {
-	return []string{"auth", "cookie", "key", "token", "secret", "password", "passwd", "session", "signature", "credential"}
-}
-
-// DefaultRedactedQueryKeys returns the default query-key substrings whose
-// values are redacted from http.url and traced attributes: a key is redacted
-// when its lower-cased name contains one of them (so "access_token",
-// "X-Amz-Signature" and Azure's "sig" all are). See [WithRedactedQueryKeys].
-func DefaultRedactedQueryKeys() []string {
-	return []string{"token", "password", "passwd", "pwd", "secret", "key", "signature", "sig", "auth", "session", "credential", "jwt", "code"}
-}
+// This file holds the traced request attributes: their names, and how each
+// renders a request as a tag value, within the tag length cap. What is
+// secret, and how it is hidden, is redact.go's.
 
 // attribute turns one traced request attribute into a tag value.
 type attribute struct {
@@ -38,15 +24,17 @@ type attribute struct {
 // attributes lists the traced attribute names: django_opentracing's names for
 // Django's HttpRequest, then Go's http.Request field names.
 var attributes = []attribute{
-	{"path", func(r *http.Request, _ *redactor) string { return r.URL.Path }},
-	{"path_info", func(r *http.Request, _ *redactor) string { return r.URL.Path }},
+	{"path", func(r *http.Request, x *redactor) string { return x.path(r.URL.Path) }},
+	{"path_info", func(r *http.Request, x *redactor) string { return x.path(r.URL.Path) }},
 	{"method", func(r *http.Request, _ *redactor) string { return r.Method }},
 	{"scheme", func(r *http.Request, _ *redactor) string { return scheme(r) }},
 	{"content_type", func(r *http.Request, _ *redactor) string { return mediaType(r.Header.Get("Content-Type")) }},
-	{"content_params", func(r *http.Request, _ *redactor) string { return mediaParams(r.Header.Get("Content-Type")) }},
+	{"content_params", func(r *http.Request, x *redactor) string {
+		return x.pairs(mediaParams(r.Header.Get("Content-Type")), ";,")
+	}},
 	{"encoding", func(r *http.Request, _ *redactor) string { return charset(r.Header.Get("Content-Type")) }},
 	{"GET", func(r *http.Request, x *redactor) string { return x.query(r.URL.RawQuery) }},
-	{"COOKIES", func(r *http.Request, _ *redactor) string { return cookieNames(r) }},
+	{"COOKIES", func(r *http.Request, x *redactor) string { return x.cookieNames(r) }},
 	{"META", func(r *http.Request, x *redactor) string { return x.meta(r) }},
 	{"headers", func(r *http.Request, x *redactor) string { return x.headers(r.Header) }},
 	{"Method", func(r *http.Request, _ *redactor) string { return r.Method }},
@@ -72,9 +60,11 @@ var attributes = []attribute{
 //
 // Each traced attribute becomes a tag named after the attribute, with the
 // request's value. Header values whose names match the redaction list
-// ([DefaultRedactedHeaders]) and query values whose keys match
-// ([DefaultRedactedQueryKeys]) are replaced by "REDACTED"; URLs lose their
-// userinfo; values longer than the cap ([WithMaxTagLength]) are cut.
+// ([DefaultRedactedHeaders]) or that hold credentials, and query values whose
+// keys match ([DefaultRedactedQueryKeys]), are replaced by "REDACTED"; URLs
+// lose their userinfo and fragment; values longer than the cap
+// ([WithMaxTagLength]) are cut, and only as much of a request as the cap can
+// show is read.
 func TracedAttributes() []string {
 	names := make([]string, len(attributes))
 	for i, a := range attributes {
@@ -113,163 +103,192 @@ func findAttribute(name string) (attribute, bool) {
 	return attribute{}, false
 }
 
-// redactor hides secrets in header values, query values and URLs. It is built
-// once per Tracer and only read afterwards.
-type redactor struct {
-	headerSubs []string // lower-cased substrings of header names to redact
-	querySubs  []string // lower-cased substrings of query keys to redact
-	maxLen     int
-	maxHeaders int // headers rendered at most; 0: no cap
-}
-
-// capHeaders returns the names of h to render: all of them, sorted, or the
-// first maxHeaders, and how many were left out.
+// capHeaders returns the names of h to render, sorted: all of them, or the
+// first maxHeaders, and how many were left out. It does not sort every name
+// of a request with thousands.
 func (x *redactor) capHeaders(h http.Header) ([]string, int) {
-	names := sortedKeys(h)
-	if x.maxHeaders > 0 && len(names) > x.maxHeaders {
-		return names[:x.maxHeaders], len(names) - x.maxHeaders
+	if x.maxHeaders <= 0 || len(h) <= x.maxHeaders {
+		return sortedKeys(h), 0
 	}
-	return names, 0
+	return smallest(x.maxHeaders, func(yield func(string)) {
+		for k := range h {
+			yield(k)
+		}
+	}), len(h) - x.maxHeaders
 }
 
-func (x *redactor) secretHeader(name string) bool { return containsAnyFold(name, x.headerSubs) }
-func (x *redactor) secretKey(key string) bool     { return containsAnyFold(key, x.querySubs) }
+// smallest returns the k smallest distinct strings that each yields, sorted,
+// in O(n log k) for keys in random order (as a map gives them).
+func smallest(k int, each func(yield func(string))) []string {
+	var top []string
+	each(func(s string) {
+		if len(top) == k && s >= top[k-1] {
+			return
+		}
+		i := sort.SearchStrings(top, s)
+		if i < len(top) && top[i] == s {
+			return
+		}
+		if len(top) < k {
+			top = append(top, "")
+		}
+		copy(top[i+1:], top[i:])
+		top[i] = s
+	})
+	return top
+}
 
-// containsAnyFold reports whether s, lower-cased, contains any of the
-// lower-cased substrings in list. It does not allocate.
-func containsAnyFold(s string, list []string) bool {
-	for _, sub := range list {
-		if len(sub) > len(s) {
+// jsonObject writes a JSON object within a budget: once it holds more than
+// budget bytes, nothing more is written (the tag is cut there anyway).
+type jsonObject struct {
+	b      []byte
+	budget int
+}
+
+func newJSONObject(budget int) *jsonObject {
+	return &jsonObject{b: append(make([]byte, 0, min(budget, 512)), '{'), budget: budget}
+}
+
+func (o *jsonObject) full() bool { return len(o.b) > o.budget }
+
+// key starts the member named k.
+func (o *jsonObject) key(k string) {
+	if len(o.b) > 1 {
+		o.b = append(o.b, ',')
+	}
+	o.b = appendJSONString(o.b, o.clip(k))
+	o.b = append(o.b, ':')
+}
+
+// clip returns as much of s as can show.
+func (o *jsonObject) clip(s string) string {
+	if room := max(o.budget-len(o.b), 0) + 1; len(s) > room {
+		return s[:room]
+	}
+	return s
+}
+
+func (o *jsonObject) String() string {
+	if !o.full() {
+		o.b = append(o.b, '}')
+	}
+	return string(o.b)
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML characters included; invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = appendJSONChars(b, s)
+	return append(b, '"')
+}
+
+func appendJSONChars(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
 			continue
 		}
-		for i := 0; i+len(sub) <= len(s); i++ {
-			if strings.EqualFold(s[i:i+len(sub)], sub) {
-				return true
-			}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
 		}
+		i += size
+		start = i
 	}
-	return false
+	return append(b, s[start:]...)
 }
 
-// query returns raw with the values of secret keys redacted. It returns raw
-// itself, without allocating, when nothing needs redacting.
-func (x *redactor) query(raw string) string {
-	if raw == "" || !x.querySecret(raw) {
-		return raw
-	}
-	var b strings.Builder
-	for i, part := range strings.Split(raw, "&") {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		key, _, hasValue := strings.Cut(part, "=")
-		if k, err := url.QueryUnescape(key); err == nil {
-			key = k
-		}
-		if hasValue && x.secretKey(key) {
-			part = part[:strings.IndexByte(part, '=')+1] + redacted
-		}
-		b.WriteString(part)
-	}
-	return b.String()
-}
-
-// querySecret reports whether any key in raw is secret, without allocating
-// for keys that need no unescaping.
-func (x *redactor) querySecret(raw string) bool {
-	for raw != "" {
-		var part string
-		part, raw, _ = strings.Cut(raw, "&")
-		key, _, _ := strings.Cut(part, "=")
-		if strings.ContainsAny(key, "%+") {
-			if k, err := url.QueryUnescape(key); err == nil {
-				key = k
-			}
-		}
-		if x.secretKey(key) {
-			return true
-		}
-	}
-	return false
-}
-
-// url renders u without userinfo and with secret query values redacted.
-func (x *redactor) url(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	if u.User == nil && !x.querySecret(u.RawQuery) {
-		return u.String()
-	}
-	c := *u
-	c.User = nil
-	c.RawQuery = x.query(u.RawQuery)
-	return c.String()
-}
-
-// requestURI is the request target as the client sent it, without userinfo
-// and with secret query values redacted. It does not allocate for a plain
-// origin-form target.
-func (x *redactor) requestURI(r *http.Request) string {
-	uri := r.RequestURI
-	if uri == "" {
-		return x.url(&url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery})
-	}
-	if strings.HasPrefix(uri, "/") {
-		path, query, ok := strings.Cut(uri, "?")
-		if !ok || !x.querySecret(query) {
-			return uri
-		}
-		return path + "?" + x.query(query)
-	}
-	u, err := url.ParseRequestURI(uri)
-	if err != nil {
-		return x.url(&url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery})
-	}
-	return x.url(u)
-}
-
-// headers renders h as a JSON object with secret values redacted.
+// headers renders h as a JSON object from names to lists of values, sorted
+// by name, with secrets redacted (see [redactor.headerValue]).
 func (x *redactor) headers(h http.Header) string {
 	names, more := x.capHeaders(h)
-	out := make(map[string][]string, len(names)+1)
+	o := newJSONObject(x.budget())
 	for _, k := range names {
-		v := h[k]
-		if x.secretHeader(k) {
-			v = []string{redacted}
+		if o.full() {
+			break
 		}
-		out[k] = v
+		if more > 0 && k > "..." { // where encoding/json would sort it
+			o.key("...")
+			o.b = append(o.b, '[')
+			o.b = appendJSONString(o.b, strconv.Itoa(more)+" more headers")
+			o.b = append(o.b, ']')
+			more = 0
+		}
+		o.key(k)
+		o.b = append(o.b, '[')
+		for i, v := range h[k] {
+			if o.full() {
+				break
+			}
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = appendJSONString(o.b, o.clip(x.headerValue(k, v)))
+		}
+		o.b = append(o.b, ']')
 	}
-	if more > 0 {
-		out["..."] = []string{strconv.Itoa(more) + " more headers"}
-	}
-	return jsonString(out)
+	return o.String()
+}
+
+// metaEntry is one member of the META attribute: a CGI-style variable with
+// its value, or an HTTP_* variable with the header it comes from.
+type metaEntry struct {
+	name, value, header string
 }
 
 // meta renders the request as Django's request.META: CGI-style variables and
-// one HTTP_* entry per header, as a JSON object with secret values redacted.
+// one HTTP_* entry per header (values joined with ","), as a JSON object
+// sorted by name, with secrets redacted.
 func (x *redactor) meta(r *http.Request) string {
-	m := map[string]string{
-		"REQUEST_METHOD":  r.Method,
-		"PATH_INFO":       r.URL.Path,
-		"QUERY_STRING":    x.query(r.URL.RawQuery),
-		"REMOTE_ADDR":     r.RemoteAddr,
-		"SERVER_PROTOCOL": r.Proto,
-		"SERVER_NAME":     r.Host,
-	}
-	if r.ContentLength > 0 {
-		m["CONTENT_LENGTH"] = strconv.FormatInt(r.ContentLength, 10)
-	}
 	names, more := x.capHeaders(r.Header)
+	entries := make([]metaEntry, 0, 8+len(names))
+	entries = append(entries,
+		metaEntry{name: "REQUEST_METHOD", value: r.Method},
+		metaEntry{name: "PATH_INFO", value: x.path(r.URL.Path)},
+		metaEntry{name: "QUERY_STRING", value: x.query(r.URL.RawQuery)},
+		metaEntry{name: "REMOTE_ADDR", value: r.RemoteAddr},
+		metaEntry{name: "SERVER_PROTOCOL", value: r.Proto},
+		metaEntry{name: "SERVER_NAME", value: r.Host})
+	if r.ContentLength > 0 {
+		entries = append(entries, metaEntry{name: "CONTENT_LENGTH", value: strconv.FormatInt(r.ContentLength, 10)})
+	}
 	if more > 0 {
-		m["..."] = strconv.Itoa(more) + " more headers"
+		entries = append(entries, metaEntry{name: "...", value: strconv.Itoa(more) + " more headers"})
 	}
 	for _, k := range names {
-		v := r.Header[k]
-		val := strings.Join(v, ",")
-		if x.secretHeader(k) {
-			val = redacted
-		}
 		name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
 		switch k {
 		case "Content-Type":
@@ -277,32 +296,85 @@ func (x *redactor) meta(r *http.Request) string {
 		case "Content-Length":
 			name = "CONTENT_LENGTH"
 		}
-		m[name] = val
+		entries = append(entries, metaEntry{name: name, header: k})
 	}
-	return jsonString(m)
-}
-
-// cap cuts s to the tag length limit.
-func (x *redactor) cap(s string) string {
-	if x.maxLen > 0 && len(s) > x.maxLen {
-		cut := x.maxLen - 3
-		for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
-			cut--
+	slices.SortStableFunc(entries, func(a, b metaEntry) int { return strings.Compare(a.name, b.name) })
+	o := newJSONObject(x.budget())
+	for i, e := range entries {
+		if o.full() {
+			break
 		}
-		return s[:cut] + "..."
+		if i > 0 && e.name == entries[i-1].name {
+			continue // Content-Length as a header and as the request's: the first wins
+		}
+		o.key(e.name)
+		o.b = append(o.b, '"')
+		if e.header == "" {
+			o.b = appendJSONChars(o.b, o.clip(e.value))
+		} else {
+			for i, v := range r.Header[e.header] {
+				if o.full() {
+					break
+				}
+				if i > 0 {
+					o.b = append(o.b, ',')
+				}
+				o.b = appendJSONChars(o.b, o.clip(x.headerValue(e.header, v)))
+			}
+		}
+		o.b = append(o.b, '"')
 	}
-	return s
+	return o.String()
 }
 
 // cookieNames renders the request's cookies as a JSON object from names to
-// "REDACTED": the names help debugging, the values are never tagged.
-func cookieNames(r *http.Request) string {
-	cookies := r.Cookies()
-	m := make(map[string]string, len(cookies))
-	for _, c := range cookies {
-		m[c.Name] = redacted
+// "REDACTED": the names help debugging, the values are never tagged. At most
+// maxHeaders names are rendered, the first by name, the rest counted.
+func (x *redactor) cookieNames(r *http.Request) string {
+	count := 0
+	each := func(yield func(string)) {
+		for _, line := range r.Header["Cookie"] {
+			for part := range strings.SplitSeq(line, ";") {
+				name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
+				if isCookieName(name) {
+					count++
+					yield(name)
+				}
+			}
+		}
 	}
-	return jsonString(m)
+	k := x.maxHeaders
+	if k <= 0 {
+		k = math.MaxInt
+	}
+	names := smallest(k, each)
+	o := newJSONObject(x.budget())
+	if more := count - len(names); count > k && more > 0 {
+		o.key("...")
+		o.b = appendJSONString(o.b, strconv.Itoa(more)+" more cookies")
+	}
+	for _, name := range names {
+		if o.full() {
+			break
+		}
+		o.key(name)
+		o.b = appendJSONString(o.b, redacted)
+	}
+	return o.String()
+}
+
+// isCookieName reports whether s is a valid cookie name: an RFC 9110 token.
+func isCookieName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func scheme(r *http.Request) string {
@@ -322,24 +394,19 @@ func mediaParams(ct string) string {
 	return strings.TrimSpace(params)
 }
 
+// charset returns the charset parameter of a Content-Type, reading the
+// parameters one by one (a hostile header may hold thousands).
 func charset(ct string) string {
 	_, params, _ := strings.Cut(ct, ";")
-	for _, p := range strings.Split(params, ";") {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
 		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
 		if strings.EqualFold(k, "charset") {
 			return strings.Trim(v, `"`)
 		}
 	}
 	return ""
-}
-
-// jsonString renders v as JSON with sorted keys.
-func jsonString(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }
 
 // sortedKeys returns m's keys, sorted.

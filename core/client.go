@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/opentracing/opentracing-go"
@@ -23,9 +25,12 @@ import (
 // never changed), and finishes the span when the response body is closed or
 // read to EOF, or at once when the round trip fails or has no body.
 //
-// Client spans carry span.kind=client, component, http.method, http.url
-// (without userinfo, secret query values redacted), peer.hostname, peer.port,
-// http.status_code, and error=true on transport errors and 5xx responses.
+// Client spans carry span.kind=client, component, http.method (an unknown
+// method as "_OTHER", the method itself in http.request.method_original),
+// http.url (without userinfo or fragment, secret query values redacted),
+// peer.hostname, peer.port, http.status_code, and error=true on transport
+// errors and 5xx responses; every string within the tag length cap
+// ([WithMaxTagLength]).
 //
 // Under the no-op tracer (the "none" backend) there is nothing to record or
 // inject, and Transport returns base itself.
@@ -54,7 +59,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if parent := opentracing.SpanFromContext(req.Context()); parent != nil {
 		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent.Context()}
 		opts = append(opts, &c.parent)
-	} else if sc, err := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(req.Header)); err == nil {
+	} else if sc, err := t.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(req.Header)); err == nil {
 		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: sc} // injected by hand
 		opts = append(opts, &c.parent)
 	}
@@ -64,7 +69,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if port == "" {
 			port = defaultPort(req.URL.Scheme)
 		}
-		c.tags[0] = opentracing.Tag{Key: string(ext.PeerHostname), Value: host}
+		c.tags[0] = opentracing.Tag{Key: string(ext.PeerHostname), Value: t.redact.cap(host)}
 		opts = append(opts, &c.tags[0])
 		if p, err := strconv.ParseUint(port, 10, 16); err == nil {
 			c.tags[1] = opentracing.Tag{Key: string(ext.PeerPort), Value: uint16(p)}
@@ -75,17 +80,15 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			opts = append(opts, &c.tags[2])
 		}
 	}
-	op := methodName(req.Method)
-	var span opentracing.Span
-	if c.parent.ReferencedContext != nil {
-		span = t.StartSpan(op, opts...)
-	} else {
-		span = t.ot.StartSpan(op, opts...)
-	}
+	op, methodTag := method(req.Method)
+	span := t.startSpan(t.redact.cap(op), opts, c.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)
 	c.t = t
 	span.SetTag(string(ext.Component), componentName)
-	span.SetTag(string(ext.HTTPMethod), boxMethod(req.Method))
+	span.SetTag(string(ext.HTTPMethod), methodTag)
+	if methodTag == otherMethod {
+		span.SetTag(originalMethod, t.redact.cap(req.Method))
+	}
 	span.SetTag(string(ext.HTTPUrl), t.redact.cap(t.redact.url(req.URL)))
 
 	out := *req // RoundTrip must not modify the caller's request
@@ -95,13 +98,13 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c.span = span
 	if err := t.Inject(span.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out.Header)); err != nil {
-		span.SetTag("traceplug.inject_error", err.Error())
+		span.SetTag("traceplug.inject_error", t.redact.cap(err.Error()))
 	}
 
 	resp, err := tr.base.RoundTrip(&out)
 	if err != nil {
 		ext.Error.Set(span, true)
-		span.LogFields(log.String("event", "error"), log.String("message", err.Error()))
+		span.LogFields(log.String("event", "error"), log.String("message", t.errorText(err, req.URL)))
 		c.finish()
 		return resp, err
 	}
@@ -120,6 +123,19 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = c
 	}
 	return resp, nil
+}
+
+// errorText is err's message as a span shows it: within the tag length cap,
+// and with u, the request's URL, which errors quote (as url.Error does),
+// redacted as http.url shows it.
+func (t *Tracer) errorText(err error, u *url.URL) string {
+	msg := err.Error()
+	if u != nil {
+		if raw := u.String(); raw != "" && strings.Contains(msg, raw) {
+			msg = strings.ReplaceAll(msg, raw, t.redact.url(u))
+		}
+	}
+	return t.redact.cap(msg)
 }
 
 // clientKind is span.kind=client as a start option, boxed once.
@@ -154,7 +170,7 @@ func (b *call) Read(p []byte) (int, error) {
 	if err != nil {
 		if err != io.EOF {
 			ext.Error.Set(b.span, true)
-			b.span.LogFields(log.String("event", "error"), log.String("message", err.Error()))
+			b.span.LogFields(log.String("event", "error"), log.String("message", b.t.errorText(err, nil)))
 		}
 		b.finish()
 	}

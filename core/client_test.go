@@ -156,7 +156,7 @@ func TestTransportLeavesCallersRequestAlone(t *testing.T) {
 	if len(req.Header) != 1 {
 		t.Errorf("caller's headers changed: %v", req.Header)
 	}
-	if sent.Get("mock-traceid") == "" || sent.Get("Accept") != "a" {
+	if sent.Get("traceparent") == "" || sent.Get("Accept") != "a" {
 		t.Errorf("sent headers %v: want the trace injected and the caller's headers kept", sent)
 	}
 }
@@ -184,7 +184,7 @@ func TestTransportHandInjected(t *testing.T) {
 	if cs.ParentID != hand.SpanID || cs.TraceID != hand.TraceID {
 		t.Errorf("client span parent %x, want the hand-injected span %x", cs.ParentID, hand.SpanID)
 	}
-	if got := sent.Values("mock-spanid"); len(got) != 1 {
+	if got := sent.Values("traceparent"); len(got) != 1 {
 		t.Errorf("sent span ids %v: want exactly the client span's", got)
 	}
 }

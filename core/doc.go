@@ -10,17 +10,24 @@
 //
 //	import (
 //		"github.com/traceplug/traceplug/core"
-//		_ "github.com/traceplug/traceplug/backends/jaeger" // registers "jaeger"
+//		_ "github.com/traceplug/traceplug/backends/console" // registers "console"
 //	)
 //
-//	tracer, err := core.New("jaeger", core.WithServiceName("shop"), core.WithTraceAll(true))
+//	tracer, err := core.New("console", core.WithServiceName("shop"), core.WithTraceAll(true))
 //	if err != nil { ... }
-//	defer tracer.Close() // flushes buffered spans
-//	http.ListenAndServe(addr, tracer.Middleware(mux))
+//	srv := &http.Server{Addr: addr, Handler: tracer.Middleware(mux)}
+//	...
+//	// On SIGTERM: the server first, then the tracer, within a deadline.
+//	_ = srv.Shutdown(ctx)
+//	if err := tracer.Shutdown(ctx); err != nil { ... } // spans lost: ErrSpansLost
 //
-// Switching to Zipkin is a one-word change: import backends/zipkin and say
-// "zipkin". [FromEnv] takes the name and settings from TRACEPLUG_* variables
-// instead, and [Wrap] takes any opentracing.Tracer you built yourself.
+// The console backend prints each trace on stderr as it finishes; switching
+// to Jaeger is a one-word change: import backends/jaeger and say "jaeger".
+// [FromEnv] takes the name and settings from TRACEPLUG_* variables instead,
+// and [Wrap] takes any opentracing.Tracer you built yourself. A name nothing
+// registered is an error wrapping [ErrUnknownBackend] that says which import
+// is missing; a bad option, variable or param one wrapping [ErrBadOption]
+// that says what is accepted.
 //
 // # What gets traced
 //
@@ -29,7 +36,22 @@
 // decorator. Chosen request attributes become span tags
 // ([WithTracedAttributes], [TracedAttributes]) with secrets redacted.
 // [Tracer.GetSpan] returns a request's live span, and [Tracer.Transport]
-// traces outgoing requests and carries the trace to the next service.
+// traces outgoing requests and carries the trace to the next service, in the
+// formats [WithPropagation] lists.
+//
+// # Logs and traces
+//
+// [Tracer.ContextIDs] returns the trace and span ids of a request's span
+// from its context, on every built-in backend but none, and
+// [Tracer.LogHandler] is a log/slog handler that adds them to every record
+// logged with that context, as trace_id and span_id. [WithLogger] routes
+// what backends themselves log (a collector's errors).
+//
+// # Nothing lost silently
+//
+// [Tracer.Stats] counts every span: started, finished, reported, dropped
+// and why. [Tracer.Shutdown] flushes, and its error wraps [ErrSpansLost],
+// with the counts, when any span was dropped.
 //
 // # Two audiences
 //

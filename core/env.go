@@ -1,10 +1,12 @@
 package core
 
 import (
-	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/traceplug/traceplug/propagation"
 )
 
 // The environment variables [FromEnv] reads.
@@ -16,9 +18,11 @@ const (
 	EnvServiceName = "TRACEPLUG_SERVICE_NAME"
 	// EnvEndpoint is where spans go, in the backend's form ([WithEndpoint]).
 	EnvEndpoint = "TRACEPLUG_ENDPOINT"
-	// EnvSampleRate is the sample rate, a number from 0 to 1 ([WithSampleRate]).
+	// EnvSampleRate is the sample rate, a number from 0 to 1 ([WithSampleRate]);
+	// NaN is rejected.
 	EnvSampleRate = "TRACEPLUG_SAMPLE_RATE"
-	// EnvTraceAll is "true" or "false" ([WithTraceAll]).
+	// EnvTraceAll is "true" or "false", in any case ([WithTraceAll]); nothing
+	// else (not 1 or 0).
 	EnvTraceAll = "TRACEPLUG_TRACE_ALL"
 	// EnvTracedAttributes is a comma-separated list of attribute names
 	// ([WithTracedAttributes]).
@@ -43,14 +47,13 @@ const (
 // value wins.
 //
 // TRACEPLUG_BACKEND must be set (to "none" to turn tracing off), so that a
-// missing variable is an error rather than silently untraced service. A bad
+// missing variable is an error rather than a silently untraced service. A bad
 // value is an error wrapping [ErrBadOption] that names the variable and says
 // what it accepts.
 func FromEnv(opts ...Option) (*Tracer, error) {
 	name, ok := os.LookupEnv(EnvBackend)
 	if !ok || strings.TrimSpace(name) == "" {
-		return nil, fmt.Errorf("traceplug: %s is not set: set it to one of %s (%q turns tracing off): %w",
-			EnvBackend, strings.Join(Backends(), ", "), "none", ErrBadOption)
+		return nil, backendUnset()
 	}
 	f, err := backends.lookup(strings.TrimSpace(name), " in "+EnvBackend)
 	if err != nil {
@@ -78,15 +81,19 @@ func envOptions() ([]Option, error) {
 	}
 	if v, ok := lookupEnv(EnvSampleRate); ok {
 		rate, err := strconv.ParseFloat(v, 64)
-		if err != nil || rate < 0 || rate > 1 {
-			return nil, fmt.Errorf("traceplug: %s=%q: want a number from 0 to 1, such as 0.25: %w", EnvSampleRate, v, ErrBadOption)
+		if err != nil || math.IsNaN(rate) || rate < 0 || rate > 1 {
+			return nil, BadOptionf("traceplug: %s=%q: want a number from 0 to 1, such as 0.25", EnvSampleRate, capString(v, 100))
 		}
 		opts = append(opts, WithSampleRate(rate))
 	}
 	if v, ok := lookupEnv(EnvTraceAll); ok {
-		on, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("traceplug: %s=%q: want true or false: %w", EnvTraceAll, v, ErrBadOption)
+		var on bool
+		switch {
+		case strings.EqualFold(v, "true"):
+			on = true
+		case strings.EqualFold(v, "false"):
+		default:
+			return nil, BadOptionf("traceplug: %s=%q: want true or false (in any case)", EnvTraceAll, capString(v, 100))
 		}
 		opts = append(opts, WithTraceAll(on))
 	}
@@ -95,8 +102,7 @@ func envOptions() ([]Option, error) {
 		for _, n := range strings.Split(v, ",") {
 			if n = strings.TrimSpace(n); n != "" {
 				if _, known := findAttribute(n); !known {
-					return nil, fmt.Errorf("traceplug: %s: unknown attribute %q (valid: %s): %w",
-						EnvTracedAttributes, n, strings.Join(TracedAttributes(), ", "), ErrBadOption)
+					return nil, unknownAttribute("traceplug: "+EnvTracedAttributes+": ", n)
 				}
 				names = append(names, n)
 			}
@@ -104,6 +110,9 @@ func envOptions() ([]Option, error) {
 		opts = append(opts, WithTracedAttributes(names...))
 	}
 	if v, ok := lookupEnv(EnvPropagation); ok {
+		if _, err := propagation.Parse(v); err != nil {
+			return nil, BadOptionf("traceplug: %s=%q: %w", EnvPropagation, capString(v, 200), err)
+		}
 		opts = append(opts, WithPropagation(v))
 	}
 	for _, kv := range []struct {
@@ -141,9 +150,25 @@ func parsePairs(env, s string) ([][2]string, error) {
 		k, v, ok := strings.Cut(item, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, fmt.Errorf("traceplug: %s: %q is not key=value (want e.g. %s=a=1,b=2): %w", env, item, env, ErrBadOption)
+			return nil, BadOptionf("traceplug: %s: %q is not key=value (want e.g. %s=a=1,b=2)", env, capString(item, 100), env)
 		}
 		out = append(out, [2]string{k, strings.TrimSpace(v)})
 	}
 	return out, nil
+}
+
+// backendUnset is the error for an unset TRACEPLUG_BACKEND: it offers the
+// registered backends, and "none" only if it is registered.
+func backendUnset() error {
+	names := Backends()
+	switch {
+	case len(names) == 0:
+		return BadOptionf("traceplug: %s is not set, and no backends are registered: import one, such as _ %q, and set %s to its name",
+			EnvBackend, modulePath+"/backends/console", EnvBackend)
+	case contains(names, "none"):
+		return BadOptionf("traceplug: %s is not set: set it to one of %s (%q turns tracing off)",
+			EnvBackend, strings.Join(names, ", "), "none")
+	}
+	return BadOptionf("traceplug: %s is not set: set it to one of %s (or, to turn tracing off, import _ %q and set it to %q)",
+		EnvBackend, strings.Join(names, ", "), modulePath+"/backends/none", "none")
 }

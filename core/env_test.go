@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -57,15 +58,24 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 	for _, tc := range []struct {
 		name, key, value, want string
 	}{
-		{"unset backend", "TRACEPLUG_BACKEND", "", "TRACEPLUG_BACKEND is not set"},
-		{"unknown backend", "TRACEPLUG_BACKEND", "jaegr", `unknown backend "jaegr"`},
-		{"bad rate", "TRACEPLUG_SAMPLE_RATE", "lots", "TRACEPLUG_SAMPLE_RATE"},
-		{"rate above 1", "TRACEPLUG_SAMPLE_RATE", "1.5", "from 0 to 1"},
-		{"bad bool", "TRACEPLUG_TRACE_ALL", "yes please", "TRACEPLUG_TRACE_ALL"},
-		{"bad attribute", "TRACEPLUG_TRACED_ATTRIBUTES", "path,nope", `TRACEPLUG_TRACED_ATTRIBUTES: unknown attribute "nope"`},
-		{"bad params", "TRACEPLUG_PARAMS", "novalue", "TRACEPLUG_PARAMS"},
-		{"unknown param", "TRACEPLUG_PARAMS", "colour=blue", `unknown param "colour"`},
-		{"bad propagation", "TRACEPLUG_PROPAGATION", "smoke-signals", `propagation "smoke-signals"`},
+		{"unset backend", "TRACEPLUG_BACKEND", "", `TRACEPLUG_BACKEND is not set: set it to one of mock, none ("none" turns tracing off)`},
+		{"unknown backend", "TRACEPLUG_BACKEND", "jaegr", `unknown backend "jaegr" in TRACEPLUG_BACKEND (registered: mock, none; did you mean "jaeger"? it needs import _ "github.com/traceplug/traceplug/backends/jaeger")`},
+		{"miscased backend", "TRACEPLUG_BACKEND", "Mock", `unknown backend "Mock" in TRACEPLUG_BACKEND (registered: mock, none; did you mean "mock"?)`},
+		{"bad rate", "TRACEPLUG_SAMPLE_RATE", "lots", `TRACEPLUG_SAMPLE_RATE="lots": want a number from 0 to 1, such as 0.25`},
+		{"rate above 1", "TRACEPLUG_SAMPLE_RATE", "1.5", `TRACEPLUG_SAMPLE_RATE="1.5": want a number from 0 to 1`},
+		// NaN and Inf parse as floats: they must still be refused, by name.
+		{"NaN rate", "TRACEPLUG_SAMPLE_RATE", "NaN", `traceplug: TRACEPLUG_SAMPLE_RATE="NaN": want a number from 0 to 1, such as 0.25`},
+		{"Inf rate", "TRACEPLUG_SAMPLE_RATE", "+Inf", `traceplug: TRACEPLUG_SAMPLE_RATE="+Inf": want a number from 0 to 1`},
+		{"bad bool", "TRACEPLUG_TRACE_ALL", "yes please", `TRACEPLUG_TRACE_ALL="yes please": want true or false (in any case)`},
+		// strconv.ParseBool's other spellings are not what the docs promise.
+		{"1 for true", "TRACEPLUG_TRACE_ALL", "1", `traceplug: TRACEPLUG_TRACE_ALL="1": want true or false (in any case)`},
+		{"t for true", "TRACEPLUG_TRACE_ALL", "t", `TRACEPLUG_TRACE_ALL="t": want true or false`},
+		{"bad attribute", "TRACEPLUG_TRACED_ATTRIBUTES", "path,nope", `TRACEPLUG_TRACED_ATTRIBUTES: unknown traced attribute "nope" (valid: path, `},
+		{"misspelt attribute", "TRACEPLUG_TRACED_ATTRIBUTES", "path,methd", `; did you mean "method"?)`},
+		{"miscased attribute", "TRACEPLUG_TRACED_ATTRIBUTES", "Path", `unknown traced attribute "Path" (valid: `},
+		{"bad params", "TRACEPLUG_PARAMS", "novalue", `TRACEPLUG_PARAMS: "novalue" is not key=value`},
+		{"unknown param", "TRACEPLUG_PARAMS", "colour=blue", `mock: unknown param "colour" (mock takes no params)`},
+		{"bad propagation", "TRACEPLUG_PROPAGATION", "smoke-signals", `TRACEPLUG_PROPAGATION="smoke-signals": propagation: invalid format list: unknown format "smoke-signals"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("TRACEPLUG_BACKEND", "mock")
@@ -74,28 +84,86 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("FromEnv with %s=%q: %v; want an error containing %q", tc.key, tc.value, err, tc.want)
 			}
+			wantBadOption(t, err)
 		})
 	}
 }
 
+// TestFromEnvTraceAllAnyCase: true and false in any case, and nothing else.
+func TestFromEnvTraceAllAnyCase(t *testing.T) {
+	for value, want := range map[string]bool{"true": true, "TRUE": true, "True": true, " false ": false, "FALSE": false} {
+		t.Setenv("TRACEPLUG_BACKEND", "mock")
+		t.Setenv("TRACEPLUG_TRACE_ALL", value)
+		tr, err := core.FromEnv()
+		if err != nil {
+			t.Fatalf("TRACEPLUG_TRACE_ALL=%q: %v", value, err)
+		}
+		m := tr.Unwrap().(*mock.Tracer)
+		do(tr.Middleware(ok), newRequest("/"))
+		if traced := len(m.FinishedSpans()) == 1; traced != want {
+			t.Errorf("TRACEPLUG_TRACE_ALL=%q: traced %v, want %v", value, traced, want)
+		}
+		_ = tr.Close()
+	}
+}
+
+// wantBadOption: err wraps ErrBadOption, and its text does not end in the
+// sentinel's, which says nothing the message does not.
+func wantBadOption(t *testing.T, err error) {
+	t.Helper()
+	if !errors.Is(err, core.ErrBadOption) && !errors.Is(err, core.ErrUnknownBackend) {
+		t.Errorf("%v: want ErrBadOption", err)
+	}
+	if strings.Contains(err.Error(), core.ErrBadOption.Error()) {
+		t.Errorf("%q repeats %q", err, core.ErrBadOption)
+	}
+}
+
 func TestNewErrors(t *testing.T) {
-	_, err := core.New("nope")
-	if !errors.Is(err, core.ErrUnknownBackend) {
-		t.Fatalf("New(nope) = %v, want ErrUnknownBackend", err)
-	}
-	for _, want := range []string{`"nope"`, "mock", "none", `import _ "github.com/traceplug/traceplug/backends/nope"`} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("%q lacks %q", err, want)
+	for _, tc := range []struct{ name, want string }{
+		// A built-in backend's name: the import that registers it.
+		{"jaeger", `traceplug: unknown backend "jaeger" (registered: mock, none; forgotten import _ "github.com/traceplug/traceplug/backends/jaeger"?)`},
+		// Misspelt or miscased: what was probably meant, registered or not.
+		{"Jaeger", `traceplug: unknown backend "Jaeger" (registered: mock, none; did you mean "jaeger"? it needs import _ "github.com/traceplug/traceplug/backends/jaeger")`},
+		{"jeager", `did you mean "jaeger"? it needs import _ "github.com/traceplug/traceplug/backends/jaeger"`},
+		{"MOCK", `traceplug: unknown backend "MOCK" (registered: mock, none; did you mean "mock"?)`},
+		{"", `traceplug: unknown backend "" (registered: mock, none; the name is empty)`},
+		// Nothing like a known name: no made-up import path.
+		{"honeycomb-classic", `traceplug: unknown backend "honeycomb-classic" (registered: mock, none; forgotten import of its package? traceplug's own are console, jaeger, lightstep, mock, none, otel, zipkin, each in github.com/traceplug/traceplug/backends/<name>)`},
+	} {
+		_, err := core.New(tc.name)
+		if !errors.Is(err, core.ErrUnknownBackend) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%q) = %v\nwant ErrUnknownBackend saying %s", tc.name, err, tc.want)
 		}
 	}
-	for _, opt := range []core.Option{core.WithSampleRate(1.5), core.WithSampleRate(-0.1), core.WithParam("", "x"), core.WithTag("", "x")} {
-		if _, err := core.New("mock", opt); !errors.Is(err, core.ErrBadOption) {
-			t.Errorf("New with a bad option: %v, want ErrBadOption", err)
-		}
+	for _, tc := range []struct {
+		name string
+		opt  core.Option
+		want string
+	}{
+		{"rate above 1", core.WithSampleRate(1.5), "traceplug: WithSampleRate(1.5): the rate must be from 0 to 1"},
+		{"negative rate", core.WithSampleRate(-0.1), "traceplug: WithSampleRate(-0.1): the rate must be from 0 to 1"},
+		{"NaN rate", core.WithSampleRate(math.NaN()), "traceplug: WithSampleRate(NaN): the rate must be from 0 to 1"},
+		{"empty param key", core.WithParam("", "x"), "traceplug: WithParam: empty key"},
+		{"empty tag key", core.WithTag("", "x"), "traceplug: WithTag: empty key"},
+		{"unknown param", core.WithParam("colour", "x"), `traceplug: backend "mock": mock: unknown param "colour" (mock takes no params)`},
+		{"propagation", core.WithPropagation("w3c"), `traceplug: WithPropagation("w3c"): propagation: invalid format list: unknown format "w3c" (did you mean "tracecontext"?); valid formats: `},
+		{"attribute", core.WithTracedAttributes("path", "Methd"), `traceplug: WithTracedAttributes: unknown traced attribute "Methd" (valid: path, path_info, method, scheme, content_type, content_params, encoding, GET, COOKIES, META, headers, Method, URL, Host, RemoteAddr, Proto, RequestURI, ContentLength, Header, Pattern; did you mean "Method"?)`},
+		{"miscased attribute", core.WithTracedAttributes("remoteaddr"), `; did you mean "RemoteAddr"?)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := core.New("mock", tc.opt)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New with %s: %v\nwant %s", tc.name, err, tc.want)
+			}
+			wantBadOption(t, err)
+		})
 	}
-	if _, err := core.Wrap(nil); !errors.Is(err, core.ErrBadOption) {
+	_, err := core.Wrap(nil)
+	if err == nil || err.Error() != "traceplug: Wrap(nil): a tracer is required (opentracing.NoopTracer{} traces nothing)" {
 		t.Errorf("Wrap(nil) = %v", err)
 	}
+	wantBadOption(t, err)
 }
 
 func TestBackendsIncludesBuiltins(t *testing.T) {

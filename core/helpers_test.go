@@ -46,14 +46,17 @@ func wantTag(t *testing.T, s mock.Span, key string, want any) {
 	t.Helper()
 	got, found := s.Tags[key]
 	if !found {
-		t.Errorf("span %q has no tag %q; tags: %v", s.Operation, key, s.Tags)
+		t.Errorf("span %.100q has no tag %q; tags: %.500v", s.Operation, key, s.Tags)
 		return
 	}
 	if got != want {
-		t.Errorf("span %q tag %q = %#v, want %#v", s.Operation, key, got, want)
+		t.Errorf("span %.100q tag %q = %.200s, want %#v", s.Operation, key, fmt.Sprintf("%#v", got), want)
 	}
 }
 
 func fmtAny(v any) string { return fmt.Sprint(v) }
 
 func newRequest(path string) *http.Request { return httptest.NewRequest("GET", path, nil) }
+
+// mockOf returns the mock tracer under tr.
+func mockOf(tr *core.Tracer) *mock.Tracer { return tr.Unwrap().(*mock.Tracer) }

@@ -3,9 +3,9 @@ package core_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/traceplug/traceplug/internal/leakcheck"
 
 	_ "github.com/traceplug/traceplug/backends/none"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }

@@ -2,48 +2,17 @@ package core
 
 import (
 	"bufio"
-	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"reflect"
-	"runtime"
-	"strings"
-	"sync/atomic"
 
 	"github.com/felixge/httpsnoop"
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 )
 
-// ctxKey keys a traced request's state in its context, per Tracer, so that two
-// Tracers in one process (two services, say) never see each other's spans.
-type ctxKey struct{ t *Tracer }
-
 // serverKind is span.kind=server as a start option, boxed once.
 var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
-
-// noopSpan is the span of every request under the no-op tracer.
-var noopSpan = opentracing.NoopTracer{}.StartSpan("")
-
-// request is the state of one traced request, written by the handler's
-// goroutine through the wrapped ResponseWriter. It is also the request's
-// context (see Value), and holds the span's start options, so that a request
-// costs as few allocations as possible.
-type request struct {
-	context.Context
-	t        *Tracer
-	span     opentracing.Span
-	done     atomic.Bool
-	status   int
-	bytes    int64
-	hijacked bool
-	panicked bool
-
-	parent opentracing.SpanReference
-	opts   [2]opentracing.StartSpanOption
-}
 
 // Middleware returns next traced: with trace-all on ([WithTraceAll]), every
 // request gets a server span, tagged with the traced attributes
@@ -77,7 +46,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Trace returns a decorator that traces the handler it wraps, with attrs as
 // traced attributes: the counterpart of django_opentracing's
 // @tracer.trace(attrs). The span is named after the handler's function (or
-// type), as Django names it after the view.
+// type), as Django names it after the view; a function literal, whose name
+// ("main.routes.func1") says little, is named after the route that serves
+// the request ("GET /items/{id}", from r.Pattern) when there is one.
 //
 // With trace-all on, Trace wrappers are ignored, attributes included: the
 // request is traced once, by [Tracer.Middleware]. (If the middleware is
@@ -98,93 +69,37 @@ func (t *Tracer) Trace(attrs ...string) func(http.Handler) http.Handler {
 		if t.noop {
 			return &noopHandler{t: t, next: next}
 		}
-		return &decorated{t: t, next: next, name: handlerName(next), attrs: resolved}
+		name, literal := handlerName(next)
+		return &decorated{t: t, next: next, name: name, literal: literal, attrs: resolved}
 	}
-}
-
-// noopHandler serves requests under the no-op tracer (the "none" backend):
-// nothing is recorded, so there is nothing to measure or tag, and handlers
-// still find a (no-op) span through GetSpan and the context.
-type noopHandler struct {
-	t     *Tracer
-	next  http.Handler
-	outer bool // the middleware, not a Trace wrapper inside it
-}
-
-func (h *noopHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t := h.t
-	if (t.filter != nil && !t.filter(r)) || (!h.outer && r.Context().Value(ctxKey{t}) != nil) {
-		h.next.ServeHTTP(w, r) // filtered out, or traced already
-		return
-	}
-	nr := &noopRequest{Context: r.Context(), t: t}
-	r = r.WithContext(nr)
-	if t.observer != nil {
-		t.observe(noopSpan, r)
-	}
-	defer nr.done.Store(true)
-	h.next.ServeHTTP(w, r)
-}
-
-// noopRequest is a request's context under the no-op tracer.
-type noopRequest struct {
-	context.Context
-	t    *Tracer
-	done atomic.Bool
-}
-
-func (nr *noopRequest) Value(key any) any {
-	switch key {
-	case ctxKey{nr.t}:
-		return nr
-	case spanKey:
-		if spanKey != nil {
-			return noopSpan
-		}
-	}
-	return nr.Context.Value(key)
 }
 
 type decorated struct {
-	t     *Tracer
-	next  http.Handler
-	name  string
-	attrs []attribute
+	t       *Tracer
+	next    http.Handler
+	name    string
+	literal bool // next is a function literal: name spans after the route
+	attrs   []attribute
 }
 
 func (d *decorated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !d.t.traceAll:
-		d.t.serve(w, r, d.next, d.name, d.attrs)
+		d.t.serve(w, r, d.next, d.spanName(r), d.attrs)
 	case r.Context().Value(ctxKey{d.t}) != nil:
 		d.next.ServeHTTP(w, r) // traced by the middleware already
 	default:
-		d.t.serve(w, r, d.next, d.name, d.t.attrs)
+		d.t.serve(w, r, d.next, d.spanName(r), d.t.attrs)
 	}
 }
 
-// GetSpan returns the server span of r while it is live: nil when r is not
-// traced by t, and nil once the span has finished. Handlers use it to tag,
-// log, or start child spans:
-//
-//	if span := tracer.GetSpan(r); span != nil {
-//		span.LogKV("event", "cache miss")
-//	}
-func (t *Tracer) GetSpan(r *http.Request) opentracing.Span {
-	if r == nil {
-		return nil
+// spanName is the decorated handler's name, or, for a function literal
+// that a router has matched, "METHOD pattern".
+func (d *decorated) spanName(r *http.Request) string {
+	if d.literal && r.Pattern != "" {
+		return patternName(r.Method, r.Pattern)
 	}
-	switch rq := r.Context().Value(ctxKey{t}).(type) {
-	case *request:
-		if !rq.done.Load() {
-			return rq.span
-		}
-	case *noopRequest:
-		if !rq.done.Load() {
-			return noopSpan
-		}
-	}
-	return nil
+	return d.name
 }
 
 // serve runs next inside a server span. name is the decorated handler's name,
@@ -195,31 +110,34 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		return
 	}
 	rq := &request{t: t}
-	header, baggageDropped := t.limitBaggage(r.Header)
-	if baggageDropped > 0 {
-		t.counts.baggageDropped.Add(uint64(baggageDropped))
-	}
-	parent, extractErr := t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(header))
+	parent, orphan, extractErr := t.extractRequest(r.Header)
 	op := t.operationName(r, name)
 	// The kind goes in at start: some tracers (zipkin's) can set it only then.
 	// The options live in rq, so that passing them allocates nothing.
 	var opts []opentracing.StartSpanOption
-	if parent != nil && extractErr == nil {
+	if parent != nil {
 		rq.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
 		rq.opts = [2]opentracing.StartSpanOption{&rq.parent, serverKind}
 		opts = rq.opts[:2]
 	} else {
 		opts = serverOpts
 	}
-	span := t.startServer(op, opts)
+	span := t.startSpan(op, opts, rq.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)
 	rq.span = span
 	span.SetTag(string(ext.Component), componentName)
-	span.SetTag(string(ext.HTTPMethod), boxMethod(r.Method))
+	_, methodTag := method(r.Method)
+	span.SetTag(string(ext.HTTPMethod), methodTag)
+	if methodTag == otherMethod {
+		span.SetTag(originalMethod, t.redact.cap(r.Method))
+	}
 	span.SetTag(string(ext.HTTPUrl), t.redact.cap(t.redact.requestURI(r)))
-	if extractErr != nil && extractErr != opentracing.ErrSpanContextNotFound {
+	if extractErr != nil {
 		// A malformed incoming context: this is a new root trace, and says why.
-		span.SetTag("traceplug.extract_error", extractErr.Error())
+		span.SetTag("traceplug.extract_error", t.redact.cap(extractErr.Error()))
+	}
+	for _, it := range orphan { // baggage that came without a trace
+		span.SetBaggageItem(it.Key, it.Value)
 	}
 	for _, a := range attrs {
 		span.SetTag(a.name, t.redact.cap(a.render(r, t.redact)))
@@ -245,15 +163,6 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 // serverOpts are a root server span's start options.
 var serverOpts = []opentracing.StartSpanOption{serverKind}
 
-// startServer starts a server span; a reference the tracer rejects by
-// panicking (a foreign context) is dropped, as in StartSpan.
-func (t *Tracer) startServer(op string, opts []opentracing.StartSpanOption) (span opentracing.Span) {
-	if len(opts) == 1 {
-		return t.ot.StartSpan(op, opts...)
-	}
-	return t.StartSpan(op, opts...)
-}
-
 // end tags the span with the response and finishes it. rename names it after
 // the pattern http.ServeMux matched, if any.
 func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
@@ -272,7 +181,7 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
 		span.SetTag("http.response_size", rq.bytes)
 	}
 	if rename && r.Pattern != "" {
-		span.SetOperationName(patternName(r.Method, r.Pattern))
+		span.SetOperationName(t.redact.cap(patternName(r.Method, r.Pattern)))
 	}
 	rq.done.Store(true)
 	span.Finish()
@@ -334,34 +243,6 @@ func (rq *request) hooks(w http.ResponseWriter, size bool) httpsnoop.Hooks {
 // wrote records n body bytes sent.
 func (rq *request) wrote(n int64) { rq.bytes += n }
 
-// operationName is the span's name at start: the user's function if set and
-// sane, else the decorated handler's name, else from the method (and the
-// pattern, when a router has already run).
-func (t *Tracer) operationName(r *http.Request, name string) string {
-	if t.opName != nil {
-		if op := t.userOperationName(r); op != "" {
-			return op
-		}
-	}
-	if name != "" {
-		return name
-	}
-	if r.Pattern != "" {
-		return patternName(r.Method, r.Pattern)
-	}
-	return methodName(r.Method)
-}
-
-func (t *Tracer) userOperationName(r *http.Request) (op string) {
-	defer func() {
-		if recover() != nil {
-			t.counts.callbackPanics.Add(1)
-			op = ""
-		}
-	}()
-	return t.opName(r)
-}
-
 func (t *Tracer) observe(span opentracing.Span, r *http.Request) {
 	defer func() {
 		if recover() != nil {
@@ -369,55 +250,4 @@ func (t *Tracer) observe(span opentracing.Span, r *http.Request) {
 		}
 	}()
 	t.observer(span, r)
-}
-
-// patternName is "METHOD pattern" for an http.ServeMux pattern such as
-// "/items/{id}" or "GET /items/{id}" (whose method is replaced by the
-// request's: a GET pattern also serves HEAD).
-func patternName(method, pattern string) string {
-	if i := strings.IndexAny(pattern, " \t"); i >= 0 && !strings.Contains(pattern[:i], "/") {
-		pattern = strings.TrimLeft(pattern[i:], " \t")
-	}
-	return method + " " + pattern
-}
-
-// methodName is "HTTP METHOD", without allocating for the common methods.
-func methodName(method string) string {
-	switch method {
-	case http.MethodGet:
-		return "HTTP GET"
-	case http.MethodPost:
-		return "HTTP POST"
-	case http.MethodPut:
-		return "HTTP PUT"
-	case http.MethodDelete:
-		return "HTTP DELETE"
-	case http.MethodPatch:
-		return "HTTP PATCH"
-	case http.MethodHead:
-		return "HTTP HEAD"
-	case http.MethodOptions:
-		return "HTTP OPTIONS"
-	}
-	return "HTTP " + method
-}
-
-// handlerName names a handler after its function ("main.listItems") or, for
-// other handler types, after its type ("api.Server").
-func handlerName(h http.Handler) string {
-	v := reflect.ValueOf(h)
-	if v.Kind() == reflect.Func {
-		if f := runtime.FuncForPC(v.Pointer()); f != nil {
-			name := f.Name()
-			if i := strings.LastIndexByte(name, '/'); i >= 0 {
-				name = name[i+1:]
-			}
-			return strings.TrimSuffix(name, "-fm")
-		}
-	}
-	name := fmt.Sprintf("%T", h)
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	return strings.TrimLeft(name, "*")
 }

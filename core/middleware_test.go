@@ -216,12 +216,12 @@ func TestMalformedIncomingContextStartsNewRoot(t *testing.T) {
 		name    string
 		headers map[string]string
 	}{
-		{"non-numeric trace id", map[string]string{"mock-traceid": "zz", "mock-spanid": "1"}},
-		{"missing span id", map[string]string{"mock-traceid": "12"}},
-		{"zero ids", map[string]string{"mock-traceid": "0", "mock-spanid": "0"}},
-		{"huge id", map[string]string{"mock-traceid": strings.Repeat("9", 400), "mock-spanid": "1"}},
-		{"bad sampled flag", map[string]string{"mock-traceid": "1", "mock-spanid": "2", "mock-sampled": "maybe"}},
-		{"empty", map[string]string{"mock-traceid": "", "mock-spanid": ""}},
+		{"non-hex trace id", map[string]string{"traceparent": "00-zz000000000000000000000000000001-0000000000000001-01"}},
+		{"missing span id", map[string]string{"traceparent": "00-00000000000000000000000000000012--01"}},
+		{"zero ids", map[string]string{"traceparent": "00-00000000000000000000000000000000-0000000000000000-01"}},
+		{"huge id", map[string]string{"traceparent": "00-" + strings.Repeat("9", 400) + "-0000000000000001-01"}},
+		{"bad sampled flag", map[string]string{"traceparent": "00-00000000000000000000000000000001-0000000000000002-maybe"}},
+		{"empty", map[string]string{"traceparent": ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, m := newMock(t, core.WithTraceAll(true))
@@ -347,19 +347,20 @@ func TestOperationNameFromPattern(t *testing.T) {
 	}
 }
 
+// TestWithGlobal: the global tracer starts spans with the last Tracer built
+// WithGlobal while it is live, and traces nothing once it is shut down.
 func TestWithGlobal(t *testing.T) {
-	tr, err := core.New("mock", core.WithGlobal())
-	if err != nil {
+	_, m1 := newMock(t, core.WithGlobal())
+	opentracing.StartSpan("to first").Finish()
+	second, m2 := newMock(t, core.WithGlobal())
+	opentracing.StartSpan("to second").Finish()
+	if err := second.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if opentracing.GlobalTracer() != opentracing.Tracer(tr) {
-		t.Fatal("WithGlobal did not set the global tracer")
-	}
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, isNoop := opentracing.GlobalTracer().(opentracing.NoopTracer); !isNoop {
-		t.Fatalf("after Close the global tracer is %T, want the no-op tracer", opentracing.GlobalTracer())
+	opentracing.StartSpan("to nobody").Finish()
+	s1, s2 := m1.FinishedSpans(), m2.FinishedSpans()
+	if len(s1) != 1 || s1[0].Operation != "to first" || len(s2) != 1 || s2[0].Operation != "to second" {
+		t.Fatalf("first recorded %v, second %v: want one span each, none after Close", s1, s2)
 	}
 }
 

@@ -2,7 +2,7 @@ package core
 
 import (
 	"errors"
-	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"os"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/opentracing/opentracing-go"
+	"github.com/traceplug/traceplug/propagation"
 )
 
 // An Option configures a [Tracer]; pass options to [New], [FromEnv] or [Wrap].
@@ -47,6 +48,7 @@ type config struct {
 	maxBagItems    int
 	maxBagBytes    int
 	maxHeaders     int
+	logger         *slog.Logger
 
 	errs []error // invalid options, reported by newConfig
 }
@@ -79,7 +81,7 @@ func WithEndpoint(endpoint string) Option {
 func WithSampleRate(rate float64) Option {
 	return optionFunc(func(c *config) {
 		if math.IsNaN(rate) || rate < 0 || rate > 1 {
-			c.errs = append(c.errs, fmt.Errorf("traceplug: WithSampleRate(%v): the rate must be between 0 and 1: %w", rate, ErrBadOption))
+			c.errs = append(c.errs, BadOptionf("traceplug: WithSampleRate(%v): the rate must be from 0 to 1", rate))
 			return
 		}
 		c.sampleRate, c.sampleRateSet = rate, true
@@ -91,7 +93,7 @@ func WithSampleRate(rate float64) Option {
 func WithTag(key, value string) Option {
 	return optionFunc(func(c *config) {
 		if key == "" {
-			c.errs = append(c.errs, fmt.Errorf("traceplug: WithTag: empty key: %w", ErrBadOption))
+			c.errs = append(c.errs, BadOptionf("traceplug: WithTag: empty key"))
 			return
 		}
 		if c.tags == nil {
@@ -107,7 +109,7 @@ func WithTag(key, value string) Option {
 func WithParam(key, value string) Option {
 	return optionFunc(func(c *config) {
 		if key == "" {
-			c.errs = append(c.errs, fmt.Errorf("traceplug: WithParam: empty key: %w", ErrBadOption))
+			c.errs = append(c.errs, BadOptionf("traceplug: WithParam: empty key"))
 			return
 		}
 		if c.params == nil {
@@ -117,12 +119,38 @@ func WithParam(key, value string) Option {
 	})
 }
 
-// WithPropagation sets the wire format of span contexts in HTTP headers: "" for
-// the backend's native format (the default), or "b3" for Zipkin's B3 headers,
-// which every built-in backend speaks, so that services on different backends
-// can share traces. A backend rejects a format it does not support.
-func WithPropagation(format string) Option {
-	return optionFunc(func(c *config) { c.propagation = format })
+// WithPropagation sets the wire formats of span contexts in HTTP headers, as
+// a comma-separated list in the vocabulary of OpenTelemetry's
+// OTEL_PROPAGATORS: "tracecontext" (W3C traceparent and tracestate),
+// "baggage" (the W3C baggage header), "b3" (Zipkin's single b3 header),
+// "b3multi" (Zipkin's X-B3-* headers), "jaeger" (uber-trace-id and uberctx-*)
+// and "ottrace" (ot-tracer-* and ot-baggage-*, lightstep's). "" means the
+// backend's native format (the default: jaeger for jaeger, b3multi for zipkin,
+// ottrace for lightstep, tracecontext,baggage for otel and mock). Every
+// built-in backend speaks every format.
+//
+// Extraction continues the first valid span context among the listed formats,
+// in order; injection writes them all. So a fleet moves from one format to
+// another service by service without a broken trace: read both and write both
+// ("jaeger,tracecontext,baggage"), then drop the old one once every service
+// reads the new. Both b3 and b3multi read both B3 forms. See package
+// [github.com/traceplug/traceplug/propagation] for what each format carries.
+//
+// An unknown or repeated name is an error from [New] and [Wrap] that lists the
+// valid names.
+func WithPropagation(list string) Option {
+	return optionFunc(func(c *config) {
+		if strings.TrimSpace(list) == "" {
+			c.propagation = ""
+			return
+		}
+		p, err := propagation.Parse(list)
+		if err != nil {
+			c.errs = append(c.errs, BadOptionf("traceplug: WithPropagation(%q): %w", capString(list, 200), err))
+			return
+		}
+		c.propagation = p.String()
+	})
 }
 
 // WithTraceAll sets whether [Tracer.Middleware] traces every request (true) or
@@ -134,9 +162,18 @@ func WithTraceAll(on bool) Option {
 
 // WithTracedAttributes adds request attributes to tag every span
 // [Tracer.Middleware] makes with; see [TracedAttributes] for the names. An
-// unknown name is an error from [New] or [Wrap].
+// unknown name is an error from [New] or [Wrap] that lists the valid names
+// and suggests the closest ("did you mean").
 func WithTracedAttributes(names ...string) Option {
-	return optionFunc(func(c *config) { c.attributes = append(c.attributes, names...) })
+	return optionFunc(func(c *config) {
+		for _, n := range names {
+			if _, ok := findAttribute(n); !ok {
+				c.errs = append(c.errs, unknownAttribute("traceplug: WithTracedAttributes: ", n))
+				continue
+			}
+			c.attributes = append(c.attributes, n)
+		}
+	})
 }
 
 // WithOperationName sets the function that names server spans, replacing the
@@ -167,12 +204,31 @@ func WithSpanObserver(f func(span opentracing.Span, r *http.Request)) Option {
 	return optionFunc(func(c *config) { c.observer = f })
 }
 
-// WithGlobal makes the tracer opentracing's global tracer
-// ([opentracing.SetGlobalTracer]) when it is built, so that other OpenTracing
-// instrumentation uses it. [Tracer.Close] restores the no-op global tracer if
-// this tracer is still the global one.
+// WithGlobal makes the tracer the one that opentracing's global tracer
+// ([opentracing.GlobalTracer], which [opentracing.StartSpanFromContext] and
+// other OpenTracing instrumentation use) starts spans with, from when it is
+// built until it is shut down. The last Tracer built WithGlobal wins; once it
+// is shut down, the global tracer traces nothing (as opentracing's no-op
+// tracer), until another Tracer is built WithGlobal.
+//
+// OpenTracing's global variable has no lock, so traceplug writes it only
+// once per process, when the first Tracer WithGlobal is built, with a
+// forwarder of its own; after that it switches tracers inside the forwarder,
+// safely while requests read it. So build the first such Tracer before
+// anything reads the global tracer (at start-up, as usual), and expect
+// [opentracing.GlobalTracer] to return that forwarder rather than the Tracer.
 func WithGlobal() Option {
 	return optionFunc(func(c *config) { c.global = true })
+}
+
+// WithLogger sets where the backend logs what goes wrong away from requests,
+// such as a collector that is down or refuses spans: nil, the default, is
+// the standard [log] package. Backends hold back repeats of an error (one
+// line every few seconds, saying how many were held back) so that an outage
+// cannot flood the log. (Nothing is logged on the request path; what the
+// backend dropped is counted in [Tracer.Stats] either way.)
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = l })
 }
 
 // WithResponseSize sets whether server spans carry the number of response body
@@ -275,6 +331,7 @@ func (c *config) backendConfig() Config {
 		Tags:        copyMap(c.tags),
 		Params:      copyMap(c.params),
 		Propagation: c.propagation,
+		Logger:      c.logger,
 
 		ServiceNameSet: c.serviceNameSet,
 		SampleRateSet:  c.sampleRateSet,

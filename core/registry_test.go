@@ -56,9 +56,76 @@ func TestRegistryUnknownNameSaysWhatToDo(t *testing.T) {
 	if !errors.Is(err, ErrUnknownBackend) {
 		t.Fatalf("lookup on an empty registry: %v, want ErrUnknownBackend", err)
 	}
-	for _, want := range []string{`"jaeger"`, "registered: none", `import _ "github.com/traceplug/traceplug/backends/jaeger"`} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not contain %q", err, want)
+	want := `traceplug: unknown backend "jaeger" (no backends registered; forgotten import _ "github.com/traceplug/traceplug/backends/jaeger"?)`
+	if err.Error() != want {
+		t.Errorf("error %q\nwant %q", err, want)
+	}
+}
+
+// TestNewNoneWithOnlyCore: with only core linked, New("none") says that
+// nothing is registered (it once said "registered: none", as if "none"
+// were), and which import registers "none".
+func TestNewNoneWithOnlyCore(t *testing.T) {
+	freshRegistry(t)
+	_, err := New("none")
+	want := `traceplug: unknown backend "none" (no backends registered; forgotten import _ "github.com/traceplug/traceplug/backends/none"?)`
+	if !errors.Is(err, ErrUnknownBackend) || err.Error() != want {
+		t.Fatalf("New(none) = %v\nwant %s", err, want)
+	}
+}
+
+// TestFromEnvUnsetOffersOnlyWhatIsRegistered: with TRACEPLUG_BACKEND unset,
+// FromEnv offers the registered backends, and "none" only with the import
+// that registers it (it once recommended "none", which then failed).
+func TestFromEnvUnsetOffersOnlyWhatIsRegistered(t *testing.T) {
+	t.Setenv(EnvBackend, "")
+	for _, tc := range []struct {
+		linked []string
+		want   string
+	}{
+		{nil, `traceplug: TRACEPLUG_BACKEND is not set, and no backends are registered: import one, such as _ "github.com/traceplug/traceplug/backends/console", and set TRACEPLUG_BACKEND to its name`},
+		{[]string{"mock"}, `traceplug: TRACEPLUG_BACKEND is not set: set it to one of mock (or, to turn tracing off, import _ "github.com/traceplug/traceplug/backends/none" and set it to "none")`},
+		{[]string{"none", "mock"}, `traceplug: TRACEPLUG_BACKEND is not set: set it to one of mock, none ("none" turns tracing off)`},
+	} {
+		freshRegistry(t)
+		for _, name := range tc.linked {
+			Register(name, noopFactory)
+		}
+		_, err := FromEnv()
+		if !errors.Is(err, ErrBadOption) || err.Error() != tc.want {
+			t.Errorf("linked %v: %v\nwant %s", tc.linked, err, tc.want)
+		}
+	}
+}
+
+// TestDidYouMeanBackend: a miscased or misspelt name of a registered
+// backend suggests it.
+func TestDidYouMeanBackend(t *testing.T) {
+	freshRegistry(t)
+	Register("jaeger", noopFactory)
+	Register("zipkin", noopFactory)
+	for _, name := range []string{"Jaeger", "jeager", "jaegr", "JAEGER"} {
+		_, err := New(name)
+		want := `traceplug: unknown backend "` + name + `" (registered: jaeger, zipkin; did you mean "jaeger"?)`
+		if err == nil || err.Error() != want {
+			t.Errorf("New(%q) = %v\nwant %s", name, err, want)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	attrs := TracedAttributes()
+	for _, tc := range []struct{ name, want string }{
+		{"Methd", "Method"},
+		{"methd", "method"},
+		{"METHOD", "method"},
+		{"remoteaddr", "RemoteAddr"},
+		{"pth", "path"},
+		{"bogus", ""},
+		{"", ""},
+	} {
+		if got := suggest(tc.name, attrs); got != tc.want {
+			t.Errorf("suggest(%q) = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
@@ -148,7 +215,10 @@ func TestPatternName(t *testing.T) {
 }
 
 func TestBoxingDoesNotAllocate(t *testing.T) {
-	if n := testing.AllocsPerRun(100, func() { _, _ = boxMethod("PATCH"), boxStatus(503) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() {
+		_, _ = method("PATCH")
+		_ = boxStatus(503)
+	}); n != 0 {
 		t.Errorf("boxing a standard method and a status allocates %v times", n)
 	}
 }

@@ -31,33 +31,16 @@ type Stats struct {
 	BaggageDropped uint64
 }
 
-// BackendStats is what a backend counts of the spans it was given; see
-// [StatsReporter].
-type BackendStats struct {
-	// Reported counts spans delivered to the collector.
-	Reported uint64
-	// Dropped counts spans given up on, by reason.
-	Dropped map[string]uint64
-	// Pending counts spans held, neither reported nor dropped yet.
-	Pending uint64
-}
-
-// StatsReporter is implemented by a backend's tracer (what a [Factory]
-// returns) that counts the spans it delivers and drops, so that
-// [Tracer.Stats] can account for every span. BackendStats must be safe for
-// concurrent use; after Shutdown returns, every span the backend was given
-// must be counted as reported or dropped.
-type StatsReporter interface {
-	BackendStats() BackendStats
-}
-
 // counters are a Tracer's own counts, updated on the request path with
 // atomics only.
 type counters struct {
 	started, finished, callbackPanics, baggageDropped atomic.Uint64
 }
 
-// Stats returns the Tracer's counts so far. It is safe for concurrent use.
+// Stats returns the Tracer's counts so far. It is safe for concurrent use,
+// and stays valid after Shutdown, when the backend has settled every span
+// it was given as reported or dropped. Any drop also makes Shutdown's error
+// wrap [ErrSpansLost].
 func (t *Tracer) Stats() Stats {
 	s := Stats{
 		Started:        t.counts.started.Load(),

@@ -2,13 +2,18 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/opentracing/opentracing-go/log"
+	"github.com/traceplug/traceplug/propagation"
 )
 
 // Tracer traces HTTP servers and clients with an OpenTracing tracer: it is Go's
@@ -23,6 +28,13 @@ import (
 type Tracer struct {
 	ot       opentracing.Tracer
 	shutdown func(context.Context) error
+
+	// prop carries span contexts for a backend that implements
+	// SpanContextCodec; nil for one that propagates them itself, whose
+	// baggage headers (if it names them) are baggagePrefixes.
+	prop            *Propagator
+	propagation     string // the configured list, "" for the native format
+	baggagePrefixes []string
 
 	// Frozen settings: the request path reads these and nothing else.
 	traceAll     bool
@@ -40,7 +52,6 @@ type Tracer struct {
 	counts counters
 
 	closeOnce sync.Once
-	closeErr  error
 }
 
 var _ opentracing.Tracer = (*Tracer)(nil)
@@ -86,7 +97,12 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 		return nil, fmt.Errorf("traceplug: backend %q returned a nil tracer and no error (a bug in the backend)", name)
 	}
 	t.ot, t.shutdown = ot, shutdown
-	t.start()
+	if err := t.start(); err != nil {
+		if shutdown != nil {
+			_ = shutdown(context.Background())
+		}
+		return nil, fmt.Errorf("traceplug: backend %q: %w", name, err)
+	}
 	return t, nil
 }
 
@@ -101,7 +117,7 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 // An invalid option, or a nil ot, is an error wrapping [ErrBadOption].
 func Wrap(ot opentracing.Tracer, opts ...Option) (*Tracer, error) {
 	if ot == nil {
-		return nil, fmt.Errorf("traceplug: Wrap(nil): a tracer is required (opentracing.NoopTracer{} traces nothing): %w", ErrBadOption)
+		return nil, BadOptionf("traceplug: Wrap(nil): a tracer is required (opentracing.NoopTracer{} traces nothing)")
 	}
 	c, err := newConfig(opts)
 	if err != nil {
@@ -118,7 +134,9 @@ func Wrap(ot opentracing.Tracer, opts ...Option) (*Tracer, error) {
 	case interface{ Close() error }:
 		t.shutdown = func(context.Context) error { return cl.Close() }
 	}
-	t.start()
+	if err := t.start(); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -137,43 +155,97 @@ func newTracer(c *config) (*Tracer, error) {
 		observer:     c.observer,
 		responseSize: c.responseSize,
 		global:       c.global,
+		propagation:  c.propagation,
 
 		maxBaggageItems: c.maxBagItems,
 		maxBaggageBytes: c.maxBagBytes,
 	}, nil
 }
 
-func (t *Tracer) start() {
+// start asks the backend's tracer, once, for what it implements, and
+// registers t as the global tracer if asked.
+func (t *Tracer) start() error {
 	_, t.noop = t.ot.(opentracing.NoopTracer)
-	if t.global {
-		opentracing.SetGlobalTracer(t)
+	switch ot := t.ot.(type) {
+	case SpanContextCodec:
+		p, err := NewPropagator(Config{Propagation: t.propagation}, ot)
+		if err != nil {
+			return err
+		}
+		t.prop = p
+	case BaggageHeaders:
+		for _, p := range ot.BaggageHeaderPrefixes() {
+			t.baggagePrefixes = append(t.baggagePrefixes, strings.ToLower(p))
+		}
 	}
+	if t.global {
+		makeGlobal(t)
+	}
+	return nil
 }
 
 // Shutdown flushes every span the backend still holds and releases its
 // resources, returning when that is done or when ctx ends, whichever comes
-// first. Only the first call of Shutdown or [Tracer.Close] does the work;
-// later calls return nil. Spans started after Shutdown may be dropped.
+// first. Stop the HTTP server first ([http.Server.Shutdown]), so that the
+// spans of requests in flight are finished and flushed too.
+//
+// The error says everything that went wrong, joined ([errors.Join]): the
+// backend's own (a flush cut short by ctx, say), and, when the backend
+// dropped spans since the Tracer was built (a full queue, a failed send,
+// spans still unsent when ctx ended), an error wrapping [ErrSpansLost] that
+// gives the counts by reason, as [Tracer.Stats] has them. So a program that
+// exits non-zero on an error from Shutdown never loses spans silently, on
+// every backend alike.
+//
+// Only the first call of Shutdown or [Tracer.Close] does the work; later
+// calls return nil. A Tracer built [WithGlobal] stops being the global
+// tracer's first. Spans started after Shutdown go to the backend, which
+// drops and counts them (see [DropClosed]).
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	var err error
 	t.closeOnce.Do(func() {
-		if t.global && opentracing.IsGlobalTracerRegistered() && opentracing.GlobalTracer() == opentracing.Tracer(t) {
-			opentracing.SetGlobalTracer(opentracing.NoopTracer{})
+		if t.global {
+			dropGlobal(t)
 		}
-		if t.shutdown == nil {
-			return
+		if t.shutdown != nil {
+			if e := t.shutdown(ctx); e != nil {
+				err = fmt.Errorf("traceplug: shutdown: %w", e)
+			}
 		}
-		if err = t.shutdown(ctx); err != nil {
-			err = fmt.Errorf("traceplug: shutdown: %w", err)
-		}
+		err = errors.Join(err, t.lostSpans())
 	})
 	return err
 }
 
-// Close is Shutdown without a deadline: it flushes every span the backend still
-// holds and releases its resources. It is idempotent.
+// Close is Shutdown without a deadline: it flushes every span the backend
+// still holds and releases its resources, and returns the same errors. It is
+// idempotent.
 func (t *Tracer) Close() error {
 	return t.Shutdown(context.Background())
+}
+
+// lostSpans is the error wrapping ErrSpansLost for the spans the backend
+// dropped, or nil.
+func (t *Tracer) lostSpans() error {
+	s := t.Stats()
+	if s.Dropped == 0 {
+		return nil
+	}
+	reasons := make([]string, 0, len(s.DroppedBy))
+	for _, r := range slices.Sorted(maps.Keys(s.DroppedBy)) {
+		if n := s.DroppedBy[r]; n > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
+		}
+	}
+	spans := "spans"
+	if s.Dropped == 1 {
+		spans = "span"
+	}
+	return &sentinelError{
+		err: fmt.Errorf("traceplug: %d %s lost: %s (%d reported)",
+			s.Dropped, spans, strings.Join(reasons, ", "), s.Reported),
+		sentinel: ErrSpansLost,
+	}
 }
 
 // StartSpan starts a span with the backend's tracer. It implements
@@ -189,6 +261,17 @@ func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOp
 	return t.ot.StartSpan(operationName, opts...)
 }
 
+// startSpan starts a span for Middleware, Trace and Transport. withRef says
+// opts hold a reference to a span context, which the backend's tracer may
+// reject by panicking (a context of another tracer): StartSpan then drops
+// the reference. Without one, the tracer is called directly.
+func (t *Tracer) startSpan(op string, opts []opentracing.StartSpanOption, withRef bool) opentracing.Span {
+	if withRef {
+		return t.StartSpan(op, opts...)
+	}
+	return t.ot.StartSpan(op, opts...)
+}
+
 // startWithoutReferences starts a root span with opts less their references.
 func (t *Tracer) startWithoutReferences(operationName string, opts []opentracing.StartSpanOption) opentracing.Span {
 	var so opentracing.StartSpanOptions
@@ -202,8 +285,14 @@ func (t *Tracer) startWithoutReferences(operationName string, opts []opentracing
 	return t.ot.StartSpan(operationName, opentracing.StartTime(so.StartTime), tags)
 }
 
-// Inject implements [opentracing.Tracer] with the backend's tracer.
+// Inject implements [opentracing.Tracer]. TextMap and HTTPHeaders carriers
+// get the span context in every format of [WithPropagation] (the backend's
+// native format by default); Binary is the backend's. A span context of
+// another tracer is [opentracing.ErrInvalidSpanContext].
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) (err error) {
+	if t.prop != nil && (format == opentracing.TextMap || format == opentracing.HTTPHeaders) {
+		return t.prop.Inject(sc, format, carrier)
+	}
 	defer func() {
 		if recover() != nil {
 			err = opentracing.ErrInvalidSpanContext
@@ -212,9 +301,79 @@ func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) (err er
 	return t.ot.Inject(sc, format, carrier)
 }
 
-// Extract implements [opentracing.Tracer] with the backend's tracer.
+// Extract implements [opentracing.Tracer]. From TextMap and HTTPHeaders
+// carriers it continues the first valid span context among the formats of
+// [WithPropagation], with its baggage within the limits of
+// [WithBaggageLimits]; Binary is the backend's. A carrier with no span
+// context is [opentracing.ErrSpanContextNotFound], a malformed one an error
+// wrapping [opentracing.ErrSpanContextCorrupted].
 func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
+	if t.prop != nil && (format == opentracing.TextMap || format == opentracing.HTTPHeaders) {
+		psc, err := t.prop.extract(format, carrier)
+		if err != nil {
+			return nil, err
+		}
+		return t.importContext(psc)
+	}
 	return t.ot.Extract(format, carrier)
+}
+
+// importContext limits psc's baggage and returns the backend's span context
+// for it: ErrSpanContextNotFound when psc has no ids (baggage alone).
+func (t *Tracer) importContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
+	if !psc.IsValid() {
+		return nil, opentracing.ErrSpanContextNotFound
+	}
+	var dropped int
+	if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
+		t.counts.baggageDropped.Add(uint64(dropped))
+	}
+	return t.prop.codec.ImportSpanContext(psc)
+}
+
+// extractRequest reads the span context of an incoming request: the parent
+// to continue (nil for a new root), the baggage to give a new root when the
+// request carried baggage and no valid context, and why a context present
+// in the headers could not be continued (nil when there was none, or it was
+// continued).
+func (t *Tracer) extractRequest(h http.Header) (parent opentracing.SpanContext, orphan []propagation.BaggageItem, err error) {
+	if t.prop == nil {
+		h, dropped := t.limitBaggage(h)
+		if dropped > 0 {
+			t.counts.baggageDropped.Add(uint64(dropped))
+		}
+		parent, err = t.ot.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(h))
+		if err != nil && isNotFound(err) {
+			err = nil
+		}
+		return parent, nil, err
+	}
+	psc, err := t.prop.extractHeader(h)
+	if err != nil && isNotFound(err) {
+		err = nil
+	}
+	if !psc.IsValid() {
+		if len(psc.Baggage) == 0 && psc.Sampling == propagation.SamplingDeferred {
+			return nil, nil, err
+		}
+		var dropped int
+		if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
+			t.counts.baggageDropped.Add(uint64(dropped))
+		}
+		// No ids, but a sampling decision (B3's "b3: 0") or baggage: a
+		// backend that can start a trace from them says so by importing
+		// them; for the others, the baggage goes on the new root.
+		if err == nil {
+			if p, ierr := t.prop.codec.ImportSpanContext(psc); ierr == nil && p != nil {
+				return p, nil, nil
+			}
+		}
+		return nil, psc.Baggage, err
+	}
+	if parent, err = t.importContext(psc); err != nil {
+		return nil, nil, err
+	}
+	return parent, nil, nil
 }
 
 // Unwrap returns the backend's own tracer, for features of a backend that

@@ -1,11 +1,13 @@
 package faults_test
 
 import (
+	"errors"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
+	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/backends/zipkin/zipkintest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
@@ -46,6 +48,14 @@ var lives = []live{
 		c := lightsteptest.New(t)
 		return c.Options("grpc"), c.Spans
 	}, func(n string) []core.Option { return []core.Option{core.WithParam("max_buffered_spans", n)} }, false},
+	{"otel/http", "otel", func(t *testing.T) ([]core.Option, func() []conformance.Span) {
+		c := oteltest.New(t)
+		return c.Options("http"), c.Spans
+	}, func(n string) []core.Option { return []core.Option{core.WithParam("queue_size", n)} }, false},
+	{"otel/grpc", "otel", func(t *testing.T) ([]core.Option, func() []conformance.Span) {
+		c := oteltest.New(t)
+		return c.Options("grpc"), c.Spans
+	}, func(n string) []core.Option { return []core.Option{core.WithParam("queue_size", n)} }, false},
 }
 
 // TestBurstAccounting: 50,000 requests as fast as one goroutine can send
@@ -68,10 +78,14 @@ func TestBurstAccounting(t *testing.T) {
 				for i := 0; i < burst; i++ {
 					h.ServeHTTP(httptest.NewRecorder(), r)
 				}
-				if err := tr.Close(); err != nil {
-					t.Fatal(err)
-				}
+				closeErr := tr.Close()
 				st := tr.Stats()
+				switch {
+				case st.Dropped == 0 && closeErr != nil:
+					t.Errorf("Close: %v, with no span dropped", closeErr)
+				case st.Dropped > 0 && !errors.Is(closeErr, core.ErrSpansLost):
+					t.Errorf("Close returned %v with %d spans dropped: want an error wrapping core.ErrSpansLost", closeErr, st.Dropped)
+				}
 				decoded := spans()
 				got := uint64(len(decoded))
 				distinct := map[string]bool{}

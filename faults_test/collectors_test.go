@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -45,6 +46,8 @@ var targets = []target{
 	{name: "zipkin", backend: "zipkin", endpoint: func(t *testing.T, f fault) string { return httpEndpoint(t, f) + "/api/v2/spans" }},
 	{name: "lightstep/http", backend: "lightstep", opts: []core.Option{core.WithParam("transport", "http")}, endpoint: httpEndpoint},
 	{name: "lightstep/grpc", backend: "lightstep", opts: []core.Option{core.WithParam("transport", "grpc")}, endpoint: grpcEndpoint},
+	{name: "otel/http", backend: "otel", endpoint: func(t *testing.T, f fault) string { return oteltest.FaultyEndpoint(t, "http", oteltest.Fault(f)) }},
+	{name: "otel/grpc", backend: "otel", endpoint: func(t *testing.T, f fault) string { return oteltest.FaultyEndpoint(t, "grpc", oteltest.Fault(f)) }},
 }
 
 // freePort returns a port on 127.0.0.1 that nothing listens on.

@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	_ "github.com/traceplug/traceplug/backends/lightstep"
+	_ "github.com/traceplug/traceplug/backends/otel"
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 )
 
@@ -28,6 +30,8 @@ func smallQueues(backend string) []core.Option {
 		return []core.Option{core.WithParam("queue_size", "500"), core.WithParam("backlog", "500"), core.WithParam("batch_interval", "100ms")}
 	case "lightstep":
 		return []core.Option{core.WithParam("max_buffered_spans", "500"), core.WithParam("min_reporting_period", "100ms"), core.WithParam("reporting_period", "200ms")}
+	case "otel":
+		return []core.Option{core.WithParam("queue_size", "500"), core.WithParam("export_interval", "100ms")}
 	}
 	return nil
 }
@@ -60,7 +64,11 @@ func TestCollectorFaults(t *testing.T) {
 				before := heapInUse()
 				run := drive(t, tr.Middleware(ok), 1500*time.Millisecond, tr)
 				grew := int64(heapInUse()) - int64(before)
-				if run.worst > time.Second {
+				// A request that waited on the collector would take at least
+				// the slow collector's 5s, or hang on the silent one; the
+				// bound leaves room for this shared machine's own stalls
+				// (the bare handler's worst request is logged beside it).
+				if run.worst > 3*time.Second {
 					t.Errorf("a request took %v: requests must not wait on the collector", run.worst)
 				}
 				if grew > heapBound {
@@ -75,6 +83,9 @@ func TestCollectorFaults(t *testing.T) {
 					t.Errorf("Shutdown with a 1s deadline took %v", took)
 				}
 				st := tr.Stats()
+				if st.Dropped > 0 && !errors.Is(err, core.ErrSpansLost) {
+					t.Errorf("Shutdown returned %v with %d spans dropped: want an error wrapping core.ErrSpansLost", err, st.Dropped)
+				}
 				if st.Reported+st.Dropped != st.Finished || st.Finished != run.requests {
 					t.Errorf("%d requests, %d spans finished, %d reported + %d dropped %v: every span must be reported or counted as dropped",
 						run.requests, st.Finished, st.Reported, st.Dropped, st.DroppedBy)

@@ -7,16 +7,19 @@ import (
 	"testing"
 
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
+	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/backends/zipkin/zipkintest"
 	"github.com/traceplug/traceplug/core"
 
 	_ "github.com/traceplug/traceplug/backends/mock"
+	_ "github.com/traceplug/traceplug/backends/otel"
 )
 
 // FuzzIncomingHeaders sends requests carrying trace headers in every
-// built-in format, with fuzzed values, through the middleware of every
-// backend (native propagation and B3): each request is served, and gets its
-// span.
+// built-in format (W3C traceparent, tracestate and baggage; B3 single and
+// multi; jaeger's; ottrace), with fuzzed values, through the middleware of
+// every backend (native propagation, and every format listed at once): each
+// request is served, and gets its span.
 func FuzzIncomingHeaders(f *testing.F) {
 	seeds := [][5]string{
 		{"463ac35c9f6413ad:a2fb4a1d1a96d312:0:1", "a2fb4a1d1a96d312", "1", "463ac35c9f6413ad-a2fb4a1d1a96d312-1", "ann"},
@@ -25,6 +28,8 @@ func FuzzIncomingHeaders(f *testing.F) {
 		{"ffffffffffffffffffffffffffffffffff:1:0:1", "fffffffffffffffffff", "d", "x-y-z-w-v", "a,b=c"},
 		{"0:0:0:0", "0", "0", "463ac35c9f6413ad-a2fb4a1d1a96d312-d", "k=v"},
 		{"", "", "", "", ""},
+		{"4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "k=v;p=1,user=%41nn"},
+		{"4BF92F3577B34DA6A3CE929D0E0E4736", "00f067aa0ba902b7", "ff", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", "a=b=c,,=,k=%zz"},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1], s[2], s[3], s[4])
@@ -42,18 +47,23 @@ func FuzzIncomingHeaders(f *testing.F) {
 			}
 		}
 	}()
-	zc, lc := zipkintest.New(f), lightsteptest.New(f)
+	zc, lc, oc := zipkintest.New(f), lightsteptest.New(f), oteltest.New(f)
+	all := core.WithPropagation("tracecontext,baggage,b3,b3multi,jaeger,ottrace")
+	jaegerAgent := core.WithEndpoint("udp://" + agent.LocalAddr().String())
 	configs := []struct {
 		backend string
 		opts    []core.Option
 	}{
 		{"mock", nil},
-		{"mock", []core.Option{core.WithPropagation("b3")}},
-		{"jaeger", []core.Option{core.WithEndpoint("udp://" + agent.LocalAddr().String())}},
-		{"jaeger", []core.Option{core.WithEndpoint("udp://" + agent.LocalAddr().String()), core.WithPropagation("b3")}},
+		{"mock", []core.Option{all}},
+		{"jaeger", []core.Option{jaegerAgent}},
+		{"jaeger", []core.Option{jaegerAgent, all}},
 		{"zipkin", zc.Options()},
+		{"zipkin", append(zc.Options(), all)},
 		{"lightstep", lc.Options("http")},
-		{"lightstep", append(lc.Options("http"), core.WithPropagation("b3"))},
+		{"lightstep", append(lc.Options("http"), all)},
+		{"otel", oc.Options("http")},
+		{"otel", append(oc.Options("http"), all)},
 	}
 	var tracers []*core.Tracer
 	var handlers []http.Handler
@@ -72,7 +82,7 @@ func FuzzIncomingHeaders(f *testing.F) {
 			"Uber-Trace-Id": trace, "Uberctx-User": baggage, "Jaeger-Baggage": baggage,
 			"X-B3-Traceid": trace, "X-B3-Spanid": span, "X-B3-Sampled": sampled, "X-B3-Flags": sampled, "B3": single, "Baggage-User": baggage,
 			"Ot-Tracer-Traceid": trace, "Ot-Tracer-Spanid": span, "Ot-Tracer-Sampled": sampled, "Ot-Baggage-User": baggage,
-			"Mock-Traceid": trace, "Mock-Spanid": span, "Mock-Sampled": sampled, "Mockbaggage-User": baggage,
+			"Traceparent": single, "Tracestate": baggage, "Baggage": baggage,
 		} {
 			r.Header[k] = []string{v}
 		}

@@ -2,7 +2,7 @@ package propagation
 
 // SpanContext is a span context in the terms every supported wire format
 // shares. Backends convert their own span contexts to and from it (see
-// core.SpanContextConverter); the formats read and write it.
+// core.SpanContextCodec); the formats read and write it.
 //
 // A SpanContext is a value; its Baggage slice is owned by whoever built it,
 // and formats never modify a SpanContext they are given.

@@ -6,7 +6,7 @@ import (
 	jaeger "github.com/uber/jaeger-client-go"
 	"github.com/uber/jaeger-lib/metrics"
 
-	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/core"
 )
 
 // countingReporter counts the spans handed to jaeger's reporter, and drops
@@ -14,16 +14,18 @@ import (
 // queue where nothing reads them any more.
 type countingReporter struct {
 	jaeger.Reporter
-	counts *report.Counts
+	counts *core.SpanCounts
 	closed atomic.Bool
 }
 
 func (r *countingReporter) Report(span *jaeger.Span) {
 	if r.closed.Load() {
-		r.counts.Dropped(report.DropClosed, 1)
+		r.counts.Dropped(core.DropClosed, 1)
 		return
 	}
-	r.counts.Handed(1)
+	if !r.counts.Handed(1) { // settled: counted as finished after close
+		return
+	}
 	r.Reporter.Report(span)
 }
 
@@ -35,7 +37,7 @@ func (r *countingReporter) Close() {
 // countingFactory turns jaeger's reporter metrics (reporter_spans with
 // result=ok, err or dropped) into report.Counts; every other metric is
 // discarded.
-type countingFactory struct{ counts *report.Counts }
+type countingFactory struct{ counts *core.SpanCounts }
 
 func (f countingFactory) Counter(o metrics.Options) metrics.Counter {
 	if o.Name != "reporter_spans" {
@@ -45,9 +47,9 @@ func (f countingFactory) Counter(o metrics.Options) metrics.Counter {
 	case "ok":
 		return counter(func(n uint64) { f.counts.Reported(n) })
 	case "err":
-		return counter(func(n uint64) { f.counts.Dropped(report.DropSend, n) })
+		return counter(func(n uint64) { f.counts.Dropped(core.DropSend, n) })
 	case "dropped":
-		return counter(func(n uint64) { f.counts.Dropped(report.DropQueueFull, n) })
+		return counter(func(n uint64) { f.counts.Dropped(core.DropQueueFull, n) })
 	}
 	return metrics.NullCounter
 }

@@ -18,16 +18,43 @@
 //
 // Anything else is an error from [core.New].
 //
-// # Sampling and propagation
+// # Sampling
 //
 // The sample rate picks jaeger's const sampler for 0 and 1 (so every trace is
 // sampled by default) and its probabilistic sampler in between. Jaeger's
 // remote sampler, which starts at 1 in 1000 and needs a sampling server, is
 // never used unless JAEGER_SAMPLER_TYPE=remote asks for it.
 //
-// Propagation "" or "jaeger" uses jaeger's uber-trace-id header and uberctx-
-// baggage headers; "b3" uses jaeger's Zipkin B3 propagator (X-B3-* headers,
-// baggage as baggage-*), so that jaeger and zipkin services share traces.
+// # Propagation
+//
+// The native format is jaeger's: the uber-trace-id header, with baggage in
+// uberctx- headers. [core.WithPropagation] takes any list of the formats of
+// package [github.com/traceplug/traceplug/propagation] (tracecontext,
+// baggage, b3, b3multi, jaeger, ottrace), several at once: core reads and
+// writes them through the tracer's [core.SpanContextCodec]. The tracer's
+// Inject and Extract, which jaeger-client-go's tracer ([Tracer.Jaeger], and
+// so span.Tracer()) shares, speak the same list for the TextMap and
+// HTTPHeaders formats; the Binary format stays jaeger-client-go's own, which
+// other jaeger clients read.
+//
+// A jaeger span context holds:
+//   - 128-bit trace ids, both halves (the trace_id_128bit param says only
+//     what new traces get);
+//   - the sampled and debug flags; a deferred decision (B3 without
+//     X-B3-Sampled) is taken on arrival by the tracer's sampler, on the
+//     trace id, as for a new trace (jaeger-client-go's own B3 propagator
+//     would take it as not sampled);
+//   - baggage, keys unchanged (header formats lower-case them);
+//   - the parent id.
+//
+// It has no place for W3C tracestate: an incoming tracestate is not passed
+// on.
+//
+// Code that builds its own jaeger-client-go tracer gets jaeger-client-go's
+// propagation: uber-trace-id, or the X-B3-* headers and baggage- headers of
+// its zipkin.NewZipkinB3HTTPHeaderPropagator, which reads no single b3
+// header and takes a missing X-B3-Sampled as not sampled. Services on it
+// share traces with this backend under "b3multi".
 //
 // # Params
 //

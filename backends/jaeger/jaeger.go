@@ -11,7 +11,6 @@ import (
 	"github.com/opentracing/opentracing-go"
 	jaeger "github.com/uber/jaeger-client-go"
 	"github.com/uber/jaeger-client-go/transport"
-	"github.com/uber/jaeger-client-go/zipkin"
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
@@ -24,22 +23,31 @@ func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, 
 	if err != nil {
 		return nil, nil, err
 	}
+	if t.jaeger == nil { // JAEGER_DISABLED: core's no-op paths apply
+		return opentracing.NoopTracer{}, nil, nil
+	}
 	return t, t.Shutdown, nil
 }
 
 // Tracer is a jaeger tracer with its reporter. It implements
-// [opentracing.Tracer] and is safe for concurrent use. Call Close or Shutdown
-// to flush.
+// [opentracing.Tracer] and [core.SpanContextCodec], and is safe for
+// concurrent use. Call Close or Shutdown to flush.
+//
+// Its Inject and Extract, which are those of the jaeger-client-go tracer
+// ([Tracer.Jaeger], what span.Tracer() returns), speak the configured
+// propagation formats (jaeger's by default) for TextMap and HTTPHeaders, and
+// jaeger-client-go's own Binary format.
 type Tracer struct {
 	opentracing.Tracer
 
-	jaeger *jaeger.Tracer // nil when JAEGER_DISABLED made it a no-op
-	closer io.Closer
-	abort  context.CancelFunc // fails the HTTP sends still under way
-	http   *http.Transport    // the collector's connections, or nil for UDP
-	counts *report.Counts
-	once   sync.Once
-	err    error
+	jaeger  *jaeger.Tracer // nil when JAEGER_DISABLED made it a no-op
+	sampler jaeger.Sampler // decides deferred incoming decisions
+	closer  io.Closer
+	abort   context.CancelFunc // fails the HTTP sends still under way
+	http    *http.Transport    // the collector's connections, or nil for UDP
+	counts  *core.SpanCounts
+	once    sync.Once
+	err     error
 }
 
 var _ opentracing.Tracer = (*Tracer)(nil)
@@ -54,7 +62,11 @@ func New(cfg core.Config) (*Tracer, error) {
 	if s.disabled {
 		return &Tracer{Tracer: opentracing.NoopTracer{}}, nil
 	}
-	t := &Tracer{counts: &report.Counts{}}
+	t := &Tracer{counts: &core.SpanCounts{}}
+	prop, err := core.NewPropagator(cfg, t)
+	if err != nil {
+		return nil, fmt.Errorf("jaeger: %w", err)
+	}
 	logger := newLogger()
 	metrics := jaeger.NewMetrics(countingFactory{t.counts}, nil)
 
@@ -100,18 +112,16 @@ func New(cfg core.Config) (*Tracer, error) {
 	for _, tag := range s.tags {
 		opts = append(opts, jaeger.TracerOptions.Tag(tag.Key, tag.Value))
 	}
-	if s.propagation == "b3" {
-		p := zipkin.NewZipkinB3HTTPHeaderPropagator()
-		for _, format := range []any{opentracing.HTTPHeaders, opentracing.TextMap} {
-			opts = append(opts, jaeger.TracerOptions.Injector(format, p), jaeger.TracerOptions.Extractor(format, p))
-		}
+	opts = append(opts, jaeger.TracerOptions.Extractor(importFormat{}, importer{}))
+	for _, format := range []opentracing.BuiltinFormat{opentracing.HTTPHeaders, opentracing.TextMap} {
+		c := textCodec{p: prop, format: format}
+		opts = append(opts, jaeger.TracerOptions.Injector(format, c), jaeger.TracerOptions.Extractor(format, c))
 	}
-	sampler, err := s.sampler()
-	if err != nil {
+	if t.sampler, err = s.sampler(); err != nil {
 		reporter.Close()
 		return nil, err
 	}
-	jt, closer := jaeger.NewTracer(s.serviceName, sampler, reporter, opts...)
+	jt, closer := jaeger.NewTracer(s.serviceName, t.sampler, reporter, opts...)
 	t.Tracer, t.jaeger, t.closer = jt, jt.(*jaeger.Tracer), closer
 	return t, nil
 }

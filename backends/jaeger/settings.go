@@ -12,7 +12,6 @@ import (
 	jaegercfg "github.com/uber/jaeger-client-go/config"
 
 	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/internal/param"
 )
 
 // Defaults, where traceplug's differ from jaeger-client-go's.
@@ -37,7 +36,6 @@ type settings struct {
 	serviceName string
 	disabled    bool
 	tags        []opentracing.Tag
-	propagation string
 
 	transport string // "udp" or "http"
 	hostPort  string // udp
@@ -67,14 +65,9 @@ func newSettings(cfg core.Config) (*settings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jaeger: reading JAEGER_* variables: %w: %w", err, core.ErrBadOption)
 	}
-	s := &settings{serviceName: cfg.ServiceName, disabled: env.Disabled, propagation: cfg.Propagation}
+	s := &settings{serviceName: cfg.ServiceName, disabled: env.Disabled}
 	if !cfg.ServiceNameSet && env.ServiceName != "" {
 		s.serviceName = env.ServiceName
-	}
-	switch s.propagation {
-	case "", "jaeger", "b3":
-	default:
-		return nil, fmt.Errorf("jaeger: propagation %q is not supported (use \"jaeger\" or \"b3\"): %w", s.propagation, core.ErrBadOption)
 	}
 
 	// Process tags: JAEGER_TAGS, then the code's, which win for a shared key.
@@ -100,7 +93,7 @@ func newSettings(cfg core.Config) (*settings, error) {
 	}
 
 	r := env.Reporter
-	p := param.Reader{Config: cfg, Backend: "jaeger"}
+	p := cfg.Reader("jaeger")
 	s.queueSize = p.Int("queue_size", orInt(r.QueueSize, defaultQueueSize))
 	s.flushInterval = p.Duration("flush_interval", orDuration(r.BufferFlushInterval, defaultFlushInterval))
 	s.traceID128 = p.Bool("trace_id_128bit", env.Gen128Bit)
@@ -121,8 +114,8 @@ func newSettings(cfg core.Config) (*settings, error) {
 			return nil, err
 		}
 	}
-	if p.Err != nil {
-		return nil, p.Err
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	for name, v := range map[string]int{"queue_size": s.queueSize, "max_tag_value_length": s.maxTagValueLength, "batch_size": s.batchSize} {
 		if v <= 0 {

@@ -6,14 +6,16 @@ import (
 	"github.com/lightstep/lightstep-tracer-common/golang/gogo/collectorpb"
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 
-	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/core"
 )
 
 // handed counts the spans lightstep-tracer-go buffers (its Recorder sees
-// every span it keeps).
-type handed struct{ counts *report.Counts }
+// every span it keeps, once it has kept it). No span reaches it once
+// Shutdown has begun (see span.FinishWithOptions), so Handed, which refuses
+// spans only after Settle, always takes them.
+type handed struct{ counts *core.SpanCounts }
 
-func (h handed) RecordSpan(lightstep.RawSpan) { h.counts.Handed(1) }
+func (h handed) RecordSpan(lightstep.RawSpan) { _ = h.counts.Handed(1) }
 
 // countingSender splits each report into parts of at most maxBytes (so that
 // no collector refuses a report for its size: gRPC's default limit is 4 MiB),
@@ -25,7 +27,7 @@ func (h handed) RecordSpan(lightstep.RawSpan) { h.counts.Handed(1) }
 // counted as dropped, so that no span is sent twice.
 type countingSender struct {
 	sender
-	counts   *report.Counts
+	counts   *core.SpanCounts
 	maxBytes int
 }
 
@@ -39,7 +41,7 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 				return nil, err
 			}
 			for _, lost := range parts[i:] {
-				s.counts.Dropped(report.DropSend, uint64(len(lost.Spans)))
+				s.counts.Dropped(core.DropSend, uint64(len(lost.Spans)))
 			}
 			break
 		}
@@ -50,7 +52,7 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 		for _, c := range m.Counts {
 			if c.Name == "spans.dropped" {
 				if v, ok := c.Value.(*collectorpb.MetricsSample_IntValue); ok && v.IntValue > 0 {
-					s.counts.Dropped(report.DropQueueFull, uint64(v.IntValue))
+					s.counts.Dropped(core.DropQueueFull, uint64(v.IntValue))
 				}
 			}
 		}

@@ -38,14 +38,40 @@
 //
 // # Propagation
 //
-// "" or "lightstep" for lightstep's ot-tracer-* headers and ot-baggage-*
-// baggage; "b3" for X-B3-* headers (read and written by traceplug, since
-// lightstep-tracer-go's B3 propagator misreads 128-bit trace ids), with
-// baggage as baggage-* headers as jaeger's B3 propagator writes it.
+// The native format is the OpenTracing basic tracer's, lightstep-tracer-go's
+// own: ot-tracer-traceid, ot-tracer-spanid and ot-tracer-sampled, with
+// baggage in ot-baggage- headers. [core.WithPropagation] takes any list of
+// the formats of package [github.com/traceplug/traceplug/propagation]
+// (tracecontext, baggage, b3, b3multi, jaeger, ottrace), several at once:
+// core reads and writes them through the tracer's [core.SpanContextCodec].
+// The tracer's Inject and Extract (its spans' Tracer() is the tracer itself)
+// speak the same list for TextMap and HTTPHeaders, and traceplug's own Binary
+// format. Over B3, baggage travels as ot-baggage- headers, which
+// lightstep-tracer-go's B3 propagator reads and writes, and as baggage-
+// headers, which jaeger's and zipkin's read; ids lightstep-tracer-go writes
+// without leading zeros are read. (lightstep-tracer-go's B3 propagator
+// requires X-B3-Sampled, which a deferred decision leaves out.)
 //
-// Lightstep's spans and wire format carry 64-bit trace ids: a trace that
-// arrives with a 128-bit id continues, here and downstream, as its low 64
-// bits.
+// A lightstep span context holds a sampling decision ("true" or "false"),
+// baggage, and 64-bit trace ids:
+//   - lightstep has no deferred decision: a deferred one (B3 without
+//     X-B3-Sampled, ottrace without ot-tracer-sampled) is taken on arrival at
+//     the sample rate, by the trace id, so that every lightstep service of
+//     the trace takes the same one;
+//   - nor a debug flag: debug means sampled;
+//   - its spans copy only the low 64 bits of a parent's trace id, and report
+//     no more: a trace that arrives with a 128-bit id (a W3C traceparent,
+//     say) continues, here and downstream, as its low 64 bits, which the
+//     next service receives zero-padded (in traceparent, a different trace
+//     id);
+//   - it has no place for W3C tracestate, nor the parent id: an incoming
+//     tracestate is not passed on.
+//
+// Code that uses lightstep-tracer-go's tracer directly ([Tracer.Lightstep])
+// gets its own propagation: ot-tracer-* for TextMap and HTTPHeaders, its
+// protobuf Binary format; so do its spans' Tracer(). Its spans, finished
+// after Shutdown, are buffered where nothing reads them (and counted as
+// finished after close).
 //
 // # Params
 //
@@ -65,5 +91,6 @@
 // # Shutdown
 //
 // Close flushes every buffered span. Shutdown(ctx) does the same but returns
-// when ctx ends even if the collector hangs.
+// when ctx ends even if the collector hangs. Spans finished after Shutdown
+// began are dropped, and counted as finished after close.
 package lightstep

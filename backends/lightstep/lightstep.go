@@ -17,8 +17,6 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/internal/param"
-	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("lightstep", factory) }
@@ -39,20 +37,31 @@ const defaultEndpoint = "ingest.lightstep.com:443"
 
 var params = []string{"access_token", "transport", "plaintext", "max_buffered_spans", "reporting_period", "min_reporting_period", "report_timeout", "max_report_bytes"}
 
-// Tracer is a lightstep tracer. It implements [opentracing.Tracer] and is
-// safe for concurrent use. Call Close or Shutdown to flush.
+// Tracer is a lightstep tracer. It implements [opentracing.Tracer] and
+// [core.SpanContextCodec], and is safe for concurrent use. Call Close or
+// Shutdown to flush.
+//
+// Its spans' Tracer() is the Tracer itself, whose Inject and Extract speak
+// the configured propagation formats (ottrace by default) for TextMap and
+// HTTPHeaders, and traceplug's Binary format.
 type Tracer struct {
 	lightstep lightstep.Tracer
-	counts    *report.Counts
+	prop      *core.Propagator
+	counts    *core.SpanCounts
 	sender    sender
 	abort     context.CancelFunc
 	rate      float64
 	token     string
 	once      sync.Once
 	err       error
-}
 
-var _ opentracing.Tracer = (*Tracer)(nil)
+	// finishing is read-held by every span's Finish while it hands the span
+	// to lightstep-tracer-go, and held by Shutdown while it sets closed: so
+	// every span is either handed before the final flush, or counted as
+	// finished after close and never handed.
+	finishing sync.RWMutex
+	closed    bool
+}
 
 // New builds a lightstep tracer from cfg, without the registry; see the
 // package documentation for the endpoint, params and environment it reads.
@@ -60,7 +69,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	if err := cfg.CheckParams("lightstep", params...); err != nil {
 		return nil, err
 	}
-	p := param.Reader{Config: cfg, Backend: "lightstep"}
+	p := cfg.Reader("lightstep")
 	plaintext := p.Bool("plaintext", false)
 	opts := lightstep.Options{
 		MaxBufferedSpans:   p.Int("max_buffered_spans", 10000),
@@ -74,8 +83,8 @@ func New(cfg core.Config) (*Tracer, error) {
 		SystemMetrics:               lightstep.SystemMetricsOptions{Disabled: true},
 		Tags:                        opentracing.Tags{},
 	}
-	if p.Err != nil {
-		return nil, p.Err
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	maxReport := p.Int("max_report_bytes", 3<<20)
 	if opts.MaxBufferedSpans <= 0 || opts.ReportingPeriod <= 0 || opts.MinReportingPeriod <= 0 || opts.ReportTimeout <= 0 || maxReport <= 0 {
@@ -98,18 +107,11 @@ func New(cfg core.Config) (*Tracer, error) {
 	}
 	opts.Tags[lightstep.ComponentNameKey] = cfg.ServiceName
 	opts.Tags[lightstep.CommandLineKey] = filepath.Base(os.Args[0])
-	switch cfg.Propagation {
-	case "", "lightstep":
-	case "b3":
-		opts.Propagators = map[opentracing.BuiltinFormat]lightstep.Propagator{
-			opentracing.HTTPHeaders: b3Propagator{},
-			opentracing.TextMap:     b3Propagator{},
-		}
-	default:
-		return nil, fmt.Errorf("lightstep: propagation %q is not supported (use \"lightstep\" or \"b3\"): %w", cfg.Propagation, core.ErrBadOption)
-	}
 
-	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken, counts: &report.Counts{}}
+	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken, counts: &core.SpanCounts{}}
+	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
+		return nil, fmt.Errorf("lightstep: %w", err)
+	}
 	opts.Recorder = handed{t.counts}
 	abort, cancel := context.WithCancel(context.Background())
 	t.abort = cancel
@@ -161,10 +163,15 @@ func (t *Tracer) Lightstep() lightstep.Tracer { return t.lightstep }
 // StartSpan implements [opentracing.Tracer], deciding whether a new trace is
 // sampled (lightstep-tracer-go has no sampler).
 func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
-	if t.rate < 1 && !hasParent(opts) && (t.rate == 0 || rand.Float64() >= t.rate) {
+	if t.rate < 1 && !hasParent(opts) && !t.sampleRoot() {
 		opts = append(opts, lightstep.SetSampled("false"))
 	}
-	return t.lightstep.StartSpan(op, opts...)
+	return &span{Span: t.lightstep.StartSpan(op, opts...), tracer: t}
+}
+
+// sampleRoot decides whether a new trace is sampled, at the sample rate.
+func (t *Tracer) sampleRoot() bool {
+	return t.rate >= 1 || (t.rate > 0 && rand.Float64() < t.rate)
 }
 
 func hasParent(opts []opentracing.StartSpanOption) bool {
@@ -180,14 +187,16 @@ func hasParent(opts []opentracing.StartSpanOption) bool {
 	return false
 }
 
-// Inject implements [opentracing.Tracer].
+// Inject implements [opentracing.Tracer] with core's [core.Propagator]: the
+// configured formats for TextMap and HTTPHeaders, traceplug's own for
+// Binary.
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
-	return t.lightstep.Inject(sc, format, carrier)
+	return t.prop.Inject(sc, format, carrier)
 }
 
-// Extract implements [opentracing.Tracer].
+// Extract implements [opentracing.Tracer] with core's [core.Propagator].
 func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
-	return t.lightstep.Extract(format, carrier)
+	return t.prop.Extract(format, carrier)
 }
 
 // Shutdown flushes every buffered span and closes the connection, returning
@@ -195,6 +204,12 @@ func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 // of Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
+		// Spans finished from now on are counted as finished after close
+		// and never reach lightstep-tracer-go, which would buffer them where
+		// nothing reads them any more.
+		t.finishing.Lock()
+		t.closed = true
+		t.finishing.Unlock()
 		done := make(chan struct{})
 		go func() {
 			t.lightstep.Close(ctx)

@@ -24,8 +24,9 @@
 //   - Endpoint: "" (record in the tracer only) or "mem://NAME", the endpoint of
 //     a live [Collector], which then receives each finished span too.
 //   - Sample rate: honoured; unsampled spans are propagated but not recorded.
-//   - Propagation: "" or "mock" for the native headers (mock-traceid,
-//     mock-spanid, mock-sampled, and mockbaggage-KEY for baggage), "b3" for
-//     Zipkin's B3 multi-headers (baggage as baggage-KEY).
+//   - Propagation: every format of core.WithPropagation; W3C trace context
+//     and baggage ("tracecontext,baggage") by default. The mock's span
+//     contexts keep 128-bit trace ids and W3C tracestate, and the Binary
+//     format is traceplug's own (see core.Propagator).
 //   - Params: none.
 package mock

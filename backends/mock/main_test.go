@@ -3,7 +3,7 @@ package mock_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/traceplug/traceplug/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }

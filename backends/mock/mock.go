@@ -27,11 +27,11 @@ func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, 
 
 // Tracer is an in-memory OpenTracing tracer. It is safe for concurrent use.
 type Tracer struct {
-	service     string
-	tags        map[string]string
-	sampleRate  float64
-	propagation propagator
-	collector   *Collector
+	service    string
+	tags       map[string]string
+	sampleRate float64
+	propagator *core.Propagator
+	collector  *Collector
 
 	mu             sync.Mutex
 	finished       []Span
@@ -48,11 +48,11 @@ func New(cfg core.Config) (*Tracer, error) {
 	if err := cfg.CheckParams("mock"); err != nil {
 		return nil, err
 	}
-	p, err := propagatorFor(cfg.Propagation)
-	if err != nil {
+	t := &Tracer{service: cfg.ServiceName, tags: maps.Clone(cfg.Tags), sampleRate: cfg.SampleRate}
+	var err error
+	if t.propagator, err = core.NewPropagator(cfg, t); err != nil {
 		return nil, err
 	}
-	t := &Tracer{service: cfg.ServiceName, tags: maps.Clone(cfg.Tags), sampleRate: cfg.SampleRate, propagation: p}
 	if cfg.Endpoint != "" {
 		if t.collector, err = lookupCollector(cfg.Endpoint); err != nil {
 			return nil, err
@@ -63,9 +63,11 @@ func New(cfg core.Config) (*Tracer, error) {
 
 // Span is a finished span as the mock tracer recorded it.
 type Span struct {
-	TraceID  uint64
-	SpanID   uint64
-	ParentID uint64 // 0 for a root span
+	// TraceIDHigh is the upper half of a 128-bit trace id, 0 for a 64-bit one.
+	TraceIDHigh uint64
+	TraceID     uint64
+	SpanID      uint64
+	ParentID    uint64 // 0 for a root span
 	// Sampled is whether the span's trace is sampled; only sampled spans are
 	// recorded, so it is always true in recorded spans.
 	Sampled   bool
@@ -139,10 +141,15 @@ func (t *Tracer) Reset() {
 
 // SpanContext is the mock tracer's span context. It is immutable.
 type SpanContext struct {
-	TraceID uint64
-	SpanID  uint64
-	Sampled bool
-	baggage map[string]string
+	// TraceIDHigh is the upper half of a 128-bit trace id (continued from a
+	// peer: the mock starts 64-bit traces), 0 for a 64-bit one.
+	TraceIDHigh uint64
+	TraceID     uint64
+	SpanID      uint64
+	Sampled     bool
+	// TraceState is the W3C tracestate the trace arrived with, passed on.
+	TraceState string
+	baggage    map[string]string
 }
 
 var _ opentracing.SpanContext = SpanContext{}
@@ -176,24 +183,30 @@ func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOp
 	}
 	for _, ref := range so.References {
 		parent, ok := ref.ReferencedContext.(SpanContext)
-		if !ok || parent.TraceID == 0 {
+		if !ok || parent.TraceID == 0 && parent.TraceIDHigh == 0 {
 			s.ignoredRefs++
 			continue
 		}
-		if s.ctx.TraceID == 0 { // the first valid reference is the parent
-			s.ctx = SpanContext{TraceID: parent.TraceID, Sampled: parent.Sampled, baggage: parent.baggage}
+		if s.parentID == 0 { // the first valid reference is the parent
+			s.ctx = SpanContext{TraceIDHigh: parent.TraceIDHigh, TraceID: parent.TraceID, Sampled: parent.Sampled,
+				TraceState: parent.TraceState, baggage: parent.baggage}
 			s.parentID = parent.SpanID
 		}
 	}
-	if s.ctx.TraceID == 0 {
+	if s.parentID == 0 {
 		s.ctx.TraceID = newID()
-		s.ctx.Sampled = t.sampleRate >= 1 || (t.sampleRate > 0 && rand.Float64() < t.sampleRate)
+		s.ctx.Sampled = t.sample()
 	}
 	s.ctx.SpanID = newID()
 	if len(so.Tags) > 0 {
 		s.tags = maps.Clone(so.Tags)
 	}
 	return s
+}
+
+// sample makes a new trace's sampling decision.
+func (t *Tracer) sample() bool {
+	return t.sampleRate >= 1 || (t.sampleRate > 0 && rand.Float64() < t.sampleRate)
 }
 
 func newID() uint64 {
@@ -315,6 +328,7 @@ func (s *span) FinishWithOptions(opts opentracing.FinishOptions) {
 	again := s.finished
 	s.finished = true
 	rec := Span{
+		TraceIDHigh:       s.ctx.TraceIDHigh,
 		TraceID:           s.ctx.TraceID,
 		SpanID:            s.ctx.SpanID,
 		ParentID:          s.parentID,
@@ -350,5 +364,8 @@ func (s *span) Log(data opentracing.LogData) {
 
 // String is for debugging.
 func (c SpanContext) String() string {
+	if c.TraceIDHigh != 0 {
+		return fmt.Sprintf("%016x%016x:%016x:%t", c.TraceIDHigh, c.TraceID, c.SpanID, c.Sampled)
+	}
 	return fmt.Sprintf("%016x:%016x:%t", c.TraceID, c.SpanID, c.Sampled)
 }

@@ -2,7 +2,9 @@ package mock_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -69,7 +71,7 @@ func TestAccessorsReturnCopies(t *testing.T) {
 }
 
 func TestFormatsRoundTrip(t *testing.T) {
-	for _, prop := range []string{"", "b3"} {
+	for _, prop := range []string{"", "b3", "b3multi", "jaeger", "ottrace", "tracecontext,baggage", "b3multi,tracecontext,jaeger"} {
 		tr := newTracer(t, core.Config{SampleRate: 1, ServiceName: "s", Propagation: prop})
 		parent := tr.StartSpan("p")
 		parent.SetBaggageItem("user", "ann")
@@ -115,7 +117,7 @@ func TestSampleRateZeroPropagatesButRecordsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Finish()
-	if len(tr.FinishedSpans()) != 0 || h.Get("mock-sampled") != "0" || h.Get("mock-traceid") == "" {
+	if len(tr.FinishedSpans()) != 0 || !strings.HasSuffix(h.Get("traceparent"), "-00") {
 		t.Fatalf("spans %d, headers %v", len(tr.FinishedSpans()), h)
 	}
 }
@@ -159,5 +161,36 @@ func TestConcurrentUse(t *testing.T) {
 	parent.Finish()
 	if n := len(tr.FinishedSpans()); n != 51 {
 		t.Fatalf("%d spans", n)
+	}
+}
+
+// TestB3Keeps128BitTraceIDs: a 128-bit B3 trace id is continued whole and
+// passed on whole (the mock once kept only its low half).
+func TestB3Keeps128BitTraceIDs(t *testing.T) {
+	for _, prop := range []string{"b3", "b3multi"} {
+		tr := newTracer(t, core.Config{SampleRate: 1, ServiceName: "s", Propagation: prop})
+		const trace = "463ac35c9f6413ad48485a3953bb6124"
+		in := http.Header{"X-B3-Traceid": {trace}, "X-B3-Spanid": {"a2fb4a1d1a96d312"}, "X-B3-Sampled": {"1"}}
+		parent, err := tr.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		child := tr.StartSpan("child", opentracing.ChildOf(parent))
+		out := http.Header{}
+		if err := tr.Inject(child.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out)); err != nil {
+			t.Fatal(err)
+		}
+		child.Finish()
+		got := tr.FinishedSpans()[0]
+		if fmt.Sprintf("%016x%016x", got.TraceIDHigh, got.TraceID) != trace {
+			t.Errorf("%s: recorded trace id %016x%016x, want %s", prop, got.TraceIDHigh, got.TraceID, trace)
+		}
+		sent := out.Get("X-B3-Traceid")
+		if sent == "" {
+			sent, _, _ = strings.Cut(out.Get("B3"), "-")
+		}
+		if sent != trace {
+			t.Errorf("%s: sent trace id %q, want %s (headers %v)", prop, sent, trace, out)
+		}
 	}
 }

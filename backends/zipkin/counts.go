@@ -9,6 +9,7 @@ import (
 	"github.com/openzipkin/zipkin-go/model"
 	"github.com/openzipkin/zipkin-go/reporter"
 
+	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
 )
 
@@ -32,7 +33,7 @@ func (s countingSerializer) Serialize(spans []*model.SpanModel) ([]byte, error) 
 type countingClient struct {
 	*http.Client
 	batch  *atomic.Uint64
-	counts *report.Counts
+	counts *core.SpanCounts
 }
 
 func (c countingClient) Do(req *http.Request) (*http.Response, error) {
@@ -43,7 +44,7 @@ func (c countingClient) Do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		c.counts.Reported(c.batch.Load())
 	} else {
-		c.counts.Dropped(report.DropRejected, c.batch.Load())
+		c.counts.Dropped(core.DropRejected, c.batch.Load())
 	}
 	return resp, nil
 }
@@ -52,14 +53,14 @@ func (c countingClient) Do(req *http.Request) (*http.Response, error) {
 // and passes every line on to the log.
 type backlogWatcher struct {
 	log    *report.Logger
-	counts *report.Counts
+	counts *core.SpanCounts
 }
 
 func (w backlogWatcher) Write(p []byte) (int, error) {
 	var n uint64
 	if i := bytes.Index(p, []byte("disposing ")); i >= 0 {
 		if _, err := fmt.Sscanf(string(p[i:]), "disposing %d spans", &n); err == nil {
-			w.counts.Dropped(report.DropBacklog, n)
+			w.counts.Dropped(core.DropBacklog, n)
 		}
 	}
 	return w.log.Write(p)

@@ -26,18 +26,45 @@
 // tags become string tags. Each log record becomes one annotation per field,
 // "key:value", all with the record's timestamp.
 //
-// Baggage: zipkin-go-opentracing drops baggage items, and B3 has no header
-// for them, so the backend's spans carry baggage themselves, and it travels
-// as one baggage-KEY header per item, the convention jaeger's B3 propagator
-// uses: baggage crosses a fleet of zipkin and jaeger (b3) services.
-//
-// # Sampling and propagation
+// # Sampling
 //
 // The sample rate picks zipkin-go's always- and never-samplers for 1 and 0 and
 // its boundary sampler (by trace id, so every service of a trace agrees) in
-// between. Propagation is B3, the native format: "" and "b3" are accepted.
-// Incoming contexts are read from the multi headers (X-B3-*) or the single
-// "b3" header; outgoing ones are written as the b3_inject param says.
+// between.
+//
+// # Propagation
+//
+// The native format is B3's multiple headers (X-B3-*), as zipkin-go injects
+// them; the b3_inject param picks the single b3 header ("single", the
+// format "b3") or both ("both", "b3multi,b3") instead. Either B3 format
+// reads the single header and the multiple ones. [core.WithPropagation]
+// takes any list of the formats of package
+// [github.com/traceplug/traceplug/propagation] (tracecontext, baggage, b3,
+// b3multi, jaeger, ottrace), several at once, in place of the native one:
+// core reads and writes them through the tracer's [core.SpanContextCodec].
+// The tracer's Inject and Extract (its spans' Tracer() is the tracer itself)
+// speak the same list for TextMap and HTTPHeaders, and traceplug's own
+// Binary format, which zipkin-go-opentracing lacks.
+//
+// A zipkin span context holds:
+//   - 128-bit trace ids, both halves (the trace_id_128bit param says only
+//     what new traces get);
+//   - the sampling decision, deferred included: a B3 context without
+//     X-B3-Sampled is decided by the sampler, on the trace id, when the first
+//     span of the trace starts here, as zipkin-go does;
+//   - zipkin's debug flag (X-B3-Flags: 1, b3's "d", jaeger's debug flag);
+//   - the parent id (a shared server span, with shared_spans, reports it);
+//   - baggage: zipkin-go-opentracing drops baggage items, so the backend's
+//     spans and span contexts carry them themselves. Over B3 they travel as
+//     baggage-KEY headers (as jaeger's B3 propagator writes them) and
+//     ot-baggage-KEY headers (as lightstep-tracer-go's does).
+//
+// It has no place for W3C tracestate: an incoming tracestate is not passed
+// on.
+//
+// Code that uses zipkin-go's tracer directly ([Tracer.Zipkin]) gets
+// zipkin-go's own propagation (its propagation/b3 package): B3 headers only,
+// without baggage.
 //
 // # Params
 //
@@ -53,8 +80,9 @@
 //	                shared-span model (default false: each server span is its
 //	                own child of the client span, as in every other backend)
 //	local_endpoint  HOST:PORT of this service, for the local endpoint
-//	b3_inject       "multi" (X-B3-* headers, the default), "single" (one b3
-//	                header) or "both"
+//	b3_inject       the native B3 headers: "multi" (X-B3-* headers, the
+//	                default), "single" (one b3 header) or "both"; an error
+//	                beside WithPropagation, which replaces them
 //
 // # Shutdown
 //

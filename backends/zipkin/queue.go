@@ -6,7 +6,7 @@ import (
 	"github.com/openzipkin/zipkin-go/model"
 	"github.com/openzipkin/zipkin-go/reporter"
 
-	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/core"
 )
 
 // queue stands between finishing spans and zipkin-go's HTTP reporter, whose
@@ -15,7 +15,7 @@ import (
 // is dropped and counted.
 type queue struct {
 	next   reporter.Reporter
-	counts *report.Counts
+	counts *core.SpanCounts
 	spans  chan model.SpanModel
 	stop   chan struct{}
 	done   chan struct{}
@@ -24,7 +24,7 @@ type queue struct {
 
 var _ reporter.Reporter = (*queue)(nil)
 
-func newQueue(next reporter.Reporter, size int, counts *report.Counts) *queue {
+func newQueue(next reporter.Reporter, size int, counts *core.SpanCounts) *queue {
 	q := &queue{next: next, counts: counts, spans: make(chan model.SpanModel, size), stop: make(chan struct{}), done: make(chan struct{})}
 	go q.run()
 	return q
@@ -33,14 +33,16 @@ func newQueue(next reporter.Reporter, size int, counts *report.Counts) *queue {
 // Send implements reporter.Reporter.
 func (q *queue) Send(s model.SpanModel) {
 	if q.closed.Load() {
-		q.counts.Dropped(report.DropClosed, 1)
+		q.counts.Dropped(core.DropClosed, 1)
 		return
 	}
-	q.counts.Handed(1)
+	if !q.counts.Handed(1) { // settled: counted as finished after close
+		return
+	}
 	select {
 	case q.spans <- s:
 	default:
-		q.counts.Dropped(report.DropQueueFull, 1)
+		q.counts.Dropped(core.DropQueueFull, 1)
 	}
 }
 

@@ -1,7 +1,6 @@
 package zipkin
 
 import (
-	"strings"
 	"sync"
 	"time"
 
@@ -9,16 +8,14 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/log"
-
-	"github.com/traceplug/traceplug/internal/b3"
 )
 
-// tracer wraps zipkin-go-opentracing's tracer for two things it lacks:
-// baggage, which it drops (here spans carry it, and it travels as
-// baggage-KEY headers, as jaeger's B3 propagator sends it), and logging each
-// record at one timestamp (its LogKV stamps every field separately, which
-// splits one record into annotations at different microseconds).
-type tracer struct{ opentracing.Tracer }
+// The Tracer wraps zipkin-go-opentracing's tracer for three things it
+// lacks: baggage, which it drops (here spans and span contexts carry it), the
+// propagation formats of core (its own speak B3 only, and no Binary), and
+// logging each record at one timestamp (its LogKV stamps every field
+// separately, which splits one record into annotations at different
+// microseconds).
 
 // spanContext is zipkin's span context with baggage. Its baggage map is
 // never changed once made.
@@ -36,7 +33,8 @@ func (c spanContext) ForeachBaggageItem(handler func(k, v string) bool) {
 	}
 }
 
-func (t *tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
+// StartSpan implements [opentracing.Tracer].
+func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
 	var so opentracing.StartSpanOptions
 	for _, o := range opts {
 		o.Apply(&so)
@@ -62,56 +60,24 @@ func (t *tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opent
 		}
 		opts = inner
 	}
-	return &span{Span: t.Tracer.StartSpan(op, opts...), tracer: t, baggage: baggage}
+	return &span{Span: t.ot.StartSpan(op, opts...), tracer: t, baggage: baggage}
 }
 
-// Inject implements [opentracing.Tracer]: zipkin's B3 headers, then one
-// baggage-KEY header per baggage item.
-func (t *tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
-	c, ok := sc.(spanContext)
-	if !ok {
-		return t.Tracer.Inject(sc, format, carrier)
-	}
-	if err := t.Tracer.Inject(c.SpanContext, format, carrier); err != nil {
-		return err
-	}
-	if w, ok := carrier.(opentracing.TextMapWriter); ok {
-		for k, v := range c.baggage {
-			w.Set(b3.BaggagePrefix+k, v)
-		}
-	}
-	return nil
+// Inject implements [opentracing.Tracer] with core's [core.Propagator]: the
+// configured formats for TextMap and HTTPHeaders, traceplug's own for
+// Binary.
+func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
+	return t.prop.Inject(sc, format, carrier)
 }
 
-// Extract implements [opentracing.Tracer]: zipkin's B3 headers and any
-// baggage-KEY headers.
-func (t *tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
-	sc, err := t.Tracer.Extract(format, carrier)
-	if err != nil {
-		return sc, err
-	}
-	zc, ok := sc.(zipkinot.SpanContext)
-	if !ok {
-		return sc, nil
-	}
-	c := spanContext{SpanContext: zc}
-	if r, ok := carrier.(opentracing.TextMapReader); ok {
-		_ = r.ForeachKey(func(k, v string) error {
-			if len(k) > len(b3.BaggagePrefix) && strings.EqualFold(k[:len(b3.BaggagePrefix)], b3.BaggagePrefix) {
-				if c.baggage == nil {
-					c.baggage = map[string]string{}
-				}
-				c.baggage[strings.ToLower(k[len(b3.BaggagePrefix):])] = v
-			}
-			return nil
-		})
-	}
-	return c, nil
+// Extract implements [opentracing.Tracer] with core's [core.Propagator].
+func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
+	return t.prop.Extract(format, carrier)
 }
 
 type span struct {
 	opentracing.Span
-	tracer *tracer
+	tracer *Tracer
 
 	mu      sync.Mutex
 	baggage map[string]string // copied on write

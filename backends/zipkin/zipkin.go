@@ -20,8 +20,8 @@ import (
 	zipkinhttp "github.com/openzipkin/zipkin-go/reporter/http"
 
 	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/internal/param"
 	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/propagation"
 )
 
 func init() { core.Register("zipkin", factory) }
@@ -39,21 +39,25 @@ const defaultEndpoint = "http://127.0.0.1:9411/api/v2/spans"
 var params = []string{"batch_size", "batch_interval", "backlog", "queue_size", "timeout", "trace_id_128bit", "shared_spans", "local_endpoint", "b3_inject"}
 
 // Tracer is a zipkin tracer with its reporter. It implements
-// [opentracing.Tracer] and is safe for concurrent use. Call Close or Shutdown
-// to flush.
+// [opentracing.Tracer] and [core.SpanContextCodec], and is safe for
+// concurrent use. Call Close or Shutdown to flush.
+//
+// Its spans' Tracer() is the Tracer itself, whose Inject and Extract speak
+// the configured propagation formats (B3 multi headers by default) for
+// TextMap and HTTPHeaders, and traceplug's Binary format.
 type Tracer struct {
-	opentracing.Tracer
+	ot     opentracing.Tracer // zipkin-go-opentracing's, over zipkin
+	prop   *core.Propagator
+	native string // the native propagation list, as b3_inject says
 
 	zipkin *zipkin.Tracer
 	queue  *queue
-	counts *report.Counts
+	counts *core.SpanCounts
 	abort  context.CancelFunc
 	http   *http.Transport
 	once   sync.Once
 	err    error
 }
-
-var _ opentracing.Tracer = (*Tracer)(nil)
 
 // New builds a zipkin tracer from cfg, without the registry; see the package
 // documentation for the endpoint and params.
@@ -61,16 +65,11 @@ func New(cfg core.Config) (*Tracer, error) {
 	if err := cfg.CheckParams("zipkin", params...); err != nil {
 		return nil, err
 	}
-	switch cfg.Propagation {
-	case "", "b3":
-	default:
-		return nil, fmt.Errorf("zipkin: propagation %q is not supported (zipkin speaks \"b3\"): %w", cfg.Propagation, core.ErrBadOption)
-	}
 	endpoint, err := collectorURL(cfg.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	p := param.Reader{Config: cfg, Backend: "zipkin"}
+	p := cfg.Reader("zipkin")
 	batchSize := p.Int("batch_size", 100)
 	batchInterval := p.Duration("batch_interval", time.Second)
 	backlog := p.Int("backlog", 10000)
@@ -78,21 +77,15 @@ func New(cfg core.Config) (*Tracer, error) {
 	timeout := p.Duration("timeout", 5*time.Second)
 	traceID128 := p.Bool("trace_id_128bit", false)
 	shared := p.Bool("shared_spans", false)
-	if p.Err != nil {
-		return nil, p.Err
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	if batchSize <= 0 || backlog <= 0 || queueSize <= 0 || batchInterval <= 0 || timeout <= 0 {
 		return nil, fmt.Errorf("zipkin: params batch_size, batch_interval, backlog, queue_size and timeout must be positive: %w", core.ErrBadOption)
 	}
-	inject := zipkinot.B3InjectStandard
-	switch v, _ := cfg.Param("b3_inject"); v {
-	case "", "multi":
-	case "single":
-		inject = zipkinot.B3InjectSingle
-	case "both":
-		inject = zipkinot.B3InjectBoth
-	default:
-		return nil, fmt.Errorf("zipkin: param \"b3_inject\": %q is not multi, single or both: %w", v, core.ErrBadOption)
+	native, err := nativeList(cfg)
+	if err != nil {
+		return nil, err
 	}
 	local, err := localEndpoint(cfg)
 	if err != nil {
@@ -100,8 +93,12 @@ func New(cfg core.Config) (*Tracer, error) {
 	}
 
 	t := &Tracer{
+		native: native,
 		http:   &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second},
-		counts: &report.Counts{},
+		counts: &core.SpanCounts{},
+	}
+	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
+		return nil, fmt.Errorf("zipkin: %w", err)
 	}
 	ctx, abort := context.WithCancel(context.Background())
 	t.abort = abort
@@ -130,9 +127,23 @@ func New(cfg core.Config) (*Tracer, error) {
 		_ = t.Shutdown(context.Background())
 		return nil, fmt.Errorf("zipkin: %w", err)
 	}
-	t.zipkin = zt
-	t.Tracer = &tracer{Tracer: zipkinot.Wrap(zt, zipkinot.WithB3InjectOption(inject))}
+	t.zipkin, t.ot = zt, zipkinot.Wrap(zt)
 	return t, nil
+}
+
+// nativeList reads the b3_inject param: which B3 headers the tracer writes
+// when WithPropagation names no formats.
+func nativeList(cfg core.Config) (string, error) {
+	v, set := cfg.Param("b3_inject")
+	list := map[string]string{"": propagation.B3Multi, "multi": propagation.B3Multi, "single": propagation.B3, "both": propagation.B3Multi + "," + propagation.B3}[v]
+	switch {
+	case list == "":
+		return "", fmt.Errorf("zipkin: param \"b3_inject\": %q is not multi, single or both: %w", v, core.ErrBadOption)
+	case set && cfg.Propagation != "":
+		return "", fmt.Errorf("zipkin: param \"b3_inject\" picks the native B3 headers, and WithPropagation(%q) replaces them: "+
+			"drop b3_inject (\"b3\" writes the single b3 header, \"b3multi\" the X-B3-* headers): %w", cfg.Propagation, core.ErrBadOption)
+	}
+	return list, nil
 }
 
 // Zipkin returns the zipkin-go tracer.

@@ -153,6 +153,9 @@ func TestLenientB3Headers(t *testing.T) {
 		{"single header debug", map[string]string{"b3": traceID + "-" + spanID + "-d"}, 0, "child", traceID, true},
 		{"single header deny", map[string]string{"b3": "0"}, 1, "none", "", false},
 		{"sampling flag only", map[string]string{"X-B3-Sampled": "1"}, 0, "root", "", true},
+		{"deferred, rate 1", map[string]string{"X-B3-TraceId": traceID, "X-B3-SpanId": spanID}, 1, "child", traceID, true},
+		{"deferred, rate 0", map[string]string{"X-B3-TraceId": traceID, "X-B3-SpanId": spanID}, 0, "none", "", false},
+		{"unpadded ids", map[string]string{"X-B3-TraceId": "abc", "X-B3-SpanId": "12", "X-B3-Sampled": "1"}, 1, "child", "abc", true},
 		{"bad single, good multi", map[string]string{"b3": "garbage", "X-B3-TraceId": traceID, "X-B3-SpanId": spanID}, 1, "child", traceID, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,8 +192,12 @@ func TestLenientB3Headers(t *testing.T) {
 				t.Fatalf("want one span, got %d", len(spans))
 			}
 			s := spans[0]
-			if s.TraceID != conformance.NormalizeID(tc.trace) || s.ParentID != spanID {
-				t.Errorf("span [trace %s parent %s], want [trace %s parent %s]", s.TraceID, s.ParentID, tc.trace, spanID)
+			wantParent := conformance.NormalizeID(tc.header["X-B3-SpanId"])
+			if wantParent == "" {
+				wantParent = spanID
+			}
+			if s.TraceID != conformance.NormalizeID(tc.trace) || s.ParentID != wantParent {
+				t.Errorf("span [trace %s parent %s], want [trace %s parent %s]", s.TraceID, s.ParentID, tc.trace, wantParent)
 			}
 		})
 	}
@@ -239,20 +246,29 @@ func TestCollectorAcceptsGzip(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
-		opt  core.Option
+		opts []core.Option
 		want string
 	}{
-		{core.WithEndpoint("udp://127.0.0.1:9411"), "want the collector's URL"},
-		{core.WithEndpoint("127.0.0.1:9411"), "want the collector's URL"},
-		{core.WithPropagation("jaeger"), `propagation "jaeger" is not supported`},
-		{core.WithParam("b3_inject", "sideways"), `"sideways" is not multi, single or both`},
-		{core.WithParam("local_endpoint", "myhost"), "is not IP:PORT"},
-		{core.WithParam("batch_size", "0"), "must be positive"},
-		{core.WithParam("batchsize", "10"), `unknown param "batchsize"`},
+		{[]core.Option{core.WithEndpoint("udp://127.0.0.1:9411")}, "want the collector's URL"},
+		{[]core.Option{core.WithEndpoint("127.0.0.1:9411")}, "want the collector's URL"},
+		{[]core.Option{core.WithParam("b3_inject", "sideways")}, `"sideways" is not multi, single or both`},
+		{[]core.Option{core.WithParam("b3_inject", "single"), core.WithPropagation("b3")}, `"b3_inject" picks the native B3 headers`},
+		{[]core.Option{core.WithParam("local_endpoint", "myhost")}, "is not IP:PORT"},
+		{[]core.Option{core.WithParam("batch_size", "0")}, "must be positive"},
+		{[]core.Option{core.WithParam("batchsize", "10")}, `unknown param "batchsize"`},
 	} {
-		if _, err := core.New("zipkin", tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, core.ErrBadOption) {
+		if _, err := core.New("zipkin", tc.opts...); err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, core.ErrBadOption) {
 			t.Errorf("got %v, want an error containing %q", err, tc.want)
 		}
+	}
+	// core validates the list; the backend takes every format.
+	for _, list := range []string{"b3", "b3multi", "jaeger", "tracecontext,baggage", "ottrace", "b3multi,tracecontext,jaeger"} {
+		tr, err := core.New("zipkin", core.WithPropagation(list))
+		if err != nil {
+			t.Errorf("WithPropagation(%q): %v", list, err)
+			continue
+		}
+		_ = tr.Close()
 	}
 }
 

@@ -5,44 +5,50 @@
 // traced transport; the server handlers log to their span and start a child
 // span, as the seed's views do.
 //
-// Run as a command, it starts, makes those calls, prints each trace as a small
-// waterfall (spans indented under their parents, a bar for each span's time)
-// and exits:
+// Run as a command, it starts, makes those calls, stops gracefully, prints
+// what the tracer did with its spans (core.Tracer.Stats) and exits, non-zero
+// if any span was lost:
 //
 //	go run ./examples/clientserver
 //
-// The backend is the one TRACEPLUG_BACKEND names (mock, none, jaeger, zipkin
-// or lightstep), configured by the other TRACEPLUG_* variables (see
-// core.FromEnv); by default it is the embedded mock, which needs no server,
-// and whose spans the waterfall shows. With another backend the spans go to
-// its collector and the program prints the trace ids to look up there:
+// The backend is the one TRACEPLUG_BACKEND names (console, mock, none, jaeger,
+// zipkin or lightstep), configured by the other TRACEPLUG_* variables (see
+// core.FromEnv). By default it is the console backend, which needs no server:
+// it prints each trace as a waterfall on stdout (or to the file
+// TRACEPLUG_ENDPOINT names) as soon as it finishes. Each client handler logs
+// a line with its trace and span ids (core.Tracer.LogHandler), to find the
+// trace by, here or in a real backend's UI:
 //
 //	TRACEPLUG_BACKEND=jaeger go run ./examples/clientserver
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/opentracing/opentracing-go"
 
+	_ "github.com/traceplug/traceplug/backends/console"
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	_ "github.com/traceplug/traceplug/backends/lightstep"
-	"github.com/traceplug/traceplug/backends/mock"
+	_ "github.com/traceplug/traceplug/backends/mock"
 	_ "github.com/traceplug/traceplug/backends/none"
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/core"
 )
 
 func main() {
-	if _, err := run(os.Stdout); err != nil {
+	if err := run(os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "clientserver:", err)
 		os.Exit(1)
 	}
@@ -51,9 +57,10 @@ func main() {
 // flows are the client handlers main calls, one trace each.
 var flows = []string{"/client/simple", "/client/log", "/client/childspan"}
 
-// run starts the app on 127.0.0.1, calls each flow, and prints the traces. It
-// returns the spans the embedded mock collected (nil for other backends).
-func run(out io.Writer) ([]mock.Span, error) {
+// run starts the app on 127.0.0.1, calls each flow, stops, and prints the
+// tracer's counts to out. Its error wraps core.ErrSpansLost when the backend
+// lost spans.
+func run(out io.Writer) error {
 	opts := []core.Option{
 		core.WithTraceAll(true),
 		core.WithTracedAttributes("path", "method"),
@@ -61,107 +68,91 @@ func run(out io.Writer) ([]mock.Span, error) {
 	if os.Getenv(core.EnvServiceName) == "" {
 		opts = append(opts, core.WithServiceName("clientserver"))
 	}
-	var col *mock.Collector
 	backend := os.Getenv(core.EnvBackend)
-	if (backend == "" || backend == "mock") && os.Getenv(core.EnvEndpoint) == "" {
-		col = mock.NewCollector()
-		defer col.Close()
-		opts = append(opts, core.WithEndpoint(col.Endpoint()))
-	}
 	var tracer *core.Tracer
 	var err error
 	if backend == "" {
-		tracer, err = core.New("mock", opts...)
+		backend = "console"
+		endpoint := cmp.Or(os.Getenv(core.EnvEndpoint), "stdout")
+		tracer, err = core.New(backend, append(opts, core.WithEndpoint(endpoint))...)
 	} else {
 		tracer, err = core.FromEnv(opts...)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer tracer.Close()
+	// Log lines with the trace and span ids of the request they are about
+	// (no time, to keep the demo's output short).
+	logger := slog.New(tracer.LogHandler(slog.NewTextHandler(out, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	base := "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: tracer.Middleware(newApp(tracer, base)), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: tracer.Middleware(newApp(tracer, logger, base)), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	var traceIDs []string
 	for _, path := range flows {
 		resp, err := http.Get(base + path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
+			return fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
 		}
-		traceIDs = append(traceIDs, resp.Header.Get(traceHeader))
 	}
 
+	// Stop gracefully: the server (requests in flight finish), then the
+	// tracer (their spans are flushed), within one deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return nil, err
+		return err
 	}
-	if err := tracer.Shutdown(ctx); err != nil {
-		return nil, err
-	}
-
-	if col == nil {
-		fmt.Fprintf(out, "sent %d traces to the %s backend:\n", len(flows), backend)
-		for i, id := range traceIDs {
-			if id == "" {
-				id = "(none: this backend injects no trace id)"
-			}
-			fmt.Fprintf(out, "  %-18s trace %s\n", flows[i], id)
-		}
-		return nil, nil
-	}
-	spans := col.Spans()
-	printWaterfalls(out, spans)
-	return spans, nil
+	shutdownErr := tracer.Shutdown(ctx)
+	s := tracer.Stats()
+	fmt.Fprintf(out, "%s backend: %d spans reported, %d dropped%s\n", backend, s.Reported, s.Dropped, byReason(s.DroppedBy))
+	return shutdownErr
 }
 
-// traceHeader carries each request's trace id back to main, for printing.
-const traceHeader = "X-Trace-Context"
-
-// traceID reads span's trace id from what the tracer injects: the first
-// field of uber-trace-id, or X-B3-TraceId, ot-tracer-traceid or mock-traceid.
-func traceID(tracer opentracing.Tracer, span opentracing.Span) string {
-	carrier := opentracing.TextMapCarrier{}
-	if tracer.Inject(span.Context(), opentracing.TextMap, carrier) != nil {
-		return ""
-	}
-	for k, v := range carrier {
-		switch strings.ToLower(k) {
-		case "uber-trace-id":
-			id, _, _ := strings.Cut(v, ":")
-			return id
-		case "x-b3-traceid", "ot-tracer-traceid", "mock-traceid":
-			return v
+// byReason is " (3 queue full, 1 send failed)", or "".
+func byReason(dropped map[string]uint64) string {
+	var parts []string
+	for reason, n := range dropped {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, reason))
 		}
 	}
-	return ""
+	if len(parts) == 0 {
+		return ""
+	}
+	slices.Sort(parts)
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // newApp is the seed example's views: client views that call server views.
-func newApp(tracer *core.Tracer, base string) http.Handler {
+func newApp(tracer *core.Tracer, logger *slog.Logger, base string) http.Handler {
 	client := &http.Client{Transport: tracer.Transport(nil), Timeout: 10 * time.Second}
 	mux := http.NewServeMux()
 
 	callServer := func(path string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if span := tracer.GetSpan(r); span != nil {
-				w.Header().Set(traceHeader, traceID(tracer, span))
-			}
+			logger.InfoContext(r.Context(), "calling the server", "path", path)
 			req, err := http.NewRequestWithContext(r.Context(), "GET", base+path, nil)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)

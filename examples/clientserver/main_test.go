@@ -2,77 +2,115 @@ package main
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
-	"github.com/traceplug/traceplug/backends/mock"
+	"github.com/traceplug/traceplug/backends/zipkin/zipkintest"
+	"github.com/traceplug/traceplug/core"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// TestRunPrintsThreeTraces runs the demo on its default backend, console,
+// printing to a file: three traces, each a tree as the seed's views make
+// it, each found by the trace id its log line has.
 func TestRunPrintsThreeTraces(t *testing.T) {
-	t.Setenv("TRACEPLUG_BACKEND", "")
+	file := filepath.Join(t.TempDir(), "traces.txt")
+	t.Setenv(core.EnvBackend, "")
+	t.Setenv(core.EnvEndpoint, file)
 	var out bytes.Buffer
-	spans, err := run(&out)
+	if err := run(&out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	traces := map[uint64][]mock.Span{}
-	for _, s := range spans {
-		traces[s.TraceID] = append(traces[s.TraceID], s)
+	waterfalls := string(b)
+	traces := strings.SplitAfter(waterfalls, "\ntrace ")
+	if len(traces) != 3 || !strings.HasPrefix(waterfalls, "trace ") {
+		t.Fatalf("printed %d traces, want 3:\n%s", len(traces), waterfalls)
 	}
-	if len(traces) != 3 {
-		t.Fatalf("%d traces, want 3:\n%s", len(traces), out.String())
+	logLine := regexp.MustCompile(`level=INFO msg="calling the server" path=/server/(\w+) trace_id=([0-9a-f]{16,32}) span_id=[0-9a-f]{16}\n`)
+	logs := logLine.FindAllStringSubmatch(out.String(), -1)
+	if len(logs) != 3 {
+		t.Fatalf("%d log lines with ids, want 3:\n%s", len(logs), out.String())
 	}
-	for _, flow := range []string{"simple", "log", "childspan"} {
-		front := find(t, spans, "GET /client/"+flow)
-		tr := traces[front.TraceID]
-		client := childOf(t, tr, front, "HTTP GET")
-		if fmt.Sprint(client.Tags["span.kind"]) != "client" {
-			t.Errorf("%s: the client call's span kind is %v", flow, client.Tags["span.kind"])
+	for i, flow := range []string{"simple", "log", "childspan"} {
+		if logs[i][1] != flow {
+			t.Errorf("log line %d is about %s, want %s", i, logs[i][1], flow)
 		}
-		server := childOf(t, tr, client, "GET /server/"+flow)
+		trace := traceFor(t, waterfalls, logs[i][2])
+		for _, want := range []string{
+			"\n  GET /client/" + flow + " [server] ",
+			"\n    HTTP GET [client] ",
+			"\n      GET /server/" + flow + " [server] ",
+		} {
+			if !strings.Contains(trace, want) {
+				t.Errorf("the %s trace lacks %q:\n%s", flow, want, trace)
+			}
+		}
 		switch flow {
 		case "log":
-			if len(server.Logs) != 1 || server.Logs[0].Fields["event"] != "Hello, world!" {
-				t.Errorf("server/log span logs %v", server.Logs)
+			if !strings.Contains(trace, `event="Hello, world!"`) {
+				t.Errorf("the server/log span lacks its log:\n%s", trace)
 			}
 		case "childspan":
-			childOf(t, tr, server, "child_span")
-		}
-		if !strings.Contains(out.String(), "GET /client/"+flow) || !strings.Contains(out.String(), "GET /server/"+flow) {
-			t.Errorf("the output lacks the %s flow:\n%s", flow, out.String())
+			if !strings.Contains(trace, "\n        child_span ") {
+				t.Errorf("the child span is not under the server span:\n%s", trace)
+			}
 		}
 	}
-	if n := strings.Count(out.String(), "\ntrace ") + 1; n != 3 || !strings.HasPrefix(out.String(), "trace ") {
-		t.Errorf("printed %d traces:\n%s", n, out.String())
-	}
-	if !strings.Contains(out.String(), "        child_span") {
-		t.Errorf("the child span is not indented under the server span:\n%s", out.String())
+	if !strings.HasSuffix(out.String(), "console backend: 10 spans reported, 0 dropped\n") {
+		t.Errorf("the stats line is missing:\n%s", out.String())
 	}
 }
 
-func find(t *testing.T, spans []mock.Span, op string) mock.Span {
+// traceFor returns the waterfall of the trace with id.
+func traceFor(t *testing.T, waterfalls, id string) string {
 	t.Helper()
-	for _, s := range spans {
-		if s.Operation == op {
-			return s
-		}
+	_, after, found := strings.Cut(waterfalls, "trace "+id+" ")
+	if !found {
+		t.Fatalf("no trace %s printed:\n%s", id, waterfalls)
 	}
-	t.Fatalf("no span %q", op)
-	return mock.Span{}
+	trace, _, _ := strings.Cut(after, "\ntrace ")
+	return trace
 }
 
-func childOf(t *testing.T, trace []mock.Span, parent mock.Span, op string) mock.Span {
-	t.Helper()
-	for _, s := range trace {
-		if s.Operation == op && s.ParentID == parent.SpanID {
-			return s
-		}
+// TestRunOnZipkin: on a real backend the demo sends every span, and says so.
+func TestRunOnZipkin(t *testing.T) {
+	c := zipkintest.New(t)
+	t.Setenv(core.EnvBackend, "zipkin")
+	t.Setenv(core.EnvEndpoint, c.Endpoint())
+	var out bytes.Buffer
+	if err := run(&out); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no span %q under %q in its trace", op, parent.Operation)
-	return mock.Span{}
+	if n := len(c.Spans()); n != 10 {
+		t.Errorf("the collector received %d spans, want 10", n)
+	}
+	if !strings.HasSuffix(out.String(), "zipkin backend: 10 spans reported, 0 dropped\n") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// TestRunFailsWhenSpansAreLost: with the collector down, the demo says what
+// was dropped and why, and fails (so the command exits non-zero).
+func TestRunFailsWhenSpansAreLost(t *testing.T) {
+	t.Setenv(core.EnvBackend, "zipkin")
+	t.Setenv(core.EnvEndpoint, "http://127.0.0.1:1/api/v2/spans") // nothing listens on port 1
+	var out bytes.Buffer
+	err := run(&out)
+	if !errors.Is(err, core.ErrSpansLost) || !strings.Contains(err.Error(), "traceplug: 10 spans lost: ") {
+		t.Fatalf("run: %v, want ErrSpansLost for 10 spans", err)
+	}
+	if !regexp.MustCompile(`zipkin backend: 0 spans reported, 10 dropped \(10 [a-z ]+\)\n$`).MatchString(out.String()) {
+		t.Errorf("output:\n%s", out.String())
+	}
 }

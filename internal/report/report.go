@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,11 +62,13 @@ func (b *releasingBody) Close() error {
 	return err
 }
 
-// Logger writes a backend's reporting errors through the log package, at most
-// one line every interval, saying how many it held back. It is safe for
-// concurrent use.
+// Logger writes a backend's reporting errors, at most one line every
+// interval, saying how many it held back: through the log package, or
+// through the *slog.Logger the user gave (core.Config.Logger). It is safe
+// for concurrent use.
 type Logger struct {
 	prefix   string
+	slog     *slog.Logger // nil: the log package
 	interval time.Duration
 
 	mu      sync.Mutex
@@ -72,9 +76,20 @@ type Logger struct {
 	skipped int
 }
 
-// NewLogger returns a Logger whose lines start with prefix.
+// NewLogger returns a Logger that writes through the log package, each line
+// starting with prefix ("traceplug/jaeger: ").
 func NewLogger(prefix string) *Logger {
-	return &Logger{prefix: prefix, interval: 10 * time.Second}
+	return NewLoggerTo(nil, prefix)
+}
+
+// NewLoggerTo returns a Logger that writes through to, a backend's
+// core.Config.Logger, or through the log package when to is nil, as
+// NewLogger does. Through to, each line is an error record whose message is
+// the line without prefix, with the attribute component (the prefix less
+// its ": ", such as "traceplug/jaeger") and, when lines were held back,
+// held_back (how many).
+func NewLoggerTo(to *slog.Logger, prefix string) *Logger {
+	return &Logger{prefix: prefix, slog: to, interval: 10 * time.Second}
 }
 
 // Printf logs, or counts the line as held back.
@@ -87,10 +102,18 @@ func (l *Logger) Printf(format string, args ...any) {
 		return
 	}
 	msg := fmt.Sprintf(format, args...)
-	if l.skipped > 0 {
-		msg = fmt.Sprintf("%s (and %d more errors)", msg, l.skipped)
+	if l.slog != nil {
+		attrs := []slog.Attr{slog.String("component", strings.TrimRight(l.prefix, ": "))}
+		if l.skipped > 0 {
+			attrs = append(attrs, slog.Int("held_back", l.skipped))
+		}
+		l.slog.LogAttrs(context.Background(), slog.LevelError, msg, attrs...)
+	} else {
+		if l.skipped > 0 {
+			msg = fmt.Sprintf("%s (and %d more errors)", msg, l.skipped)
+		}
+		log.Printf("%s%s", l.prefix, msg)
 	}
-	log.Printf("%s%s", l.prefix, msg)
 	l.last, l.skipped = now, 0
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/traceplug/traceplug/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 
 func TestAbortableFailsInFlightAndLaterRequests(t *testing.T) {
 	release := make(chan struct{})
@@ -99,5 +100,27 @@ func TestLoggerHoldsBackAndCounts(t *testing.T) {
 	out := buf.String()
 	if strings.Count(out, "\n") != 2 || !strings.Contains(out, "test: collector down 0") || !strings.Contains(out, "collector still down (and 4 more errors)") {
 		t.Fatalf("log:\n%s", out)
+	}
+}
+
+func TestLoggerToSlog(t *testing.T) {
+	var buf bytes.Buffer
+	noTime := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}
+	l := NewLoggerTo(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: noTime})), "traceplug/test: ")
+	for i := 0; i < 3; i++ {
+		l.Printf("collector down %d", i)
+	}
+	l.last = time.Now().Add(-time.Minute)
+	_, _ = l.Write([]byte("collector still down\n"))
+	want := `level=ERROR msg="collector down 0" component=traceplug/test
+level=ERROR msg="collector still down" component=traceplug/test held_back=2
+`
+	if buf.String() != want {
+		t.Fatalf("log:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }

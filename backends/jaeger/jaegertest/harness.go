@@ -21,12 +21,16 @@ func Harness(transport string) conformance.Harness {
 		Start: func(t *testing.T) conformance.Collector {
 			return start(t)
 		},
+		Lacks: map[conformance.Capability]string{
+			conformance.TraceState: "jaeger-client-go's span context has no field for W3C tracestate: " +
+				"an incoming tracestate is not passed on",
+		},
 		MalformedHeaders: MalformedHeaders(),
 	}
 }
 
-// MalformedHeaders are broken uber-trace-id headers: each must start a new
-// root trace.
+// MalformedHeaders are broken uber-trace-id headers, jaeger's native format:
+// each must start a new root trace.
 func MalformedHeaders() []conformance.Malformed {
 	h := func(v string) http.Header { return http.Header{"Uber-Trace-Id": {v}} }
 	return []conformance.Malformed{
@@ -38,7 +42,10 @@ func MalformedHeaders() []conformance.Malformed {
 		{Name: "zero ids", Header: h("0:0:0:1")},
 		{Name: "trace id over 128 bits", Header: h(strings.Repeat("f", 33) + ":1:0:1")},
 		{Name: "span id over 64 bits", Header: h("1:" + strings.Repeat("f", 17) + ":0:1")},
+		{Name: "non-hex parent id", Header: h("1:2:x:1")},
 		{Name: "flags not a byte", Header: h("1:2:0:300")},
+		{Name: "flags not a number", Header: h("1:2:0:yes")},
 		{Name: "url-encoded garbage", Header: h("%zz%")},
+		{Name: "no ids", Header: h(":::")},
 	}
 }

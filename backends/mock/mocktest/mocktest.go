@@ -26,21 +26,16 @@ func Harness() conformance.Harness {
 	}
 }
 
-// MalformedHeaders are broken contexts in the mock's native headers.
+// MalformedHeaders are broken contexts in the mock's native format, W3C
+// trace context.
 func MalformedHeaders() []conformance.Malformed {
-	h := func(kv ...string) http.Header {
-		out := http.Header{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			out.Set(kv[i], kv[i+1])
-		}
-		return out
-	}
+	h := func(v string) http.Header { return http.Header{"Traceparent": {v}} }
 	return []conformance.Malformed{
-		{Name: "non-numeric ids", Header: h("mock-traceid", "abc", "mock-spanid", "def")},
-		{Name: "missing span id", Header: h("mock-traceid", "42")},
-		{Name: "zero ids", Header: h("mock-traceid", "0", "mock-spanid", "0")},
-		{Name: "overflowing id", Header: h("mock-traceid", "99999999999999999999999", "mock-spanid", "1")},
-		{Name: "bad sampled flag", Header: h("mock-traceid", "1", "mock-spanid", "2", "mock-sampled", "perhaps")},
+		{Name: "non-hex trace id", Header: h("00-zzf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")},
+		{Name: "missing span id", Header: h("00-4bf92f3577b34da6a3ce929d0e0e4736--01")},
+		{Name: "zero ids", Header: h("00-00000000000000000000000000000000-0000000000000000-01")},
+		{Name: "overlong trace id", Header: h("00-4bf92f3577b34da6a3ce929d0e0e47360-00f067aa0ba902b7-01")},
+		{Name: "bad flags", Header: h("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-perhaps")},
 	}
 }
 
@@ -67,7 +62,7 @@ func (c *Collector) Spans() []conformance.Span {
 // Convert turns a mock span into the conformance model.
 func Convert(s mock.Span) conformance.Span {
 	out := conformance.Span{
-		TraceID:   conformance.ID(s.TraceID),
+		TraceID:   conformance.ID128(s.TraceIDHigh, s.TraceID),
 		SpanID:    conformance.ID(s.SpanID),
 		ParentID:  conformance.ID(s.ParentID),
 		Operation: s.Operation,

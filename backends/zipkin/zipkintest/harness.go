@@ -18,12 +18,16 @@ func Harness() conformance.Harness {
 		Start: func(t *testing.T) conformance.Collector {
 			return New(t)
 		},
+		Lacks: map[conformance.Capability]string{
+			conformance.TraceState: "zipkin-go's span context (model.SpanContext) has no field for W3C tracestate: " +
+				"an incoming tracestate is not passed on",
+		},
 		MalformedHeaders: MalformedHeaders(),
 	}
 }
 
-// MalformedHeaders are broken B3 contexts, each of which must start a new
-// root trace.
+// MalformedHeaders are broken B3 contexts (zipkin's native format), each of
+// which must start a new root trace.
 func MalformedHeaders() []conformance.Malformed {
 	multi := func(kv ...string) http.Header {
 		h := http.Header{}
@@ -42,5 +46,7 @@ func MalformedHeaders() []conformance.Malformed {
 		{Name: "bad parent span id", Header: multi("X-B3-TraceId", "463ac35c9f6413ad", "X-B3-SpanId", "a2fb4a1d1a96d312", "X-B3-ParentSpanId", "zz")},
 		{Name: "single header garbage", Header: multi("b3", "not-a-context-at-all")},
 		{Name: "single header bad sampling", Header: multi("b3", "463ac35c9f6413ad-a2fb4a1d1a96d312-x")},
+		{Name: "single header zero span id", Header: multi("b3", "463ac35c9f6413ad-0000000000000000-1")},
+		{Name: "zero trace id", Header: multi("X-B3-TraceId", "0000000000000000", "X-B3-SpanId", "a2fb4a1d1a96d312")},
 	}
 }

@@ -1,0 +1,298 @@
+package otel
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	grpcgzip "google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// The backend sends spans with clients of its own, behind the OTLP
+// exporter's otlptrace.Client interface, so that the exporter turns SDK spans
+// into OTLP with OpenTelemetry's own code while the backend knows what became
+// of every span: delivered, rejected (in part, by a partial success), or not
+// delivered. The clients read no environment variables: the backend resolves
+// every setting once, with traceplug's precedence.
+
+// partialError is a partial success: the collector took the request but
+// rejected some of its spans.
+type partialError struct {
+	rejected int64
+	msg      string
+}
+
+func (e *partialError) Error() string {
+	return fmt.Sprintf("the collector rejected %d spans: %s", e.rejected, e.msg)
+}
+
+// rejectedError is an answer refusing the whole request.
+type rejectedError struct {
+	tooLarge bool
+	msg      string
+}
+
+func (e *rejectedError) Error() string { return "the collector refused the spans: " + e.msg }
+
+// retryableError is a failure worth another try within the export's
+// deadline, after wait if the collector asked for one.
+type retryableError struct {
+	err  error
+	wait time.Duration
+}
+
+func (e *retryableError) Error() string { return e.err.Error() }
+func (e *retryableError) Unwrap() error { return e.err }
+
+// withRetry calls attempt until it succeeds, fails for good, or the next try
+// would not fit before ctx's deadline. It returns the last error, without
+// its retryable wrapper.
+func withRetry(ctx context.Context, attempt func(context.Context) error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := attempt(ctx)
+		var r *retryableError
+		if !errors.As(err, &r) {
+			return err
+		}
+		wait := max(backoff, r.wait)
+		if deadline, ok := ctx.Deadline(); ctx.Err() != nil || (ok && time.Until(deadline) < wait) {
+			return r.err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return r.err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// scrubber removes the values of the configured headers (credentials, as a
+// rule) from text that came from elsewhere, such as a collector's answer
+// echoing a request, before it goes into an error.
+type scrubber []string
+
+func newScrubber(headers map[string]string) scrubber {
+	var s scrubber
+	for _, v := range headers {
+		if len(v) >= 4 {
+			s = append(s, v)
+		}
+	}
+	return s
+}
+
+func (s scrubber) scrub(text string) string {
+	for _, v := range s {
+		text = strings.ReplaceAll(text, v, "[redacted]")
+	}
+	return text
+}
+
+func (s scrubber) errorf(format string, args ...any) error {
+	return errors.New(s.scrub(fmt.Sprintf(format, args...)))
+}
+
+// httpClient posts ExportTraceServiceRequests as protobuf.
+type httpClient struct {
+	url       string
+	header    http.Header
+	gzip      bool
+	client    *http.Client
+	transport *http.Transport
+	scrub     scrubber
+}
+
+var _ otlptrace.Client = (*httpClient)(nil)
+
+func newHTTPClient(s *settings) *httpClient {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       30 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	h := http.Header{}
+	for k, v := range s.headers {
+		h.Set(k, v)
+	}
+	h.Set("Content-Type", "application/x-protobuf")
+	h.Set("User-Agent", userAgent)
+	if s.gzip {
+		h.Set("Content-Encoding", "gzip")
+	}
+	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, client: &http.Client{Transport: t}, transport: t, scrub: newScrubber(s.headers)}
+}
+
+func (c *httpClient) Start(context.Context) error { return nil }
+
+// Stop closes the idle connections; the backend calls it once no export is
+// under way.
+func (c *httpClient) Stop(context.Context) error {
+	c.transport.CloseIdleConnections()
+	return nil
+}
+
+func (c *httpClient) UploadTraces(ctx context.Context, rs []*tracepb.ResourceSpans) error {
+	body, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: rs})
+	if err != nil {
+		return fmt.Errorf("encoding spans: %w", err)
+	}
+	if c.gzip {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+		body = buf.Bytes()
+	}
+	return withRetry(ctx, func(ctx context.Context) error { return c.post(ctx, body) })
+}
+
+func (c *httpClient) post(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = c.header.Clone()
+	resp, err := c.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL, which the log line has already
+		}
+		return &retryableError{err: c.scrub.errorf("%v", err)}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch code := resp.StatusCode; {
+	case code >= 200 && code <= 299:
+		if len(data) == 0 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/x-protobuf") {
+			return nil
+		}
+		var answer coltracepb.ExportTraceServiceResponse
+		if proto.Unmarshal(data, &answer) != nil {
+			return nil // delivered; the answer is not ours to judge
+		}
+		if ps := answer.GetPartialSuccess(); ps != nil && ps.GetRejectedSpans() > 0 {
+			return &partialError{rejected: ps.GetRejectedSpans(), msg: c.scrub.scrub(ps.GetErrorMessage())}
+		}
+		return nil
+	case code == http.StatusTooManyRequests || code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
+		return &retryableError{
+			err:  &rejectedError{msg: c.answer(resp.Status, data)},
+			wait: retryAfter(resp.Header.Get("Retry-After")),
+		}
+	default:
+		return &rejectedError{tooLarge: code == http.StatusRequestEntityTooLarge, msg: c.answer(resp.Status, data)}
+	}
+}
+
+// answer describes a collector's answer: the status and the start of the
+// body, scrubbed.
+func (c *httpClient) answer(status string, body []byte) string {
+	text := strings.TrimSpace(string(body))
+	if len(text) > 200 {
+		text = text[:200] + "..."
+	}
+	if text == "" {
+		return status
+	}
+	return c.scrub.scrub(status + ": " + text)
+}
+
+// retryAfter reads a Retry-After header's seconds, capped at 5s.
+func retryAfter(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(time.Duration(n)*time.Second, 5*time.Second)
+}
+
+// grpcClient calls the OTLP TraceService.
+type grpcClient struct {
+	conn    *grpc.ClientConn
+	service coltracepb.TraceServiceClient
+	md      metadata.MD
+	call    []grpc.CallOption
+	scrub   scrubber
+}
+
+var _ otlptrace.Client = (*grpcClient)(nil)
+
+func newGRPCClient(s *settings) (*grpcClient, error) {
+	creds := insecure.NewCredentials()
+	if s.tls {
+		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+	}
+	conn, err := grpc.NewClient(s.url.Host, grpc.WithTransportCredentials(creds), grpc.WithUserAgent(userAgent))
+	if err != nil {
+		return nil, err
+	}
+	c := &grpcClient{conn: conn, service: coltracepb.NewTraceServiceClient(conn), md: metadata.New(s.headers), scrub: newScrubber(s.headers)}
+	if s.gzip {
+		c.call = append(c.call, grpc.UseCompressor(grpcgzip.Name))
+	}
+	return c, nil
+}
+
+func (c *grpcClient) Start(context.Context) error { return nil }
+
+// Stop closes the connection; the backend calls it once no export is under
+// way.
+func (c *grpcClient) Stop(context.Context) error { return c.conn.Close() }
+
+func (c *grpcClient) UploadTraces(ctx context.Context, rs []*tracepb.ResourceSpans) error {
+	req := &coltracepb.ExportTraceServiceRequest{ResourceSpans: rs}
+	ctx = metadata.NewOutgoingContext(ctx, c.md)
+	return withRetry(ctx, func(ctx context.Context) error {
+		resp, err := c.service.Export(ctx, req, c.call...)
+		if err == nil {
+			if ps := resp.GetPartialSuccess(); ps != nil && ps.GetRejectedSpans() > 0 {
+				return &partialError{rejected: ps.GetRejectedSpans(), msg: c.scrub.scrub(ps.GetErrorMessage())}
+			}
+			return nil
+		}
+		st := status.Convert(err)
+		msg := c.scrub.scrub(st.Code().String() + ": " + st.Message())
+		switch st.Code() {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+			// Not delivered: no collector, or no answer in time.
+			return &retryableError{err: errors.New(msg)}
+		case codes.Aborted, codes.OutOfRange, codes.DataLoss:
+			return &retryableError{err: &rejectedError{msg: msg}}
+		case codes.ResourceExhausted:
+			if strings.Contains(st.Message(), "larger than max") {
+				return &rejectedError{tooLarge: true, msg: msg}
+			}
+			return &retryableError{err: &rejectedError{msg: msg}}
+		}
+		return &rejectedError{msg: msg}
+	})
+}

@@ -1,0 +1,146 @@
+// Package otel is traceplug's OpenTelemetry backend: OpenTelemetry's
+// OpenTracing bridge (go.opentelemetry.io/otel/bridge/opentracing) over the
+// OpenTelemetry SDK, exporting OTLP over HTTP/protobuf or gRPC. Importing it
+// registers the backend "otel":
+//
+//	import _ "github.com/traceplug/traceplug/backends/otel"
+//
+//	tracer, err := core.New("otel", core.WithServiceName("shop"))
+//
+// [New] builds one without the registry, for [core.Wrap].
+//
+// # Endpoint
+//
+// An http:// or https:// URL sends OTLP over HTTP/protobuf; an empty path
+// means /v1/traces. The default is http://127.0.0.1:4318/v1/traces.
+// grpc://HOST:PORT (grpcs:// for TLS) sends OTLP over gRPC, as does an http
+// or https URL (plaintext or TLS) with the protocol param "grpc"; the gRPC
+// default is 127.0.0.1:4317. Anything else is an error from [core.New].
+//
+// # Params
+//
+//	protocol         "http/protobuf" (the default) or "grpc"
+//	headers          request headers, "name=value,name2=value2", values
+//	                 percent-encoded: credentials for a hosted backend
+//	compression      "gzip" or "none" (the default)
+//	queue_size       spans waiting to be sent; beyond it spans are dropped
+//	                 and counted, never blocking a request (default 10000)
+//	batch_size       spans per export (default 512)
+//	export_interval  longest wait before a batch is sent (default 1s)
+//	export_timeout   longest time one export may take, retries included
+//	                 (default 10s)
+//
+// Headers' values are sent to the collector and nowhere else: they are
+// never logged, never in an error, never a tag; text a collector sends back
+// has them removed before it is logged.
+//
+// # Environment
+//
+// The OpenTelemetry SDK's variables are honoured below traceplug's own
+// settings: a setting given in code (or in a TRACEPLUG_* variable, or as a
+// param) wins, an OTEL_* variable fills in what traceplug left unset, and
+// traceplug's default applies when neither is set. A bad value is an error
+// from [core.New] naming the variable and the valid values.
+//
+//	setting             traceplug (wins)            OpenTelemetry variables, first set wins        default
+//	service.name        WithServiceName             OTEL_SERVICE_NAME, then service.name in        the program's name
+//	                                                OTEL_RESOURCE_ATTRIBUTES
+//	resource attributes WithTag, per key            OTEL_RESOURCE_ATTRIBUTES                       telemetry.sdk.*
+//	endpoint            WithEndpoint                OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is),    see Endpoint
+//	                                                OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces for HTTP)
+//	protocol            protocol param, or a        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,            http/protobuf
+//	                    grpc:// endpoint            OTEL_EXPORTER_OTLP_PROTOCOL
+//	headers             headers param               OTEL_EXPORTER_OTLP_TRACES_HEADERS,             none
+//	                                                OTEL_EXPORTER_OTLP_HEADERS (the whole list)
+//	compression         compression param           OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,         none
+//	                                                OTEL_EXPORTER_OTLP_COMPRESSION
+//	sampler             WithSampleRate              OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG   parentbased_traceidratio, 1
+//	bridge propagator   WithPropagation             OTEL_PROPAGATORS                               tracecontext,baggage
+//	queue_size          queue_size param            OTEL_BSP_MAX_QUEUE_SIZE                        10000
+//	batch_size          batch_size param            OTEL_BSP_MAX_EXPORT_BATCH_SIZE                 512
+//	export_interval     export_interval param       OTEL_BSP_SCHEDULE_DELAY (ms)                   1s
+//	export_timeout      export_timeout param        OTEL_BSP_EXPORT_TIMEOUT (ms)                   10s
+//
+// OTEL_TRACES_SAMPLER takes always_on, always_off, traceidratio,
+// parentbased_always_on, parentbased_always_off and parentbased_traceidratio
+// (OTEL_TRACES_SAMPLER_ARG is the ratio, from 0 to 1, default 1); a sample
+// rate set in code means parentbased_traceidratio at that rate.
+// OTEL_PROPAGATORS takes tracecontext, baggage, b3 (single header), b3multi,
+// jaeger, ottrace and none. The SDK's own OTEL_SPAN_*_LIMIT variables apply
+// as the SDK reads them. No other variable is read: TLS certificates and
+// OTEL_EXPORTER_OTLP_TIMEOUT are not honoured (use export_timeout).
+//
+// # Spans
+//
+// Spans started through OpenTracing (traceplug's middleware and transport,
+// and any OpenTracing code) are SDK spans in the instrumentation scope
+// github.com/traceplug/traceplug. A span.kind start tag becomes the span's
+// kind (server spans SERVER, client spans CLIENT); error=true becomes status
+// ERROR; other tags become attributes. An error log (event=error) with a
+// message, as traceplug writes for a panic, becomes an "exception" event
+// with exception.message and exception.type, and the status's description.
+// A span.kind tag set after the span started is ignored (the kind is fixed
+// at start), as is an error tag that is not the boolean true. A span's
+// parent is its first ChildOf reference, else its first FollowsFrom one;
+// other references become links; a reference to another tracer's span
+// context is ignored, and the span is tagged traceplug.dropped_reference.
+//
+// The service name and tags are resource attributes. Sampling is by the
+// SDK's sampler: ParentBased(TraceIDRatioBased(rate)) for the sample rate,
+// so every span is sampled by default and a continued trace follows its
+// caller's decision.
+//
+// # OpenTelemetry code in the same process
+//
+// [Tracer.TracerProvider] is an OpenTelemetry TracerProvider on the same SDK:
+// its spans go to the same collector, a span it starts from a traced
+// request's context (r.Context()) is a child of the request's span, and
+// OpenTracing code that starts a span from the context it returns continues
+// it. The backend does not touch OpenTelemetry's globals; to have otel.Tracer
+// and instrumentation libraries (otelhttp, otelgrpc) use the provider:
+//
+//	ot := tracer.Unwrap().(*otel.Tracer)
+//	otelapi.SetTracerProvider(ot.TracerProvider())
+//	otelapi.SetTextMapPropagator(ot.TextMapPropagator())
+//
+// A span started with the SDK itself rather than this provider is unknown to
+// OpenTracing code. The bridge's baggage hooks (BridgeTracer.NewHookedContext)
+// are not installed.
+//
+// # Propagation
+//
+// The native formats are W3C trace context and baggage (traceparent,
+// tracestate and baggage headers). The tracer is a [core.SpanContextCodec]:
+// core reads and writes every format of WithPropagation for it, and the
+// Binary format in traceplug's encoding; the tracer's own Inject and Extract
+// (and those of span.Tracer(), which is the tracer) do the same. W3C
+// tracestate passes through; OpenTelemetry has no deferred sampling decision
+// (B3's) nor debug flag, so an incoming context without a decision gets the
+// decision of the sampler of new traces, and debug means sampled.
+// [Tracer.TextMapPropagator], for OpenTelemetry code, speaks the formats of
+// WithPropagation, else of OTEL_PROPAGATORS, else the native ones.
+//
+// # Queue and accounting
+//
+// Spans are sent by the backend's own batch span processor (the SDK's
+// BatchSpanProcessor counts nothing it drops): a bounded queue that a
+// finishing span never waits on, and one goroutine that exports batches,
+// retrying failures that the collector marks as temporary (429, 502, 503,
+// 504; gRPC Unavailable and the like) until export_timeout. Every sampled
+// span is counted in [Tracer.BackendStats] (and so in core's Stats) as
+// reported or dropped: queue full, rejected by collector (an error answer,
+// or the spans an OTLP partial success rejects), too large (HTTP 413, or a
+// gRPC message over the collector's limit), send failed (no collector, no
+// answer in time), unsent at shutdown, or finished after close. Spans that
+// are not sampled are neither. Collector errors are logged through the log
+// package, at most one line every 10s.
+//
+// # Shutdown
+//
+// Close sends every queued span and closes the connection. Shutdown(ctx) does
+// the same but returns by ctx's deadline even when the collector hangs: the
+// export under way is aborted, and what was not sent is counted as unsent
+// at shutdown. No goroutine of the backend outlives Shutdown. The SDK's
+// tracer provider stays usable after Shutdown, so that spans ending later
+// are counted (as finished after close) rather than lost unseen.
+package otel

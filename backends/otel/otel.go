@@ -1,0 +1,205 @@
+package otel
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/opentracing/opentracing-go"
+	otbridge "go.opentelemetry.io/otel/bridge/opentracing"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	otelprop "go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/report"
+)
+
+func init() { core.Register("otel", factory) }
+
+func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+	t, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, t.Shutdown, nil
+}
+
+// scopeName is the instrumentation scope of the spans started through the
+// OpenTracing API: traceplug's middleware and transport, and OpenTracing
+// code.
+const scopeName = "github.com/traceplug/traceplug"
+
+const userAgent = "traceplug-otel (OTLP exporter, Go)"
+
+// Tracer is an OpenTracing tracer over the OpenTelemetry SDK, through
+// OpenTelemetry's OpenTracing bridge, exporting OTLP. It is safe for
+// concurrent use. Call Close or Shutdown to flush.
+type Tracer struct {
+	bridge     *otbridge.BridgeTracer
+	provider   *otbridge.TracerProvider
+	propagator otelprop.TextMapPropagator
+	native     string           // see NativePropagation
+	root       sdktrace.Sampler // the sampler of new traces
+	prop       *core.Propagator // traceplug's formats, for Inject and Extract
+	proc       *processor
+	counts     *core.SpanCounts
+
+	once sync.Once
+	err  error
+}
+
+var (
+	_ opentracing.Tracer                         = (*Tracer)(nil)
+	_ opentracing.TracerContextWithSpanExtension = (*Tracer)(nil)
+	_ core.StatsReporter                         = (*Tracer)(nil)
+)
+
+// New builds a tracer from cfg, without the registry; see the package
+// documentation for the endpoint, params and environment it reads.
+func New(cfg core.Config) (*Tracer, error) {
+	s, err := newSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tracer{propagator: s.propagator, native: s.native, root: s.root, counts: &core.SpanCounts{}}
+	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
+		return nil, err
+	}
+	var client otlptrace.Client
+	if s.protocol == protocolGRPC {
+		if client, err = newGRPCClient(s); err != nil {
+			return nil, fmt.Errorf("otel: gRPC client for %s: %w", redactURL(s.url), err)
+		}
+	} else {
+		client = newHTTPClient(s)
+	}
+	exporter, err := otlptrace.New(context.Background(), client)
+	if err != nil {
+		_ = client.Stop(context.Background())
+		return nil, fmt.Errorf("otel: %w", err)
+	}
+	t.proc = newProcessor(exporter, s, t.counts, report.NewLogger("traceplug/otel: "))
+	sdk := sdktrace.NewTracerProvider(
+		sdktrace.WithSampler(s.sampler),
+		sdktrace.WithResource(s.resource),
+		sdktrace.WithSpanProcessor(t.proc),
+	)
+	t.bridge = otbridge.NewBridgeTracer()
+	t.bridge.SetTextMapPropagator(s.propagator)
+	t.provider = otbridge.NewTracerProvider(t.bridge, sdk)
+	t.bridge.SetOpenTelemetryTracer(&exceptionTracer{inner: t.provider.Tracer(scopeName)})
+	return t, nil
+}
+
+// TracerProvider returns the OpenTelemetry tracer provider of this tracer:
+// spans started with its tracers go to the same collector, are children of
+// the OpenTracing span in their context (a request's span, in a handler
+// that traceplug traces), and are themselves the parent of OpenTracing spans
+// started from the context that Start returns. The backend does not touch
+// OpenTelemetry's globals; to have otel.Tracer and instrumentation libraries
+// use this provider, install it:
+//
+//	otel.SetTracerProvider(tracer.TracerProvider())
+//	otel.SetTextMapPropagator(tracer.TextMapPropagator())
+//
+// After Shutdown, its spans are dropped (and counted as finished after
+// close).
+func (t *Tracer) TracerProvider() trace.TracerProvider { return t.provider }
+
+// TextMapPropagator returns the OpenTelemetry propagator of this tracer: the
+// formats of traceplug's propagation setting, else of OTEL_PROPAGATORS, else
+// W3C trace context and baggage. The bridge's spans use it (span.Tracer()'s
+// Inject and Extract), and OpenTelemetry code can (see
+// [Tracer.TracerProvider]).
+func (t *Tracer) TextMapPropagator() otelprop.TextMapPropagator { return t.propagator }
+
+// droppedReference tags a span one of whose references was another tracer's
+// span context, which the bridge ignores.
+var droppedReference = opentracing.Tag{Key: "traceplug.dropped_reference", Value: true}
+
+// StartSpan implements [opentracing.Tracer]. The span's parent is its first
+// ChildOf reference or, if it has none, its first FollowsFrom reference, as
+// OpenTelemetry's OpenTracing compatibility specification says (the bridge
+// alone starts a new trace for a span that only follows from another); its
+// other references become links. A reference to another tracer's span
+// context is ignored, and the span is tagged traceplug.dropped_reference.
+func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	var follows opentracing.SpanContext
+	childOf, foreign := false, false
+	for _, o := range opts {
+		ref, ok := o.(opentracing.SpanReference)
+		if !ok || ref.ReferencedContext == nil {
+			continue
+		}
+		if _, mine := ref.ReferencedContext.(otelContext); !mine {
+			foreign = true
+			continue
+		}
+		switch ref.Type {
+		case opentracing.ChildOfRef:
+			childOf = true
+		case opentracing.FollowsFromRef:
+			if follows == nil {
+				follows = ref.ReferencedContext
+			}
+		}
+	}
+	if foreign || (!childOf && follows != nil) {
+		extra := make([]opentracing.StartSpanOption, 0, len(opts)+2)
+		if !childOf && follows != nil {
+			extra = append(extra, opentracing.ChildOf(follows))
+		}
+		extra = append(extra, opts...)
+		if foreign {
+			extra = append(extra, droppedReference)
+		}
+		opts = extra
+	}
+	return &span{Span: t.bridge.StartSpan(operationName, opts...), tracer: t}
+}
+
+// Inject implements [opentracing.Tracer] with traceplug's propagation: the
+// formats of the user's list (WithPropagation), else the native W3C trace
+// context and baggage, for the TextMap and HTTPHeaders formats, and
+// traceplug's encoding for Binary; as the [core.Tracer] over it does.
+// OpenTelemetry code uses [Tracer.TextMapPropagator] instead.
+func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
+	return t.prop.Inject(sc, format, carrier)
+}
+
+// Extract implements [opentracing.Tracer], reading what [Tracer.Inject]
+// writes.
+func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
+	return t.prop.Extract(format, carrier)
+}
+
+// ContextWithSpanHook implements [opentracing.TracerContextWithSpanExtension]:
+// when span is put into a context (as traceplug does with a request's span),
+// its OpenTelemetry span goes in too, so that OpenTelemetry code finds it as
+// the parent of its spans.
+func (t *Tracer) ContextWithSpanHook(ctx context.Context, span opentracing.Span) context.Context {
+	return t.bridge.ContextWithSpanHook(ctx, unwrap(span))
+}
+
+// BackendStats implements [core.StatsReporter].
+func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
+
+// Shutdown sends every queued span and closes the connection to the
+// collector, returning when that is done or when ctx ends, whichever is
+// first: then the export under way is aborted, and the spans not sent are
+// counted as unsent at shutdown. Spans that finish later are dropped and
+// counted as finished after close. Only the first call of Shutdown or Close
+// does the work.
+func (t *Tracer) Shutdown(ctx context.Context) error {
+	t.once.Do(func() {
+		if err := t.proc.Shutdown(ctx); err != nil {
+			t.err = fmt.Errorf("otel: shutdown stopped before every span was sent: %w", err)
+		}
+	})
+	return t.err
+}
+
+// Close sends every queued span and closes the connection to the collector.
+func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }

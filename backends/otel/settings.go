@@ -1,0 +1,481 @@
+package otel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/contrib/propagators/b3"
+	"go.opentelemetry.io/contrib/propagators/jaeger"
+	"go.opentelemetry.io/contrib/propagators/ot"
+	"go.opentelemetry.io/otel/attribute"
+	otelprop "go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/propagation"
+)
+
+// The OpenTelemetry environment variables the backend reads, below
+// traceplug's own settings; see the package documentation for the
+// precedence.
+const (
+	EnvServiceName        = "OTEL_SERVICE_NAME"
+	EnvResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
+	EnvEndpoint           = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	EnvTracesEndpoint     = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	EnvHeaders            = "OTEL_EXPORTER_OTLP_HEADERS"
+	EnvTracesHeaders      = "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
+	EnvProtocol           = "OTEL_EXPORTER_OTLP_PROTOCOL"
+	EnvTracesProtocol     = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	EnvCompression        = "OTEL_EXPORTER_OTLP_COMPRESSION"
+	EnvTracesCompression  = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"
+	EnvSampler            = "OTEL_TRACES_SAMPLER"
+	EnvSamplerArg         = "OTEL_TRACES_SAMPLER_ARG"
+	EnvPropagators        = "OTEL_PROPAGATORS"
+	EnvBSPMaxQueueSize    = "OTEL_BSP_MAX_QUEUE_SIZE"
+	EnvBSPMaxExportBatch  = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+	EnvBSPScheduleDelay   = "OTEL_BSP_SCHEDULE_DELAY"
+	EnvBSPExportTimeout   = "OTEL_BSP_EXPORT_TIMEOUT"
+)
+
+// Defaults, and the valid values that errors list.
+const (
+	defaultHTTPEndpoint    = "http://127.0.0.1:4318/v1/traces"
+	defaultGRPCEndpoint    = "http://127.0.0.1:4317"
+	tracesPath             = "/v1/traces"
+	protocolHTTP           = "http/protobuf"
+	protocolGRPC           = "grpc"
+	defaultQueueSize       = 10000
+	defaultBatchSize       = 512
+	defaultExportInterval  = time.Second
+	defaultExportTimeout   = 10 * time.Second
+	nativePropagation      = "tracecontext,baggage"
+	validPropagatorsHint   = "tracecontext, baggage, b3, b3multi, jaeger, ottrace, none"
+	validSamplersHint      = "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio"
+	validProtocolsHint     = "http/protobuf, grpc"
+	validCompressionsHint  = "gzip, none"
+	maxHeaderOrAttrEntries = 256
+)
+
+var params = []string{"protocol", "headers", "compression", "queue_size", "batch_size", "export_interval", "export_timeout"}
+
+// settings is everything New needs: core.Config over the OpenTelemetry
+// environment over defaults.
+type settings struct {
+	serviceName string
+	resource    *resource.Resource
+
+	protocol string // protocolHTTP or protocolGRPC
+	url      *url.URL
+	tls      bool
+	headers  map[string]string // secret: never logged, never in an error
+	gzip     bool
+
+	sampler    sdktrace.Sampler
+	root       sdktrace.Sampler // the sampler of new traces, for deferred decisions
+	propagator otelprop.TextMapPropagator
+	// native is what the tracer names as its native propagation: the formats
+	// of OTEL_PROPAGATORS when set, else tracecontext,baggage.
+	native string
+
+	queueSize, batchSize          int
+	exportInterval, exportTimeout time.Duration
+}
+
+func newSettings(cfg core.Config) (*settings, error) {
+	if err := cfg.CheckParams("otel", params...); err != nil {
+		return nil, err
+	}
+	s := &settings{}
+	if err := s.readResource(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.readEndpoint(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.readSampler(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.readPropagators(cfg); err != nil {
+		return nil, err
+	}
+	return s, s.readQueue(cfg)
+}
+
+// env returns the first of names that is set to something other than
+// blanks, with its name.
+func env(names ...string) (value, name string, ok bool) {
+	for _, n := range names {
+		if v := strings.TrimSpace(os.Getenv(n)); v != "" {
+			return v, n, true
+		}
+	}
+	return "", "", false
+}
+
+func badEnv(name, value, valid string) error {
+	return fmt.Errorf("otel: %s=%q is not valid (valid: %s): %w", name, value, valid, core.ErrBadOption)
+}
+
+// readResource: service.name from the code (or TRACEPLUG_SERVICE_NAME), else
+// OTEL_SERVICE_NAME, else OTEL_RESOURCE_ATTRIBUTES, else traceplug's default;
+// attributes from OTEL_RESOURCE_ATTRIBUTES with the code's tags over them.
+func (s *settings) readResource(cfg core.Config) error {
+	attrs := map[string]string{}
+	if v, _, ok := env(EnvResourceAttributes); ok {
+		kv, err := parseKeyValues(v)
+		if err != nil {
+			return fmt.Errorf("otel: %s: %s (valid: comma-separated key=value pairs, values percent-encoded): %w", EnvResourceAttributes, err, core.ErrBadOption)
+		}
+		for k, v := range kv {
+			attrs[k] = v
+		}
+	}
+	s.serviceName = cfg.ServiceName
+	if !cfg.ServiceNameSet {
+		if v, _, ok := env(EnvServiceName); ok {
+			s.serviceName = v
+		} else if v := attrs["service.name"]; v != "" {
+			s.serviceName = v
+		}
+	}
+	for k, v := range cfg.Tags {
+		attrs[k] = v
+	}
+	attrs["service.name"] = s.serviceName
+	kvs := make([]attribute.KeyValue, 0, len(attrs))
+	for k, v := range attrs {
+		kvs = append(kvs, attribute.String(k, v))
+	}
+	r, err := resource.New(context.Background(), resource.WithTelemetrySDK(), resource.WithAttributes(kvs...))
+	if err != nil {
+		return fmt.Errorf("otel: resource: %w", err)
+	}
+	s.resource = r
+	return nil
+}
+
+// readEndpoint picks the protocol, the collector's URL, the headers and the
+// compression.
+func (s *settings) readEndpoint(cfg core.Config) error {
+	p := cfg.Reader("otel")
+	protocol := p.String("protocol", "")
+	if protocol != "" && protocol != protocolHTTP && protocol != protocolGRPC {
+		return fmt.Errorf("otel: param \"protocol\": %q is not supported (valid: %s): %w", protocol, validProtocolsHint, core.ErrBadOption)
+	}
+
+	// The endpoint: the code's, else the traces variable (used as is), else
+	// the general one (a base URL, to which /v1/traces is added for HTTP).
+	raw, source, base := cfg.Endpoint, "endpoint", false
+	if raw == "" {
+		if v, name, ok := env(EnvTracesEndpoint); ok {
+			raw, source = v, name
+		} else if v, name, ok := env(EnvEndpoint); ok {
+			raw, source, base = v, name, true
+		}
+	}
+	var u *url.URL
+	if raw != "" {
+		var err error
+		if u, err = url.Parse(raw); err != nil || u.Host == "" || u.Opaque != "" {
+			return endpointError(source, raw)
+		}
+		switch u.Scheme {
+		case "http", "https":
+		case "grpc", "grpcs":
+			if protocol == protocolHTTP {
+				return fmt.Errorf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q: %w", source, raw, protocol, core.ErrBadOption)
+			}
+			protocol = protocolGRPC
+		default:
+			return endpointError(source, raw)
+		}
+	}
+	if protocol == "" {
+		protocol = protocolHTTP
+		if v, name, ok := env(EnvTracesProtocol, EnvProtocol); ok {
+			switch v {
+			case protocolHTTP, protocolGRPC:
+				protocol = v
+			default:
+				return badEnv(name, v, validProtocolsHint)
+			}
+		}
+	}
+	s.protocol = protocol
+	if u == nil {
+		def := defaultHTTPEndpoint
+		if protocol == protocolGRPC {
+			def = defaultGRPCEndpoint
+		}
+		u, _ = url.Parse(def)
+	}
+	s.tls = u.Scheme == "https" || u.Scheme == "grpcs"
+	if protocol == protocolHTTP {
+		switch {
+		case base:
+			u.Path = strings.TrimSuffix(u.Path, "/") + tracesPath
+		case u.Path == "" || u.Path == "/":
+			if source == "endpoint" {
+				u.Path = tracesPath
+			}
+		}
+	} else {
+		if u.Path != "" && u.Path != "/" && source == "endpoint" {
+			return fmt.Errorf("otel: %s %q: a gRPC endpoint has no path (want grpc://HOST:PORT, or http:// and https:// with the grpc protocol): %w", source, redactURL(u), core.ErrBadOption)
+		}
+		u.Path = ""
+	}
+	u.RawQuery, u.Fragment = "", ""
+	s.url = u
+
+	// Headers: the param, else the traces variable, else the general one.
+	// Their values are secrets: errors name the entry, never its text.
+	headers, source := "", ""
+	if v, ok := cfg.Param("headers"); ok {
+		headers, source = v, "param \"headers\""
+	} else if v, name, ok := env(EnvTracesHeaders, EnvHeaders); ok {
+		headers, source = v, name
+	}
+	if headers != "" {
+		h, err := parseKeyValues(headers)
+		if err != nil {
+			return fmt.Errorf("otel: %s: %s (valid: comma-separated name=value pairs, values percent-encoded): %w", source, err, core.ErrBadOption)
+		}
+		s.headers = h
+	}
+
+	compression, source := p.String("compression", ""), "param \"compression\""
+	if compression == "" {
+		compression, source, _ = env(EnvTracesCompression, EnvCompression)
+	}
+	switch compression {
+	case "", "none":
+	case "gzip":
+		s.gzip = true
+	default:
+		if strings.HasPrefix(source, "param") {
+			return fmt.Errorf("otel: %s: %q is not supported (valid: %s): %w", source, compression, validCompressionsHint, core.ErrBadOption)
+		}
+		return badEnv(source, compression, validCompressionsHint)
+	}
+	return nil
+}
+
+func endpointError(source, raw string) error {
+	shown := raw
+	if u, err := url.Parse(raw); err == nil {
+		shown = redactURL(u)
+	}
+	return fmt.Errorf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s) or grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS): %w",
+		source, shown, defaultHTTPEndpoint, core.ErrBadOption)
+}
+
+// redactURL renders u without its user information and query, which may
+// hold credentials.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery = nil, "", false
+	return c.String()
+}
+
+// readSampler: the code's rate (or TRACEPLUG_SAMPLE_RATE), else
+// OTEL_TRACES_SAMPLER, else traceplug's default rate (1: everything).
+func (s *settings) readSampler(cfg core.Config) error {
+	rate := cfg.SampleRate
+	name, _, fromEnv := env(EnvSampler)
+	if cfg.SampleRateSet || !fromEnv {
+		s.root = sdktrace.TraceIDRatioBased(rate)
+		s.sampler = sdktrace.ParentBased(s.root)
+		return nil
+	}
+	name = strings.ToLower(name)
+	arg, argName, hasArg := env(EnvSamplerArg)
+	ratio := 1.0
+	if strings.HasSuffix(name, "traceidratio") && hasArg {
+		f, err := strconv.ParseFloat(arg, 64)
+		if err != nil || f < 0 || f > 1 {
+			return badEnv(argName, arg, "a number from 0 to 1, the sampled fraction of new traces")
+		}
+		ratio = f
+	}
+	switch name {
+	case "always_on":
+		s.root = sdktrace.AlwaysSample()
+		s.sampler = s.root
+	case "always_off":
+		s.root = sdktrace.NeverSample()
+		s.sampler = s.root
+	case "traceidratio":
+		s.root = sdktrace.TraceIDRatioBased(ratio)
+		s.sampler = s.root
+	case "parentbased_always_on":
+		s.root = sdktrace.AlwaysSample()
+		s.sampler = sdktrace.ParentBased(s.root)
+	case "parentbased_always_off":
+		s.root = sdktrace.NeverSample()
+		s.sampler = sdktrace.ParentBased(s.root)
+	case "parentbased_traceidratio":
+		s.root = sdktrace.TraceIDRatioBased(ratio)
+		s.sampler = sdktrace.ParentBased(s.root)
+	default:
+		return badEnv(EnvSampler, name, validSamplersHint)
+	}
+	return nil
+}
+
+// readPropagators picks the bridge's own propagator: traceplug's list (the
+// code's WithPropagation or TRACEPLUG_PROPAGATION), else OTEL_PROPAGATORS,
+// else tracecontext,baggage. Core validated traceplug's list and speaks
+// every format of it through the tracer's SpanContextCodec: a name the
+// bridge has no propagator for is left to core. A bad OTEL_PROPAGATORS is an
+// error.
+func (s *settings) readPropagators(cfg core.Config) error {
+	if cfg.Propagation != "" {
+		s.propagator, _ = propagators(cfg.Propagation, true)
+		return nil
+	}
+	s.native = nativePropagation
+	if v, name, ok := env(EnvPropagators); ok {
+		p, err := propagators(v, false)
+		if err != nil {
+			return fmt.Errorf("otel: %s=%q: %s (valid: %s): %w", name, v, err, validPropagatorsHint, core.ErrBadOption)
+		}
+		list, err := propagation.Parse(v)
+		if err != nil {
+			return fmt.Errorf("otel: %s=%q: %w: %w", name, v, err, core.ErrBadOption)
+		}
+		s.propagator, s.native = p, list.String()
+		return nil
+	}
+	s.propagator, _ = propagators(s.native, false)
+	return nil
+}
+
+// propagators builds the propagator for a list in the vocabulary of
+// OTEL_PROPAGATORS; lenient skips the names it does not know.
+func propagators(list string, lenient bool) (otelprop.TextMapPropagator, error) {
+	var ps []otelprop.TextMapPropagator
+	seen := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		switch name {
+		case "tracecontext":
+			ps = append(ps, otelprop.TraceContext{})
+		case "baggage":
+			ps = append(ps, otelprop.Baggage{})
+		case "b3":
+			ps = append(ps, b3.New(b3.WithInjectEncoding(b3.B3SingleHeader)))
+		case "b3multi":
+			ps = append(ps, b3.New(b3.WithInjectEncoding(b3.B3MultipleHeader)))
+		case "jaeger":
+			ps = append(ps, jaeger.Jaeger{})
+		case "ottrace":
+			ps = append(ps, ot.OT{})
+		case "none":
+		default:
+			if !lenient {
+				return nil, fmt.Errorf("%q is not a propagator the otel backend speaks", name)
+			}
+		}
+	}
+	if seen["none"] && len(seen) > 1 && !lenient {
+		return nil, errors.New("\"none\" cannot be combined with other propagators")
+	}
+	return otelprop.NewCompositeTextMapPropagator(ps...), nil
+}
+
+// readQueue reads the batch queue's params, over OTEL_BSP_* variables, over
+// defaults.
+func (s *settings) readQueue(cfg core.Config) error {
+	envInt := func(name string, def int) (int, error) {
+		v, _, ok := env(name)
+		if !ok {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, badEnv(name, v, "a positive integer")
+		}
+		return n, nil
+	}
+	envMillis := func(name string, def time.Duration) (time.Duration, error) {
+		v, _, ok := env(name)
+		if !ok {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, badEnv(name, v, "a positive number of milliseconds")
+		}
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	queue, err := envInt(EnvBSPMaxQueueSize, defaultQueueSize)
+	if err != nil {
+		return err
+	}
+	batch, err := envInt(EnvBSPMaxExportBatch, defaultBatchSize)
+	if err != nil {
+		return err
+	}
+	interval, err := envMillis(EnvBSPScheduleDelay, defaultExportInterval)
+	if err != nil {
+		return err
+	}
+	timeout, err := envMillis(EnvBSPExportTimeout, defaultExportTimeout)
+	if err != nil {
+		return err
+	}
+	p := cfg.Reader("otel")
+	s.queueSize = p.Positive("queue_size", queue)
+	s.batchSize = p.Positive("batch_size", batch)
+	s.exportInterval = p.Duration("export_interval", interval)
+	s.exportTimeout = p.Duration("export_timeout", timeout)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if s.exportInterval <= 0 || s.exportTimeout <= 0 {
+		return fmt.Errorf("otel: params \"export_interval\" and \"export_timeout\" must be positive durations: %w", core.ErrBadOption)
+	}
+	s.batchSize = min(s.batchSize, s.queueSize)
+	return nil
+}
+
+// parseKeyValues reads the comma-separated key=value lists of
+// OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS, with
+// percent-encoded values. Errors name the entry by position only: headers
+// hold credentials.
+func parseKeyValues(s string) (map[string]string, error) {
+	out := map[string]string{}
+	entries := strings.Split(s, ",")
+	if len(entries) > maxHeaderOrAttrEntries {
+		return nil, fmt.Errorf("more than %d entries", maxHeaderOrAttrEntries)
+	}
+	for i, entry := range entries {
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(entry, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("entry %d is not key=value", i+1)
+		}
+		dv, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("entry %d has a malformed percent-encoding", i+1)
+		}
+		out[k] = dv
+	}
+	return out, nil
+}

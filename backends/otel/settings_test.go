@@ -1,0 +1,376 @@
+package otel_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opentracing/opentracing-go"
+	otelprop "go.opentelemetry.io/otel/propagation"
+
+	"github.com/traceplug/traceplug/backends/otel"
+	"github.com/traceplug/traceplug/backends/otel/oteltest"
+	"github.com/traceplug/traceplug/conformance"
+	"github.com/traceplug/traceplug/core"
+)
+
+// probe builds a tracer with opts, sends one span named "probe", closes the
+// tracer and returns the tracer.
+func probe(t *testing.T, opts ...core.Option) *core.Tracer {
+	t.Helper()
+	tr, err := core.New("otel", opts...)
+	if err != nil {
+		t.Fatalf("core.New: %v", err)
+	}
+	tr.StartSpan("probe").Finish()
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	return tr
+}
+
+func onlySpan(t *testing.T, c *oteltest.Collector) conformance.Span {
+	t.Helper()
+	spans := c.Spans()
+	if len(spans) != 1 {
+		t.Fatalf("want 1 span, got %d: %v", len(spans), spans)
+	}
+	return spans[0]
+}
+
+// deadEndpoint is an endpoint where nothing listens.
+func deadEndpoint(t *testing.T) string { return oteltest.FaultyEndpoint(t, "http", oteltest.Down) }
+
+// TestEnvResource: service.name and resource attributes, traceplug's
+// settings over OTEL_SERVICE_NAME over OTEL_RESOURCE_ATTRIBUTES over
+// traceplug's default.
+func TestEnvResource(t *testing.T) {
+	cases := []struct {
+		name        string
+		env         map[string]string
+		opts        []core.Option
+		service     string
+		environment string // the deployment.environment resource attribute
+	}{
+		{name: "default", service: "otel.test"},
+		{name: "OTEL_SERVICE_NAME", env: map[string]string{otel.EnvServiceName: "env-svc"}, service: "env-svc"},
+		{name: "code over OTEL_SERVICE_NAME", env: map[string]string{otel.EnvServiceName: "env-svc"},
+			opts: []core.Option{core.WithServiceName("code-svc")}, service: "code-svc"},
+		{name: "OTEL_RESOURCE_ATTRIBUTES", env: map[string]string{otel.EnvResourceAttributes: "service.name=attr-svc,deployment.environment=prod%20eu"},
+			service: "attr-svc", environment: "prod eu"},
+		{name: "OTEL_SERVICE_NAME over OTEL_RESOURCE_ATTRIBUTES",
+			env:     map[string]string{otel.EnvServiceName: "env-svc", otel.EnvResourceAttributes: "service.name=attr-svc"},
+			service: "env-svc"},
+		{name: "tags over OTEL_RESOURCE_ATTRIBUTES", env: map[string]string{otel.EnvResourceAttributes: "deployment.environment=prod"},
+			opts: []core.Option{core.WithTag("deployment.environment", "ci")}, service: "otel.test", environment: "ci"},
+		{name: "TRACEPLUG_SERVICE_NAME over OTEL_SERVICE_NAME",
+			env:     map[string]string{otel.EnvServiceName: "env-svc", core.EnvServiceName: "traceplug-svc"},
+			service: "traceplug-svc"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c := oteltest.New(t)
+			opts := append(c.Options("http"), tc.opts...)
+			if _, ok := tc.env[core.EnvServiceName]; ok {
+				t.Setenv(core.EnvBackend, "otel")
+				env, err := core.FromEnv(opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				env.StartSpan("probe").Finish()
+				_ = env.Close()
+			} else {
+				probe(t, opts...)
+			}
+			s := onlySpan(t, c)
+			if s.Service != tc.service {
+				t.Errorf("service %q, want %q", s.Service, tc.service)
+			}
+			if got, _ := s.ProcessTag("deployment.environment"); got != tc.environment {
+				t.Errorf("deployment.environment %q, want %q", got, tc.environment)
+			}
+			if got, _ := s.ProcessTag("telemetry.sdk.language"); got != "go" {
+				t.Errorf("telemetry.sdk.language %q, want go", got)
+			}
+		})
+	}
+}
+
+// TestEnvEndpoint: the endpoint and protocol, traceplug's settings over the
+// traces variables over the general ones over the defaults.
+func TestEnvEndpoint(t *testing.T) {
+	c := oteltest.New(t)
+	httpBase := strings.TrimSuffix(c.Endpoint("http"), "/v1/traces")
+	grpcAddr := strings.TrimPrefix(c.Endpoint("grpc"), "grpc://")
+	cases := []struct {
+		name      string
+		env       map[string]string
+		opts      []core.Option
+		transport string // where the span must arrive
+	}{
+		{name: "general endpoint gets /v1/traces", env: map[string]string{otel.EnvEndpoint: httpBase}, transport: "http"},
+		{name: "general endpoint with a path", env: map[string]string{otel.EnvEndpoint: httpBase + "/"}, transport: "http"},
+		{name: "traces endpoint as is", env: map[string]string{otel.EnvTracesEndpoint: httpBase + "/v1/traces"}, transport: "http"},
+		{name: "traces endpoint over general", env: map[string]string{otel.EnvTracesEndpoint: httpBase + "/v1/traces", otel.EnvEndpoint: "http://" + grpcAddr}, transport: "http"},
+		{name: "code over variables", env: map[string]string{otel.EnvTracesEndpoint: "http://127.0.0.1:1/v1/traces"},
+			opts: []core.Option{core.WithEndpoint(httpBase)}, transport: "http"},
+		{name: "grpc protocol variable", env: map[string]string{otel.EnvEndpoint: "http://" + grpcAddr, otel.EnvProtocol: "grpc"}, transport: "grpc"},
+		{name: "traces protocol over general", env: map[string]string{otel.EnvEndpoint: httpBase, otel.EnvProtocol: "grpc", otel.EnvTracesProtocol: "http/protobuf"}, transport: "http"},
+		{name: "grpc scheme", opts: []core.Option{core.WithEndpoint("grpc://" + grpcAddr)}, transport: "grpc"},
+		{name: "protocol param over variable", env: map[string]string{otel.EnvProtocol: "http/protobuf"},
+			opts: []core.Option{core.WithEndpoint("http://" + grpcAddr), core.WithParam("protocol", "grpc")}, transport: "grpc"},
+		{name: "grpc endpoint from the environment, gzip", env: map[string]string{otel.EnvEndpoint: "http://" + grpcAddr, otel.EnvProtocol: "grpc", otel.EnvCompression: "gzip"}, transport: "grpc"},
+		{name: "gzip param", opts: []core.Option{core.WithEndpoint(httpBase), core.WithParam("compression", "gzip")}, transport: "http"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			before := len(c.Requests())
+			probe(t, tc.opts...)
+			reqs, headers := c.Requests()[before:], c.Headers()[before:]
+			if len(reqs) != 1 {
+				t.Fatalf("the collector received %d requests, want 1 (errors: %v)", len(reqs), c.Errors())
+			}
+			isHTTP := headers[0].Get("Content-Type") == "application/x-protobuf"
+			if got := map[bool]string{true: "http", false: "grpc"}[isHTTP]; got != tc.transport {
+				t.Errorf("the span arrived over %s, want %s", got, tc.transport)
+			}
+		})
+	}
+}
+
+// TestEnvHeaders: headers for a hosted backend, the headers param over
+// the traces variable over the general one, over both transports.
+func TestEnvHeaders(t *testing.T) {
+	for _, transport := range []string{"http", "grpc"} {
+		for _, tc := range []struct {
+			name   string
+			env    map[string]string
+			opts   []core.Option
+			tenant string
+		}{
+			{name: "general", env: map[string]string{otel.EnvHeaders: "x-tenant=general,authorization=Bearer%20tok"}, tenant: "general"},
+			{name: "traces over general", env: map[string]string{otel.EnvHeaders: "x-tenant=general", otel.EnvTracesHeaders: "x-tenant=traces,authorization=Bearer%20tok"}, tenant: "traces"},
+			{name: "param over variables", env: map[string]string{otel.EnvTracesHeaders: "x-tenant=traces"},
+				opts: []core.Option{core.WithParam("headers", "x-tenant=param,authorization=Bearer%20tok")}, tenant: "param"},
+		} {
+			t.Run(transport+"/"+tc.name, func(t *testing.T) {
+				for k, v := range tc.env {
+					t.Setenv(k, v)
+				}
+				c := oteltest.New(t)
+				probe(t, append(c.Options(transport), tc.opts...)...)
+				h := c.Headers()
+				if len(h) != 1 {
+					t.Fatalf("%d requests", len(h))
+				}
+				if got := h[0].Get("X-Tenant"); got != tc.tenant {
+					t.Errorf("x-tenant %q, want %q", got, tc.tenant)
+				}
+				if got := h[0].Get("Authorization"); got != "Bearer tok" {
+					t.Errorf("authorization %q, want the decoded \"Bearer tok\"", got)
+				}
+			})
+		}
+	}
+}
+
+// TestEnvSampler: the code's sample rate over OTEL_TRACES_SAMPLER over
+// traceplug's default of everything.
+func TestEnvSampler(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		opts    []core.Option
+		sampled bool
+	}{
+		{name: "default", sampled: true},
+		{name: "always_off", env: map[string]string{otel.EnvSampler: "always_off"}, sampled: false},
+		{name: "code over variable", env: map[string]string{otel.EnvSampler: "always_off"}, opts: []core.Option{core.WithSampleRate(1)}, sampled: true},
+		{name: "code rate 0 over always_on", env: map[string]string{otel.EnvSampler: "always_on"}, opts: []core.Option{core.WithSampleRate(0)}, sampled: false},
+		{name: "parentbased_traceidratio 0", env: map[string]string{otel.EnvSampler: "parentbased_traceidratio", otel.EnvSamplerArg: "0"}, sampled: false},
+		{name: "traceidratio 1", env: map[string]string{otel.EnvSampler: "traceidratio", otel.EnvSamplerArg: "1"}, sampled: true},
+		{name: "parentbased_always_on", env: map[string]string{otel.EnvSampler: "parentbased_always_on"}, sampled: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c := oteltest.New(t)
+			probe(t, append(c.Options("http"), tc.opts...)...)
+			if got := len(c.Spans()) == 1; got != tc.sampled {
+				t.Errorf("sampled %v, want %v", got, tc.sampled)
+			}
+		})
+	}
+}
+
+// TestEnvPropagators: the bridge's own propagator (TextMapPropagator, and
+// the Inject of span.Tracer()) follows traceplug's list, else
+// OTEL_PROPAGATORS, else W3C; the Tracer's Inject follows traceplug's list
+// or the native W3C formats.
+func TestEnvPropagators(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		env    string
+		opts   []core.Option
+		header string // written by the bridge's propagator
+	}{
+		{name: "default", header: "Traceparent"},
+		{name: "OTEL_PROPAGATORS", env: "b3multi", header: "X-B3-Traceid"},
+		{name: "traceplug's list over OTEL_PROPAGATORS", env: "b3multi", opts: []core.Option{core.WithPropagation("jaeger")}, header: "Uber-Trace-Id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(otel.EnvPropagators, tc.env)
+			}
+			c := oteltest.New(t)
+			tr, ot := newTracer(t, c, tc.opts...)
+			span := tr.StartSpan("p")
+			defer span.Finish()
+			h := http.Header{}
+			// A bridge span: OpenTelemetry code's view of the request span.
+			ctx := opentracing.ContextWithSpan(t.Context(), span)
+			ot.TextMapPropagator().Inject(ctx, otelprop.HeaderCarrier(h))
+			if h.Get(tc.header) == "" {
+				t.Errorf("the bridge's propagator wrote %v, want %s", h, tc.header)
+			}
+			// And what core writes on the wire: the same formats.
+			wire := http.Header{}
+			if err := tr.Inject(span.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(wire)); err != nil {
+				t.Fatal(err)
+			}
+			if wire.Get(tc.header) == "" || len(wire) != len(h) {
+				t.Errorf("core.Tracer.Inject wrote %v, want %s as the bridge's propagator does (%v)", wire, tc.header, h)
+			}
+		})
+	}
+}
+
+// TestBadSettings: a bad value is an error naming the setting and the valid
+// values, wrapping core.ErrBadOption; header values never appear.
+func TestBadSettings(t *testing.T) {
+	const secret = "s3cret-token-value"
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		opts []core.Option
+		want []string
+	}{
+		{"sampler", map[string]string{otel.EnvSampler: "sometimes"}, nil, []string{otel.EnvSampler, "parentbased_traceidratio"}},
+		{"sampler arg", map[string]string{otel.EnvSampler: "traceidratio", otel.EnvSamplerArg: "2"}, nil, []string{otel.EnvSamplerArg, "from 0 to 1"}},
+		{"protocol", map[string]string{otel.EnvProtocol: "http/json"}, nil, []string{otel.EnvProtocol, "http/protobuf, grpc"}},
+		{"traces protocol", map[string]string{otel.EnvTracesProtocol: "udp"}, nil, []string{otel.EnvTracesProtocol, "http/protobuf, grpc"}},
+		{"protocol param", nil, []core.Option{core.WithParam("protocol", "thrift")}, []string{`"protocol"`, "http/protobuf, grpc"}},
+		{"propagators", map[string]string{otel.EnvPropagators: "tracecontext,xray"}, nil, []string{otel.EnvPropagators, "xray", "b3multi"}},
+		{"endpoint", map[string]string{otel.EnvEndpoint: "ftp://collector:21"}, nil, []string{otel.EnvEndpoint, "grpc://HOST:PORT"}},
+		{"code endpoint", nil, []core.Option{core.WithEndpoint("collector:4317")}, []string{"endpoint", "http(s)://"}},
+		{"grpc endpoint with http protocol", nil, []core.Option{core.WithEndpoint("grpc://127.0.0.1:4317"), core.WithParam("protocol", "http/protobuf")}, []string{"gRPC endpoint", `"protocol"`}},
+		{"compression", map[string]string{otel.EnvTracesCompression: "brotli"}, nil, []string{otel.EnvTracesCompression, "gzip, none"}},
+		{"queue", map[string]string{otel.EnvBSPMaxQueueSize: "-1"}, nil, []string{otel.EnvBSPMaxQueueSize, "positive"}},
+		{"schedule delay", map[string]string{otel.EnvBSPScheduleDelay: "1s"}, nil, []string{otel.EnvBSPScheduleDelay, "milliseconds"}},
+		{"queue param", nil, []core.Option{core.WithParam("queue_size", "0")}, []string{`"queue_size"`, "positive"}},
+		{"unknown param", nil, []core.Option{core.WithParam("queue_sise", "10")}, []string{`"queue_sise"`, "queue_size"}},
+		{"resource attributes", map[string]string{otel.EnvResourceAttributes: "a=1,oops"}, nil, []string{otel.EnvResourceAttributes, "entry 2", "key=value"}},
+		{"headers without =", map[string]string{otel.EnvHeaders: "authorization=ok," + secret}, nil, []string{otel.EnvHeaders, "entry 2"}},
+		{"headers bad escape", map[string]string{otel.EnvTracesHeaders: "authorization=" + secret + "%zz"}, nil, []string{otel.EnvTracesHeaders, "entry 1", "percent"}},
+		{"headers param", nil, []core.Option{core.WithParam("headers", secret)}, []string{`param "headers"`, "entry 1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			tr, err := core.New("otel", tc.opts...)
+			if err == nil {
+				_ = tr.Close()
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, core.ErrBadOption) {
+				t.Errorf("%v does not wrap core.ErrBadOption", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q shows a header value", err)
+			}
+		})
+	}
+}
+
+// TestHeadersNeverLogged: the headers' values reach the collector and
+// nowhere else: not the log (even when the collector echoes them back), not
+// Shutdown's error, not a tag or resource attribute.
+func TestHeadersNeverLogged(t *testing.T) {
+	const secret = "s3cret-api-key"
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+	t.Setenv(otel.EnvHeaders, "x-api-key="+secret)
+
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, fmt.Sprintf("bad key %s for tenant", r.Header.Get("X-Api-Key")), http.StatusUnauthorized)
+	}))
+	defer echo.Close()
+	tr, err := core.New("otel", core.WithEndpoint(echo.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.StartSpan("probe").Finish()
+	if err := tr.Close(); err != nil && strings.Contains(err.Error(), secret) {
+		t.Errorf("Close's error shows the header: %v", err)
+	}
+	if st := tr.Stats(); st.DroppedBy[core.DropRejected] != 1 {
+		t.Errorf("the refused span was not counted as rejected: %v", st.DroppedBy)
+	}
+
+	c := oteltest.New(t)
+	probe(t, append(c.Options("grpc"), core.WithTraceAll(true))...)
+	s := onlySpan(t, c)
+	for k, v := range s.Tags {
+		if strings.Contains(fmt.Sprint(v), secret) {
+			t.Errorf("tag %s holds the header", k)
+		}
+	}
+	for k, v := range s.Process {
+		if strings.Contains(fmt.Sprint(v), secret) {
+			t.Errorf("resource attribute %s holds the header", k)
+		}
+	}
+	if c.Headers()[0].Get("X-Api-Key") != secret {
+		t.Error("the header did not reach the collector")
+	}
+
+	// A hung collector: the error of Shutdown.
+	hung, err := core.New("otel", core.WithEndpoint(oteltest.FaultyEndpoint(t, "grpc", oteltest.Silent)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hung.StartSpan("held").Finish()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := hung.Shutdown(ctx); err != nil && strings.Contains(err.Error(), secret) {
+		t.Errorf("Shutdown's error shows the header: %v", err)
+	}
+	if !strings.Contains(logged.String(), "401") {
+		t.Errorf("the collector's refusal was not logged: %q", logged.String())
+	}
+	if strings.Contains(logged.String(), secret) {
+		t.Errorf("the log shows the header: %q", logged.String())
+	}
+}

@@ -1,0 +1,256 @@
+package otel_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/mocktracer"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/traceplug/traceplug/backends/otel"
+	"github.com/traceplug/traceplug/backends/otel/oteltest"
+	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/propagation"
+)
+
+// rawSpans returns the OTLP spans the collector received, by name.
+func rawSpans(c *oteltest.Collector) map[string]*tracepb.Span {
+	out := map[string]*tracepb.Span{}
+	for _, req := range c.Requests() {
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				for _, s := range ss.GetSpans() {
+					out[s.GetName()] = s
+				}
+			}
+		}
+	}
+	return out
+}
+
+func attr(s *tracepb.Span, key string) (any, bool) {
+	for _, kv := range s.GetAttributes() {
+		if kv.GetKey() == key {
+			return oteltest.Value(kv.GetValue()), true
+		}
+	}
+	return nil, false
+}
+
+// TestSpansAsOpenTelemetryExpectsThem: on the wire, server and client spans
+// have kinds SERVER and CLIENT, a 5xx and a panic have status ERROR (a
+// panic's message in the status and in an exception event), a 4xx has no
+// status, and traceplug's tags are attributes, without the span.kind and
+// error tags that became the kind and the status.
+func TestSpansAsOpenTelemetryExpectsThem(t *testing.T) {
+	c := oteltest.New(t)
+	tr, _ := newTracer(t, c, core.WithTraceAll(true))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/missing", http.NotFound)
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	traced := tr.Middleware(mux)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { _ = recover() }()
+		traced.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	hc := &http.Client{Transport: tr.Transport(nil)}
+	for _, p := range []string{"/missing", "/broken", "/panic"} {
+		resp, err := hc.Get(srv.URL + p)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	_ = tr.Close()
+	spans := rawSpans(c)
+
+	missing, broken, panicked, client := spans["GET /missing"], spans["GET /broken"], spans["GET /panic"], spans["HTTP GET"]
+	if missing == nil || broken == nil || panicked == nil || client == nil {
+		t.Fatalf("spans: %v", spans)
+	}
+	for _, s := range []*tracepb.Span{missing, broken, panicked} {
+		if s.GetKind() != tracepb.Span_SPAN_KIND_SERVER {
+			t.Errorf("%s: kind %v, want SERVER", s.GetName(), s.GetKind())
+		}
+		for _, k := range []string{"span.kind", "error"} {
+			if v, ok := attr(s, k); ok {
+				t.Errorf("%s: attribute %s=%v: it is the kind or the status", s.GetName(), k, v)
+			}
+		}
+		if v, _ := attr(s, "component"); v != "traceplug" {
+			t.Errorf("%s: component %v", s.GetName(), v)
+		}
+	}
+	if missing.GetStatus().GetCode() != tracepb.Status_STATUS_CODE_UNSET {
+		t.Errorf("404: status %v, want unset", missing.GetStatus())
+	}
+	if v, _ := attr(missing, "http.status_code"); v != int64(404) {
+		t.Errorf("404: http.status_code %v (%T), want int64 404", v, v)
+	}
+	if broken.GetStatus().GetCode() != tracepb.Status_STATUS_CODE_ERROR {
+		t.Errorf("500: status %v, want ERROR", broken.GetStatus())
+	}
+	if st := panicked.GetStatus(); st.GetCode() != tracepb.Status_STATUS_CODE_ERROR || st.GetMessage() != "boom" {
+		t.Errorf("panic: status %v, want ERROR \"boom\"", st)
+	}
+	var exception bool
+	for _, e := range panicked.GetEvents() {
+		if e.GetName() != "exception" {
+			continue
+		}
+		exception = true
+		for k, want := range map[string]any{"exception.message": "boom", "exception.type": "string", "event": "error", "message": "boom"} {
+			var got any
+			for _, kv := range e.GetAttributes() {
+				if kv.GetKey() == k {
+					got = oteltest.Value(kv.GetValue())
+				}
+			}
+			if got != want {
+				t.Errorf("exception event: %s=%v, want %v", k, got, want)
+			}
+		}
+	}
+	if !exception {
+		t.Errorf("panic: no exception event among %v", panicked.GetEvents())
+	}
+	if client.GetKind() != tracepb.Span_SPAN_KIND_CLIENT {
+		t.Errorf("client span kind %v", client.GetKind())
+	}
+}
+
+// TestReferences: a span that only follows from another is its child (as
+// OpenTelemetry's OpenTracing compatibility says), and a reference to
+// another tracer's context is dropped, and said so.
+func TestReferences(t *testing.T) {
+	c := oteltest.New(t)
+	tr, _ := newTracer(t, c)
+	parent := tr.StartSpan("parent")
+	tr.StartSpan("follower", opentracing.FollowsFrom(parent.Context())).Finish()
+	foreign := mocktracer.New().StartSpan("foreign")
+	tr.StartSpan("orphan", opentracing.ChildOf(foreign.Context())).Finish()
+	parent.Finish()
+	_ = tr.Close()
+	spans := c.Spans()
+	wantChild(t, byName(t, spans, "follower"), byName(t, spans, "parent"))
+	orphan := byName(t, spans, "orphan")
+	if orphan.ParentID != "" {
+		t.Errorf("orphan has parent %s", orphan.ParentID)
+	}
+	if v, _ := orphan.Tag("traceplug.dropped_reference"); v != "true" {
+		t.Errorf("orphan: traceplug.dropped_reference=%q, want true", v)
+	}
+}
+
+// TestSpanTracerSpeaksBinary: span.Tracer() is the backend's tracer, whose
+// Binary format round-trips.
+func TestSpanTracerSpeaksBinary(t *testing.T) {
+	c := oteltest.New(t)
+	tr, ot := newTracer(t, c)
+	s := tr.StartSpan("s")
+	defer s.Finish()
+	s.SetBaggageItem("user", "ann")
+	if s.Tracer() != opentracing.Tracer(ot) {
+		t.Fatalf("span.Tracer() is %T", s.Tracer())
+	}
+	var buf bytes.Buffer
+	if err := s.Tracer().Inject(s.Context(), opentracing.Binary, &buf); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ot.Extract(opentracing.Binary, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := ot.ExportSpanContext(s.Context())
+	b, _ := ot.ExportSpanContext(sc)
+	if a.TraceID != b.TraceID || a.SpanID != b.SpanID || len(b.Baggage) != 1 || b.Baggage[0].Value != "ann" {
+		t.Errorf("Binary round trip: %+v, want %+v", b, a)
+	}
+}
+
+// TestCodec: ImportSpanContext and ExportSpanContext.
+func TestCodec(t *testing.T) {
+	c := oteltest.New(t)
+	_, all := newTracer(t, c)
+	_, none := newTracer(t, c, core.WithSampleRate(0))
+	in := propagation.SpanContext{
+		TraceIDHigh: 0x4bf92f3577b34da6, TraceID: 0xa3ce929d0e0e4736, SpanID: 0xf067aa0ba902b7, ParentID: 9,
+		Sampling: propagation.SamplingDebug, TraceState: "vendor=1,other=x",
+		Baggage: []propagation.BaggageItem{{Key: "user", Value: "ann"}, {Key: "team", Value: "a b,c"}},
+	}
+	sc, err := all.ImportSpanContext(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ok := all.ExportSpanContext(sc)
+	if !ok {
+		t.Fatal("ExportSpanContext refused the imported context")
+	}
+	if out.TraceIDHigh != in.TraceIDHigh || out.TraceID != in.TraceID || out.SpanID != in.SpanID || out.ParentID != 0 ||
+		out.Sampling != propagation.SamplingYes || out.TraceState != in.TraceState ||
+		!sameBaggage(out.Baggage, in.Baggage) {
+		t.Errorf("round trip: %+v, from %+v", out, in)
+	}
+
+	// Deferred: the sampler of new traces decides.
+	in = propagation.SpanContext{TraceID: 7, SpanID: 8}
+	for _, tc := range []struct {
+		tr   *otel.Tracer
+		want propagation.Sampling
+	}{{all, propagation.SamplingYes}, {none, propagation.SamplingNo}} {
+		sc, _ := tc.tr.ImportSpanContext(in)
+		if out, _ := tc.tr.ExportSpanContext(sc); out.Sampling != tc.want || out.TraceID != 7 || out.TraceIDHigh != 0 {
+			t.Errorf("deferred: %+v, want sampling %v", out, tc.want)
+		}
+	}
+
+	// A bad tracestate is dropped, not the context.
+	sc, _ = all.ImportSpanContext(propagation.SpanContext{TraceID: 7, SpanID: 8, TraceState: "not a tracestate"})
+	if out, ok := all.ExportSpanContext(sc); !ok || out.TraceState != "" {
+		t.Errorf("bad tracestate: %+v", out)
+	}
+
+	// Baggage alone: a new trace carrying it.
+	sc, err = all.ImportSpanContext(propagation.SpanContext{Baggage: []propagation.BaggageItem{{Key: "user", Value: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := all.StartSpan("child", opentracing.ChildOf(sc))
+	if child.BaggageItem("user") != "bob" {
+		t.Errorf("a span under a baggage-only context lacks its baggage")
+	}
+	child.Finish()
+	if _, err := all.ImportSpanContext(propagation.SpanContext{}); err == nil {
+		t.Error("an empty context imported without error")
+	}
+	if _, ok := all.ExportSpanContext(mocktracer.New().StartSpan("x").Context()); ok {
+		t.Error("another tracer's context exported")
+	}
+	if all.NativePropagation() != "tracecontext,baggage" {
+		t.Errorf("NativePropagation %q", all.NativePropagation())
+	}
+}
+
+// sameBaggage compares baggage items in any order: OpenTelemetry's baggage
+// keeps no order.
+func sameBaggage(a, b []propagation.BaggageItem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[propagation.BaggageItem]int{}
+	for _, it := range a {
+		m[it]++
+	}
+	for _, it := range b {
+		if m[it]--; m[it] < 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,114 @@
+package core
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// suggest returns the candidate closest to name, for a "did you mean" in an
+// error, or "" when none is close: equal but for case, or within an edit
+// distance of about a third of the name's length.
+// Of candidates equally close but for case, the one closest in case wins
+// ("Methd" suggests "Method", "methd" "method").
+func suggest(name string, candidates []string) string {
+	best, bestDist, bestExact := "", len(name)/3+1, 0
+	for _, c := range candidates {
+		if strings.EqualFold(c, name) {
+			return c
+		}
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if d > bestDist {
+			continue
+		}
+		exact := editDistance(name, c)
+		if d < bestDist || best != "" && exact < bestExact {
+			best, bestDist, bestExact = c, d, exact
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return max(len(a), len(b)) // not worth comparing; never close
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// capString returns s cut to at most n bytes (on a rune boundary), marked
+// with "…" when cut, for quoting untrusted input in an error.
+func capString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// modulePath is the root module's import path, for import hints.
+const modulePath = "github.com/traceplug/traceplug"
+
+// builtinBackends are the names of traceplug's own backends, each in the
+// package modulePath/backends/<name>, for the import hint of an unknown
+// backend name.
+var builtinBackends = []string{"console", "jaeger", "lightstep", "mock", "none", "otel", "zipkin"}
+
+// unknownBackend is the error for a backend name that nothing registered:
+// it names the backend, says what is registered, and suggests what was
+// probably meant: a registered name spelt differently, or the blank import
+// of a built-in backend that is not linked. source says where the name came
+// from (" in TRACEPLUG_BACKEND"), or is "".
+func unknownBackend(name, source string, registered []string) error {
+	shown := strconv.Quote(capString(name, 100))
+	list := "no backends registered"
+	if len(registered) > 0 {
+		list = "registered: " + strings.Join(registered, ", ")
+	}
+	var hint string
+	switch builtin := suggest(name, builtinBackends); {
+	case name == "":
+		hint = "the name is empty"
+	case suggest(name, registered) != "":
+		hint = fmt.Sprintf("did you mean %q?", suggest(name, registered))
+	case builtin != "" && builtin != name:
+		hint = fmt.Sprintf("did you mean %q? it needs import _ %q", builtin, modulePath+"/backends/"+builtin)
+	case builtin != "":
+		hint = fmt.Sprintf("forgotten import _ %q?", modulePath+"/backends/"+builtin)
+	default:
+		hint = fmt.Sprintf("forgotten import of its package? traceplug's own are %s, each in %s/backends/<name>",
+			strings.Join(builtinBackends, ", "), modulePath)
+	}
+	return fmt.Errorf("%w %s%s (%s; %s)", ErrUnknownBackend, shown, source, list, hint)
+}
+
+// unknownAttribute is the error for a traced attribute name that does not
+// exist: it lists the valid names and suggests the closest.
+func unknownAttribute(prefix, name string) error {
+	hint := ""
+	if s := suggest(name, TracedAttributes()); s != "" {
+		hint = fmt.Sprintf("; did you mean %q?", s)
+	}
+	return BadOptionf("%sunknown traced attribute %q (valid: %s%s)",
+		prefix, capString(name, 100), strings.Join(TracedAttributes(), ", "), hint)
+}

@@ -1,0 +1,56 @@
+package core
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/opentracing/opentracing-go"
+)
+
+// OpenTracing's global tracer is a plain variable: writing it while any
+// goroutine reads it (every opentracing.StartSpanFromContext does) is a data
+// race. So traceplug writes it once per process, with forwarder, and switches
+// the Tracer the forwarder uses with an atomic pointer: WithGlobal stores a
+// Tracer there when it is built, and Shutdown takes it out.
+
+// forwarder is opentracing's global tracer once a Tracer is built
+// WithGlobal: it starts spans with the last such Tracer while that one is
+// live, and traces nothing (as opentracing.NoopTracer) otherwise.
+type forwarder struct{ current atomic.Pointer[Tracer] }
+
+var (
+	globalForwarder forwarder
+	globalSet       sync.Once
+)
+
+var _ opentracing.Tracer = (*forwarder)(nil)
+
+// makeGlobal makes t the tracer of opentracing's global tracer.
+func makeGlobal(t *Tracer) {
+	globalForwarder.current.Store(t)
+	globalSet.Do(func() { opentracing.SetGlobalTracer(&globalForwarder) })
+}
+
+// dropGlobal makes the global tracer trace nothing, if t is its tracer.
+func dropGlobal(t *Tracer) {
+	globalForwarder.current.CompareAndSwap(t, nil)
+}
+
+func (f *forwarder) tracer() opentracing.Tracer {
+	if t := f.current.Load(); t != nil {
+		return t
+	}
+	return opentracing.NoopTracer{}
+}
+
+func (f *forwarder) StartSpan(operationName string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	return f.tracer().StartSpan(operationName, opts...)
+}
+
+func (f *forwarder) Inject(sc opentracing.SpanContext, format, carrier any) error {
+	return f.tracer().Inject(sc, format, carrier)
+}
+
+func (f *forwarder) Extract(format, carrier any) (opentracing.SpanContext, error) {
+	return f.tracer().Extract(format, carrier)
+}

@@ -1,0 +1,57 @@
+package core
+
+import (
+	"context"
+
+	"github.com/opentracing/opentracing-go"
+)
+
+// SpanContextIDs returns the trace and span ids of sc, a span context of t's
+// backend, as lower-case hex: the trace id in 32 digits when it has 128 bits,
+// else 16; the span id in 16. ok is false when sc is nil or another tracer's,
+// or when the backend cannot say (its tracer is no [SpanContextCodec]). It is
+// safe for concurrent use.
+func (t *Tracer) SpanContextIDs(sc opentracing.SpanContext) (traceID, spanID string, ok bool) {
+	if sc == nil || t.prop == nil {
+		return "", "", false
+	}
+	psc, ok := t.prop.codec.ExportSpanContext(sc)
+	if !ok || !psc.IsValid() {
+		return "", "", false
+	}
+	var b [32]byte
+	if psc.TraceIDHigh != 0 {
+		traceID = string(appendHex16(appendHex16(b[:0], psc.TraceIDHigh), psc.TraceID))
+	} else {
+		traceID = string(appendHex16(b[:0], psc.TraceID))
+	}
+	return traceID, string(appendHex16(b[:0], psc.SpanID)), true
+}
+
+// ContextIDs returns the trace and span ids of the span in ctx (as
+// [opentracing.SpanFromContext] finds it: a traced request's span, in its
+// handler, or a child span started from it), as [Tracer.SpanContextIDs]
+// renders them: what a log line needs to be found from its trace, and the
+// trace from it ([Tracer.LogHandler] adds them to log records). ok is false
+// when ctx holds no span of t's backend, or the backend cannot say. It works
+// on every built-in backend but none, and is safe for concurrent use.
+//
+//	if traceID, _, ok := tracer.ContextIDs(r.Context()); ok {
+//		w.Header().Set("X-Trace-Id", traceID) // for the caller to quote in a bug report
+//	}
+func (t *Tracer) ContextIDs(ctx context.Context) (traceID, spanID string, ok bool) {
+	span := opentracing.SpanFromContext(ctx)
+	if span == nil {
+		return "", "", false
+	}
+	return t.SpanContextIDs(span.Context())
+}
+
+// appendHex16 appends v as 16 lower-case hex digits.
+func appendHex16(b []byte, v uint64) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, digits[v>>shift&0xf])
+	}
+	return b
+}

@@ -1,0 +1,154 @@
+package core
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"runtime"
+	"strings"
+)
+
+// This file names spans: from the user's function, the decorated handler,
+// the pattern http.ServeMux matched, or the method.
+
+// operationName is the span's name at start, within the tag length cap: the
+// user's function if set and sane, else the decorated handler's name, else
+// from the method (and the pattern, when a router has already run).
+func (t *Tracer) operationName(r *http.Request, name string) string {
+	if t.opName != nil {
+		if op := t.userOperationName(r); op != "" {
+			return t.redact.cap(op)
+		}
+	}
+	if name != "" {
+		return t.redact.cap(name)
+	}
+	if r.Pattern != "" {
+		return t.redact.cap(patternName(r.Method, r.Pattern))
+	}
+	op, _ := method(r.Method)
+	return t.redact.cap(op)
+}
+
+func (t *Tracer) userOperationName(r *http.Request) (op string) {
+	defer func() {
+		if recover() != nil {
+			t.counts.callbackPanics.Add(1)
+			op = ""
+		}
+	}()
+	return t.opName(r)
+}
+
+// patternName is "METHOD pattern" for an http.ServeMux pattern such as
+// "/items/{id}" or "GET /items/{id}" (whose method is replaced by the
+// request's: a GET pattern also serves HEAD), an unknown method being
+// "_OTHER" (see method).
+func patternName(method, pattern string) string {
+	if i := strings.IndexAny(pattern, " \t"); i >= 0 && !strings.Contains(pattern[:i], "/") {
+		pattern = strings.TrimLeft(pattern[i:], " \t")
+	}
+	return methodName(method) + " " + pattern
+}
+
+// otherMethod stands for any method but the known ones, as OpenTelemetry's
+// HTTP conventions name it: a method is any token, however long, and the
+// span's name and http.method must not grow with it. The original goes in
+// the tag http.request.method_original, capped.
+const (
+	otherMethod    = "_OTHER"
+	originalMethod = "http.request.method_original"
+)
+
+// methodName returns m when it is a known method (those of RFC 9110, and
+// PATCH), else "_OTHER". Methods are case-sensitive: "get" is another.
+func methodName(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return otherMethod
+}
+
+// method returns the operation name for a request with no pattern ("HTTP
+// GET", "HTTP _OTHER") and the method as a tag value ("_OTHER" for an
+// unknown one), both without allocating: each case returns constants,
+// which convert to an interface without allocating.
+func method(m string) (op string, tag any) {
+	switch m {
+	case http.MethodGet:
+		return "HTTP GET", http.MethodGet
+	case http.MethodHead:
+		return "HTTP HEAD", http.MethodHead
+	case http.MethodPost:
+		return "HTTP POST", http.MethodPost
+	case http.MethodPut:
+		return "HTTP PUT", http.MethodPut
+	case http.MethodPatch:
+		return "HTTP PATCH", http.MethodPatch
+	case http.MethodDelete:
+		return "HTTP DELETE", http.MethodDelete
+	case http.MethodOptions:
+		return "HTTP OPTIONS", http.MethodOptions
+	case http.MethodConnect:
+		return "HTTP CONNECT", http.MethodConnect
+	case http.MethodTrace:
+		return "HTTP TRACE", http.MethodTrace
+	}
+	return "HTTP " + otherMethod, otherMethod
+}
+
+// handlerName names a handler after its function ("main.listItems", a
+// method "api.Server.list") or, for other handler types, after its type
+// ("api.Server"). literal says the function is a function literal, whose
+// name ("main.routes.func1") says little: its spans are named after the
+// route that serves them, when there is one.
+func handlerName(h http.Handler) (name string, literal bool) {
+	v := reflect.ValueOf(h)
+	if v.Kind() == reflect.Func {
+		if f := runtime.FuncForPC(v.Pointer()); f != nil {
+			name := f.Name()
+			if i := strings.LastIndexByte(name, '/'); i >= 0 {
+				name = name[i+1:]
+			}
+			if strings.HasSuffix(name, "-fm") { // a method value
+				return strings.TrimSuffix(name, "-fm"), false
+			}
+			return name, isFuncLiteral(name)
+		}
+	}
+	name = fmt.Sprintf("%T", h)
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.TrimLeft(name, "*"), false
+}
+
+// isFuncLiteral reports whether name, a function's name without its
+// package path, is a function literal's: "pkg.F.func1", nested
+// "pkg.F.func1.2", or at package level "pkg.init.func1" and
+// "pkg.glob..func1". A top-level function named func1 ("pkg.func1") is not.
+func isFuncLiteral(name string) bool {
+	for {
+		i := strings.LastIndexByte(name, '.')
+		if i < 0 {
+			return false
+		}
+		last := name[i+1:]
+		if isDigits(last) { // a literal nested in a literal
+			name = name[:i]
+			continue
+		}
+		return strings.HasPrefix(last, "func") && isDigits(last[4:]) && strings.IndexByte(name[:i], '.') >= 0
+	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,127 @@
+package core
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/opentracing/opentracing-go"
+)
+
+// This file holds a traced request's state, the context handlers see, and
+// GetSpan, which reads it.
+
+// ctxKey keys a traced request's state in its context, per Tracer, so that two
+// Tracers in one process (two services, say) never see each other's spans.
+type ctxKey struct{ t *Tracer }
+
+// request is the state of one traced request, written by the handler's
+// goroutine through the wrapped ResponseWriter. It is also the request's
+// context (see Value), and holds the span's start options, so that a request
+// costs as few allocations as possible.
+type request struct {
+	context.Context
+	t        *Tracer
+	span     opentracing.Span
+	done     atomic.Bool
+	status   int
+	bytes    int64
+	hijacked bool
+	panicked bool
+
+	parent opentracing.SpanReference
+	opts   [2]opentracing.StartSpanOption
+}
+
+// Value makes a traced request's state its context too, holding both the
+// state (under this Tracer's key) and the span (under opentracing's key), so
+// that each request needs one context allocation rather than two.
+func (rq *request) Value(key any) any {
+	switch key {
+	case ctxKey{rq.t}:
+		return rq
+	case spanKey:
+		if spanKey != nil {
+			return rq.span
+		}
+	}
+	return rq.Context.Value(key)
+}
+
+// withRequest returns the context handlers see: parent with rq's state and
+// span. A backend whose tracer keeps spans in contexts of its own (the
+// OpenTelemetry bridge) adds them through opentracing's hook.
+func (t *Tracer) withRequest(parent context.Context, rq *request) context.Context {
+	if hook, ok := t.ot.(opentracing.TracerContextWithSpanExtension); ok {
+		parent = hook.ContextWithSpanHook(parent, rq.span)
+	}
+	if spanKey == nil {
+		parent = opentracing.ContextWithSpan(parent, rq.span)
+	}
+	rq.Context = parent
+	return rq
+}
+
+// noopRequest is a request's context under the no-op tracer.
+type noopRequest struct {
+	context.Context
+	t    *Tracer
+	done atomic.Bool
+}
+
+func (nr *noopRequest) Value(key any) any {
+	switch key {
+	case ctxKey{nr.t}:
+		return nr
+	case spanKey:
+		if spanKey != nil {
+			return noopSpan
+		}
+	}
+	return nr.Context.Value(key)
+}
+
+// GetSpan returns the server span of r while it is live: nil when r is not
+// traced by t, and nil once the span has finished. Handlers use it to tag,
+// log, or start child spans:
+//
+//	if span := tracer.GetSpan(r); span != nil {
+//		span.LogKV("event", "cache miss")
+//	}
+func (t *Tracer) GetSpan(r *http.Request) opentracing.Span {
+	if r == nil {
+		return nil
+	}
+	switch rq := r.Context().Value(ctxKey{t}).(type) {
+	case *request:
+		if !rq.done.Load() {
+			return rq.span
+		}
+	case *noopRequest:
+		if !rq.done.Load() {
+			return noopSpan
+		}
+	}
+	return nil
+}
+
+// spanKey is the key opentracing.ContextWithSpan stores a span under. The
+// package does not export it, so it is caught once, by handing
+// opentracing.SpanFromContext a context that records the key it is asked
+// for. It is nil if that ever fails, and requests then take
+// opentracing.ContextWithSpan's extra context layer instead.
+var spanKey = func() any {
+	c := &keyCatcher{Context: context.Background()}
+	_ = opentracing.SpanFromContext(c)
+	return c.key
+}()
+
+type keyCatcher struct {
+	context.Context
+	key any
+}
+
+func (c *keyCatcher) Value(key any) any {
+	c.key = key
+	return nil
+}
