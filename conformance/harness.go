@@ -26,6 +26,13 @@ type Harness struct {
 	// FoldsNames says the wire format lower-cases operation names (Zipkin's
 	// v2 model does), so the suite compares names without regard to case.
 	FoldsNames bool
+	// QueueSize returns the options that size the backend's queues for n
+	// spans, for tests that send bursts (faults_test); nil for a backend that
+	// queues nothing.
+	QueueSize func(n int) []core.Option
+	// Lossy says the transport may lose spans it sent without knowing (UDP,
+	// whose receiver's kernel drops datagrams when busy).
+	Lossy bool
 	// MalformedHeaders are broken incoming span contexts in the backend's own
 	// propagation format; each must start a new root trace while the request
 	// is served normally. The suite adds generic ones of its own.

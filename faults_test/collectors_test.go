@@ -30,24 +30,25 @@ const (
 
 var faults = []fault{down, silent, slow, failing}
 
-// A target is a backend over one transport.
+// A target is how to stand a failing collector where a backend, over one
+// transport, sends: the backends and transports themselves are the
+// conformance harnesses' (builtin.Harnesses).
 type target struct {
-	name    string
-	backend string
-	opts    []core.Option
+	opts []core.Option
 	// endpoint starts a collector failing with f and returns the endpoint to
 	// give the backend, or "" when f means nothing for this transport.
 	endpoint func(t *testing.T, f fault) string
 }
 
-var targets = []target{
-	{name: "jaeger/udp", backend: "jaeger", endpoint: udpEndpoint},
-	{name: "jaeger/http", backend: "jaeger", endpoint: func(t *testing.T, f fault) string { return httpEndpoint(t, f) + "/api/traces" }},
-	{name: "zipkin", backend: "zipkin", endpoint: func(t *testing.T, f fault) string { return httpEndpoint(t, f) + "/api/v2/spans" }},
-	{name: "lightstep/http", backend: "lightstep", opts: []core.Option{core.WithParam("transport", "http")}, endpoint: httpEndpoint},
-	{name: "lightstep/grpc", backend: "lightstep", opts: []core.Option{core.WithParam("transport", "grpc")}, endpoint: grpcEndpoint},
-	{name: "otel/http", backend: "otel", endpoint: func(t *testing.T, f fault) string { return oteltest.FaultyEndpoint(t, "http", oteltest.Fault(f)) }},
-	{name: "otel/grpc", backend: "otel", endpoint: func(t *testing.T, f fault) string { return oteltest.FaultyEndpoint(t, "grpc", oteltest.Fault(f)) }},
+// targets are keyed by harness name.
+var targets = map[string]target{
+	"jaeger/udp":     {endpoint: udpEndpoint},
+	"jaeger/http":    {endpoint: func(t *testing.T, f fault) string { return httpEndpoint(t, f) + "/api/traces" }},
+	"zipkin":         {endpoint: func(t *testing.T, f fault) string { return httpEndpoint(t, f) + "/api/v2/spans" }},
+	"lightstep/http": {opts: []core.Option{core.WithParam("transport", "http")}, endpoint: httpEndpoint},
+	"lightstep/grpc": {opts: []core.Option{core.WithParam("transport", "grpc")}, endpoint: grpcEndpoint},
+	"otel/http":      {endpoint: func(t *testing.T, f fault) string { return oteltest.FaultyEndpoint(t, "http", oteltest.Fault(f)) }},
+	"otel/grpc":      {endpoint: func(t *testing.T, f fault) string { return oteltest.FaultyEndpoint(t, "grpc", oteltest.Fault(f)) }},
 }
 
 // freePort returns a port on 127.0.0.1 that nothing listens on.

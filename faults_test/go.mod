@@ -45,6 +45,7 @@ require (
 	github.com/openzipkin/zipkin-go v0.4.3 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/traceplug/traceplug/backends/otel v0.0.0-00010101000000-000000000000
+	github.com/traceplug/traceplug/conformance_test v0.0.0-00010101000000-000000000000
 	github.com/uber/jaeger-client-go v2.30.0+incompatible // indirect
 	github.com/uber/jaeger-lib v2.4.1+incompatible // indirect
 	go.uber.org/atomic v1.12.0 // indirect
@@ -65,3 +66,5 @@ replace github.com/traceplug/traceplug/backends/zipkin => ../backends/zipkin
 replace github.com/traceplug/traceplug/backends/lightstep => ../backends/lightstep
 
 replace github.com/traceplug/traceplug/backends/otel => ../backends/otel
+
+replace github.com/traceplug/traceplug/conformance_test => ../conformance_test

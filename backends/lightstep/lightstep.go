@@ -17,6 +17,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("lightstep", factory) }
@@ -49,7 +50,6 @@ type Tracer struct {
 	prop      *core.Propagator
 	counts    *core.SpanCounts
 	sender    sender
-	abort     context.CancelFunc
 	rate      float64
 	token     string
 	once      sync.Once
@@ -113,15 +113,12 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, fmt.Errorf("lightstep: %w", err)
 	}
 	opts.Recorder = handed{t.counts}
-	abort, cancel := context.WithCancel(context.Background())
-	t.abort = cancel
 	if transport == "grpc" {
-		if t.sender, err = newGRPCSender(opts.Collector, abort); err != nil {
-			cancel()
+		if t.sender, err = newGRPCSender(opts.Collector); err != nil {
 			return nil, fmt.Errorf("lightstep: gRPC client for %s: %w", cfg.Endpoint, err)
 		}
 	} else {
-		t.sender = newHTTPSender(opts.Collector, opts.AccessToken, abort)
+		t.sender = newHTTPSender(opts.Collector, opts.AccessToken)
 	}
 	t.sender = countingSender{sender: t.sender, counts: t.counts, maxBytes: maxReport}
 	opts.CustomCollector = t.sender
@@ -130,7 +127,6 @@ func New(cfg core.Config) (*Tracer, error) {
 	if t.lightstep, err = lightstep.CreateTracer(opts); err != nil {
 		forgetToken(opts.AccessToken)
 		t.sender.close()
-		cancel()
 		return nil, fmt.Errorf("lightstep: %s: %w", redact(err.Error()), core.ErrBadOption)
 	}
 	return t, nil
@@ -210,23 +206,13 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		t.finishing.Lock()
 		t.closed = true
 		t.finishing.Unlock()
-		done := make(chan struct{})
-		go func() {
+		// lightstep-tracer-go's Close flushes until ctx ends; its own loop
+		// reports without a deadline, so the sender's abort fails whatever
+		// report is still under way, and Close then returns at once.
+		t.err = report.Shutdown(ctx, "lightstep", func() error {
 			t.lightstep.Close(ctx)
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		if err := ctx.Err(); err != nil {
-			t.err = fmt.Errorf("lightstep: shutdown stopped before every span was sent: %w", err)
-		}
-		// Fail whatever report is still under way (lightstep-tracer-go's own
-		// loop reports without a deadline), wait for it to return, which it
-		// now does at once, and close the connection.
-		t.abort()
-		<-done
+			return ctx.Err()
+		}, t.sender.abort)
 		t.sender.close()
 		forgetToken(t.token)
 		t.counts.Settle()

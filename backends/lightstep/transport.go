@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/lightstep/lightstep-tracer-common/golang/gogo/collectorpb"
@@ -32,6 +31,9 @@ const (
 // Shutdown, which its own clients cannot be.
 type sender interface {
 	lightstep.Collector
+	// abort fails the reports under way and every later one at once.
+	abort()
+	// close waits for the reports under way and closes the connection.
 	close()
 }
 
@@ -47,23 +49,20 @@ func (f *inflight) wait() { f.mu.Lock(); f.mu.Unlock() } //nolint:staticcheck //
 // httpSender POSTs protobuf reports.
 type httpSender struct {
 	inflight
-	url       string
-	token     string
-	transport *http.Transport
-	client    *http.Client
+	url   string
+	token string
+	conn  *report.Conn
 }
 
-func newHTTPSender(e lightstep.Endpoint, token string, abort context.Context) *httpSender {
+func newHTTPSender(e lightstep.Endpoint, token string) *httpSender {
 	scheme := "https"
 	if e.Plaintext {
 		scheme = "http"
 	}
-	t := &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}
 	return &httpSender{
-		url:       scheme + "://" + e.Host + ":" + strconv.Itoa(e.Port) + reportPath,
-		token:     token,
-		transport: t,
-		client:    &http.Client{Transport: report.Abortable(abort, t)},
+		url:   scheme + "://" + e.Host + ":" + strconv.Itoa(e.Port) + reportPath,
+		token: token,
+		conn:  report.NewConn(),
 	}
 }
 
@@ -80,7 +79,7 @@ func (s *httpSender) Report(ctx context.Context, req *collectorpb.ReportRequest)
 	hr.Header.Set("Content-Type", protoContentType)
 	hr.Header.Set("Accept", protoContentType)
 	hr.Header.Set(accessTokenHeader, s.token)
-	resp, err := s.client.Do(hr)
+	resp, err := s.conn.Client.Do(hr)
 	if err != nil {
 		return nil, err
 	}
@@ -99,20 +98,23 @@ func (s *httpSender) Report(ctx context.Context, req *collectorpb.ReportRequest)
 	return out, nil
 }
 
+func (s *httpSender) abort() { s.conn.Abort() }
+
 func (s *httpSender) close() {
 	s.wait()
-	s.transport.CloseIdleConnections()
+	s.conn.Abort()
 }
 
 // grpcSender calls the collector service.
 type grpcSender struct {
 	inflight
-	conn   *grpc.ClientConn
-	client collectorpb.CollectorServiceClient
-	abort  context.Context
+	conn    *grpc.ClientConn
+	client  collectorpb.CollectorServiceClient
+	aborted context.Context
+	cancel  context.CancelFunc
 }
 
-func newGRPCSender(e lightstep.Endpoint, abort context.Context) (*grpcSender, error) {
+func newGRPCSender(e lightstep.Endpoint) (*grpcSender, error) {
 	creds := credentials.NewClientTLSFromCert(nil, "")
 	if e.Plaintext {
 		creds = insecure.NewCredentials()
@@ -121,17 +123,21 @@ func newGRPCSender(e lightstep.Endpoint, abort context.Context) (*grpcSender, er
 	if err != nil {
 		return nil, err
 	}
-	return &grpcSender{conn: conn, client: collectorpb.NewCollectorServiceClient(conn), abort: abort}, nil
+	aborted, cancel := context.WithCancel(context.Background())
+	return &grpcSender{conn: conn, client: collectorpb.NewCollectorServiceClient(conn), aborted: aborted, cancel: cancel}, nil
 }
 
 func (s *grpcSender) Report(ctx context.Context, req *collectorpb.ReportRequest) (*collectorpb.ReportResponse, error) {
 	defer s.begin()()
-	ctx, release := report.WithAbort(ctx, s.abort)
+	ctx, release := report.WithAbort(ctx, s.aborted)
 	defer release()
 	return s.client.Report(ctx, req)
 }
 
+func (s *grpcSender) abort() { s.cancel() }
+
 func (s *grpcSender) close() {
 	s.wait()
+	s.cancel()
 	_ = s.conn.Close()
 }

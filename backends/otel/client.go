@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/traceplug/traceplug/internal/report"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -118,26 +118,16 @@ func (s scrubber) errorf(format string, args ...any) error {
 
 // httpClient posts ExportTraceServiceRequests as protobuf.
 type httpClient struct {
-	url       string
-	header    http.Header
-	gzip      bool
-	client    *http.Client
-	transport *http.Transport
-	scrub     scrubber
+	url    string
+	header http.Header
+	gzip   bool
+	conn   *report.Conn
+	scrub  scrubber
 }
 
 var _ otlptrace.Client = (*httpClient)(nil)
 
 func newHTTPClient(s *settings) *httpClient {
-	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       30 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
 	h := http.Header{}
 	for k, v := range s.headers {
 		h.Set(k, v)
@@ -147,7 +137,7 @@ func newHTTPClient(s *settings) *httpClient {
 	if s.gzip {
 		h.Set("Content-Encoding", "gzip")
 	}
-	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, client: &http.Client{Transport: t}, transport: t, scrub: newScrubber(s.headers)}
+	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, conn: report.NewConn(), scrub: newScrubber(s.headers)}
 }
 
 func (c *httpClient) Start(context.Context) error { return nil }
@@ -155,7 +145,7 @@ func (c *httpClient) Start(context.Context) error { return nil }
 // Stop closes the idle connections; the backend calls it once no export is
 // under way.
 func (c *httpClient) Stop(context.Context) error {
-	c.transport.CloseIdleConnections()
+	c.conn.Abort()
 	return nil
 }
 
@@ -180,7 +170,7 @@ func (c *httpClient) post(ctx context.Context, body []byte) error {
 		return err
 	}
 	req.Header = c.header.Clone()
-	resp, err := c.client.Do(req)
+	resp, err := c.conn.Client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

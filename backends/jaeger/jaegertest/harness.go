@@ -2,10 +2,12 @@ package jaegertest
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/traceplug/traceplug/conformance"
+	"github.com/traceplug/traceplug/core"
 )
 
 // Harness describes the jaeger backend over transport "udp" or "http" to the
@@ -26,6 +28,10 @@ func Harness(transport string) conformance.Harness {
 				"an incoming tracestate is not passed on",
 		},
 		MalformedHeaders: MalformedHeaders(),
+		QueueSize: func(n int) []core.Option {
+			return []core.Option{core.WithParam("queue_size", strconv.Itoa(n))}
+		},
+		Lossy: transport == "udp",
 	}
 }
 

@@ -2,6 +2,7 @@ package lightsteptest
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,6 +28,9 @@ func Harness(transport string) conformance.Harness {
 				"an incoming tracestate is not passed on",
 		},
 		MalformedHeaders: MalformedHeaders(),
+		QueueSize: func(n int) []core.Option {
+			return []core.Option{core.WithParam("max_buffered_spans", strconv.Itoa(n))}
+		},
 	}
 }
 

@@ -2,6 +2,7 @@ package oteltest
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +20,9 @@ func Harness(transport string) conformance.Harness {
 			return &transportCollector{Collector: New(t), transport: transport}
 		},
 		MalformedHeaders: MalformedHeaders(),
+		QueueSize: func(n int) []core.Option {
+			return []core.Option{core.WithParam("queue_size", strconv.Itoa(n))}
+		},
 	}
 }
 

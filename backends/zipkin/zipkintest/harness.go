@@ -2,10 +2,12 @@ package zipkintest
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/traceplug/traceplug/conformance"
+	"github.com/traceplug/traceplug/core"
 )
 
 // Harness describes the zipkin backend to the conformance suite.
@@ -23,6 +25,14 @@ func Harness() conformance.Harness {
 				"an incoming tracestate is not passed on",
 		},
 		MalformedHeaders: MalformedHeaders(),
+		QueueSize: func(n int) []core.Option {
+			// The backlog holds what waits for a retry, and a long timeout
+			// keeps zipkin-go from sending a slow batch twice (it retries a
+			// batch whose request timed out, which the collector may have
+			// decoded already).
+			return []core.Option{core.WithParam("queue_size", strconv.Itoa(n)), core.WithParam("backlog", strconv.Itoa(n)),
+				core.WithParam("timeout", "60s")}
+		},
 	}
 }
 

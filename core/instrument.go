@@ -1,0 +1,192 @@
+package core
+
+// This file is the surface for instrumentation packages: what a package that
+// traces another protocol with a Tracer (grpctrace for gRPC today, others
+// later) needs beyond the opentracing.Tracer methods, so that its spans are
+// made as Middleware and Transport make theirs: the same extraction (every
+// format of WithPropagation, the baggage limits, the extract-error tag,
+// baggage that came without a trace), the same component tag, the same
+// accounting in Stats, the same panic record and the same redaction and caps
+// of tag values. Applications need none of it.
+
+import (
+	"net/http"
+
+	"github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/ext"
+
+	"github.com/traceplug/traceplug/propagation"
+)
+
+// TraceAll reports whether the tracer traces every incoming request or call
+// ([WithTraceAll](true)) or only those the application names (the default):
+// an instrumentation package follows it as [Tracer.Middleware] does. It is
+// part of the surface for instrumentation packages.
+func (t *Tracer) TraceAll() bool { return t.traceAll }
+
+// StartServerSpan starts a span for an incoming call named operation, as
+// [Tracer.Middleware] starts one for a request: a child of the span context
+// that carrier holds in any format of [WithPropagation] (read as the TextMap
+// format; keys in any case), with span.kind=server and component=traceplug,
+// and opts (tags the backend should see at start, such as the peer). The
+// incoming baggage is held to [WithBaggageLimits]; baggage that came without
+// a trace is put on the new root span; a malformed context starts a new root
+// tagged "traceplug.extract_error" with the reason. carrier may be nil (no
+// incoming context). For gRPC metadata, pass
+// opentracing.HTTPHeadersCarrier(md): it reads the map without copying it.
+//
+// The span counts in [Stats].Started; finish it with [Tracer.FinishSpan].
+// It is part of the surface for instrumentation packages, and safe for
+// concurrent use.
+func (t *Tracer) StartServerSpan(operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
+	parent, orphan, extractErr := t.extractCarrier(carrier)
+	span := t.startKind(operation, parent, serverKind, opts)
+	if extractErr != nil {
+		span.SetTag("traceplug.extract_error", t.redact.cap(extractErr.Error()))
+	}
+	for _, it := range orphan {
+		span.SetBaggageItem(it.Key, it.Value)
+	}
+	return span
+}
+
+// StartClientSpan starts a span for an outgoing call named operation, as
+// [Tracer.Transport] starts one for a request: a child of parent (nil for a
+// new root; a span context of another tracer is dropped, and the span says
+// so, as [Tracer.StartSpan] does), with span.kind=client, component=traceplug
+// and opts. Inject its context into the call with [Tracer.Inject].
+//
+// The span counts in [Stats].Started; finish it with [Tracer.FinishSpan].
+// It is part of the surface for instrumentation packages, and safe for
+// concurrent use.
+func (t *Tracer) StartClientSpan(operation string, parent opentracing.SpanContext, opts ...opentracing.StartSpanOption) opentracing.Span {
+	return t.startKind(operation, parent, clientKind, opts)
+}
+
+// FinishSpan finishes span, started by [Tracer.StartServerSpan] or
+// [Tracer.StartClientSpan], and counts it in [Stats].Finished. Call it once
+// per span. It is part of the surface for instrumentation packages.
+func (t *Tracer) FinishSpan(span opentracing.Span) {
+	span.Finish()
+	t.counts.finished.Add(1)
+}
+
+// RecordPanic records on span that the code it traces panicked with v, as
+// [Tracer.Middleware] does: error=true and an error log with the message and
+// the value's type. The caller then finishes the span and re-raises the
+// panic. It is part of the surface for instrumentation packages.
+func (t *Tracer) RecordPanic(span opentracing.Span, v any) {
+	logPanic(span, v)
+}
+
+// TagValue returns value as the tracer tags an entry named name of request
+// headers or call metadata, with the redaction of traced headers: "REDACTED"
+// when the lower-cased name contains an entry of the redaction list
+// ([DefaultRedactedHeaders], [WithRedactedHeaders]: authorization, cookies,
+// keys, tokens, ...) or the value holds credentials, secret values in a URL
+// or key=value pairs redacted, and the result cut to the tag length cap
+// ([WithMaxTagLength]). With name "", value is only cut: use that for any
+// other value that comes from the network. It is part of the surface for
+// instrumentation packages, and safe for concurrent use.
+func (t *Tracer) TagValue(name, value string) string {
+	if name != "" {
+		value = t.redact.headerValue(name, value)
+	}
+	return t.redact.cap(value)
+}
+
+// spanStart holds a span's start options, so that starting one costs a
+// single allocation.
+type spanStart struct {
+	parent opentracing.SpanReference
+	opts   [8]opentracing.StartSpanOption
+}
+
+// componentTag is component=traceplug as a start option, boxed once: given
+// at start, it reaches the tracer with the other start tags in one go
+// (OpenTelemetry's bridge converts a tag set later one call at a time).
+var componentTag opentracing.StartSpanOption = opentracing.Tag{Key: string(ext.Component), Value: componentName}
+
+// rootServerOpts are a root server span's start options without extras.
+var rootServerOpts = []opentracing.StartSpanOption{serverKind, componentTag}
+
+// startKind starts a span of the given kind as a child of parent (nil: a
+// root), tagged component=traceplug, and counts it.
+func (t *Tracer) startKind(op string, parent opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
+	var all []opentracing.StartSpanOption
+	switch {
+	case parent == nil && len(extra) == 0 && kind == serverKind:
+		all = rootServerOpts
+	default:
+		st := &spanStart{}
+		all = st.opts[:0]
+		if parent != nil {
+			st.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
+			all = append(all, &st.parent)
+		}
+		all = append(append(all, kind, componentTag), extra...)
+	}
+	span := t.startSpan(op, all, parent != nil)
+	t.counts.started.Add(1)
+	return span
+}
+
+// extractCarrier is extractRequest for any TextMap carrier: the parent to
+// continue (nil for a new root), the baggage to give a new root when the
+// carrier held baggage and no valid context, and why a context present in
+// the carrier could not be continued.
+func (t *Tracer) extractCarrier(c opentracing.TextMapReader) (parent opentracing.SpanContext, orphan []propagation.BaggageItem, err error) {
+	if c == nil {
+		return nil, nil, nil
+	}
+	if t.prop == nil {
+		h, dropped := t.limitBaggage(headerOf(c))
+		if dropped > 0 {
+			t.counts.baggageDropped.Add(uint64(dropped))
+		}
+		parent, err = t.ot.Extract(opentracing.TextMap, opentracing.HTTPHeadersCarrier(h))
+		if err != nil && isNotFound(err) {
+			err = nil
+		}
+		return parent, nil, err
+	}
+	psc, err := t.prop.text.Extract(c)
+	if err != nil && isNotFound(err) {
+		err = nil
+	}
+	if !psc.IsValid() {
+		if len(psc.Baggage) == 0 {
+			return nil, nil, err
+		}
+		var dropped int
+		if orphan, dropped = t.limitItems(psc.Baggage); dropped > 0 {
+			t.counts.baggageDropped.Add(uint64(dropped))
+		}
+		return nil, orphan, err
+	}
+	if parent, err = t.importContext(psc); err != nil {
+		return nil, nil, err
+	}
+	return parent, nil, nil
+}
+
+// headerOf returns c's entries as an http.Header, without copying an
+// HTTPHeadersCarrier. Keys keep their case.
+func headerOf(c opentracing.TextMapReader) http.Header {
+	switch c := c.(type) {
+	case opentracing.HTTPHeadersCarrier:
+		return http.Header(c)
+	case opentracing.TextMapCarrier:
+		h := make(http.Header, len(c))
+		for k, v := range c {
+			h[k] = []string{v}
+		}
+		return h
+	}
+	h := http.Header{}
+	_ = c.ForeachKey(func(k, v string) error {
+		h[k] = append(h[k], v)
+		return nil
+	})
+	return h
+}

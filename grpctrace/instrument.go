@@ -1,0 +1,175 @@
+package grpctrace
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/opentracing/opentracing-go"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/traceplug/traceplug/core"
+)
+
+// UnknownMethod names the server span of a call to a method the server does
+// not know (see [ServerHandler]): its name came from the network, and a span
+// name must not take arbitrary values.
+const UnknownMethod = "grpc.unknown_method"
+
+// maxCachedMethods bounds the methods whose names and tag values an
+// instrumentation keeps, so that a client forwarding arbitrary methods (a
+// proxy) cannot grow it without end.
+const maxCachedMethods = 4096
+
+// instrumentation is what a handler or an interceptor reads on every call,
+// frozen when it is built.
+type instrumentation struct {
+	tr       *core.Tracer
+	traceAll bool
+	named    map[string]bool
+	filter   func(ctx context.Context, fullMethod string) bool
+	metadata []metadataTag
+	// hook puts a span in a context for a backend that keeps spans in
+	// contexts of its own (OpenTelemetry's bridge).
+	hook opentracing.TracerContextWithSpanExtension
+
+	methods sync.Map // full method name -> *method
+	cached  atomic.Int64
+
+	// keys are ctxKey{tr, false} and ctxKey{tr, true}, boxed once: a
+	// two-word key converted to an interface on every lookup would allocate.
+	keys [2]any
+}
+
+type metadataTag struct{ key, tag string }
+
+func newInstrumentation(tr *core.Tracer, opts []Option) *instrumentation {
+	if tr == nil {
+		panic("grpctrace: a nil *core.Tracer")
+	}
+	c := newConfig(opts)
+	in := &instrumentation{tr: tr, traceAll: tr.TraceAll(), filter: c.filter}
+	for _, m := range c.methods {
+		checkMethod(m)
+		if in.named == nil {
+			in.named = map[string]bool{}
+		}
+		in.named[m] = true
+	}
+	for _, k := range c.metadata {
+		in.metadata = append(in.metadata, metadataTag{key: k, tag: "rpc.grpc.request.metadata." + k})
+	}
+	in.hook, _ = tr.Unwrap().(opentracing.TracerContextWithSpanExtension)
+	in.keys = [2]any{ctxKey{tr, false}, ctxKey{tr, true}}
+	return in
+}
+
+// serves reports whether a server traces a call of fullMethod: with trace-all
+// on, every method; else the named ones; either way only those the filter
+// lets through.
+func (in *instrumentation) serves(ctx context.Context, fullMethod string) bool {
+	if !in.traceAll && !in.named[fullMethod] {
+		return false
+	}
+	return in.filter(ctx, fullMethod)
+}
+
+// sends reports whether a client traces a call of fullMethod: every method,
+// or with trace-all off and methods named, the named ones; only those the
+// filter lets through.
+func (in *instrumentation) sends(ctx context.Context, fullMethod string) bool {
+	if !in.traceAll && in.named != nil && !in.named[fullMethod] {
+		return false
+	}
+	return in.filter(ctx, fullMethod)
+}
+
+// method is what spans of one method are named and tagged with, built once
+// per method.
+type method struct {
+	name  string
+	known bool
+	// tags are rpc.system, rpc.service and rpc.method, given at start.
+	tags opentracing.StartSpanOption
+}
+
+// method returns the name and tags of fullMethod's spans. On a server
+// (server true), a method is named after itself only when it is known:
+// named by WithMethods, described by a protobuf service linked into the
+// program (protoc-gen-go registers every generated file), or, for the
+// interceptors, routed to a registered service (registered true). Any other
+// name came from the network (a server's grpc.UnknownServiceHandler sees
+// every method a client makes up), and the span is named [UnknownMethod],
+// the tags holding the method's name capped.
+func (in *instrumentation) method(fullMethod string, server, registered bool) *method {
+	if m, ok := in.methods.Load(fullMethod); ok {
+		if m := m.(*method); m.known || !server {
+			return m
+		}
+	}
+	svc, meth, ok := splitMethod(fullMethod)
+	if !ok {
+		svc, meth = fullMethod, ""
+	}
+	m := &method{name: fullMethod, tags: opentracing.Tags{
+		"rpc.system":  "grpc",
+		"rpc.service": in.tr.TagValue("", svc),
+		"rpc.method":  in.tr.TagValue("", meth),
+	}}
+	if server {
+		m.known = ok && (in.named[fullMethod] || registered || described(svc, meth))
+		if !m.known {
+			m.name = UnknownMethod
+			return m // never cached: the network chose it
+		}
+	} else if len(fullMethod) > 256 {
+		m.name = in.tr.TagValue("", fullMethod)
+	}
+	if in.cached.Add(1) <= maxCachedMethods {
+		in.methods.Store(fullMethod, m)
+	}
+	return m
+}
+
+// described reports whether a protobuf service linked into the program has
+// the method.
+func described(service, method string) bool {
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+	if err != nil {
+		return false
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	return ok && sd.Methods().ByName(protoreflect.Name(method)) != nil
+}
+
+// peerTags sets the tags that say who the peer is, into tags, and returns
+// how many: peer.ipv4 or peer.ipv6 and peer.port for an IP address,
+// peer.address for any other (a Unix socket, bufconn).
+func peerTags(addr net.Addr, tags *[2]opentracing.Tag) int {
+	if addr == nil {
+		return 0
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP != nil {
+		key := "peer.ipv6"
+		if tcp.IP.To4() != nil {
+			key = "peer.ipv4"
+		}
+		tags[0] = opentracing.Tag{Key: key, Value: tcp.IP.String()}
+		tags[1] = opentracing.Tag{Key: "peer.port", Value: uint16(tcp.Port)}
+		return 2
+	}
+	tags[0] = opentracing.Tag{Key: "peer.address", Value: addr.String()}
+	return 1
+}
+
+// tagMetadata tags span with the metadata WithMetadata names.
+func (in *instrumentation) tagMetadata(span opentracing.Span, md map[string][]string) {
+	for _, m := range in.metadata {
+		if vs := md[m.key]; len(vs) > 0 {
+			span.SetTag(m.tag, in.tr.TagValue(m.key, strings.Join(vs, ",")))
+		}
+	}
+}
