@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -80,8 +79,7 @@ func resolveAttributes(names []string) ([]attribute, error) {
 	for _, name := range names {
 		a, ok := findAttribute(name)
 		if !ok {
-			return nil, fmt.Errorf("traceplug: unknown traced attribute %q (valid: %s): %w",
-				name, strings.Join(TracedAttributes(), ", "), ErrBadOption)
+			return nil, unknownAttribute("traceplug: ", name)
 		}
 		dup := false
 		for _, b := range out {

@@ -365,7 +365,7 @@ func (c *SpanCounts) BackendStats() BackendStats {
 // convert to and from the neutral [propagation.SpanContext]. Core then reads
 // and writes every propagation format for it ([WithPropagation]), applies the
 // baggage limits, gives the trace and span ids of a request to log records
-// ([SpanIDs]), and carries span contexts in the Binary format when the tracer
+// ([Tracer.ContextIDs]), and carries span contexts in the Binary format when the tracer
 // has no Binary format of its own.
 type SpanContextCodec interface {
 	// ExportSpanContext returns sc, a span context of this tracer, in neutral
@@ -392,7 +392,9 @@ type NativePropagation interface {
 // BaggageHeaders is implemented by a backend's tracer that propagates span
 // contexts itself (it is no [SpanContextCodec]), to name the header-name
 // prefixes (lower case, such as "uberctx-") that carry its baggage items, so
-// that the limits of [WithBaggageLimits] apply to them.
+// that the limits of [WithBaggageLimits] apply to them. A prefix that is a
+// whole header name ("jaeger-baggage", "baggage") names a comma-separated
+// list, each member one item.
 type BaggageHeaders interface {
 	BaggageHeaderPrefixes() []string
 }

@@ -10,12 +10,8 @@ package core
 // of tag values. Applications need none of it.
 
 import (
-	"net/http"
-
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
-
-	"github.com/traceplug/traceplug/propagation"
 )
 
 // TraceAll reports whether the tracer traces every incoming request or call
@@ -39,10 +35,10 @@ func (t *Tracer) TraceAll() bool { return t.traceAll }
 // It is part of the surface for instrumentation packages, and safe for
 // concurrent use.
 func (t *Tracer) StartServerSpan(operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
-	parent, orphan, extractErr := t.extractCarrier(carrier)
+	parent, orphan, extractErr := t.extractContext(carrier)
 	span := t.startKind(operation, parent, serverKind, opts)
 	if extractErr != nil {
-		span.SetTag("traceplug.extract_error", t.redact.cap(extractErr.Error()))
+		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
 	}
 	for _, it := range orphan {
 		span.SetBaggageItem(it.Key, it.Value)
@@ -76,7 +72,7 @@ func (t *Tracer) FinishSpan(span opentracing.Span) {
 // the value's type. The caller then finishes the span and re-raises the
 // panic. It is part of the surface for instrumentation packages.
 func (t *Tracer) RecordPanic(span opentracing.Span, v any) {
-	logPanic(span, v)
+	t.logPanic(span, v)
 }
 
 // TagValue returns value as the tracer tags an entry named name of request
@@ -129,64 +125,4 @@ func (t *Tracer) startKind(op string, parent opentracing.SpanContext, kind opent
 	span := t.startSpan(op, all, parent != nil)
 	t.counts.started.Add(1)
 	return span
-}
-
-// extractCarrier is extractRequest for any TextMap carrier: the parent to
-// continue (nil for a new root), the baggage to give a new root when the
-// carrier held baggage and no valid context, and why a context present in
-// the carrier could not be continued.
-func (t *Tracer) extractCarrier(c opentracing.TextMapReader) (parent opentracing.SpanContext, orphan []propagation.BaggageItem, err error) {
-	if c == nil {
-		return nil, nil, nil
-	}
-	if t.prop == nil {
-		h, dropped := t.limitBaggage(headerOf(c))
-		if dropped > 0 {
-			t.counts.baggageDropped.Add(uint64(dropped))
-		}
-		parent, err = t.ot.Extract(opentracing.TextMap, opentracing.HTTPHeadersCarrier(h))
-		if err != nil && isNotFound(err) {
-			err = nil
-		}
-		return parent, nil, err
-	}
-	psc, err := t.prop.text.Extract(c)
-	if err != nil && isNotFound(err) {
-		err = nil
-	}
-	if !psc.IsValid() {
-		if len(psc.Baggage) == 0 {
-			return nil, nil, err
-		}
-		var dropped int
-		if orphan, dropped = t.limitItems(psc.Baggage); dropped > 0 {
-			t.counts.baggageDropped.Add(uint64(dropped))
-		}
-		return nil, orphan, err
-	}
-	if parent, err = t.importContext(psc); err != nil {
-		return nil, nil, err
-	}
-	return parent, nil, nil
-}
-
-// headerOf returns c's entries as an http.Header, without copying an
-// HTTPHeadersCarrier. Keys keep their case.
-func headerOf(c opentracing.TextMapReader) http.Header {
-	switch c := c.(type) {
-	case opentracing.HTTPHeadersCarrier:
-		return http.Header(c)
-	case opentracing.TextMapCarrier:
-		h := make(http.Header, len(c))
-		for k, v := range c {
-			h[k] = []string{v}
-		}
-		return h
-	}
-	h := http.Header{}
-	_ = c.ForeachKey(func(k, v string) error {
-		h[k] = append(h[k], v)
-		return nil
-	})
-	return h
 }

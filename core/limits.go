@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/opentracing/opentracing-go"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -135,4 +136,25 @@ func (t *Tracer) limitBaggage(h http.Header) (http.Header, int) {
 		}
 	}
 	return out, dropped
+}
+
+// headerOf returns c's entries as an http.Header, without copying an
+// HTTPHeadersCarrier. Keys keep their case.
+func headerOf(c opentracing.TextMapReader) http.Header {
+	switch c := c.(type) {
+	case opentracing.HTTPHeadersCarrier:
+		return http.Header(c)
+	case opentracing.TextMapCarrier:
+		h := make(http.Header, len(c))
+		for k, v := range c {
+			h[k] = []string{v}
+		}
+		return h
+	}
+	h := http.Header{}
+	_ = c.ForeachKey(func(k, v string) error {
+		h[k] = append(h[k], v)
+		return nil
+	})
+	return h
 }

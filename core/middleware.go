@@ -110,7 +110,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		return
 	}
 	rq := &request{t: t}
-	parent, orphan, extractErr := t.extractRequest(r.Header)
+	parent, orphan, extractErr := t.extractContext(opentracing.HTTPHeadersCarrier(r.Header))
 	op := t.operationName(r, name)
 	// The kind goes in at start: some tracers (zipkin's) can set it only then.
 	// The options live in rq, so that passing them allocates nothing.
@@ -134,7 +134,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	span.SetTag(string(ext.HTTPUrl), t.redact.cap(t.redact.requestURI(r)))
 	if extractErr != nil {
 		// A malformed incoming context: this is a new root trace, and says why.
-		span.SetTag("traceplug.extract_error", t.redact.cap(extractErr.Error()))
+		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
 	}
 	for _, it := range orphan { // baggage that came without a trace
 		span.SetBaggageItem(it.Key, it.Value)
@@ -150,7 +150,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	rename := name == "" && t.opName == nil
 	defer func() {
 		if v := recover(); v != nil {
-			logPanic(span, v)
+			t.logPanic(span, v)
 			rq.panicked = true // no response was sent unless the handler wrote one
 			rq.end(t, r, rename)
 			panic(v)

@@ -50,7 +50,8 @@ type config struct {
 	maxHeaders     int
 	logger         *slog.Logger
 
-	errs []error // invalid options, reported by newConfig
+	allowHeaders []string // nil: every header's value is tagged; see WithTaggedHeaders
+	errs         []error  // invalid options, reported by newConfig
 }
 
 // WithServiceName sets the name of the traced service, as the backend shows it.
@@ -253,13 +254,36 @@ func WithRedactedQueryKeys(substrings ...string) Option {
 	return optionFunc(func(c *config) { c.redactQuery = append(c.redactQuery, lowerAll(substrings)...) })
 }
 
-// WithMaxTagLength caps the length in bytes of the tag values traced attributes
-// produce; longer values are cut and end in "...". The default is
-// [DefaultMaxTagLength]; n <= 0 leaves it.
+// WithMaxTagLength caps the length in bytes of every string traceplug writes
+// into a span: traced attributes' values, operation names (a user's
+// [WithOperationName] too), methods, URLs and extraction errors; longer
+// values are cut and end in "..." (the ellipsis itself cut to fit, so any
+// n >= 1 works). The default is [DefaultMaxTagLength]; n <= 0 leaves it.
 func WithMaxTagLength(n int) Option {
 	return optionFunc(func(c *config) {
 		if n > 0 {
 			c.maxTagLen = n
+		}
+	})
+}
+
+// WithTaggedHeaders restricts the headers whose values the Header, headers and
+// META attributes tag (and [Tracer.TagValue] returns) to names, matched without
+// regard to case: an explicit allowlist, as OpenTelemetry's HTTP conventions ask
+// for captured headers. Other headers keep their names, with the value
+// "REDACTED". The redaction list ([WithRedactedHeaders]) and the checks of
+// values (JWTs, credentials, secrets in URLs) apply to allowed headers too.
+// Without it every header is tagged, redacted as [DefaultRedactedHeaders] says.
+// Calls append; WithTaggedHeaders() with no names tags no header's value.
+func WithTaggedHeaders(names ...string) Option {
+	return optionFunc(func(c *config) {
+		if c.allowHeaders == nil {
+			c.allowHeaders = []string{}
+		}
+		for _, n := range names {
+			if n = strings.TrimSpace(n); n != "" {
+				c.allowHeaders = append(c.allowHeaders, n)
+			}
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/opentracing/opentracing-go"
 
@@ -40,7 +39,7 @@ func NewPropagator(cfg Config, codec SpanContextCodec) (*Propagator, error) {
 	}
 	text, err := propagation.Parse(list)
 	if err != nil {
-		return nil, fmt.Errorf("traceplug: propagation: %w: %w", err, ErrBadOption)
+		return nil, BadOptionf("traceplug: propagation: %w", err)
 	}
 	return &Propagator{codec: codec, text: text}, nil
 }
@@ -114,11 +113,6 @@ func (p *Propagator) extract(format, carrier any) (propagation.SpanContext, erro
 		return readBinary(r)
 	}
 	return propagation.SpanContext{}, opentracing.ErrUnsupportedFormat
-}
-
-// extractHeader reads the neutral span context of an incoming request.
-func (p *Propagator) extractHeader(h http.Header) (propagation.SpanContext, error) {
-	return p.text.Extract(opentracing.HTTPHeadersCarrier(h))
 }
 
 // The Binary format: traceplug's own encoding of a neutral span context, for

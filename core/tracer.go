@@ -149,7 +149,7 @@ func newTracer(c *config) (*Tracer, error) {
 	return &Tracer{
 		traceAll:     c.traceAll,
 		attrs:        attrs,
-		redact:       &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery, maxLen: c.maxTagLen, maxHeaders: c.maxHeaders},
+		redact:       &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery, maxLen: c.maxTagLen, maxHeaders: c.maxHeaders, allowHeaders: c.allowHeaders},
 		opName:       c.opName,
 		filter:       c.filter,
 		observer:     c.observer,
@@ -278,7 +278,7 @@ func (t *Tracer) startWithoutReferences(operationName string, opts []opentracing
 	for _, o := range opts {
 		o.Apply(&so)
 	}
-	tags := opentracing.Tags{"traceplug.dropped_reference": true}
+	tags := opentracing.Tags{TagDroppedReference: true}
 	for k, v := range so.Tags {
 		tags[k] = v
 	}
@@ -331,14 +331,17 @@ func (t *Tracer) importContext(psc propagation.SpanContext) (opentracing.SpanCon
 	return t.prop.codec.ImportSpanContext(psc)
 }
 
-// extractRequest reads the span context of an incoming request: the parent
-// to continue (nil for a new root), the baggage to give a new root when the
-// request carried baggage and no valid context, and why a context present
-// in the headers could not be continued (nil when there was none, or it was
-// continued).
-func (t *Tracer) extractRequest(h http.Header) (parent opentracing.SpanContext, orphan []propagation.BaggageItem, err error) {
+// extractContext reads the span context a request carries (its headers, or
+// gRPC metadata): the parent to continue (nil for a new root), the baggage to
+// give a new root when the carrier held baggage and no context a span can
+// continue, and why a context present in the carrier could not be continued
+// (nil when there was none, or it was continued).
+func (t *Tracer) extractContext(c opentracing.TextMapReader) (parent opentracing.SpanContext, orphan []propagation.BaggageItem, err error) {
+	if c == nil {
+		return nil, nil, nil
+	}
 	if t.prop == nil {
-		h, dropped := t.limitBaggage(h)
+		h, dropped := t.limitBaggage(headerOf(c))
 		if dropped > 0 {
 			t.counts.baggageDropped.Add(uint64(dropped))
 		}
@@ -348,7 +351,7 @@ func (t *Tracer) extractRequest(h http.Header) (parent opentracing.SpanContext, 
 		}
 		return parent, nil, err
 	}
-	psc, err := t.prop.extractHeader(h)
+	psc, err := t.prop.text.Extract(c)
 	if err != nil && isNotFound(err) {
 		err = nil
 	}
@@ -383,13 +386,14 @@ func (t *Tracer) Unwrap() opentracing.Tracer {
 	return t.ot
 }
 
-// logPanic tags span as failed with the recovered value v.
-func logPanic(span opentracing.Span, v any) {
+// logPanic tags span as failed with the recovered value v, its message
+// capped as every string traceplug writes.
+func (t *Tracer) logPanic(span opentracing.Span, v any) {
 	ext.Error.Set(span, true)
 	span.LogFields(
 		log.String("event", "error"),
 		log.String("error.kind", "panic"),
-		log.String("error.object", fmt.Sprintf("%T", v)),
-		log.String("message", fmt.Sprint(v)),
+		log.String("error.object", t.redact.cap(fmt.Sprintf("%T", v))),
+		log.String("message", t.redact.cap(fmt.Sprint(v))),
 	)
 }

@@ -1,6 +1,7 @@
 package lightstep
 
 import (
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -10,46 +11,74 @@ import (
 )
 
 // lightstep-tracer-go reports its errors through one process-wide event
-// handler. The backend installs its own, once: error events go through the
-// log package, rate-limited, with the access token of every live tracer
-// redacted.
+// handler, and its events do not say which tracer they come from. The backend
+// installs its own handler, once: error events go, rate-limited and with the
+// access token of every live tracer redacted, to the loggers of the live
+// tracers (core.WithLogger's, or the log package), each logger once.
 var (
 	eventsOnce sync.Once
-	tokensMu   sync.RWMutex
+	liveMu     sync.RWMutex
 	tokens     = map[string]int{} // live access tokens, counted by tracer
-	eventLog   = report.NewLogger("traceplug/lightstep: ")
+	loggers    = map[*slog.Logger]*liveLogger{}
 )
 
-func routeEvents(token string) {
+// liveLogger is a destination of events and the number of live tracers
+// writing to it.
+type liveLogger struct {
+	log     *report.Logger
+	tracers int
+}
+
+// routeEvents registers a live tracer's token and logger (nil: the log
+// package).
+func routeEvents(token string, to *slog.Logger) {
+	liveMu.Lock()
 	if token != "" {
-		tokensMu.Lock()
 		tokens[token]++
-		tokensMu.Unlock()
 	}
+	l := loggers[to]
+	if l == nil {
+		l = &liveLogger{log: report.NewLoggerTo(to, "traceplug/lightstep: ")}
+		loggers[to] = l
+	}
+	l.tracers++
+	liveMu.Unlock()
 	eventsOnce.Do(func() { lightstep.SetGlobalEventHandler(onEvent) })
 }
 
-func forgetToken(token string) {
-	if token == "" {
-		return
+// forgetTracer undoes routeEvents once the tracer is shut down.
+func forgetTracer(token string, to *slog.Logger) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	if token != "" {
+		if tokens[token]--; tokens[token] <= 0 {
+			delete(tokens, token)
+		}
 	}
-	tokensMu.Lock()
-	if tokens[token]--; tokens[token] <= 0 {
-		delete(tokens, token)
+	if l := loggers[to]; l != nil {
+		if l.tracers--; l.tracers <= 0 {
+			delete(loggers, to)
+		}
 	}
-	tokensMu.Unlock()
 }
 
 func onEvent(e lightstep.Event) {
-	if err, ok := e.(lightstep.ErrorEvent); ok {
-		eventLog.Printf("%s", redact(err.Error()))
+	err, ok := e.(lightstep.ErrorEvent)
+	if !ok {
+		return
+	}
+	msg := redact(err.Error())
+	liveMu.RLock()
+	defer liveMu.RUnlock()
+	for _, l := range loggers {
+		l.log.Printf("%s", msg)
 	}
 }
 
 // redact replaces every live access token in s.
 func redact(s string) string {
-	tokensMu.RLock()
-	defer tokensMu.RUnlock()
+	liveMu.RLock()
+	defer liveMu.RUnlock()
 	for t := range tokens {
 		s = strings.ReplaceAll(s, t, "REDACTED")
 	}

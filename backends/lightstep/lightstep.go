@@ -3,6 +3,7 @@ package lightstep
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -52,6 +53,7 @@ type Tracer struct {
 	sender    sender
 	rate      float64
 	token     string
+	logger    *slog.Logger // where lightstep-tracer-go's errors go (nil: the log package)
 	once      sync.Once
 	err       error
 
@@ -88,11 +90,11 @@ func New(cfg core.Config) (*Tracer, error) {
 	}
 	maxReport := p.Int("max_report_bytes", 3<<20)
 	if opts.MaxBufferedSpans <= 0 || opts.ReportingPeriod <= 0 || opts.MinReportingPeriod <= 0 || opts.ReportTimeout <= 0 || maxReport <= 0 {
-		return nil, fmt.Errorf("lightstep: params max_buffered_spans, reporting_period, min_reporting_period, report_timeout and max_report_bytes must be positive: %w", core.ErrBadOption)
+		return nil, core.BadOptionf("lightstep: params max_buffered_spans, reporting_period, min_reporting_period, report_timeout and max_report_bytes must be positive")
 	}
 	transport, _ := cfg.Param("transport")
 	if transport != "" && transport != "http" && transport != "grpc" {
-		return nil, fmt.Errorf("lightstep: param \"transport\": %q is not http or grpc: %w", transport, core.ErrBadOption)
+		return nil, core.BadOptionf("lightstep: param \"transport\": %q is not http or grpc", transport)
 	}
 	var err error
 	if opts.Collector, err = collector(cfg.Endpoint, plaintext); err != nil {
@@ -108,7 +110,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	opts.Tags[lightstep.ComponentNameKey] = cfg.ServiceName
 	opts.Tags[lightstep.CommandLineKey] = filepath.Base(os.Args[0])
 
-	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken, counts: &core.SpanCounts{}}
+	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken, logger: cfg.Logger, counts: &core.SpanCounts{}}
 	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
 		return nil, fmt.Errorf("lightstep: %w", err)
 	}
@@ -123,11 +125,11 @@ func New(cfg core.Config) (*Tracer, error) {
 	t.sender = countingSender{sender: t.sender, counts: t.counts, maxBytes: maxReport}
 	opts.CustomCollector = t.sender
 
-	routeEvents(opts.AccessToken)
+	routeEvents(opts.AccessToken, cfg.Logger)
 	if t.lightstep, err = lightstep.CreateTracer(opts); err != nil {
-		forgetToken(opts.AccessToken)
+		forgetTracer(opts.AccessToken, cfg.Logger)
 		t.sender.close()
-		return nil, fmt.Errorf("lightstep: %s: %w", redact(err.Error()), core.ErrBadOption)
+		return nil, core.BadOptionf("lightstep: %s", redact(err.Error()))
 	}
 	return t, nil
 }
@@ -141,14 +143,14 @@ func collector(endpoint string, plaintext bool) (lightstep.Endpoint, error) {
 	if scheme, rest, ok := strings.Cut(endpoint, "://"); ok {
 		u, err := url.Parse(endpoint)
 		if err != nil || (scheme != "http" && scheme != "https") || (u.Path != "" && u.Path != "/") {
-			return lightstep.Endpoint{}, fmt.Errorf("lightstep: endpoint %q: want HOST:PORT, http://HOST:PORT or https://HOST:PORT: %w", endpoint, core.ErrBadOption)
+			return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, http://HOST:PORT or https://HOST:PORT", endpoint)
 		}
 		hostPort, plaintext = strings.TrimSuffix(rest, "/"), scheme == "http"
 	}
 	host, port, err := net.SplitHostPort(hostPort)
 	n, perr := strconv.Atoi(port)
 	if err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
-		return lightstep.Endpoint{}, fmt.Errorf("lightstep: endpoint %q: want HOST:PORT, such as %s: %w", endpoint, defaultEndpoint, core.ErrBadOption)
+		return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, such as %s", endpoint, defaultEndpoint)
 	}
 	return lightstep.Endpoint{Host: host, Port: n, Plaintext: plaintext}, nil
 }
@@ -214,7 +216,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 			return ctx.Err()
 		}, t.sender.abort)
 		t.sender.close()
-		forgetToken(t.token)
+		forgetTracer(t.token, t.logger)
 		t.counts.Settle()
 	})
 	return t.err

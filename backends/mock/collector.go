@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,13 +38,13 @@ func NewCollector() *Collector {
 
 func lookupCollector(endpoint string) (*Collector, error) {
 	if !strings.HasPrefix(endpoint, "mem://") {
-		return nil, fmt.Errorf("mock: endpoint %q: want \"\" or the mem:// endpoint of a mock.Collector: %w", endpoint, core.ErrBadOption)
+		return nil, core.BadOptionf("mock: endpoint %q: want \"\" or the mem:// endpoint of a mock.Collector", endpoint)
 	}
 	collectorsMu.Lock()
 	c := collectors[endpoint]
 	collectorsMu.Unlock()
 	if c == nil {
-		return nil, fmt.Errorf("mock: endpoint %q: no live mock.Collector there (closed, or never created): %w", endpoint, core.ErrBadOption)
+		return nil, core.BadOptionf("mock: endpoint %q: no live mock.Collector there (closed, or never created)", endpoint)
 	}
 	return c, nil
 }

@@ -80,7 +80,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		_ = client.Stop(context.Background())
 		return nil, fmt.Errorf("otel: %w", err)
 	}
-	t.proc = newProcessor(exporter, s, t.counts, report.NewLogger("traceplug/otel: "))
+	t.proc = newProcessor(exporter, s, t.counts, report.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
 	sdk := sdktrace.NewTracerProvider(
 		sdktrace.WithSampler(s.sampler),
 		sdktrace.WithResource(s.resource),

@@ -121,7 +121,7 @@ func env(names ...string) (value, name string, ok bool) {
 }
 
 func badEnv(name, value, valid string) error {
-	return fmt.Errorf("otel: %s=%q is not valid (valid: %s): %w", name, value, valid, core.ErrBadOption)
+	return core.BadOptionf("otel: %s=%q is not valid (valid: %s)", name, value, valid)
 }
 
 // readResource: service.name from the code (or TRACEPLUG_SERVICE_NAME), else
@@ -132,7 +132,7 @@ func (s *settings) readResource(cfg core.Config) error {
 	if v, _, ok := env(EnvResourceAttributes); ok {
 		kv, err := parseKeyValues(v)
 		if err != nil {
-			return fmt.Errorf("otel: %s: %s (valid: comma-separated key=value pairs, values percent-encoded): %w", EnvResourceAttributes, err, core.ErrBadOption)
+			return core.BadOptionf("otel: %s: %s (valid: comma-separated key=value pairs, values percent-encoded)", EnvResourceAttributes, err)
 		}
 		for k, v := range kv {
 			attrs[k] = v
@@ -168,7 +168,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 	p := cfg.Reader("otel")
 	protocol := p.String("protocol", "")
 	if protocol != "" && protocol != protocolHTTP && protocol != protocolGRPC {
-		return fmt.Errorf("otel: param \"protocol\": %q is not supported (valid: %s): %w", protocol, validProtocolsHint, core.ErrBadOption)
+		return core.BadOptionf("otel: param \"protocol\": %q is not supported (valid: %s)", protocol, validProtocolsHint)
 	}
 
 	// The endpoint: the code's, else the traces variable (used as is), else
@@ -191,7 +191,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		case "http", "https":
 		case "grpc", "grpcs":
 			if protocol == protocolHTTP {
-				return fmt.Errorf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q: %w", source, raw, protocol, core.ErrBadOption)
+				return core.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, raw, protocol)
 			}
 			protocol = protocolGRPC
 		default:
@@ -229,7 +229,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		}
 	} else {
 		if u.Path != "" && u.Path != "/" && source == "endpoint" {
-			return fmt.Errorf("otel: %s %q: a gRPC endpoint has no path (want grpc://HOST:PORT, or http:// and https:// with the grpc protocol): %w", source, redactURL(u), core.ErrBadOption)
+			return core.BadOptionf("otel: %s %q: a gRPC endpoint has no path (want grpc://HOST:PORT, or http:// and https:// with the grpc protocol)", source, redactURL(u))
 		}
 		u.Path = ""
 	}
@@ -247,7 +247,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 	if headers != "" {
 		h, err := parseKeyValues(headers)
 		if err != nil {
-			return fmt.Errorf("otel: %s: %s (valid: comma-separated name=value pairs, values percent-encoded): %w", source, err, core.ErrBadOption)
+			return core.BadOptionf("otel: %s: %s (valid: comma-separated name=value pairs, values percent-encoded)", source, err)
 		}
 		s.headers = h
 	}
@@ -262,7 +262,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		s.gzip = true
 	default:
 		if strings.HasPrefix(source, "param") {
-			return fmt.Errorf("otel: %s: %q is not supported (valid: %s): %w", source, compression, validCompressionsHint, core.ErrBadOption)
+			return core.BadOptionf("otel: %s: %q is not supported (valid: %s)", source, compression, validCompressionsHint)
 		}
 		return badEnv(source, compression, validCompressionsHint)
 	}
@@ -274,8 +274,8 @@ func endpointError(source, raw string) error {
 	if u, err := url.Parse(raw); err == nil {
 		shown = redactURL(u)
 	}
-	return fmt.Errorf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s) or grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS): %w",
-		source, shown, defaultHTTPEndpoint, core.ErrBadOption)
+	return core.BadOptionf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s) or grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS)",
+		source, shown, defaultHTTPEndpoint)
 }
 
 // redactURL renders u without its user information and query, which may
@@ -346,11 +346,11 @@ func (s *settings) readPropagators(cfg core.Config) error {
 	if v, name, ok := env(EnvPropagators); ok {
 		p, err := propagators(v, false)
 		if err != nil {
-			return fmt.Errorf("otel: %s=%q: %s (valid: %s): %w", name, v, err, validPropagatorsHint, core.ErrBadOption)
+			return core.BadOptionf("otel: %s=%q: %s (valid: %s)", name, v, err, validPropagatorsHint)
 		}
 		list, err := propagation.Parse(v)
 		if err != nil {
-			return fmt.Errorf("otel: %s=%q: %w: %w", name, v, err, core.ErrBadOption)
+			return core.BadOptionf("otel: %s=%q: %w", name, v, err)
 		}
 		s.propagator, s.native = p, list.String()
 		return nil
@@ -386,7 +386,7 @@ func propagators(list string, lenient bool) (otelprop.TextMapPropagator, error) 
 		case "none":
 		default:
 			if !lenient {
-				return nil, fmt.Errorf("%q is not a propagator the otel backend speaks", name)
+				return nil, core.BadOptionf("%q is not a propagator the otel backend speaks", name)
 			}
 		}
 	}
@@ -446,7 +446,7 @@ func (s *settings) readQueue(cfg core.Config) error {
 		return err
 	}
 	if s.exportInterval <= 0 || s.exportTimeout <= 0 {
-		return fmt.Errorf("otel: params \"export_interval\" and \"export_timeout\" must be positive durations: %w", core.ErrBadOption)
+		return fmt.Errorf("otel: params \"export_interval\" and \"export_timeout\" must be positive durations")
 	}
 	s.batchSize = min(s.batchSize, s.queueSize)
 	return nil
