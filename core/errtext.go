@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // suggest returns the candidate closest to name, for a "did you mean" in an
@@ -30,40 +31,22 @@ func suggest(name string, candidates []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is textutil's edit distance, for names short enough to be
+// worth comparing (a longer one is never close).
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
-		return max(len(a), len(b)) // not worth comparing; never close
+		return max(len(a), len(b))
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return textutil.EditDistance(a, b)
 }
 
 // capString returns s cut to at most n bytes (on a rune boundary), marked
 // with "…" when cut, for quoting untrusted input in an error.
 func capString(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if cut, ok := textutil.Cut(s, n); ok {
+		return cut + "…"
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return s
 }
 
 // modulePath is the root module's import path, for import hints.

@@ -86,18 +86,21 @@ type Query struct {
 	Client *http.Client
 }
 
+// answer is the envelope of every query API answer; Data is []Trace,
+// []string or []Operation depending on the endpoint.
 type answer struct {
-	Data   []Trace `json:"data"`
+	Data   json.RawMessage `json:"data"`
 	Errors []struct {
 		Code int    `json:"code"`
 		Msg  string `json:"msg"`
 	} `json:"errors"`
 }
 
-func (q Query) get(ctx context.Context, path string) ([]Trace, error) {
+// get decodes the data of the answer to GET path into data.
+func (q Query) get(ctx context.Context, path string, data any) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", q.URL+path, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	client := q.Client
 	if client == nil {
@@ -105,26 +108,32 @@ func (q Query) get(ctx context.Context, path string) ([]Trace, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
-		return nil, ErrNotFound
+		return ErrNotFound
 	}
 	var a answer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		return nil, fmt.Errorf("e2e: decoding %s: %w", path, err)
+		return fmt.Errorf("e2e: decoding %s: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("e2e: %s: %s %v", path, resp.Status, a.Errors)
+		return fmt.Errorf("e2e: %s: %s %v", path, resp.Status, a.Errors)
 	}
-	return a.Data, nil
+	if len(a.Data) == 0 || string(a.Data) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(a.Data, data); err != nil {
+		return fmt.Errorf("e2e: decoding the data of %s: %w", path, err)
+	}
+	return nil
 }
 
 // Trace fetches one trace by id.
 func (q Query) Trace(ctx context.Context, id string) (*Trace, error) {
-	traces, err := q.get(ctx, "/api/traces/"+url.PathEscape(id))
-	if err != nil {
+	var traces []Trace
+	if err := q.get(ctx, "/api/traces/"+url.PathEscape(id), &traces); err != nil {
 		return nil, err
 	}
 	if len(traces) == 0 {
@@ -136,7 +145,30 @@ func (q Query) Trace(ctx context.Context, id string) (*Trace, error) {
 // Traces fetches the recent traces of a service.
 func (q Query) Traces(ctx context.Context, service string) ([]Trace, error) {
 	v := url.Values{"service": {service}, "limit": {"50"}, "lookback": {"1h"}}
-	return q.get(ctx, "/api/traces?"+v.Encode())
+	var traces []Trace
+	err := q.get(ctx, "/api/traces?"+v.Encode(), &traces)
+	return traces, err
+}
+
+// Services lists the services Jaeger has spans of.
+func (q Query) Services(ctx context.Context) ([]string, error) {
+	var services []string
+	err := q.get(ctx, "/api/services", &services)
+	return services, err
+}
+
+// Operation is an operation of a service, with the span kind Jaeger files it
+// under ("" for spans without span.kind).
+type Operation struct {
+	Name     string `json:"name"`
+	SpanKind string `json:"spanKind"`
+}
+
+// Operations lists the operations of a service.
+func (q Query) Operations(ctx context.Context, service string) ([]Operation, error) {
+	var ops []Operation
+	err := q.get(ctx, "/api/operations?"+url.Values{"service": {service}}.Encode(), &ops)
+	return ops, err
 }
 
 // WaitTrace polls for the trace until it has at least spans spans or ctx

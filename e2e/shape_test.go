@@ -7,28 +7,36 @@ import (
 	"testing"
 )
 
-// The golden files are answers of Jaeger 1.42's query API to /api/traces/ID
-// for traces the example sent over UDP (service manual-udp).
-func load(t *testing.T, name string) *Trace {
+// The golden files are answers of the query API to /api/traces/ID for
+// traces the example sent over UDP (service manual-udp): testdata/v1/ from
+// Jaeger all-in-one 1.42, testdata/v2/ from Jaeger v2 (module v1.76.0).
+var versions = []Version{V1, V2}
+
+func load(t *testing.T, v Version, name string) *Trace {
 	t.Helper()
-	data, err := os.ReadFile("testdata/" + name)
+	file := "testdata/" + string(v) + "/" + name
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a answer
+	var a struct {
+		Data []Trace `json:"data"`
+	}
 	if err := json.Unmarshal(data, &a); err != nil {
 		t.Fatal(err)
 	}
 	if len(a.Data) != 1 {
-		t.Fatalf("%s holds %d traces", name, len(a.Data))
+		t.Fatalf("%s holds %d traces", file, len(a.Data))
 	}
 	return &a.Data[0]
 }
 
 func TestShapeAcceptsTheExamplesTraces(t *testing.T) {
-	for flow, file := range map[string]string{"log": "log-trace.json", "childspan": "childspan-trace.json"} {
-		if err := CheckShape(load(t, file), ExampleShape(flow, "manual-udp"), false); err != nil {
-			t.Errorf("%s: %v", flow, err)
+	for _, v := range versions {
+		for flow, file := range map[string]string{"log": "log-trace.json", "childspan": "childspan-trace.json"} {
+			if err := CheckShape(load(t, v, file), ExampleShape(flow, "manual-udp"), false); err != nil {
+				t.Errorf("%s %s: %v", v, flow, err)
+			}
 		}
 	}
 }
@@ -54,17 +62,21 @@ func TestShapeFailsClearly(t *testing.T) {
 			}
 		}, `is from service "other", want "manual-udp"`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tr := load(t, "childspan-trace.json")
-			tc.spoil(tr)
-			err := CheckShape(tr, ExampleShape("childspan", "manual-udp"), false)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("CheckShape = %v\nwant an error containing %q", err, tc.want)
-			}
-		})
+		for _, v := range versions {
+			t.Run(string(v)+"/"+tc.name, func(t *testing.T) {
+				tr := load(t, v, "childspan-trace.json")
+				tc.spoil(tr)
+				err := CheckShape(tr, ExampleShape("childspan", "manual-udp"), false)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("CheckShape = %v\nwant an error containing %q", err, tc.want)
+				}
+			})
+		}
 	}
-	if err := CheckShape(load(t, "log-trace.json"), ExampleShape("simple", "manual-udp"), false); err == nil {
-		t.Error("the log flow's trace passed as the simple flow's")
+	for _, v := range versions {
+		if err := CheckShape(load(t, v, "log-trace.json"), ExampleShape("simple", "manual-udp"), false); err == nil {
+			t.Errorf("%s: the log flow's trace passed as the simple flow's", v)
+		}
 	}
 }
 

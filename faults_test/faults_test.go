@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/conformance_test/builtin"
 
 	"github.com/traceplug/traceplug/core"
@@ -59,7 +60,7 @@ func TestCollectorFaults(t *testing.T) {
 			}
 			continue
 		}
-		for _, f := range faults {
+		for _, f := range conformance.Faults {
 			name := h.Name + "/" + string(f)
 			t.Run(name, func(t *testing.T) {
 				endpoint := tg.endpoint(t, f)

@@ -43,6 +43,7 @@ import (
 	_ "github.com/traceplug/traceplug/backends/lightstep"
 	_ "github.com/traceplug/traceplug/backends/mock"
 	_ "github.com/traceplug/traceplug/backends/none"
+	_ "github.com/traceplug/traceplug/backends/otel"
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/core"
 )

@@ -172,9 +172,9 @@ func TestCommands(t *testing.T) {
 		"go get github.com/traceplug/traceplug/backends/zipkin",
 		"go get github.com/traceplug/traceplug/backends/lightstep",
 		"go get github.com/traceplug/traceplug/backends/otel",
-		"<!-- propagation table -->",
-		"<!-- moving to OpenTelemetry -->",
-		"<!-- jaeger v2 -->",
+		"## Moving to OpenTelemetry",
+		"| `lightstep` | `ottrace` |",
+		"JAEGER_VERSION=v1",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the README lacks %q", want)
