@@ -1,10 +1,18 @@
-// Package e2e checks traces end to end in a real Jaeger, v2 or v1: the
-// client-and-server example and a mixed zipkin/jaeger fleet send their spans
-// to Jaeger's agent (UDP), collector (thrift over HTTP) and Zipkin receiver,
-// hand-written OTLP spans go to its OTLP receivers (HTTP and gRPC), and the
-// traces are read back from Jaeger's query API and checked for their shape,
-// for the receiver that took them, and for the services and operations the
-// query API lists.
+// Package e2e checks traces end to end in a real Jaeger, v2 or v1, read back
+// from its query API and checked for their shape (parents, span kinds,
+// services, tags), for the receiver that took them, and for the services and
+// operations the query API lists:
+//
+//   - the client-and-server example on the jaeger backend (agent over UDP,
+//     collector over HTTP), the zipkin backend (Zipkin receiver) and the
+//     otel backend (OTLP over HTTP and over gRPC);
+//   - a zipkin and a jaeger service sharing a trace over B3;
+//   - one trace across three formats: an otelhttp service on the
+//     OpenTelemetry SDK (W3C, OTLP), a traceplug jaeger service reading W3C
+//     and writing uber-trace-id too, and a jaeger-client-go service;
+//   - one trace across HTTP, gRPC (grpctrace) and HTTP, on the jaeger and the
+//     otel backends;
+//   - hand-written OTLP spans to its OTLP receivers (HTTP and gRPC).
 //
 // The tests need a running Jaeger and the build tag e2e. They find which
 // version runs; with JAEGER_VERSION set they also insist on it:

@@ -16,11 +16,12 @@ import (
 	"time"
 )
 
-// TestOTLPReceivers: Jaeger takes OTLP on 127.0.0.1:4318 (HTTP) and 4317
-// (gRPC), on both versions, so the otel backend can be tested against
-// either. Until that backend exists, spans are written here by hand: one
-// span a request, read back from the query API. (Once the example links the
-// otel backend, its own case joins TestExampleTracesInJaeger.)
+// TestOTLPReceivers: Jaeger takes OTLP on 127.0.0.1:4318 (HTTP, JSON and
+// protobuf) and 4317 (gRPC), on both versions. The spans are written here by
+// hand, one span a request, independently of the OpenTelemetry SDK, and read
+// back from the query API: when the otel backend's cases of
+// TestExampleTracesInJaeger fail, this says whether Jaeger's receiver or the
+// backend is at fault.
 func TestOTLPReceivers(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -110,8 +111,8 @@ func (s otlpSpan) json() []byte {
 }
 
 // protobuf is the same request in protobuf, written by hand (field numbers
-// from opentelemetry/proto/collector/trace/v1 and trace/v1) so that the test
-// module needs no OpenTelemetry dependency.
+// from opentelemetry/proto/collector/trace/v1 and trace/v1), so that it owes
+// nothing to the OpenTelemetry code under test.
 func (s otlpSpan) protobuf() []byte {
 	str := func(n int, v string) []byte { return pbBytes(n, []byte(v)) }
 	kv := func(k, v string) []byte { return append(str(1, k), pbBytes(2, str(1, v))...) } // KeyValue{key, AnyValue{string_value}}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -201,6 +202,17 @@ func (t *Trace) Describe() string {
 		fmt.Fprintf(&b, "  %s %q (%s) span %s parent %s\n", t.Processes[s.ProcessID].ServiceName, s.OperationName, kind, s.SpanID, s.Parent())
 	}
 	return b.String()
+}
+
+// Services returns the service names of the trace's processes, sorted, each
+// once.
+func (t *Trace) Services() []string {
+	var names []string
+	for _, p := range t.Processes {
+		names = append(names, p.ServiceName)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // SameID reports whether two hex ids are equal, ignoring case and leading zeros.

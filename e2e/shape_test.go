@@ -108,3 +108,63 @@ func dropTag(tags []KeyValue, key string) []KeyValue {
 	}
 	return out
 }
+
+// TestShapeTagsAndKinds: Want.Tags, Want.NotHTTP and Want.Unkinded, on the
+// golden traces of both versions.
+func TestShapeTagsAndKinds(t *testing.T) {
+	for _, v := range versions {
+		t.Run(string(v), func(t *testing.T) {
+			want := ExampleShape("childspan", "manual-udp")
+			client := &want.Children[0]
+
+			client.Tags = map[string]string{"http.method": "GET", "peer.port": ""}
+			if err := CheckShape(load(t, v, "childspan-trace.json"), want, false); err != nil {
+				t.Errorf("the tags the client span has: %v", err)
+			}
+			client.Tags = map[string]string{"http.method": "POST", "rpc.system": "grpc"}
+			err := CheckShape(load(t, v, "childspan-trace.json"), want, false)
+			for _, msg := range []string{`span "HTTP GET" has http.method "GET", want "POST"`, `span "HTTP GET" lacks the tag rpc.system`} {
+				if err == nil || !strings.Contains(err.Error(), msg) {
+					t.Errorf("CheckShape = %v\nwant an error containing %q", err, msg)
+				}
+			}
+			client.Tags = nil
+
+			// A span that is not traceplug's HTTP span need not have its tags.
+			tr := load(t, v, "childspan-trace.json")
+			s := find(tr, "HTTP GET")
+			s.Tags = dropTag(dropTag(s.Tags, "http.status_code"), "component")
+			if err := CheckShape(tr, want, false); err == nil {
+				t.Error("a client span without http.status_code passed as traceplug's")
+			}
+			client.NotHTTP = true
+			if err := CheckShape(tr, want, false); err != nil {
+				t.Errorf("NotHTTP: %v", err)
+			}
+			client.NotHTTP = false
+
+			// The golden traces came over UDP: child_span has no span.kind.
+			err = CheckShape(load(t, v, "childspan-trace.json"), want.Unkinded("internal"), false)
+			if msg := `span "child_span" has span.kind "", want "internal"`; err == nil || !strings.Contains(err.Error(), msg) {
+				t.Errorf("CheckShape(Unkinded) = %v\nwant an error containing %q", err, msg)
+			}
+			if want.Children[0].Children[0].Children[0].Kind != "" {
+				t.Error("Unkinded changed the Want it was called on")
+			}
+		})
+	}
+}
+
+func TestTraceServices(t *testing.T) {
+	for _, v := range versions {
+		tr := load(t, v, "childspan-trace.json")
+		if got := tr.Services(); len(got) != 1 || got[0] != "manual-udp" {
+			t.Errorf("%s: Services() = %v, want [manual-udp]", v, got)
+		}
+		tr.Processes["p9"] = Process{ServiceName: "another"}
+		tr.Processes["p8"] = Process{ServiceName: "manual-udp"}
+		if got := tr.Services(); len(got) != 2 || got[0] != "another" || got[1] != "manual-udp" {
+			t.Errorf("%s: Services() = %v, want [another manual-udp]", v, got)
+		}
+	}
+}
