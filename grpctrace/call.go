@@ -32,7 +32,10 @@ type call struct {
 	in     *instrumentation
 	client bool
 	stream bool
-	method *method
+	// oneResponse: a client stats handler's call is answered with one
+	// message (it is not a server stream).
+	oneResponse bool
+	method      *method
 
 	started atomic.Bool // span and hooked are set
 	span    opentracing.Span

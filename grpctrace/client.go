@@ -8,8 +8,10 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
 
 	"github.com/traceplug/traceplug/core"
 )
@@ -34,6 +36,13 @@ import (
 // stream: the last message received, an error, the client's cancellation or
 // deadline). A call that is not traced still carries the trace of the span
 // in its context, if any.
+//
+// The span's status is the one gRPC gives the handler. When a server's
+// answer beats the request onto the wire (a trailers-only Unimplemented,
+// for one), gRPC ends the attempt as if OK and gives the status only to the
+// caller; a call answered with one message that got none cannot be OK, so
+// its span then says Unknown, an error. The interceptors see the status the
+// caller sees.
 //
 // ClientHandler panics if tr is nil or a name given to WithMethods is not a
 // method's full name. The handler is safe for concurrent use.
@@ -66,6 +75,7 @@ func (h *clientHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	switch s := s.(type) {
 	case *stats.Begin:
 		c.stream = s.IsClientStream || s.IsServerStream
+		c.oneResponse = !s.IsServerStream
 	case *stats.OutHeader:
 		// The peer is known only now, after the span started: as
 		// peer.address, which every tracer keeps (zipkin's takes peer.ipv4
@@ -78,9 +88,25 @@ func (h *clientHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	case *stats.InPayload:
 		c.received.Add(1)
 	case *stats.End:
-		c.end(s.Error)
+		err := s.Error
+		if err == nil && c.oneResponse && c.received.Load() == 0 {
+			// gRPC says OK, but a call answered with one message cannot
+			// succeed without it (gRPC itself fails such a call, Internal):
+			// the call failed and gRPC lost its status on the way here. It
+			// does when a request is written to a stream the server has
+			// already closed (a trailers-only answer, Unimplemented, say,
+			// that beats the request): SendMsg gets io.EOF, and the attempt
+			// ends with it as if OK; only the caller, from RecvMsg, ever
+			// sees the status.
+			err = errStatusLost
+		}
+		c.end(err)
 	}
 }
+
+// errStatusLost is the outcome of a call that gRPC reported OK to the stats
+// handler though it cannot have succeeded: failed, status unknown.
+var errStatusLost = status.Error(codes.Unknown, "the call failed without a response; gRPC gave the stats handler no status")
 
 // TagConn implements [stats.Handler]; connections are not traced.
 func (h *clientHandler) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
