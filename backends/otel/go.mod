@@ -5,7 +5,6 @@ go 1.26.0
 require (
 	github.com/opentracing/opentracing-go v1.2.0
 	github.com/traceplug/traceplug v0.0.0-00010101000000-000000000000
-	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/contrib/propagators/b3 v1.47.0
 	go.opentelemetry.io/contrib/propagators/jaeger v1.47.0
 	go.opentelemetry.io/contrib/propagators/ot v1.47.0

@@ -2,13 +2,11 @@ package otel_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/opentracing/opentracing-go"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	otelapi "go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -111,57 +109,4 @@ func TestOpenTracingInsideOpenTelemetrySpan(t *testing.T) {
 	}
 	spans := c.Spans()
 	wantChild(t, byName(t, spans, "ot.child"), byName(t, spans, "otel.root"))
-}
-
-// TestOTelHTTPTransportInsideTracedRequest: an otelhttp transport on the
-// backend's provider and propagator, inside a traced request, makes a client
-// span that is the request span's child, and the next service, traced by
-// traceplug, continues it.
-func TestOTelHTTPTransportInsideTracedRequest(t *testing.T) {
-	c := oteltest.New(t)
-	back, _ := newTracer(t, c, core.WithTraceAll(true), core.WithServiceName("back"))
-	backSrv := httptest.NewServer(back.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "ok")
-	})))
-	defer backSrv.Close()
-
-	front, ot := newTracer(t, c, core.WithTraceAll(true), core.WithServiceName("front"))
-	client := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport,
-		otelhttp.WithTracerProvider(ot.TracerProvider()), otelhttp.WithPropagators(ot.TextMapPropagator()))}
-	frontSrv := httptest.NewServer(front.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, _ := http.NewRequestWithContext(r.Context(), "GET", backSrv.URL+"/back", nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			http.Error(w, err.Error(), 502)
-			return
-		}
-		_, _ = io.Copy(w, resp.Body)
-		resp.Body.Close()
-	})))
-	defer frontSrv.Close()
-	resp, err := http.Get(frontSrv.URL + "/front")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	_ = front.Close()
-	_ = back.Close()
-
-	spans := c.Spans()
-	var frontSpan, clientSpan, backSpan conformance.Span
-	for _, s := range spans {
-		switch kind, _ := s.Tag("span.kind"); {
-		case s.Service == "front" && kind == "server":
-			frontSpan = s
-		case s.Service == "front" && kind == "client":
-			clientSpan = s
-		case s.Service == "back" && kind == "server":
-			backSpan = s
-		}
-	}
-	if frontSpan.SpanID == "" || clientSpan.SpanID == "" || backSpan.SpanID == "" {
-		t.Fatalf("want the front's server and client spans and the back's server span, got %v", spans)
-	}
-	wantChild(t, clientSpan, frontSpan)
-	wantChild(t, backSpan, clientSpan)
 }
