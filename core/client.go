@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
@@ -55,6 +55,9 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// options. The kind and peer go in at start: some tracers (zipkin's) read
 	// them only then, to set the span's kind and remote endpoint.
 	c := &call{}
+	if t.recorder != nil {
+		c.rec = &clientRecording{start: sinceEpoch()}
+	}
 	opts := c.opts[:0]
 	if parent := opentracing.SpanFromContext(req.Context()); parent != nil {
 		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent.Context()}
@@ -81,7 +84,8 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	op, methodTag := method(req.Method)
-	span := t.startSpan(t.redact.cap(op), opts, c.parent.ReferencedContext != nil)
+	op = t.redact.cap(op)
+	span := t.startSpan(op, opts, c.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)
 	c.t = t
 	span.SetTag(string(ext.Component), componentName)
@@ -89,7 +93,9 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if methodTag == otherMethod {
 		span.SetTag(originalMethod, t.redact.cap(req.Method))
 	}
-	span.SetTag(string(ext.HTTPUrl), t.redact.cap(t.redact.url(req.URL)))
+	target := t.redact.cap(t.redact.url(req.URL))
+	span.SetTag(string(ext.HTTPUrl), target)
+	c.rec.named(op, target)
 
 	out := *req // RoundTrip must not modify the caller's request
 	out.Header = req.Header.Clone()
@@ -105,10 +111,12 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		ext.Error.Set(span, true)
 		span.LogFields(log.String("event", "error"), log.String("message", t.errorText(err, req.URL)))
+		c.rec.fail()
 		c.finish()
 		return resp, err
 	}
 	span.SetTag(string(ext.HTTPStatusCode), boxStatus(resp.StatusCode))
+	c.rec.got(resp.StatusCode)
 	if resp.StatusCode >= 500 {
 		ext.Error.Set(span, true)
 	}
@@ -158,7 +166,8 @@ type call struct {
 	io.ReadCloser
 	t    *Tracer
 	span opentracing.Span
-	once sync.Once
+	done atomic.Bool      // the span is finished, or being finished
+	rec  *clientRecording // nil unless a Recorder is attached
 
 	parent opentracing.SpanReference
 	tags   [3]opentracing.Tag
@@ -171,6 +180,7 @@ func (b *call) Read(p []byte) (int, error) {
 		if err != io.EOF {
 			ext.Error.Set(b.span, true)
 			b.span.LogFields(log.String("event", "error"), log.String("message", b.t.errorText(err, nil)))
+			b.rec.fail()
 		}
 		b.finish()
 	}
@@ -184,10 +194,15 @@ func (b *call) Close() error {
 }
 
 func (b *call) finish() {
-	b.once.Do(func() {
-		b.span.Finish()
-		b.t.counts.finished.Add(1)
-	})
+	if !b.done.CompareAndSwap(false, true) {
+		return
+	}
+	if b.rec != nil {
+		b.t.finishClient(b) // finished, counted and recorded
+		return
+	}
+	b.span.Finish()
+	b.t.counts.finished.Add(1)
 }
 
 // readWriteBody keeps a 101 response's body writable, as net/http makes it.

@@ -122,6 +122,10 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	} else {
 		opts = serverOpts
 	}
+	var rc recording // what a Recorder gets: zero without one
+	if t.recorder != nil {
+		rc.start, rc.op = sinceEpoch(), op
+	}
 	span := t.startSpan(op, opts, rq.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)
 	rq.span = span
@@ -131,7 +135,8 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	if methodTag == otherMethod {
 		span.SetTag(originalMethod, t.redact.cap(r.Method))
 	}
-	span.SetTag(string(ext.HTTPUrl), t.redact.cap(t.redact.requestURI(r)))
+	rc.url = t.redact.cap(t.redact.requestURI(r))
+	span.SetTag(string(ext.HTTPUrl), rc.url)
 	if extractErr != nil {
 		// A malformed incoming context: this is a new root trace, and says why.
 		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
@@ -152,20 +157,20 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		if v := recover(); v != nil {
 			t.logPanic(span, v)
 			rq.panicked = true // no response was sent unless the handler wrote one
-			rq.end(t, r, rename)
+			rq.end(t, r, rename, &rc)
 			panic(v)
 		}
 	}()
 	next.ServeHTTP(httpsnoop.Wrap(w, rq.hooks(w, t.responseSize)), r)
-	rq.end(t, r, rename)
+	rq.end(t, r, rename, &rc)
 }
 
 // serverOpts are a root server span's start options.
 var serverOpts = []opentracing.StartSpanOption{serverKind}
 
 // end tags the span with the response and finishes it. rename names it after
-// the pattern http.ServeMux matched, if any.
-func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
+// the pattern http.ServeMux matched, if any. rc is what a Recorder gets.
+func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	span := rq.span
 	status := rq.status
 	if status == 0 && !rq.hijacked && !rq.panicked {
@@ -181,9 +186,14 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool) {
 		span.SetTag("http.response_size", rq.bytes)
 	}
 	if rename && r.Pattern != "" {
-		span.SetOperationName(t.redact.cap(patternName(r.Method, r.Pattern)))
+		rc.op = t.redact.cap(patternName(r.Method, r.Pattern))
+		span.SetOperationName(rc.op)
 	}
 	rq.done.Store(true)
+	if t.recorder != nil {
+		t.finishServer(rq, rc, status) // finished, counted and recorded
+		return
+	}
 	span.Finish()
 	t.counts.finished.Add(1)
 }

@@ -24,7 +24,8 @@ type Stats struct {
 	// buffer dropped only when it next reports, and counts them until then.
 	Pending uint64
 	// CallbackPanics counts panics recovered from the functions given to
-	// WithSpanObserver and WithOperationName.
+	// WithSpanObserver and WithOperationName, and from a Recorder's
+	// RecordSpan (WithRecorder).
 	CallbackPanics uint64
 	// BaggageDropped counts incoming baggage items dropped by the limits of
 	// WithBaggageLimits.

@@ -45,7 +45,9 @@ type Tracer struct {
 	observer     func(opentracing.Span, *http.Request)
 	responseSize bool
 	global       bool
-	noop         bool // the tracer is opentracing's no-op tracer: nothing is recorded
+	noop         bool     // the tracer is opentracing's no-op tracer: nothing is recorded
+	recorder     Recorder // nil unless WithRecorder: see record.go
+	settings     Settings // what Settings returns
 
 	maxBaggageItems, maxBaggageBytes int
 
@@ -97,6 +99,7 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 		return nil, fmt.Errorf("traceplug: backend %q returned a nil tracer and no error (a bug in the backend)", name)
 	}
 	t.ot, t.shutdown = ot, shutdown
+	t.settings.Backend = name
 	if err := t.start(); err != nil {
 		if shutdown != nil {
 			_ = shutdown(context.Background())
@@ -156,6 +159,9 @@ func newTracer(c *config) (*Tracer, error) {
 		responseSize: c.responseSize,
 		global:       c.global,
 		propagation:  c.propagation,
+
+		recorder: c.recorder,
+		settings: c.settings(),
 
 		maxBaggageItems: c.maxBagItems,
 		maxBaggageBytes: c.maxBagBytes,
@@ -251,8 +257,19 @@ func (t *Tracer) lostSpans() error {
 // StartSpan starts a span with the backend's tracer. It implements
 // [opentracing.Tracer]. A reference to a span context that the backend's
 // tracer rejects by panicking (a context from another tracer) is dropped, and
-// the span is tagged "traceplug.dropped_reference".
-func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOption) (span opentracing.Span) {
+// the span is tagged "traceplug.dropped_reference". With a [Recorder]
+// attached ([WithRecorder]), the span is a wrapper of the backend's, so that
+// its end is recorded.
+func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	if t.recorder != nil && !t.noop {
+		return t.startRecorded(operationName, opts)
+	}
+	return t.startChecked(operationName, opts)
+}
+
+// startChecked starts a span with the backend's tracer, dropping a
+// reference that the tracer rejects by panicking.
+func (t *Tracer) startChecked(operationName string, opts []opentracing.StartSpanOption) (span opentracing.Span) {
 	defer func() {
 		if recover() != nil {
 			span = t.startWithoutReferences(operationName, opts)
@@ -267,7 +284,7 @@ func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOp
 // the reference. Without one, the tracer is called directly.
 func (t *Tracer) startSpan(op string, opts []opentracing.StartSpanOption, withRef bool) opentracing.Span {
 	if withRef {
-		return t.StartSpan(op, opts...)
+		return t.startChecked(op, opts)
 	}
 	return t.ot.StartSpan(op, opts...)
 }
@@ -380,8 +397,9 @@ func (t *Tracer) extractContext(c opentracing.TextMapReader) (parent opentracing
 }
 
 // Unwrap returns the backend's own tracer, for features of a backend that
-// OpenTracing has no name for. Spans started with it bypass nothing: they are
-// the same spans a Tracer starts.
+// OpenTracing has no name for. Spans started with it are the backend's spans,
+// as a Tracer's are, but bypass the Tracer: a [Recorder] (the debug page)
+// does not see them.
 func (t *Tracer) Unwrap() opentracing.Tracer {
 	return t.ot
 }

@@ -11,6 +11,14 @@
 //
 //	go run ./examples/clientserver
 //
+// With -serve, it keeps serving the app on that address until interrupted,
+// with traceplug's debug page (package debugpage) on another, internal
+// address, at /debug/traceplug; -load calls the client handlers now and then,
+// so that the page has something to show:
+//
+//	go run ./examples/clientserver -serve 127.0.0.1:8080 -load 500ms
+//	# then open http://127.0.0.1:8081/debug/traceplug
+//
 // The backend is the one TRACEPLUG_BACKEND names (console, mock, none, jaeger,
 // zipkin or lightstep), configured by the other TRACEPLUG_* variables (see
 // core.FromEnv). By default it is the console backend, which needs no server:
@@ -26,14 +34,17 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/opentracing/opentracing-go"
@@ -46,10 +57,25 @@ import (
 	_ "github.com/traceplug/traceplug/backends/otel"
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/debugpage"
 )
 
 func main() {
-	if err := run(os.Stdout); err != nil {
+	var sc serveConfig
+	flag.StringVar(&sc.addr, "serve", "", "keep serving the app on this address (host:port) until interrupted, with the debug page on -debug")
+	flag.StringVar(&sc.debug, "debug", "127.0.0.1:8081", "with -serve: the internal address of the debug page, served at /debug/traceplug")
+	flag.DurationVar(&sc.load, "load", 0, "with -serve: call the client handlers every interval (0: never)")
+	flag.StringVar(&sc.traceURL, "trace-url", "", "with -serve: link trace ids on the debug page to the backend's UI, such as http://127.0.0.1:16686/trace/{trace_id}")
+	flag.Parse()
+	var err error
+	if sc.addr != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = serve(ctx, os.Stdout, sc)
+	} else {
+		err = run(os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "clientserver:", err)
 		os.Exit(1)
 	}
@@ -62,37 +88,12 @@ var flows = []string{"/client/simple", "/client/log", "/client/childspan"}
 // tracer's counts to out. Its error wraps core.ErrSpansLost when the backend
 // lost spans.
 func run(out io.Writer) error {
-	opts := []core.Option{
-		core.WithTraceAll(true),
-		core.WithTracedAttributes("path", "method"),
-	}
-	if os.Getenv(core.EnvServiceName) == "" {
-		opts = append(opts, core.WithServiceName("clientserver"))
-	}
-	backend := os.Getenv(core.EnvBackend)
-	var tracer *core.Tracer
-	var err error
-	if backend == "" {
-		backend = "console"
-		endpoint := cmp.Or(os.Getenv(core.EnvEndpoint), "stdout")
-		tracer, err = core.New(backend, append(opts, core.WithEndpoint(endpoint))...)
-	} else {
-		tracer, err = core.FromEnv(opts...)
-	}
+	tracer, backend, err := newTracer()
 	if err != nil {
 		return err
 	}
 	defer tracer.Close()
-	// Log lines with the trace and span ids of the request they are about
-	// (no time, to keep the demo's output short).
-	logger := slog.New(tracer.LogHandler(slog.NewTextHandler(out, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})))
+	logger := newLogger(tracer, out)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -129,6 +130,145 @@ func run(out io.Writer) error {
 	s := tracer.Stats()
 	fmt.Fprintf(out, "%s backend: %d spans reported, %d dropped%s\n", backend, s.Reported, s.Dropped, byReason(s.DroppedBy))
 	return shutdownErr
+}
+
+// newTracer builds the tracer on the backend TRACEPLUG_BACKEND names,
+// console by default, with opts, and returns it with the backend's name.
+func newTracer(opts ...core.Option) (*core.Tracer, string, error) {
+	opts = append([]core.Option{
+		core.WithTraceAll(true),
+		core.WithTracedAttributes("path", "method"),
+	}, opts...)
+	if os.Getenv(core.EnvServiceName) == "" {
+		opts = append(opts, core.WithServiceName("clientserver"))
+	}
+	backend := os.Getenv(core.EnvBackend)
+	if backend == "" {
+		backend = "console"
+		endpoint := cmp.Or(os.Getenv(core.EnvEndpoint), "stdout")
+		tracer, err := core.New(backend, append(opts, core.WithEndpoint(endpoint))...)
+		return tracer, backend, err
+	}
+	tracer, err := core.FromEnv(opts...)
+	return tracer, backend, err
+}
+
+// newLogger logs lines with the trace and span ids of the request they are
+// about (and no time, to keep the demo's output short).
+func newLogger(tracer *core.Tracer, out io.Writer) *slog.Logger {
+	return slog.New(tracer.LogHandler(slog.NewTextHandler(out, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+}
+
+// serveConfig is what -serve mode is told.
+type serveConfig struct {
+	addr, debug string        // the app's address, and the debug page's
+	load        time.Duration // how often to call the client handlers; 0: never
+	traceURL    string        // debugpage.WithTraceURL's template, or ""
+	// ready, if set, is told the addresses once both servers listen.
+	ready func(app, debug string)
+}
+
+// debugPath is where the debug page is served, on its own address.
+const debugPath = "/debug/traceplug"
+
+// serve serves the app on sc.addr, and traceplug's debug page for its
+// tracer on sc.debug (an internal port: the page is for developers and
+// operators, not for the app's users), until ctx ends; then it stops both
+// gracefully, flushes the tracer and prints its counts.
+func serve(ctx context.Context, out io.Writer, sc serveConfig) error {
+	var pageOpts []debugpage.Option
+	if sc.traceURL != "" {
+		pageOpts = append(pageOpts, debugpage.WithTraceURL(sc.traceURL))
+	}
+	page, err := debugpage.New(pageOpts...)
+	if err != nil {
+		return err
+	}
+	tracer, backend, err := newTracer(core.WithRecorder(page))
+	if err != nil {
+		return err
+	}
+	defer tracer.Close()
+	logger := newLogger(tracer, out)
+
+	ln, err := net.Listen("tcp", sc.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	debugLn, err := net.Listen("tcp", sc.debug)
+	if err != nil {
+		return err
+	}
+	defer debugLn.Close()
+	base := "http://" + dialable(ln.Addr())
+	app := &http.Server{Handler: tracer.Middleware(newApp(tracer, logger, base)), ReadHeaderTimeout: 5 * time.Second}
+	internal := http.NewServeMux()
+	internal.Handle(debugPath, page.Handler(tracer))
+	debug := &http.Server{Handler: internal, ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 2)
+	go func() { served <- app.Serve(ln) }()
+	go func() { served <- debug.Serve(debugLn) }()
+	pageURL := "http://" + dialable(debugLn.Addr()) + debugPath
+	fmt.Fprintf(out, "serving %s (flows: %s); debug page: %s\n", base, strings.Join(flows, ", "), pageURL)
+	if sc.ready != nil {
+		sc.ready(base, pageURL)
+	}
+
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		if sc.load <= 0 {
+			return
+		}
+		tick := time.NewTicker(sc.load)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			req, _ := http.NewRequestWithContext(ctx, "GET", base+flows[i%len(flows)], nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	}()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served: // a server failed
+	}
+	<-loadDone
+	// Stop gracefully: the servers (requests in flight finish), then the
+	// tracer (their spans are flushed), within one deadline.
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = errors.Join(serveErr, app.Shutdown(stopCtx), debug.Shutdown(stopCtx))
+	http.DefaultClient.CloseIdleConnections()
+	shutdownErr := tracer.Shutdown(stopCtx)
+	s := tracer.Stats()
+	fmt.Fprintf(out, "%s backend: %d spans reported, %d dropped%s\n", backend, s.Reported, s.Dropped, byReason(s.DroppedBy))
+	return errors.Join(err, shutdownErr)
+}
+
+// dialable is addr with an unspecified host (":8080", "[::]:8080") made
+// the loopback address, for the app to call itself and to print.
+func dialable(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP == nil || tcp.IP.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	return addr.String()
 }
 
 // byReason is " (3 queue full, 1 send failed)", or "".

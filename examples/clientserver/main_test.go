@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -113,4 +119,117 @@ func TestRunFailsWhenSpansAreLost(t *testing.T) {
 	if !regexp.MustCompile(`zipkin backend: 0 spans reported, 10 dropped \(10 [a-z ]+\)\n$`).MatchString(out.String()) {
 		t.Errorf("output:\n%s", out.String())
 	}
+}
+
+// TestServeShowsTheDebugPage runs the -serve mode with load: the debug
+// page, on its own address, shows the flows' traces (server, client,
+// server, child), and the mode ends when its context does.
+func TestServeShowsTheDebugPage(t *testing.T) {
+	t.Setenv(core.EnvBackend, "mock")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pages := make(chan string, 1)
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, &out, serveConfig{
+			addr: "127.0.0.1:0", debug: "127.0.0.1:0", load: 5 * time.Millisecond,
+			traceURL: "http://127.0.0.1:16686/trace/{trace_id}",
+			ready:    func(_, page string) { pages <- page },
+		})
+	}()
+	var page string
+	select {
+	case page = <-pages:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	var snap struct {
+		Traces []struct {
+			Link  string `json:"trace_url"`
+			Spans []struct{ Operation, Kind string }
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(page + "?format=json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&snap)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		complete := 0
+		for _, tr := range snap.Traces {
+			if len(tr.Spans) == 4 {
+				complete++
+			}
+		}
+		if complete > 0 && len(snap.Traces) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no traces on the page: %+v", snap)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A trace is the flow's chain of spans, or, for a flow in flight as
+	// the page was drawn, the end of it that has finished.
+	chain := regexp.MustCompile(`^(server GET /client/\w+, )?(client HTTP GET, )?(server GET /server/\w+(, |$))?(internal child_span)?$`)
+	for _, tr := range snap.Traces {
+		var shape []string
+		for _, s := range tr.Spans {
+			shape = append(shape, s.Kind+" "+s.Operation)
+		}
+		got := strings.Join(shape, ", ")
+		if got == "" || !chain.MatchString(got) {
+			t.Errorf("trace: %s", got)
+		}
+		if !strings.HasPrefix(tr.Link, "http://127.0.0.1:16686/trace/") {
+			t.Errorf("trace link %q", tr.Link)
+		}
+	}
+	resp, err := http.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(html), `<table id="operations">`) {
+		t.Error("the HTML page has no operations table")
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !regexp.MustCompile(`^serving http://127\.0\.0\.1:\d+ \(flows: .*\); debug page: http://127\.0\.0\.1:\d+/debug/traceplug\n`).MatchString(out.String()) ||
+		!regexp.MustCompile(`mock backend: \d+ spans reported, 0 dropped\n$`).MatchString(out.String()) {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -273,3 +273,16 @@ func TestLogsSnippet(t *testing.T) {
 		t.Fatalf("logged %q, want %s", out.String(), want)
 	}
 }
+
+// TestDebugPageSnippet: the page the snippet mounts shows a request the
+// tracer traced.
+func TestDebugPageSnippet(t *testing.T) {
+	tr, admin := debugPage()
+	defer tr.Close()
+	tr.Middleware(http.HandlerFunc(checkout)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/checkout", nil))
+	w := httptest.NewRecorder()
+	admin.ServeHTTP(w, httptest.NewRequest("GET", "/debug/traceplug?format=json", nil))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "HTTP GET") {
+		t.Fatalf("the page answered %d %.300s: want the traced request's operation", w.Code, w.Body.String())
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	_ "github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/debugpage"
 )
 
 // tracer is the Tracer the snippets use, as a program's would be.
@@ -71,4 +72,16 @@ func logs(mux *http.ServeMux) {
 		logger.InfoContext(r.Context(), "get order", "id", r.PathValue("id")) // adds trace_id and span_id
 	})
 	// end snippet
+}
+
+// debugPage wires the debug page snippet: the page records every span the
+// tracer finishes, and serves on an internal mux.
+func debugPage() (*core.Tracer, *http.ServeMux) {
+	// snippet:debugpage
+	page, _ := debugpage.New(debugpage.WithTraceURL("http://localhost:16686/trace/{trace_id}"))
+	tracer, _ := core.New("mock", core.WithTraceAll(true), core.WithRecorder(page))
+	admin := http.NewServeMux() // on an internal port only
+	admin.Handle("/debug/traceplug", page.Handler(tracer))
+	// end snippet
+	return tracer, admin
 }
