@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/opentracing/opentracing-go"
@@ -21,11 +20,7 @@ func BenchmarkTracerDirect(b *testing.B) {
 			for _, tc := range tracers {
 				b.Run(tc.name, func(b *testing.B) {
 					t := tc.new(b)
-					h := header(parent, t)
-					if h == nil {
-						h = http.Header{}
-					}
-					h.Set("User-Agent", "bench")
+					h := serverRequest(b, header(parent, t)).Header
 					b.ReportAllocs()
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
@@ -33,7 +28,7 @@ func BenchmarkTracerDirect(b *testing.B) {
 						span := t.StartSpan("HTTP GET", ext.RPCServerOption(sc))
 						span.SetTag("component", "net/http")
 						span.SetTag("http.method", "GET")
-						span.SetTag("http.url", "/items/42")
+						span.SetTag("http.url", "/items/42?page=2&sort=price")
 						span.SetTag("http.status_code", uint16(200))
 						span.Finish()
 					}

@@ -1,49 +1,117 @@
 #!/usr/bin/env bash
-# loopback.sh [ROUNDS] [SECONDS]: requests/s of a real http.Server on 127.0.0.1,
-# bare and through each middleware, loaded by wrk (Debian's package). The
-# server runs on core 0 (GOMAXPROCS=1) and wrk on core 1; the variants take
-# turns in every round, so drift on a shared machine hits them alike. Prints
-# each variant's median requests/s over the rounds and its ratio to the bare
-# server's median. Bounded: ROUNDS x variants x SECONDS of load (default
-# 5 x 6 x 5 s, under three minutes).
+# loopback.sh [ROUNDS] [SECONDS]: a real http.Server on 127.0.0.1 (cmd/loopback),
+# bare and through each middleware and tracer, loaded by wrk (Debian's
+# package) with realistic requests (loopback.lua: a query string, the usual
+# headers, every other request with an incoming trace), every span exported
+# for real to a sink in another process (cmd/sink).
+#
+# The server runs on core 0 with GOMAXPROCS=1; wrk and the sink share core 1.
+# The variants take turns in every round, so drift on a shared machine hits
+# them alike. For each variant it prints the medians over the rounds of
+# requests/s, the server's CPU time per request (utime+stime from
+# /proc/PID/stat over the load, divided by the requests wrk completed), and
+# the spans the sink received per request served; then each traceplug variant
+# beside its peer on the same client library or SDK, as medians of the
+# ratios within each round (a variant and its peer run one after the other,
+# so a change in the machine's load between rounds cancels out). On a shared
+# machine, CPU per request is the steadier measure: requests/s also depend on
+# how much of its core the server gets.
+#
+# Bounded: ROUNDS x variants x (SECONDS + ~0.5 s); the defaults, 5 rounds of
+# 5 s over 13 variants, take about six minutes. VARIANTS="bare traceplug-jaeger
+# ..." runs a subset. BASELINE=path/to/a/loopback/binary (built from another
+# checkout with `go build ./cmd/loopback`) adds that build's traceplug
+# variants, named base:VARIANT, to every round: before and after in one run.
+# LOOPBACK=path/to/a/loopback/binary runs that build instead of this tree's.
 set -euo pipefail
 cd "$(dirname "$0")"
 rounds=${1:-5}
 seconds=${2:-5}
 command -v wrk >/dev/null || { echo "loopback: wrk is missing: apt-get install wrk" >&2; exit 1; }
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/loopback" ./cmd/loopback
-variants=(bare traceplug-none gostdlib-none traceplug-jaeger gostdlib-jaeger otelhttp)
-cores=$(nproc)
-pin_server=() pin_wrk=()
-if [ "$cores" -ge 2 ]; then pin_server=(taskset -c 0) pin_wrk=(taskset -c 1); fi
+sink_pid=
+cleanup() {
+  [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+if [ -n "${LOOPBACK:-}" ]; then cp "$LOOPBACK" "$tmp/loopback"; else go build -o "$tmp/loopback" ./cmd/loopback; fi
+go build -o "$tmp/sink" ./cmd/sink
+
+default_variants="bare traceplug-none gostdlib-none traceplug-mock gostdlib-mock traceplug-jaeger gostdlib-jaeger
+  traceplug-jaeger-http gostdlib-jaeger-http traceplug-zipkin gostdlib-zipkin traceplug-otel otelhttp"
+read -r -a variants <<<"$(echo ${VARIANTS:-$default_variants})"
+if [ -n "${BASELINE:-}" ]; then # each base:VARIANT right after VARIANT
+  with_base=()
+  for v in "${variants[@]}"; do
+    with_base+=("$v")
+    case $v in traceplug-*) with_base+=("base:$v") ;; esac
+  done
+  variants=("${with_base[@]}")
+fi
+pin_server=() pin_other=()
+if [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0) pin_other=(taskset -c 1); fi
+tck=$(getconf CLK_TCK)
+
+"${pin_other[@]}" "$tmp/sink" >"$tmp/sink.addr" &
+sink_pid=$!
+for _ in $(seq 1 400); do [ -s "$tmp/sink.addr" ] && break; sleep 0.05; done
+read -r sink_udp sink_http <"$tmp/sink.addr"
+
+# sink_spans prints the spans the sink has counted so far.
+sink_spans() {
+  exec 3<>"/dev/tcp/${sink_http%:*}/${sink_http##*:}"
+  printf 'GET /stats HTTP/1.0\r\nHost: sink\r\n\r\n' >&3
+  awk '/^spans /{print $2}' <&3
+  exec 3>&-
+}
+
+# cpu_ticks prints a process's user+system CPU time, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# parent_format is the incoming trace format a variant reads natively.
+parent_format() {
+  case $1 in
+    *jaeger*) echo jaeger ;;
+    *zipkin*) echo b3 ;;
+    *) echo w3c ;;
+  esac
+}
 
 for round in $(seq 1 "$rounds"); do
   for v in "${variants[@]}"; do
-    GOMAXPROCS=1 "${pin_server[@]}" "$tmp/loopback" -variant "$v" >"$tmp/addr" &
-    pid=$!
-    for _ in $(seq 1 100); do [ -s "$tmp/addr" ] && break; sleep 0.05; done
-    addr=$(head -n1 "$tmp/addr")
-    rps=$("${pin_wrk[@]}" wrk -t1 -c16 -d"${seconds}s" "http://$addr/items/42" | awk '/^Requests\/sec:/{print $2}')
-    kill "$pid"; wait "$pid" 2>/dev/null || true
-    : >"$tmp/addr"
-    echo "$v $rps" >>"$tmp/results"
-    echo "round $round: $v $rps req/s" >&2
+    bin=$tmp/loopback name=$v
+    case $v in base:*) bin=$BASELINE name=${v#base:} ;; esac
+    before=$(sink_spans)
+    addr=
+    for attempt in 1 2 3; do
+      GOMAXPROCS=1 "${pin_server[@]}" "$bin" -variant "$name" -udp "$sink_udp" -http "$sink_http" >"$tmp/server.out" &
+      pid=$!
+      for _ in $(seq 1 1200); do [ -s "$tmp/server.out" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.05; done
+      addr=$(head -n1 "$tmp/server.out")
+      [ -n "$addr" ] && break
+      kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+      echo "loopback: $v did not start (attempt $attempt); its output: $(cat "$tmp/server.out")" >&2
+    done
+    [ -n "$addr" ] || exit 1
+    cpu0=$(cpu_ticks "$pid")
+    "${pin_other[@]}" wrk -t1 -c16 -d"${seconds}s" -s loopback.lua "http://$addr/" -- "$(parent_format "$v")" >"$tmp/wrk.out"
+    cpu1=$(cpu_ticks "$pid")
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    sleep 0.2 # datagrams in flight
+    after=$(sink_spans)
+    rps=$(awk '/^Requests\/sec:/{print $2}' "$tmp/wrk.out")
+    reqs=$(awk '/requests in/{print $1}' "$tmp/wrk.out")
+    served=$(awk '/^served /{print $2}' "$tmp/server.out")
+    accounting=$(sed -n 's/^served [0-9]* *//p' "$tmp/server.out")
+    awk -v r="$round" -v v="$v" -v rps="$rps" -v reqs="$reqs" -v c0="$cpu0" -v c1="$cpu1" -v tck="$tck" -v s0="$before" -v s1="$after" -v served="$served" \
+      'BEGIN { printf "%s %s %s %.3f %.3f\n", r, v, rps, (c1 - c0) / tck * 1e6 / reqs, served ? (s1 - s0) / served : 0 }' >>"$tmp/results"
+    echo "round $(tail -n1 "$tmp/results") ${accounting}" >&2
   done
 done
 
 echo
-echo "| variant | requests/s (median of $rounds) | ratio to bare |"
-echo "| --- | --- | --- |"
-sort -k1,1 "$tmp/results" | awk -v order="${variants[*]}" '
-  { v[$1] = v[$1] " " $2 }
-  END {
-    n = split(order, names, " ")
-    for (i = 1; i <= n; i++) {
-      m = split(substr(v[names[i]], 2), xs, " ")
-      for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (xs[b] + 0 < xs[a] + 0) { t = xs[a]; xs[a] = xs[b]; xs[b] = t }
-      med[names[i]] = (m % 2) ? xs[(m + 1) / 2] : (xs[m / 2] + xs[m / 2 + 1]) / 2
-    }
-    for (i = 1; i <= n; i++) printf "| %s | %.0f | %.2f |\n", names[i], med[names[i]], med[names[i]] / med["bare"]
-  }'
+echo "Server on one core (GOMAXPROCS=1); medians of $rounds rounds of ${seconds}s; realistic requests, half with a parent."
+echo
+./loopback-table.awk -v order="${variants[*]}" "$tmp/results"

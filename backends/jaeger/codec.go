@@ -3,6 +3,7 @@ package jaeger
 import (
 	"bytes"
 	"encoding/binary"
+	"sync"
 
 	"github.com/opentracing/opentracing-go"
 	jaeger "github.com/uber/jaeger-client-go"
@@ -88,19 +89,28 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 	// jaeger-client-go marks a span context a remote parent (whose sampling
 	// decision its spans honour) only in its Extract: hand it the context
 	// through an extractor of our own.
-	return t.jaeger.Extract(importFormat{}, &importing{id: id, psc: &psc, sampled: sampled})
+	c := importings.Get().(*importing)
+	c.id, c.psc, c.sampled = id, psc, sampled
+	sc, err := t.jaeger.Extract(importFormat{}, c)
+	*c = importing{}
+	importings.Put(c)
+	return sc, err
 }
 
 // importFormat is the format of importer, registered with jaeger-client-go's
 // tracer, which makes jaeger span contexts of importing carriers.
 type importFormat struct{}
 
-// importing is a span context on its way in, its decision taken.
+// importing is a span context on its way in, its decision taken. They are
+// pooled: one is needed for every request with an incoming trace, and only
+// for the time of the call.
 type importing struct {
 	id      jaeger.TraceID
-	psc     *propagation.SpanContext
+	psc     propagation.SpanContext
 	sampled bool
 }
+
+var importings = sync.Pool{New: func() any { return new(importing) }}
 
 type importer struct{}
 

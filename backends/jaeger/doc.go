@@ -70,6 +70,20 @@
 //	http_headers          extra HTTP headers, "Name:value;Name2:value2"
 //	log_spans             true to also log each span through the log package
 //
+// # Reporting
+//
+// Spans go through jaeger-client-go's remote reporter (its queue and its
+// goroutine) to senders of the backend's own, which write the same bytes as
+// jaeger-client-go's UDP and HTTP transports but encode each span once,
+// straight from the span into the batch, with a thrift encoder of their own
+// (jaeger-client-go's measure each span by encoding it, build thrift structs
+// for it, and encode the batch again, through a thrift library that looks
+// each field's type up in a map). A span that does not fit in the datagram
+// being filled is taken back out and starts the next one.
+//
+// Trace and span ids are random 64-bit numbers from math/rand/v2
+// (jaeger-client-go's own generator repeats ids under load).
+//
 // A span too large for one UDP datagram is not dropped, as jaeger-client-go's
 // own UDP sender does: its tags and then its logs are cut from the end until
 // it fits, and it carries the tag traceplug.truncated with the number of tags

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
+	"math/rand/v2"
 	"sync"
-	"time"
 
 	"github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/ext"
 	jaeger "github.com/uber/jaeger-client-go"
-	"github.com/uber/jaeger-client-go/transport"
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
@@ -43,8 +42,7 @@ type Tracer struct {
 	jaeger  *jaeger.Tracer // nil when JAEGER_DISABLED made it a no-op
 	sampler jaeger.Sampler // decides deferred incoming decisions
 	closer  io.Closer
-	abort   context.CancelFunc // fails the HTTP sends still under way
-	http    *http.Transport    // the collector's connections, or nil for UDP
+	conn    *report.Conn // the collector's connection, or nil for UDP
 	counts  *core.SpanCounts
 	once    sync.Once
 	err     error
@@ -73,25 +71,12 @@ func New(cfg core.Config) (*Tracer, error) {
 	var sender jaeger.Transport
 	switch s.transport {
 	case "udp":
-		if sender, err = newUDPSender(s.hostPort, s.maxPacketSize, logger); err != nil {
+		if sender, err = newUDPSender(s.hostPort, s.maxPacketSize, s.maxTagValueLength, logger); err != nil {
 			return nil, fmt.Errorf("jaeger: agent %s: %w", s.hostPort, err)
 		}
 	case "http":
-		ctx, abort := context.WithCancel(context.Background())
-		t.abort = abort
-		t.http = &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}
-		opts := []transport.HTTPOption{
-			transport.HTTPBatchSize(s.batchSize),
-			transport.HTTPTimeout(s.timeout),
-			transport.HTTPRoundTripper(report.Abortable(ctx, t.http)),
-		}
-		if s.user != "" || s.password != "" {
-			opts = append(opts, transport.HTTPBasicAuth(s.user, s.password))
-		}
-		if len(s.headers) > 0 {
-			opts = append(opts, transport.HTTPHeaders(s.headers))
-		}
-		sender = transport.NewHTTPTransport(s.url, opts...)
+		t.conn = report.NewConn()
+		sender = newHTTPSender(s.url, t.conn.Client.Transport, s.timeout, s)
 	}
 
 	var reporter jaeger.Reporter = &countingReporter{Reporter: jaeger.NewRemoteReporter(sender,
@@ -104,6 +89,11 @@ func New(cfg core.Config) (*Tracer, error) {
 		reporter = jaeger.NewCompositeReporter(reporter, jaeger.NewLoggingReporter(jaeger.StdLogger))
 	}
 	opts := []jaeger.TracerOption{
+		// jaeger-client-go's own ids come from a sync.Pool of math/rand
+		// sources, each seeded, when the collector has emptied the pool,
+		// with one of 2^31 seeds: under load two sources eventually share a
+		// seed, and spans get ids given before (seen in faults_test's burst).
+		jaeger.TracerOptions.RandomNumber(rand.Uint64),
 		jaeger.TracerOptions.Gen128Bit(s.traceID128),
 		jaeger.TracerOptions.MaxTagValueLength(s.maxTagValueLength),
 		jaeger.TracerOptions.Logger(logger),
@@ -126,6 +116,36 @@ func New(cfg core.Config) (*Tracer, error) {
 	return t, nil
 }
 
+// StartSpan implements [opentracing.Tracer]: jaeger-client-go's, except that
+// a span.kind tag among opts (as traceplug's middleware and transport give)
+// is set on the span as soon as it starts, rather than passed in: passed in,
+// it costs the map of tags opentracing-go makes for every such start. The
+// span is the same, its tags in the same order.
+func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	kind := -1
+	if t.jaeger != nil && len(opts) <= maxStartOptions {
+		for i, o := range opts {
+			if tag, ok := o.(opentracing.Tag); ok && tag.Key == string(ext.SpanKind) {
+				kind = i
+				break
+			}
+		}
+	}
+	if kind < 0 {
+		return t.Tracer.StartSpan(op, opts...)
+	}
+	var rest [maxStartOptions]opentracing.StartSpanOption
+	n := copy(rest[:], opts[:kind])
+	n += copy(rest[n:], opts[kind+1:])
+	span := t.jaeger.StartSpan(op, rest[:n]...)
+	tag := opts[kind].(opentracing.Tag)
+	span.SetTag(tag.Key, tag.Value)
+	return span
+}
+
+// maxStartOptions is how many start options StartSpan handles without help.
+const maxStartOptions = 8
+
 // Jaeger returns the jaeger-client-go tracer, or nil when JAEGER_DISABLED
 // made this tracer a no-op.
 func (t *Tracer) Jaeger() *jaeger.Tracer { return t.jaeger }
@@ -139,23 +159,11 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		if t.closer == nil {
 			return
 		}
-		done := make(chan error, 1)
-		go func() { done <- t.closer.Close() }()
-		select {
-		case t.err = <-done:
-		case <-ctx.Done():
-			if t.abort != nil {
-				t.abort() // HTTP sends now fail at once, so Close ends promptly
-			}
-			<-done
-			t.err = fmt.Errorf("jaeger: shutdown stopped before every span was sent: %w", ctx.Err())
+		abort := func() {}
+		if t.conn != nil {
+			abort = t.conn.Abort // HTTP sends fail at once, so Close ends promptly
 		}
-		if t.abort != nil {
-			t.abort()
-		}
-		if t.http != nil {
-			t.http.CloseIdleConnections()
-		}
+		t.err = report.Shutdown(ctx, "jaeger", t.closer.Close, abort)
 		t.counts.Settle()
 	})
 	return t.err

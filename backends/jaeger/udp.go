@@ -1,96 +1,145 @@
 package jaeger
 
 import (
-	"context"
+	"encoding/binary"
 	"fmt"
-	"net"
 
 	jaeger "github.com/uber/jaeger-client-go"
-	"github.com/uber/jaeger-client-go/thrift"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
-	"github.com/uber/jaeger-client-go/utils"
 )
-
-// emitBatchOverhead is the room the emitBatch envelope takes in a datagram,
-// as jaeger-client-go reckons it.
-const emitBatchOverhead = 70
 
 // truncatedTag marks a span cut to fit a datagram; its value is how many tags
 // and logs were removed.
 const truncatedTag = "traceplug.truncated"
 
-// udpSender batches spans into emitBatch datagrams for a Jaeger agent, like
-// jaeger-client-go's own, except that a span too large for a datagram is cut
-// to fit instead of dropped. The reporter calls it from one goroutine.
+// udpSender batches spans into emitBatch datagrams for a Jaeger agent, as
+// jaeger-client-go's own does, with two differences. It encodes each span
+// once, straight into the batch (see thrift.go): a span that takes the batch
+// over the datagram limit is taken back out and starts the next batch. And a
+// span too large for a datagram of its own is cut to fit, not dropped. The
+// reporter calls it from one goroutine.
 type udpSender struct {
-	client   *utils.AgentClientUDP
-	maxBytes int // span bytes a datagram holds, envelope excluded
+	conn      *agentConn
+	maxPacket int
+	maxTagLen int
 
-	sizer   *thrift.TMemoryBuffer
-	proto   thrift.TProtocol
-	process *j.Process
-	procLen int
-
-	spans []*j.Span
-	size  int
-	seq   int64
+	process []byte // the batch's Process, encoded once
+	spans   writer // the batch's spans, encoded
+	n       int    // how many
+	scratch writer
+	out     []byte // the datagram
+	seq     int64  // the last batch's number
 }
 
-func newUDPSender(hostPort string, maxPacketSize int, logger logger) (*udpSender, error) {
-	host, _, _ := net.SplitHostPort(hostPort)
-	client, err := utils.NewAgentClientUDPWithParams(utils.AgentClientUDPParams{
-		HostPort:      hostPort,
-		MaxPacketSize: maxPacketSize,
-		Logger:        logger,
-		// An IP address needs no re-resolving, and so no goroutine doing it.
-		DisableAttemptReconnecting: net.ParseIP(host) != nil,
-	})
+func newUDPSender(hostPort string, maxPacketSize, maxTagLen int, logger logger) (*udpSender, error) {
+	conn, err := dialAgent(hostPort, maxPacketSize, logger)
 	if err != nil {
 		return nil, err
 	}
-	sizer := thrift.NewTMemoryBufferLen(maxPacketSize)
 	return &udpSender{
-		client:   client,
-		maxBytes: maxPacketSize - emitBatchOverhead,
-		sizer:    sizer,
-		proto:    thrift.NewTCompactProtocolFactory().GetProtocol(sizer),
+		conn:      conn,
+		maxPacket: maxPacketSize,
+		maxTagLen: maxTagLen,
+		spans:     writer{compact: true, b: make([]byte, 0, maxPacketSize)},
+		scratch:   writer{compact: true},
 	}, nil
 }
 
-func (s *udpSender) sizeOf(v thrift.TStruct) int {
-	s.sizer.Reset()
-	_ = v.Write(context.Background(), s.proto)
-	return s.sizer.Len()
+// The emitBatch call: the agent's service method, whose one argument (field
+// 1) is the Batch: Process (1), spans (2), seqNo (3).
+const (
+	emitBatch      = "emitBatch"
+	messageCall    = 0x21 // compact protocol version 1, message type CALL
+	compactID      = 0x82
+	argBatchHeader = 0x1c // field 1 (delta 1), a struct
+	batchProcess   = 0x1c // field 1 (delta 1), a struct
+	batchSpans     = 0x19 // field 2 (delta 1), a list
+	batchSeqNo     = 0x16 // field 3 (delta 1), an i64
+)
+
+// size is the size of the datagram of the next batch with n spans taking
+// spanBytes.
+func (s *udpSender) size(n, spanBytes int) int {
+	seq := s.seq + 1
+	return 2 + uvarintSize(uint64(uint32(int32(seq)))) + 1 + len(emitBatch) + // message header
+		2 + len(s.process) + 1 + s.spans.listSize(n) + spanBytes + // the Batch's process and spans
+		1 + uvarintSize(uint64(seq<<1)^uint64(seq>>63)) + 2 // its seqNo, the two structs' ends
 }
 
 // Append implements jaeger.Transport.
 func (s *udpSender) Append(span *jaeger.Span) (int, error) {
 	if s.process == nil {
-		s.process = jaeger.BuildJaegerProcessThrift(span)
-		s.procLen = s.sizeOf(s.process)
+		p := writer{compact: true}
+		p.process(jaeger.BuildJaegerProcessThrift(span))
+		s.process = p.b
 	}
-	js := jaeger.BuildJaegerThrift(span)
-	n := s.sizeOf(js)
-	room := s.maxBytes - s.procLen
-	if n > room {
-		if js, n = s.fit(js, room); js == nil {
+	mark := len(s.spans.b)
+	s.encode(span)
+	if s.size(s.n+1, len(s.spans.b)) <= s.maxPacket {
+		s.n++
+		return 0, nil
+	}
+	if s.size(1, len(s.spans.b)-mark) > s.maxPacket {
+		s.spans.b = s.spans.b[:mark]
+		cut := s.fit(jaeger.BuildJaegerThrift(span), s.maxPacket-s.size(1, 0))
+		if cut == nil {
 			return 1, fmt.Errorf("span %q cannot fit in a UDP datagram even without tags and logs", span.OperationName())
 		}
+		s.spans.thriftSpan(cut)
+		if s.size(s.n+1, len(s.spans.b)) <= s.maxPacket {
+			s.n++
+			return 0, nil
+		}
 	}
-	if s.size+n > room {
-		flushed, err := s.Flush()
-		s.spans, s.size = append(s.spans, js), n
-		return flushed, err
+	// The batch is full: send it without the span, which starts the next.
+	return s.send(mark, 1)
+}
+
+func (s *udpSender) encode(span *jaeger.Span) {
+	if fields.ok {
+		s.spans.span(span, fields, s.maxTagLen, &s.scratch)
+	} else {
+		s.spans.thriftSpan(jaeger.BuildJaegerThrift(span))
 	}
-	s.spans = append(s.spans, js)
-	s.size += n
-	return 0, nil
+}
+
+// Flush implements jaeger.Transport: it sends the buffered spans as one
+// datagram.
+func (s *udpSender) Flush() (int, error) {
+	if s.n == 0 {
+		return 0, nil
+	}
+	return s.send(len(s.spans.b), 0)
+}
+
+// send sends the batch's first s.n spans, the first end bytes of s.spans,
+// and keeps what follows them, next spans, as the next batch.
+func (s *udpSender) send(end, next int) (int, error) {
+	s.seq++
+	w := writer{compact: true, b: s.out[:0]}
+	w.b = append(w.b, compactID, messageCall)
+	w.b = binary.AppendUvarint(w.b, uint64(uint32(int32(s.seq))))
+	w.string(emitBatch)
+	w.b = append(w.b, argBatchHeader, batchProcess)
+	w.b = append(w.b, s.process...)
+	w.b = append(w.b, batchSpans)
+	w.list(tStruct, s.n)
+	w.b = append(w.b, s.spans.b[:end]...)
+	w.b = append(w.b, batchSeqNo)
+	w.i64(s.seq)
+	w.b = append(w.b, 0, 0)
+	s.out = w.b
+	_, err := s.conn.Write(w.b)
+	sent := s.n
+	s.spans.b = s.spans.b[:copy(s.spans.b, s.spans.b[end:])]
+	s.n = next
+	return sent, err
 }
 
 // fit removes logs, last first, then tags, last first, until js fits in room
 // bytes, and tags it with how many it removed. It returns nil when even the
 // bare span does not fit.
-func (s *udpSender) fit(js *j.Span, room int) (*j.Span, int) {
+func (s *udpSender) fit(js *j.Span, room int) *j.Span {
 	cut := *js
 	removed := int64(0)
 	marker := &j.Tag{Key: truncatedTag, VType: j.TagType_LONG, VLong: &removed}
@@ -120,34 +169,26 @@ func (s *udpSender) fit(js *j.Span, room int) (*j.Span, int) {
 	// The sizes above are estimates (list headers grow with their length):
 	// measure, and cut further if need be.
 	for {
-		n := s.sizeOf(&cut)
-		switch {
+		switch n := s.sizeOf(&cut); {
 		case n <= room:
-			return &cut, n
+			return &cut
 		case len(cut.Logs) > 0:
 			cut.Logs = cut.Logs[:len(cut.Logs)-1]
 		case len(cut.Tags) > 1:
 			cut.Tags = append(cut.Tags[:len(cut.Tags)-2], marker)
 		default:
-			return nil, 0
+			return nil
 		}
 		removed++
 	}
 }
 
-// Flush implements jaeger.Transport: it sends the buffered spans as one datagram.
-func (s *udpSender) Flush() (int, error) {
-	n := len(s.spans)
-	if n == 0 {
-		return 0, nil
-	}
-	s.seq++
-	seq := s.seq
-	err := s.client.EmitBatch(context.Background(), &j.Batch{Process: s.process, Spans: s.spans, SeqNo: &seq})
-	clear(s.spans)
-	s.spans, s.size = s.spans[:0], 0
-	return n, err
+// sizeOf is the size of js in the compact protocol.
+func (s *udpSender) sizeOf(js *j.Span) int {
+	s.scratch.b = s.scratch.b[:0]
+	s.scratch.thriftSpan(js)
+	return len(s.scratch.b)
 }
 
 // Close implements jaeger.Transport.
-func (s *udpSender) Close() error { return s.client.Close() }
+func (s *udpSender) Close() error { return s.conn.Close() }

@@ -68,12 +68,12 @@
 //
 // # Params
 //
-//	batch_size      spans per HTTP request to start a send (default 100)
+//	batch_size      spans per HTTP request (default 100)
 //	batch_interval  longest wait before sending (default 1s)
-//	backlog         spans zipkin-go's reporter buffers while the collector is
-//	                slow; beyond it the oldest are dropped (default 10000)
-//	queue_size      spans waiting to reach the reporter; beyond it spans are
-//	                dropped and counted, never blocking a request (default 10000)
+//	backlog         spans held for another try while the collector gives no
+//	                answer; beyond it the oldest are dropped (default 10000)
+//	queue_size      spans waiting to be batched; beyond it spans are dropped
+//	                and counted, never blocking a request (default 10000)
 //	timeout         HTTP request timeout (default 5s)
 //	trace_id_128bit true for 128-bit trace ids (default false)
 //	shared_spans    true to have a server join its client's span, Zipkin's
@@ -83,6 +83,21 @@
 //	b3_inject       the native B3 headers: "multi" (X-B3-* headers, the
 //	                default), "single" (one b3 header) or "both"; an error
 //	                beside WithPropagation, which replaces them
+//
+// # Reporting
+//
+// The backend sends spans with a reporter of its own rather than zipkin-go's
+// HTTP reporter, on zipkin-go's terms: a batch goes when it holds
+// batch_size spans or batch_interval has passed, as Zipkin v2 JSON (the
+// bytes zipkin-go writes) with the header b3: 0; a request that gets no
+// answer is tried again with the next batch, within the backlog; an answer
+// other than 2xx drops its spans. Unlike zipkin-go's, it never blocks a
+// request (a full queue drops the span), it counts every span as reported
+// or dropped in [Tracer.BackendStats] (queue full, backlog full, rejected by
+// collector, cannot be encoded, finished after close, unsent at shutdown),
+// and it drops a span that Zipkin's JSON cannot carry (a timestamp before
+// 1970, a negative duration) rather than the whole batch, again and again.
+// Requests to the collector are POSTs of at most batch_size spans.
 //
 // # Shutdown
 //

@@ -1,6 +1,7 @@
 package zipkin
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -35,32 +36,66 @@ func (c spanContext) ForeachBaggageItem(handler func(k, v string) bool) {
 
 // StartSpan implements [opentracing.Tracer].
 func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	// zipkin-go-opentracing knows only its own contexts: unwrap ours, in a
+	// copy of opts (the caller's are theirs). The options of the usual
+	// kinds are looked at without applying them, which would make maps
+	// zipkin-go-opentracing makes again.
+	inner, baggage := opts, map[string]string(nil)
+	for i, o := range opts {
+		var ref opentracing.SpanReference
+		switch o := o.(type) {
+		case opentracing.SpanReference:
+			ref = o
+		case *opentracing.SpanReference:
+			if o == nil {
+				continue
+			}
+			ref = *o
+		case opentracing.Tag, opentracing.Tags, opentracing.StartTime:
+			continue
+		default: // an option of its own kind may add references: apply them
+			return t.startSpanApplied(op, opts)
+		}
+		c, ours := ref.ReferencedContext.(spanContext)
+		if !ours {
+			continue
+		}
+		if baggage == nil {
+			baggage = c.baggage
+		}
+		if len(inner) > 0 && &inner[0] == &opts[0] {
+			inner = slices.Clone(opts)
+		}
+		ref.ReferencedContext = c.SpanContext
+		inner[i] = ref
+	}
+	return &span{Span: t.ot.StartSpan(op, inner...), tracer: t, baggage: baggage}
+}
+
+// startSpanApplied starts a span from options of any kind, by applying them.
+func (t *Tracer) startSpanApplied(op string, opts []opentracing.StartSpanOption) opentracing.Span {
 	var so opentracing.StartSpanOptions
 	for _, o := range opts {
 		o.Apply(&so)
 	}
 	var baggage map[string]string
-	if len(so.References) > 0 {
-		// zipkin-go-opentracing knows only its own contexts: unwrap ours.
-		inner := make([]opentracing.StartSpanOption, 0, len(so.References)+2)
-		for _, ref := range so.References {
-			if c, ok := ref.ReferencedContext.(spanContext); ok {
-				if baggage == nil {
-					baggage = c.baggage
-				}
-				ref.ReferencedContext = c.SpanContext
+	inner := make([]opentracing.StartSpanOption, 0, len(so.References)+2)
+	for _, ref := range so.References {
+		if c, ok := ref.ReferencedContext.(spanContext); ok {
+			if baggage == nil {
+				baggage = c.baggage
 			}
-			inner = append(inner, ref)
+			ref.ReferencedContext = c.SpanContext
 		}
-		if !so.StartTime.IsZero() {
-			inner = append(inner, opentracing.StartTime(so.StartTime))
-		}
-		if len(so.Tags) > 0 {
-			inner = append(inner, opentracing.Tags(so.Tags))
-		}
-		opts = inner
+		inner = append(inner, ref)
 	}
-	return &span{Span: t.ot.StartSpan(op, opts...), tracer: t, baggage: baggage}
+	if !so.StartTime.IsZero() {
+		inner = append(inner, opentracing.StartTime(so.StartTime))
+	}
+	if len(so.Tags) > 0 {
+		inner = append(inner, opentracing.Tags(so.Tags))
+	}
+	return &span{Span: t.ot.StartSpan(op, inner...), tracer: t, baggage: baggage}
 }
 
 // Inject implements [opentracing.Tracer] with core's [core.Propagator]: the

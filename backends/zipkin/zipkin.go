@@ -3,21 +3,16 @@ package zipkin
 import (
 	"context"
 	"fmt"
-	"log"
 	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/opentracing/opentracing-go"
 	zipkinot "github.com/openzipkin-contrib/zipkin-go-opentracing"
 	zipkin "github.com/openzipkin/zipkin-go"
 	"github.com/openzipkin/zipkin-go/model"
-	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
-	zipkinhttp "github.com/openzipkin/zipkin-go/reporter/http"
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
@@ -51,10 +46,9 @@ type Tracer struct {
 	native string // the native propagation list, as b3_inject says
 
 	zipkin *zipkin.Tracer
-	queue  *queue
+	rep    *reporter
 	counts *core.SpanCounts
-	abort  context.CancelFunc
-	http   *http.Transport
+	conn   *report.Conn
 	once   sync.Once
 	err    error
 }
@@ -94,28 +88,23 @@ func New(cfg core.Config) (*Tracer, error) {
 
 	t := &Tracer{
 		native: native,
-		http:   &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second},
+		conn:   report.NewConn(),
 		counts: &core.SpanCounts{},
 	}
 	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
 		return nil, fmt.Errorf("zipkin: %w", err)
 	}
-	ctx, abort := context.WithCancel(context.Background())
-	t.abort = abort
-	logger := report.NewLogger("traceplug/zipkin: ")
-	batch := &atomic.Uint64{}
-	rep := zipkinhttp.NewReporter(endpoint,
-		zipkinhttp.BatchSize(batchSize),
-		zipkinhttp.BatchInterval(batchInterval),
-		zipkinhttp.MaxBacklog(backlog),
-		zipkinhttp.Timeout(timeout),
-		zipkinhttp.Client(countingClient{Client: &http.Client{Transport: report.Abortable(ctx, t.http)}, batch: batch, counts: t.counts}),
-		zipkinhttp.Serializer(countingSerializer{SpanSerializer: zipkinreporter.JSONSerializer{}, batch: batch}),
-		zipkinhttp.Logger(log.New(backlogWatcher{log: logger, counts: t.counts}, "", 0)),
-	)
-	t.queue = newQueue(rep, queueSize, t.counts)
+	t.rep = newReporter(reporterConfig{
+		url:       endpoint,
+		client:    t.conn.Client,
+		timeout:   timeout,
+		interval:  batchInterval,
+		batchSize: batchSize,
+		backlog:   backlog,
+		queueSize: queueSize,
+	}, t.counts, report.NewLogger("traceplug/zipkin: "))
 
-	zt, err := zipkin.NewTracer(t.queue,
+	zt, err := zipkin.NewTracer(t.rep,
 		zipkin.WithLocalEndpoint(local),
 		zipkin.WithSampler(sampler(cfg.SampleRate)),
 		zipkin.WithTraceID128Bit(traceID128),
@@ -158,17 +147,7 @@ func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats
 // Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
-		done := make(chan error, 1)
-		go func() { done <- t.queue.Close() }()
-		select {
-		case t.err = <-done:
-		case <-ctx.Done():
-			t.abort()
-			<-done
-			t.err = fmt.Errorf("zipkin: shutdown stopped before every span was sent: %w", ctx.Err())
-		}
-		t.abort()
-		t.http.CloseIdleConnections()
+		t.err = report.Shutdown(ctx, "zipkin", t.rep.Close, t.conn.Abort)
 		t.counts.Settle()
 	})
 	return t.err

@@ -273,7 +273,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestFinishAfterCloseNeverBlocks: zipkin-go's own reporter blocks forever on
-// a span sent after Close; the queue in front of it drops and counts it.
+// a span sent after Close; the backend's drops and counts it.
 func TestFinishAfterCloseNeverBlocks(t *testing.T) {
 	c := zipkintest.New(t)
 	tr := newTracer(t, c)

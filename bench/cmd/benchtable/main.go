@@ -19,9 +19,25 @@ import (
 )
 
 // sample is one benchmark's medians.
-type sample struct{ ns, bytes, allocs float64 }
+type sample struct{ ns, bytes, allocs, cpu, exported float64 }
 
-var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
+var (
+	line     = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+	bytesOp  = regexp.MustCompile(`\s([\d.]+) B/op`)
+	allocsOp = regexp.MustCompile(`\s([\d.]+) allocs/op`)
+	cpuOp    = regexp.MustCompile(`\s([\d.]+) cpu-ns/op`)
+	exported = regexp.MustCompile(`\s([\d.]+) exported/op`)
+)
+
+// metric is the value of re in text, or -1.
+func metric(re *regexp.Regexp, text string) float64 {
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
 
 func main() {
 	medians, err := read(os.Stdin)
@@ -35,6 +51,41 @@ func main() {
 	}
 	fmt.Printf("\n### Client: overhead over the bare round tripper\n\n")
 	table(medians, "BenchmarkClient/", "")
+	if _, ok := medians["BenchmarkExport/bare"]; ok {
+		fmt.Printf("\n### In process, every span exported (BenchmarkExport): CPU per request\n\n")
+		export(medians)
+	}
+}
+
+// exportPeers are BenchmarkExport's traceplug variants and their peers.
+var exportPeers = [][2]string{
+	{"traceplug-none", "gostdlib-none"}, {"traceplug-mock", "gostdlib-mock"},
+	{"traceplug-jaeger", "gostdlib-jaeger"}, {"traceplug-jaeger-http", "gostdlib-jaeger-http"},
+	{"traceplug-zipkin", "gostdlib-zipkin"}, {"traceplug-otel", "otelhttp"},
+}
+
+// export prints BenchmarkExport's medians: CPU time per request (the
+// process's, exporters and sink included), allocations, spans exported, and
+// traceplug's CPU over the bare server's as a ratio of its peer's.
+func export(m map[string]sample) {
+	const p = "BenchmarkExport/"
+	bare := m[p+"bare"]
+	fmt.Printf("bare: %.0f ns CPU, %.0f allocs per request\n\n", bare.cpu, bare.allocs)
+	fmt.Println("| traceplug | peer | CPU ns/request (traceplug, peer) | allocs | exported/request | CPU over bare, ratio |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	for _, pair := range exportPeers {
+		tp, ok1 := m[p+pair[0]]
+		pe, ok2 := m[p+pair[1]]
+		if !ok1 || !ok2 {
+			continue
+		}
+		exp := "–"
+		if tp.exported >= 0 && pe.exported >= 0 {
+			exp = fmt.Sprintf("%.2f, %.2f", tp.exported, pe.exported)
+		}
+		fmt.Printf("| %s | %s | %.0f, %.0f | %.0f, %.0f | %s | %.2f |\n", pair[0], pair[1], tp.cpu, pe.cpu, tp.allocs, pe.allocs, exp,
+			ratio(tp.cpu-bare.cpu, pe.cpu-bare.cpu))
+	}
 }
 
 func read(r io.Reader) (map[string]sample, error) {
@@ -45,10 +96,9 @@ func read(r io.Reader) (map[string]sample, error) {
 		if m == nil {
 			continue
 		}
-		var s sample
+		s := sample{bytes: metric(bytesOp, sc.Text()), allocs: metric(allocsOp, sc.Text()),
+			cpu: metric(cpuOp, sc.Text()), exported: metric(exported, sc.Text())}
 		s.ns, _ = strconv.ParseFloat(m[2], 64)
-		s.bytes, _ = strconv.ParseFloat(m[3], 64)
-		s.allocs, _ = strconv.ParseFloat(m[4], 64)
 		runs[m[1]] = append(runs[m[1]], s)
 	}
 	if err := sc.Err(); err != nil {
@@ -57,9 +107,11 @@ func read(r io.Reader) (map[string]sample, error) {
 	out := map[string]sample{}
 	for name, ss := range runs {
 		out[name] = sample{
-			ns:     median(ss, func(s sample) float64 { return s.ns }),
-			bytes:  median(ss, func(s sample) float64 { return s.bytes }),
-			allocs: median(ss, func(s sample) float64 { return s.allocs }),
+			ns:       median(ss, func(s sample) float64 { return s.ns }),
+			bytes:    median(ss, func(s sample) float64 { return s.bytes }),
+			allocs:   median(ss, func(s sample) float64 { return s.allocs }),
+			cpu:      median(ss, func(s sample) float64 { return s.cpu }),
+			exported: median(ss, func(s sample) float64 { return s.exported }),
 		}
 	}
 	return out, nil

@@ -1,11 +1,20 @@
-// Command loopback serves the trivial handler on 127.0.0.1, bare or through
-// one middleware, for the loopback throughput script (../../loopback.sh). It
-// prints its address and serves until it is sent SIGTERM or SIGINT.
+// Command loopback serves a trivial handler (200 "ok") on 127.0.0.1, bare or
+// through one middleware and tracer, for the loopback benchmark
+// (../../loopback.sh). It prints its address, serves until it is sent SIGTERM
+// or SIGINT, then closes its tracer (which flushes it) and prints "served N"
+// and, for traceplug's variants, the backend's span accounting.
 //
-// The jaeger variants report every request for real: jaeger's remote
-// reporter sends compact-thrift datagrams to a UDP socket this process opens
-// on 127.0.0.1 and drains, so the cost of reporting is in the figures. The
-// same jaeger tracer is given to traceplug and to go-stdlib.
+// Every tracing variant samples every request and exports every span for
+// real to the sink (../sink, another process) at -udp (its jaeger agent
+// address) and -http. Each traceplug variant has a peer on the same client
+// library or SDK (see [loop.Variants]):
+//
+//	traceplug-jaeger       core.New("jaeger"), UDP        gostdlib-jaeger       nethttp + jaeger-client-go, stock UDP remote reporter
+//	traceplug-jaeger-http  core.New("jaeger"), HTTP       gostdlib-jaeger-http  nethttp + jaeger-client-go, stock HTTP remote reporter
+//	traceplug-zipkin       core.New("zipkin")             gostdlib-zipkin       nethttp + zipkin-go-opentracing, zipkin-go's HTTP reporter
+//	traceplug-otel         core.New("otel"), OTLP/HTTP    otelhttp              otelhttp + the SDK's batch span processor and otlptracehttp
+//	traceplug-mock         core.New("mock")               gostdlib-mock         nethttp + the same in-memory mock tracer (no export)
+//	traceplug-none         no-op tracer                   gostdlib-none         nethttp + the no-op tracer
 package main
 
 import (
@@ -17,96 +26,58 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/opentracing-contrib/go-stdlib/nethttp"
-	"github.com/opentracing/opentracing-go"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/propagation"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-
-	"github.com/traceplug/traceplug/backends/jaeger"
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/bench/internal/loop"
 )
 
-var variants = []string{"bare", "traceplug-none", "gostdlib-none", "traceplug-jaeger", "gostdlib-jaeger", "otelhttp"}
-
 func main() {
-	variant := flag.String("variant", "bare", fmt.Sprint("one of ", variants))
+	name := flag.String("variant", "bare", "the variant (see the package documentation)")
+	udp := flag.String("udp", "", "the sink's UDP address (jaeger agent)")
+	httpAddr := flag.String("http", "", "the sink's HTTP address")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving (until SIGTERM) to this file")
 	flag.Parse()
+	v, err := loop.Lookup(*name)
+	if err != nil {
+		log.Fatalf("loopback: %v", err)
+	}
+	var served atomic.Uint64
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok"))
 	})
-	h, closeFn, err := build(*variant, handler)
+	b, err := v.Build(loop.Addrs{UDP: *udp, HTTP: *httpAddr}, handler)
 	if err != nil {
-		log.Fatalf("loopback: %v", err)
+		log.Fatalf("loopback: %s: %v", *name, err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: b.Handler, ReadHeaderTimeout: 5 * time.Second}
 	fmt.Println(ln.Addr().String())
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+	}
 	go func() { _ = srv.Serve(ln) }()
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	<-stop
+	pprof.StopCPUProfile()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(ctx)
-	closeFn()
-}
-
-func build(variant string, h http.Handler) (http.Handler, func(), error) {
-	switch variant {
-	case "bare":
-		return h, func() {}, nil
-	case "traceplug-none":
-		tr, err := core.Wrap(opentracing.NoopTracer{}, core.WithTraceAll(true))
-		return tr.Middleware(h), func() {}, err
-	case "gostdlib-none":
-		return nethttp.Middleware(opentracing.NoopTracer{}, h), func() {}, nil
-	case "traceplug-jaeger", "gostdlib-jaeger":
-		jt, agent, err := newJaeger()
-		if err != nil {
-			return nil, nil, err
-		}
-		done := func() { _ = jt.Close(); agent.Close() }
-		if variant == "gostdlib-jaeger" {
-			return nethttp.Middleware(jt, h), done, nil
-		}
-		tr, err := core.Wrap(jt, core.WithTraceAll(true))
-		return tr.Middleware(h), done, err
-	case "otelhttp":
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
-		return otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagation.TraceContext{})),
-			func() { _ = tp.Shutdown(context.Background()) }, nil
-	}
-	return nil, nil, fmt.Errorf("unknown variant %q (want one of %v)", variant, variants)
-}
-
-// newJaeger is traceplug's jaeger backend, sampling everything, reporting
-// over UDP to a socket here that drains the datagrams.
-func newJaeger() (*jaeger.Tracer, *net.UDPConn, error) {
-	agent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return nil, nil, err
-	}
-	_ = agent.SetReadBuffer(4 << 20)
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			if _, _, err := agent.ReadFromUDP(buf); err != nil {
-				return
-			}
-		}
-	}()
-	jt, err := jaeger.New(core.Config{ServiceName: "loopback", SampleRate: 1, Endpoint: "udp://" + agent.LocalAddr().String()})
-	if err != nil {
-		agent.Close()
-		return nil, nil, err
-	}
-	return jt, agent, nil
+	stats := b.Close()
+	fmt.Printf("served %d %s\n", served.Load(), stats)
 }

@@ -1,0 +1,108 @@
+package jaeger
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	jaeger "github.com/uber/jaeger-client-go"
+)
+
+// httpSender posts batches of spans to a Jaeger collector as binary-thrift
+// Batches, as jaeger-client-go's transport.HTTPTransport does (batch_size
+// spans a request, basic auth, extra headers, an error for an answer of 400
+// or more), encoding each span once, straight into the batch (see
+// thrift.go). The reporter calls it from one goroutine.
+type httpSender struct {
+	url       string
+	client    *http.Client
+	header    http.Header
+	batchSize int
+	maxTagLen int
+
+	process []byte // the batch's Process, encoded once
+	spans   writer // the batch's spans, encoded
+	n       int    // how many
+	scratch writer
+}
+
+func newHTTPSender(url string, rt http.RoundTripper, timeout time.Duration, s *settings) *httpSender {
+	// In jaeger-client-go's order: the extra headers may replace the
+	// Content-Type, and basic auth replaces their Authorization.
+	h := http.Header{"Content-Type": {"application/x-thrift"}}
+	for k, v := range s.headers {
+		h.Set(k, v)
+	}
+	if s.user != "" || s.password != "" {
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(s.user+":"+s.password)))
+	}
+	return &httpSender{
+		url:       url,
+		client:    &http.Client{Transport: rt, Timeout: timeout},
+		header:    h,
+		batchSize: s.batchSize,
+		maxTagLen: s.maxTagValueLength,
+	}
+}
+
+// Append implements jaeger.Transport.
+func (s *httpSender) Append(span *jaeger.Span) (int, error) {
+	if s.process == nil {
+		p := writer{}
+		p.process(jaeger.BuildJaegerProcessThrift(span))
+		s.process = p.b
+	}
+	if fields.ok {
+		s.spans.span(span, fields, s.maxTagLen, &s.scratch)
+	} else {
+		s.spans.thriftSpan(jaeger.BuildJaegerThrift(span))
+	}
+	if s.n++; s.n >= s.batchSize {
+		return s.Flush()
+	}
+	return 0, nil
+}
+
+// Flush implements jaeger.Transport: it posts the buffered spans.
+func (s *httpSender) Flush() (int, error) {
+	n := s.n
+	if n == 0 {
+		return 0, nil
+	}
+	// A Batch: Process (field 1), spans (field 2).
+	w := writer{b: make([]byte, 0, 3+len(s.process)+3+5+len(s.spans.b)+1)}
+	var last int16
+	w.field(&last, 1, tStruct)
+	w.b = append(w.b, s.process...)
+	w.field(&last, 2, tList)
+	w.list(tStruct, n)
+	w.b = append(w.b, s.spans.b...)
+	w.stop()
+	s.spans.b, s.n = s.spans.b[:0], 0
+	return n, s.post(w.b)
+}
+
+func (s *httpSender) post(body []byte) error {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = s.header.Clone()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= http.StatusBadRequest {
+		return fmt.Errorf("error from collector: %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// Close implements jaeger.Transport.
+func (s *httpSender) Close() error { return nil }

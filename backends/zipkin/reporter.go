@@ -1,0 +1,201 @@
+package zipkin
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/openzipkin/zipkin-go/model"
+	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
+
+	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/report"
+)
+
+// reporter sends spans to a Zipkin collector as v2 JSON, in place of
+// zipkin-go's HTTP reporter, whose Send blocks on an unbuffered channel (and
+// forever once it is closed), which counts nothing, and whose spans went
+// through a queue of the backend's own and two goroutines of zipkin-go's
+// (one batching, one sending) before encoding/json encoded them. Here Send
+// never blocks: a span that finds the queue full, or the reporter closed, is
+// dropped and counted. One goroutine takes spans from the queue, batches
+// them and sends each batch (writing the JSON itself, see jsonWriter), with
+// zipkin-go's semantics: a batch goes when it holds batch_size spans or
+// batch_interval has passed; a batch whose request failed (no answer) is
+// kept and sent again, while the spans held stay within the backlog (the
+// oldest beyond it are dropped); an answer other than 2xx drops the batch.
+// Every span handed to Send is counted once, as reported or dropped.
+type reporter struct {
+	url       string
+	client    *http.Client
+	timeout   time.Duration
+	batchSize int
+	backlog   int
+	interval  time.Duration
+	counts    *core.SpanCounts
+	log       *report.Logger
+
+	queue  chan model.SpanModel
+	stop   chan struct{}
+	done   chan struct{}
+	closed atomic.Bool
+	err    error // the last send's, for Close
+
+	// The goroutine's.
+	held []model.SpanModel // waiting to be sent, oldest first
+	json jsonWriter
+}
+
+var _ zipkinreporter.Reporter = (*reporter)(nil)
+
+type reporterConfig struct {
+	url                           string
+	client                        *http.Client
+	timeout, interval             time.Duration
+	batchSize, backlog, queueSize int
+}
+
+func newReporter(c reporterConfig, counts *core.SpanCounts, log *report.Logger) *reporter {
+	r := &reporter{
+		url:       c.url,
+		client:    c.client,
+		timeout:   c.timeout,
+		batchSize: c.batchSize,
+		backlog:   max(c.backlog, c.batchSize),
+		interval:  c.interval,
+		counts:    counts,
+		log:       log,
+		queue:     make(chan model.SpanModel, c.queueSize),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	go r.run()
+	return r
+}
+
+// Send implements reporter.Reporter: it queues s, or drops and counts it,
+// without waiting.
+func (r *reporter) Send(s model.SpanModel) {
+	if r.closed.Load() {
+		r.counts.Dropped(core.DropClosed, 1)
+		return
+	}
+	if !r.counts.Handed(1) { // settled: counted as finished after close
+		return
+	}
+	select {
+	case r.queue <- s:
+	default:
+		r.counts.Dropped(core.DropQueueFull, 1)
+	}
+}
+
+// Close implements reporter.Reporter: it sends every queued span and stops.
+// It returns the last send's error. Spans it could not send stay counted as
+// pending, for the tracer to settle.
+func (r *reporter) Close() error {
+	r.closed.Store(true)
+	close(r.stop)
+	<-r.done
+	return r.err
+}
+
+func (r *reporter) run() {
+	defer close(r.done)
+	tick := time.NewTicker(r.interval)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case s := <-r.queue:
+			if r.hold(s) >= r.batchSize {
+				r.err, last = r.send(), time.Now()
+			}
+		case now := <-tick.C:
+			if now.Sub(last) >= r.interval {
+				r.err, last = r.send(), now
+			}
+		case <-r.stop:
+			for {
+				select {
+				case s := <-r.queue:
+					if r.hold(s) >= r.batchSize && r.err == nil {
+						r.err = r.send()
+					}
+				default:
+					r.err = nil
+					if len(r.held) > 0 {
+						r.err = r.send()
+					}
+					return
+				}
+			}
+		}
+	}
+}
+
+// hold adds s to the spans held, dropping the oldest beyond the backlog, and
+// returns how many are held.
+func (r *reporter) hold(s model.SpanModel) int {
+	if check(&s) != nil {
+		r.counts.Dropped(core.DropUnencodable, 1)
+		r.log.Printf("dropped a span that Zipkin's JSON cannot carry (%v): %q", errUnencodable, s.Name)
+		return len(r.held)
+	}
+	r.held = append(r.held, s)
+	if over := len(r.held) - r.backlog; over > 0 {
+		n := copy(r.held, r.held[over:])
+		clear(r.held[n:])
+		r.held = r.held[:n]
+		r.counts.Dropped(core.DropBacklog, uint64(over))
+		r.log.Printf("backlog too long, disposing %d spans", over)
+	}
+	return len(r.held)
+}
+
+// send posts the spans held, batch_size at a time, until they are all sent
+// or a request fails, whose spans it keeps for the next send.
+func (r *reporter) send() error {
+	for len(r.held) > 0 {
+		n := min(len(r.held), r.batchSize)
+		r.json.b = r.json.b[:0]
+		r.json.spans(r.held[:n])
+		status, err := r.post(r.json.b)
+		if err != nil {
+			r.log.Printf("sending %d spans to %s: %v", n, r.url, err)
+			return err
+		}
+		if status >= 200 && status <= 299 {
+			r.counts.Reported(uint64(n))
+		} else {
+			r.counts.Dropped(core.DropRejected, uint64(n))
+			r.log.Printf("the collector at %s answered %d to %d spans", r.url, status, n)
+		}
+		rest := copy(r.held, r.held[n:])
+		clear(r.held[rest:])
+		r.held = r.held[:rest]
+	}
+	return nil
+}
+
+func (r *reporter) post(body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	// As zipkin-go: b3: 0 keeps a service mesh's sidecar from tracing the
+	// request that reports traces.
+	req.Header = http.Header{"Content-Type": {"application/json"}, "B3": {"0"}}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}

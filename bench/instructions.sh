@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# instructions.sh [REGEXP]: instructions per op of benchmarks, counted by
+# valgrind's callgrind (apt-get install valgrind), which a shared, noisy
+# machine does not disturb: each benchmark runs twice, for N1 and N2
+# iterations, and the difference in instructions over N2-N1 is its cost per
+# op (setup and the b.N=1 probe cancel out). GOGC=off leaves the collector's
+# marking out (allocations are counted by `go test -benchmem`), unless GC=on;
+# GOMAXPROCS=1 and no async preemption, which callgrind does not survive.
+# Callgrind runs one thread at a time, so every goroutine's instructions
+# count: for BenchmarkExport, the exporters' and the sink's too. The default
+# REGEXP is BenchmarkServer's variants over jaeger, zipkin, mock and none.
+#
+#	./instructions.sh                       # about 2 minutes
+#	GC=on ./instructions.sh Export          # about 5 minutes
+#	./instructions.sh 'Server/parent=yes/bare$|Server/parent=yes/(traceplug|gostdlib)/^jaeger$'
+set -euo pipefail
+cd "$(dirname "$0")"
+re=${1:-'Server/parent=(no|yes)/bare$|Server/parent=(no|yes)/(traceplug|gostdlib)/^(jaeger|zipkin|mock|none)$'}
+n1=${N1:-2000} n2=${N2:-12000}
+command -v valgrind >/dev/null || { echo "instructions: valgrind is missing: apt-get install valgrind" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go test -c -o "$tmp/bench.test" .
+gogc=off
+[ "${GC:-}" = on ] && gogc=100
+ir() { # ir NAME N: instructions of running benchmark NAME for N iterations
+  GOGC=$gogc GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$tmp/bench.test" -test.run XXX -test.bench "^$1\$" -test.benchtime "$2x" 2>&1 | awk '/Collected :/{print $4}'
+}
+# The benchmarks' full names, from a dry run of one iteration each.
+"$tmp/bench.test" -test.run XXX -test.bench "$re" -test.benchtime 1x 2>/dev/null |
+  awk '/^Benchmark/{sub(/-[0-9]+$/, "", $1); print $1}' | sort -u >"$tmp/names"
+while read -r name; do
+  regex=$(sed 's/[][()|.*+?^$]/\\&/g; s#/#$/^#g' <<<"$name")
+  a=$(ir "$regex" "$n1") b=$(ir "$regex" "$n2")
+  echo "$name $(( (b - a) / (n2 - n1) ))" | tee -a "$tmp/ir" >&2
+done <"$tmp/names"
+
+# BenchmarkServer's overheads over the bare handler, and their ratios.
+if grep -q '^BenchmarkServer/' "$tmp/ir"; then
+echo
+echo "| request | tracer | traceplug (instructions over bare) | go-stdlib | ratio |"
+echo "| --- | --- | --- | --- | --- |"
+awk '$1 ~ /^BenchmarkServer\// {
+    split($1, p, "/"); key = p[2] "/" p[3] (p[4] != "" ? "/" p[4] : ""); v[key] = $2
+    if (p[4] != "") tracers[p[4]] = 1; parents[p[2]] = 1
+  }
+  END {
+    for (pa in parents) for (t in tracers) {
+      b = v[pa "/bare"]; tp = v[pa "/traceplug/" t] - b; gs = v[pa "/gostdlib/" t] - b
+      if (v[pa "/traceplug/" t] && v[pa "/gostdlib/" t]) printf "| %s | %s | %d | %d | %.2f |\n", pa, t, tp, gs, tp / gs
+    }
+  }' "$tmp/ir" | sort
+fi
+
+# BenchmarkExport's variants beside their peers.
+if grep -q '^BenchmarkExport/' "$tmp/ir"; then
+  echo
+  echo "| traceplug variant | peer | instructions per request (traceplug, peer) | ratio | over bare's, ratio |"
+  echo "| --- | --- | --- | --- | --- |"
+  awk '$1 ~ /^BenchmarkExport\// { sub(/^BenchmarkExport\//, "", $1); v[$1] = $2; order[++n] = $1 }
+    END {
+      for (i = 1; i <= n; i++) {
+        t = order[i]; if (t !~ /^traceplug-/) continue
+        p = t; sub(/^traceplug-/, "gostdlib-", p); if (p == "gostdlib-otel") p = "otelhttp"
+        if (!(p in v)) continue
+        b = v["bare"]
+        printf "| %s | %s | %d, %d | %.2f | %s |\n", t, p, v[t], v[p], v[t] / v[p], (b && v[p] > b) ? sprintf("%.2f", (v[t] - b) / (v[p] - b)) : "–"
+      }
+    }' "$tmp/ir"
+fi
