@@ -61,10 +61,11 @@ func DefaultRedactedQueryKeys() []string {
 // redactor hides secrets in header values, query values and URLs. It is built
 // once per Tracer and only read afterwards.
 type redactor struct {
-	headerSubs []string // lower-cased substrings of header names to redact
-	querySubs  []string // lower-cased substrings of query keys to redact
-	maxLen     int      // tag length cap; 0: no cap
-	maxHeaders int      // headers rendered at most; 0: no cap
+	headerSubs []string  // lower-cased substrings of header names to redact
+	querySubs  []string  // lower-cased substrings of query keys to redact
+	queryIndex *subIndex // querySubs by first byte
+	maxLen     int       // tag length cap; 0: no cap
+	maxHeaders int       // headers rendered at most; 0: no cap
 	// allowHeaders, when not nil, lists the only headers (canonical names)
 	// whose values are tagged; the others are REDACTED. The redaction list
 	// and the checks of values apply to allowed headers too.
@@ -138,9 +139,9 @@ func (x *redactor) secretKey(key string) bool {
 		}
 	}
 	if plain {
-		return containsAnyFold(key, x.querySubs)
+		return x.queryIndexed().containsFold(key)
 	}
-	return containsAnyFold(foldKey(key), x.querySubs)
+	return x.queryIndexed().containsFold(foldKey(key))
 }
 
 // foldKey returns key percent-decoded ("+" is a space), with invalid escapes
@@ -226,7 +227,25 @@ func lower(c byte) byte {
 // the values of secret keys redacted. It returns raw itself, or a prefix of
 // it, without allocating, when nothing needs redacting.
 func (x *redactor) query(raw string) string {
+	if x.plainQuery(raw) {
+		return raw
+	}
 	return x.pairs(raw, "&;#")
+}
+
+// plainQuery reports, cheaply, that raw needs neither redacting nor cutting:
+// it fits the budget, has no fragment, no escaped or non-ASCII byte (keys
+// are compared decoded), no token, and no secret key's substring anywhere.
+func (x *redactor) plainQuery(raw string) bool {
+	if len(raw) > x.budget() {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c == '%' || c == '+' || c == '#' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return strings.Index(raw, "eyJ") < 0 && !x.queryIndexed().containsFold(raw)
 }
 
 // pairs returns s, a list of key=value pairs separated by any byte of seps,
@@ -253,7 +272,7 @@ func (x *redactor) pairs(s, seps string) string {
 			break
 		}
 		win := x.window(s[i:], used)
-		n := strings.IndexAny(win, seps)
+		n := indexSep(win, seps)
 		complete := n >= 0 || len(win) == len(s)-i // the pair ends in the window
 		if n < 0 {
 			n = len(win)
@@ -508,6 +527,9 @@ func findJWT(s string) (start, end int, found bool) {
 }
 
 func hasJWT(s string) bool {
+	if len(s) < minJWT {
+		return false
+	}
 	_, _, found := findJWT(s)
 	return found
 }
@@ -621,4 +643,95 @@ func charClasses(s string) int {
 		}
 	}
 	return n
+}
+
+// subIndex is a list of lower-cased substrings, indexed so that finding one
+// in a string costs a table lookup per byte: a bit for each substring's
+// first two bytes (lower-cased), and the substrings by first byte, in both
+// cases, for the full comparison when the bit is set.
+type subIndex struct {
+	pairs  [1 << 16 / 64]uint64
+	first  [256][]string
+	single bool // a one-byte substring: checked byte by byte
+}
+
+// lowerASCII maps each byte to its ASCII lower case.
+var lowerASCII = func() (t [256]byte) {
+	for i := range t {
+		t[i] = lower(byte(i))
+	}
+	return t
+}()
+
+func newSubIndex(list []string) *subIndex {
+	x := &subIndex{}
+	for _, sub := range list {
+		switch {
+		case sub == "":
+			continue
+		case len(sub) == 1:
+			x.single = true
+		default:
+			k := uint16(lowerASCII[sub[0]])<<8 | uint16(lowerASCII[sub[1]])
+			x.pairs[k>>6] |= 1 << (k & 63)
+		}
+		c := lower(sub[0])
+		x.first[c] = append(x.first[c], sub)
+		if 'a' <= c && c <= 'z' {
+			x.first[c-'a'+'A'] = append(x.first[c-'a'+'A'], sub)
+		}
+	}
+	return x
+}
+
+// containsFold is containsAnyFold over the indexed list.
+func (x *subIndex) containsFold(s string) bool {
+	if x == nil {
+		return false
+	}
+	if x.single {
+		for i := 0; i < len(s); i++ {
+			for _, sub := range x.first[s[i]] {
+				if len(sub) == 1 {
+					return true
+				}
+			}
+		}
+	}
+	for i := 0; i+1 < len(s); i++ {
+		k := uint16(lowerASCII[s[i]])<<8 | uint16(lowerASCII[s[i+1]])
+		if x.pairs[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		for _, sub := range x.first[s[i]] {
+			if len(sub) <= len(s)-i && strings.EqualFold(s[i:i+len(sub)], sub) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (x *redactor) queryIndexed() *subIndex {
+	if x.queryIndex == nil { // a redactor built without one (tests)
+		return newSubIndex(x.querySubs)
+	}
+	return x.queryIndex
+}
+
+// minJWT is the shortest text findJWT finds a token in: a run of at least 10
+// base64url bytes starting "eyJ", a dot, 2 more, a dot.
+const minJWT = 10 + 1 + 2 + 1
+
+// indexSep is strings.IndexAny(s, seps) for the few ASCII separators pairs
+// is given, without building a set on every call.
+func indexSep(s, seps string) int {
+	for i := 0; i < len(s); i++ {
+		for j := 0; j < len(seps); j++ {
+			if s[i] == seps[j] {
+				return i
+			}
+		}
+	}
+	return -1
 }

@@ -169,7 +169,7 @@ func TestFactoryCalledOutsideLock(t *testing.T) {
 }
 
 func TestRedactorQuery(t *testing.T) {
-	x := &redactor{querySubs: DefaultRedactedQueryKeys()}
+	x := &redactor{querySubs: DefaultRedactedQueryKeys(), queryIndex: newSubIndex(DefaultRedactedQueryKeys())}
 	for _, tc := range []struct{ in, want string }{
 		{"", ""},
 		{"a=1&b=2", "a=1&b=2"},
