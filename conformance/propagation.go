@@ -77,9 +77,10 @@ func Headers(format string, c Context) http.Header {
 	return h
 }
 
-// headerIDs reads the trace id and parent span id a request's headers carry
-// in format, for checking what Transport sent.
-func headerIDs(format string, h http.Header) (trace, span string) {
+// HeaderIDs reads the trace id and span id that h carries in format (as
+// [Headers] names them), in the model's form ([NormalizeID]): the reading
+// side of Headers, for checking what a tracer sent.
+func HeaderIDs(format string, h http.Header) (trace, span string) {
 	switch format {
 	case "tracecontext":
 		if p := strings.Split(h.Get("Traceparent"), "-"); len(p) == 4 {
@@ -101,8 +102,9 @@ func headerIDs(format string, h http.Header) (trace, span string) {
 	return "", ""
 }
 
-// headerBaggage reads baggage item key from h in format.
-func headerBaggage(format, key string, h http.Header) string {
+// HeaderBaggage reads baggage item key from h in format (as [Headers]
+// names them): "" when it is not there.
+func HeaderBaggage(format, key string, h http.Header) string {
 	switch format {
 	case "tracecontext", "baggage":
 		for _, member := range strings.Split(h.Get("Baggage"), ",") {
@@ -179,13 +181,13 @@ func propagationEachFormat(f *fixture) {
 			}
 			wantNoTag(t, server, "traceplug.extract_error")
 			out := rl.sent()
-			trace, parent := headerIDs(format, out)
+			trace, parent := HeaderIDs(format, out)
 			if trace != server.TraceID || parent != client.SpanID {
 				t.Errorf("outgoing %s headers carry [trace %s span %s], want [trace %s span %s] (headers %v)",
 					format, trace, parent, server.TraceID, client.SpanID, out)
 			}
 			if !g.lacks(Baggage) {
-				if v := headerBaggage(format, "conformance-user", out); v != "ann" {
+				if v := HeaderBaggage(format, "conformance-user", out); v != "ann" {
 					t.Errorf("outgoing %s baggage conformance-user=%q, want ann (headers %v)", format, v, out)
 				}
 			}
@@ -239,7 +241,7 @@ func propagationSeveralFormats(f *fixture) {
 		f.t.Errorf("a request with B3 and W3C headers did not continue B3, the first listed: server spans\n%s", list(servers))
 	}
 	for _, format := range []string{"b3multi", "tracecontext", "jaeger"} {
-		if trace, _ := headerIDs(format, out); trace != NormalizeID(b3.TraceID) {
+		if trace, _ := HeaderIDs(format, out); trace != NormalizeID(b3.TraceID) {
 			f.t.Errorf("outgoing %s trace id %q, want %s: injection writes every listed format (headers %v)", format, trace, NormalizeID(b3.TraceID), out)
 		}
 	}

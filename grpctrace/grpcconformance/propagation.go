@@ -108,13 +108,13 @@ func propagationEachFormat(f *fixture) {
 			wantNoTag(t, server, "traceplug.extract_error")
 			wantChild(t, client, server)
 			out := toHeader(rec.last())
-			trace, parent := headerIDs(format, out)
+			trace, parent := conformance.HeaderIDs(format, out)
 			if trace != server.TraceID || parent != client.SpanID {
 				t.Errorf("outgoing %s metadata carries [trace %s span %s], want [trace %s span %s] (metadata %v)",
 					format, trace, parent, server.TraceID, client.SpanID, out)
 			}
 			if _, lacks := g.h.Lacks[conformance.Baggage]; !lacks {
-				if v := headerBaggage(format, baggageKey, out); v != "ann" {
+				if v := conformance.HeaderBaggage(format, baggageKey, out); v != "ann" {
 					t.Errorf("outgoing %s baggage %s=%q, want ann (metadata %v)", format, baggageKey, v, out)
 				}
 			}
@@ -168,48 +168,4 @@ func malformedMetadata(f *fixture) {
 			t.Errorf("traceplug.extract_error is %d bytes: it must not quote hostile metadata whole", len(msg))
 		}
 	})
-}
-
-// headerIDs reads the trace id and span id that h carries in format.
-func headerIDs(format string, h http.Header) (trace, span string) {
-	switch format {
-	case "tracecontext":
-		if p := strings.Split(h.Get("Traceparent"), "-"); len(p) == 4 {
-			return conformance.NormalizeID(p[1]), conformance.NormalizeID(p[2])
-		}
-	case "b3":
-		if p := strings.Split(h.Get("B3"), "-"); len(p) >= 2 {
-			return conformance.NormalizeID(p[0]), conformance.NormalizeID(p[1])
-		}
-	case "b3multi":
-		return conformance.NormalizeID(h.Get("X-B3-Traceid")), conformance.NormalizeID(h.Get("X-B3-Spanid"))
-	case "jaeger":
-		if p := strings.Split(h.Get("Uber-Trace-Id"), ":"); len(p) == 4 {
-			return conformance.NormalizeID(p[0]), conformance.NormalizeID(p[1])
-		}
-	case "ottrace":
-		return conformance.NormalizeID(h.Get("Ot-Tracer-Traceid")), conformance.NormalizeID(h.Get("Ot-Tracer-Spanid"))
-	}
-	return "", ""
-}
-
-// headerBaggage reads baggage item key from h in format.
-func headerBaggage(format, key string, h http.Header) string {
-	switch format {
-	case "tracecontext", "baggage":
-		for _, member := range strings.Split(h.Get("Baggage"), ",") {
-			k, v, _ := strings.Cut(strings.TrimSpace(member), "=")
-			if strings.TrimSpace(k) == key {
-				v, _, _ = strings.Cut(v, ";")
-				return strings.TrimSpace(v)
-			}
-		}
-	case "b3", "b3multi":
-		return h.Get("Baggage-" + key)
-	case "jaeger":
-		return h.Get("Uberctx-" + key)
-	case "ottrace":
-		return h.Get("Ot-Baggage-" + key)
-	}
-	return ""
 }
