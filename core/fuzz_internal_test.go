@@ -14,7 +14,7 @@ import (
 func FuzzRedactQuery(f *testing.F) {
 	for _, seed := range []string{
 		"", "a=1", "access_token=abc&page=2", "pass%77ord=x", "sig=1&sig=2", "&&=&token", "%zz=1&key=%", "t%6Fken=v",
-		"x=1;access_token=S", "a=1&b=2;sig=S&c=3", "Password=x;y", "a=1#access_token=S", "#", "t%6Fken=S&bad=%zz",
+		"x=1;access_token=S", "a=1&b=2;sig=S&c=3", "Password=x;y", "PAss;=", "pass;a;=S&b=1", "a=1#access_token=S", "#", "t%6Fken=S&bad=%zz",
 		"t%6Fken%zz=S", "%E2%84%AAey=S", "\u212Aey=S", "ACCESS+TOKEN=S", "SAMLResponse=S&client_assertion=S&otp=S",
 		"state=" + testJWT, testJWT + "&x=1", "eyJhbGciOiJIUzI1NiJ9.eyJ&x=eyJ.eyJ.",
 	} {

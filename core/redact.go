@@ -233,6 +233,25 @@ func (x *redactor) query(raw string) string {
 	return x.pairs(raw, "&;#")
 }
 
+// ampKey returns the key that a parser splitting only at "&" reads in seg, a
+// pair that starts with n bytes of key and no value before another separator
+// (as in "pass;=S"): the key runs to the first "=" before the next "&" (or,
+// when frag, "#"). It returns seg[:n] and false when there is no such "=".
+func ampKey(seg string, n int, frag bool) (key string, hasValue bool) {
+	if n >= len(seg) || seg[n] == '&' || frag && seg[n] == '#' {
+		return seg[:n], false
+	}
+	for j := n + 1; j < len(seg); j++ {
+		switch c := seg[j]; {
+		case c == '=':
+			return seg[:j], true
+		case c == '&', frag && c == '#':
+			return seg[:n], false
+		}
+	}
+	return seg[:n], false
+}
+
 // plainQuery reports, cheaply, that raw needs neither redacting nor cutting:
 // it fits the budget, has no fragment, no escaped or non-ASCII byte (keys
 // are compared decoded), no token, and no secret key's substring anywhere.
@@ -262,6 +281,7 @@ func (x *redactor) plainQuery(raw string) bool {
 func (x *redactor) pairs(s, seps string) string {
 	budget := x.budget()
 	frag := strings.IndexByte(seps, '#') >= 0
+	amps := strings.IndexByte(seps, '&') >= 0
 	var b []byte // the result so far, once something is redacted
 	for i := 0; i < len(s); {
 		used := i
@@ -279,6 +299,9 @@ func (x *redactor) pairs(s, seps string) string {
 		}
 		pair := win[:n]
 		key, val, hasValue := strings.Cut(pair, "=")
+		if amps && !hasValue && complete && (i == 0 || s[i-1] == '&') {
+			key, hasValue = ampKey(s[i:], n, frag)
+		}
 		keyJWT := hasJWT(key) // a token alone ("/login?eyJ...") is no key
 		if keyJWT || hasValue && (x.secretKey(key) || hasJWT(val)) {
 			if b == nil {

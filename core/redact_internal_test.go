@@ -26,6 +26,11 @@ func TestRedactorQueryHostile(t *testing.T) {
 		{"access_token=S;x=1&y=2", "access_token=REDACTED&y=2"},
 		{"a=1&b=2;sig=S&c=3", "a=1&b=2;sig=REDACTED&c=3"},
 		{"Password=x;y", "Password=REDACTED"},
+		// Split only at "&", the key is "pass;" (or "pass;a;") and S its value.
+		{"pass;=S&b=1", "pass;=REDACTED&b=1"},
+		{"PAss;a;=S#f", "PAss;a;=REDACTED"},
+		{"pass#;=S", "pass"},
+		{"pass;x&=S", "pass;x&=S"},
 		{"t%6Fken=S&bad=%zz", "t%6Fken=REDACTED&bad=%zz"},
 		{"bad=%zz&t%6Fken=S", "bad=%zz&t%6Fken=REDACTED"},
 		{"t%6Fken%zz=S", "t%6Fken%zz=REDACTED"},
