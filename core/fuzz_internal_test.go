@@ -48,6 +48,9 @@ func FuzzRedactQuery(f *testing.F) {
 			}
 		}
 		check(x.query(raw), false)
+		if target := "/p?" + raw; x.plainTarget(target) && x.urlString(target) != target {
+			t.Fatalf("plainTarget(%q), but urlString gives %q", target, x.urlString(target))
+		}
 		c := capped.cap(capped.query(raw))
 		if len(c) > 48 {
 			t.Fatalf("capped query(%q) is %d bytes", raw, len(c))

@@ -35,8 +35,16 @@ func (t *Tracer) TraceAll() bool { return t.traceAll }
 // It is part of the surface for instrumentation packages, and safe for
 // concurrent use.
 func (t *Tracer) StartServerSpan(operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
+	return t.StartServerSpanIn(nil, operation, carrier, opts...)
+}
+
+// StartServerSpanIn is [Tracer.StartServerSpan] with the start options held
+// in buf, which an instrumentation package keeps in its per-call state, so
+// that starting the span allocates nothing of traceplug's own; nil buf is
+// StartServerSpan.
+func (t *Tracer) StartServerSpanIn(buf *SpanBuffer, operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
 	parent, orphan, extractErr := t.extractContext(carrier)
-	span := t.startKind(operation, parent, serverKind, opts)
+	span := t.startKind(buf, operation, parent, serverKind, opts)
 	if extractErr != nil {
 		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
 	}
@@ -56,7 +64,26 @@ func (t *Tracer) StartServerSpan(operation string, carrier opentracing.TextMapRe
 // It is part of the surface for instrumentation packages, and safe for
 // concurrent use.
 func (t *Tracer) StartClientSpan(operation string, parent opentracing.SpanContext, opts ...opentracing.StartSpanOption) opentracing.Span {
-	return t.startKind(operation, parent, clientKind, opts)
+	return t.startKind(nil, operation, parent, clientKind, opts)
+}
+
+// StartClientSpanIn is [Tracer.StartClientSpan] with the start options held
+// in buf, as [Tracer.StartServerSpanIn] does; nil buf is StartClientSpan.
+func (t *Tracer) StartClientSpanIn(buf *SpanBuffer, operation string, parent opentracing.SpanContext, opts ...opentracing.StartSpanOption) opentracing.Span {
+	return t.startKind(buf, operation, parent, clientKind, opts)
+}
+
+// SpanBuffer holds a span's start options while [Tracer.StartServerSpanIn]
+// or [Tracer.StartClientSpanIn] starts it: the parent reference, the kind
+// and component tags and the caller's options, which go to the backend's
+// tracer as one slice. An instrumentation package that keeps state per call
+// embeds one in it, and starting the call's span then costs no allocation of
+// its own. The zero value is ready to use; a buffer serves one start at a
+// time, and holds nothing once the start returns that the caller must keep.
+// It is part of the surface for instrumentation packages.
+type SpanBuffer struct {
+	parent opentracing.SpanReference
+	opts   [8]opentracing.StartSpanOption
 }
 
 // FinishSpan finishes span, started by [Tracer.StartServerSpan] or
@@ -91,13 +118,6 @@ func (t *Tracer) TagValue(name, value string) string {
 	return t.redact.cap(value)
 }
 
-// spanStart holds a span's start options, so that starting one costs a
-// single allocation.
-type spanStart struct {
-	parent opentracing.SpanReference
-	opts   [8]opentracing.StartSpanOption
-}
-
 // componentTag is component=traceplug as a start option, boxed once: given
 // at start, it reaches the tracer with the other start tags in one go
 // (OpenTelemetry's bridge converts a tag set later one call at a time).
@@ -107,22 +127,30 @@ var componentTag opentracing.StartSpanOption = opentracing.Tag{Key: string(ext.C
 var rootServerOpts = []opentracing.StartSpanOption{serverKind, componentTag}
 
 // startKind starts a span of the given kind as a child of parent (nil: a
-// root), tagged component=traceplug, and counts it.
-func (t *Tracer) startKind(op string, parent opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
+// root), tagged component=traceplug, and counts it. Its options are put in
+// buf, or in a new buffer when buf is nil.
+func (t *Tracer) startKind(buf *SpanBuffer, op string, parent opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
 	var all []opentracing.StartSpanOption
 	switch {
 	case parent == nil && len(extra) == 0 && kind == serverKind:
 		all = rootServerOpts
 	default:
-		st := &spanStart{}
-		all = st.opts[:0]
+		if buf == nil {
+			buf = &SpanBuffer{}
+		}
+		all = buf.opts[:0]
 		if parent != nil {
-			st.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
-			all = append(all, &st.parent)
+			buf.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
+			all = append(all, &buf.parent)
 		}
 		all = append(append(all, kind, componentTag), extra...)
 	}
 	span := t.startSpan(op, all, parent != nil)
+	if buf != nil {
+		// Hold nothing of this span's start: the buffer may outlive it.
+		buf.parent.ReferencedContext = nil
+		clear(buf.opts[:min(len(all), len(buf.opts))])
+	}
 	t.counts.started.Add(1)
 	return span
 }

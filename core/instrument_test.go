@@ -183,6 +183,47 @@ func TestStartClientSpan(t *testing.T) {
 	}
 }
 
+// TestStartSpanIn: a SpanBuffer, reused span after span as a per-call
+// state's is, starts the same spans as StartServerSpan and StartClientSpan,
+// with more options than it has room for too.
+func TestStartSpanIn(t *testing.T) {
+	tr, m := newMock(t)
+	var buf core.SpanBuffer
+	caller := tr.StartSpan("caller")
+	md := metadata(t, tr, caller)
+	caller.Finish()
+	server := tr.StartServerSpanIn(&buf, "/pkg.Svc/Method", opentracing.HTTPHeadersCarrier(md), opentracing.Tag{Key: "peer.address", Value: "bufconn"})
+	client := tr.StartClientSpanIn(&buf, "/pkg.Svc/Next", server.Context(), opentracing.Tag{Key: "peer.address", Value: "next"})
+	tr.FinishSpan(client)
+	tr.FinishSpan(server)
+	var many []opentracing.StartSpanOption
+	for i := range 10 {
+		many = append(many, opentracing.Tag{Key: fmt.Sprintf("k%d", i), Value: i})
+	}
+	root := tr.StartClientSpanIn(&buf, "/pkg.Svc/Root", nil, many...)
+	tr.FinishSpan(root)
+	spans := m.FinishedSpans()
+	if len(spans) != 4 {
+		t.Fatalf("%d spans, want 4", len(spans))
+	}
+	c, s, r := spans[1], spans[2], spans[3]
+	if s.ParentID != spans[0].SpanID || c.ParentID != s.SpanID || r.ParentID != 0 {
+		t.Errorf("parents: server %d (caller %d), client %d (server %d), root %d", s.ParentID, spans[0].SpanID, c.ParentID, s.SpanID, r.ParentID)
+	}
+	wantTag(t, s, "span.kind", otext.SpanKindRPCServerEnum)
+	wantTag(t, s, "component", "traceplug")
+	wantTag(t, s, "peer.address", "bufconn")
+	wantTag(t, c, "span.kind", otext.SpanKindRPCClientEnum)
+	wantTag(t, c, "peer.address", "next")
+	wantTag(t, r, "component", "traceplug")
+	for i := range 10 {
+		wantTag(t, r, fmt.Sprintf("k%d", i), i)
+	}
+	if st := tr.Stats(); st.Started != 3 || st.Finished != 3 {
+		t.Errorf("Stats Started %d, Finished %d; want 3, 3", st.Started, st.Finished)
+	}
+}
+
 func TestRecordPanic(t *testing.T) {
 	tr, m := newMock(t)
 	span := tr.StartServerSpan("/pkg.Svc/Panics", nil)

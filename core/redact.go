@@ -425,8 +425,47 @@ func (x *redactor) requestURI(r *http.Request) string {
 	if uri == "" {
 		return x.url(&url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery})
 	}
+	if x.plainTarget(uri) {
+		return uri
+	}
 	return x.urlString(uri)
 }
+
+// plainTarget reports, cheaply, that uri, a request target, is one that
+// urlString returns unchanged: in origin form ("/p?q"), within the budget,
+// with no fragment, no token, and a query of plain bytes (keys are compared
+// decoded) holding no secret key's substring.
+func (x *redactor) plainTarget(uri string) bool {
+	if len(uri) == 0 || uri[0] != '/' || len(uri) > x.budget() {
+		return false
+	}
+	q := len(uri) // where the query starts
+	for i := 1; i < len(uri); i++ {
+		switch targetBytes[uri[i]] {
+		case 0:
+		case '?':
+			q = min(q, i+1)
+		case '#':
+			return false
+		default: // an escape, a space or a non-ASCII byte: plain in the path only
+			if i >= q {
+				return false
+			}
+		}
+	}
+	return strings.Index(uri, "eyJ") < 0 && !x.queryIndexed().containsFold(uri[q:])
+}
+
+// targetBytes classifies the bytes of a request target for plainTarget: 0
+// for most, the byte itself for '?' and '#', and '%' for those a query key
+// is compared decoded for ('%', '+', and non-ASCII bytes).
+var targetBytes = func() (t [256]byte) {
+	t['?'], t['#'], t['%'], t['+'] = '?', '#', '%', '%'
+	for c := utf8.RuneSelf; c < len(t); c++ {
+		t[c] = '%'
+	}
+	return t
+}()
 
 // urlString redacts a URL held as a string, absolute ("https://u:p@h/p?q"),
 // origin-form ("/p?q") or relative, as url does, without parsing it: a
@@ -721,13 +760,20 @@ func (x *subIndex) containsFold(s string) bool {
 			}
 		}
 	}
-	for i := 0; i+1 < len(s); i++ {
-		k := uint16(lowerASCII[s[i]])<<8 | uint16(lowerASCII[s[i+1]])
+	if len(s) < 2 {
+		return false
+	}
+	prev := lowerASCII[s[0]]
+	for i := 1; i < len(s); i++ {
+		c := lowerASCII[s[i]]
+		k := uint16(prev)<<8 | uint16(c)
+		prev = c
 		if x.pairs[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		for _, sub := range x.first[s[i]] {
-			if len(sub) <= len(s)-i && strings.EqualFold(s[i:i+len(sub)], sub) {
+		at := s[i-1:]
+		for _, sub := range x.first[at[0]] {
+			if len(sub) >= 2 && lowerASCII[sub[1]] == c && len(sub) <= len(at) && strings.EqualFold(at[:len(sub)], sub) {
 				return true
 			}
 		}

@@ -51,6 +51,12 @@ type call struct {
 	npeer int       // peer tags in tags
 	peer  *connPeer // or the connection's, when it has them
 	opts  [3]opentracing.StartSpanOption
+	start core.SpanBuffer // what the tracer's StartSpan gets
+
+	// A client's outgoing metadata's writer, and room for the values it
+	// writes (a format's keys: W3C's traceparent, tracestate, baggage).
+	out  mdWriter
+	vals [4]string
 }
 
 // Value makes the call's state its context: the state under its key, and on
@@ -98,7 +104,7 @@ func (c *call) startServer(peer int) {
 	if c.md != nil {
 		carrier = opentracing.HTTPHeadersCarrier(c.md)
 	}
-	span := in.tr.StartServerSpan(c.method.name, carrier, c.startOptions(peer)...)
+	span := in.tr.StartServerSpanIn(&c.start, c.method.name, carrier, c.startOptions(peer)...)
 	in.tagMetadata(span, c.md)
 	c.span = span
 	if in.hook != nil {

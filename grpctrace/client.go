@@ -81,7 +81,7 @@ func (h *clientHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		// peer.address, which every tracer keeps (zipkin's takes peer.ipv4
 		// and peer.port only at start).
 		if s.RemoteAddr != nil {
-			c.span.SetTag("peer.address", s.RemoteAddr.String())
+			c.span.SetTag("peer.address", h.in.addrs.box(s.RemoteAddr.String()))
 		}
 	case *stats.OutPayload:
 		c.sent.Add(1)
@@ -135,13 +135,14 @@ func (in *instrumentation) startClient(ctx context.Context, fullMethod, target s
 		// documentation shows for an RPC.
 		parent, _ = in.tr.Extract(opentracing.TextMap, opentracing.HTTPHeadersCarrier(md))
 	}
-	span := in.tr.StartClientSpan(c.method.name, parent, c.startOptions(peer)...)
+	span := in.tr.StartClientSpanIn(&c.start, c.method.name, parent, c.startOptions(peer)...)
 	if !ok {
 		md = metadata.MD{}
 	} else {
 		in.tagMetadata(span, md)
 	}
-	if err := in.tr.Inject(span.Context(), opentracing.TextMap, mdWriter(md)); err != nil {
+	c.out = mdWriter{md: md, vals: c.vals[:0]}
+	if err := in.tr.Inject(span.Context(), opentracing.TextMap, &c.out); err != nil {
 		span.SetTag("traceplug.inject_error", err.Error())
 	}
 	c.span = span
@@ -160,7 +161,7 @@ func (in *instrumentation) propagate(ctx context.Context) context.Context {
 	if !ok {
 		md = metadata.MD{}
 	}
-	if in.tr.Inject(span.Context(), opentracing.TextMap, mdWriter(md)) != nil {
+	if in.tr.Inject(span.Context(), opentracing.TextMap, &mdWriter{md: md}) != nil {
 		return ctx
 	}
 	return metadata.NewOutgoingContext(ctx, md)
@@ -170,14 +171,29 @@ func (in *instrumentation) propagate(ctx context.Context) context.Context {
 // gRPC requires, each replacing what the metadata had. A key or value gRPC
 // would refuse (it fails the call) is left out: the trace is not worth the
 // call.
-type mdWriter metadata.MD
+type mdWriter struct {
+	md metadata.MD
+	// vals, when it has room, holds the values: the traced call's, whose
+	// state outlives its metadata, so that a key costs no allocation.
+	vals []string
+}
 
-func (w mdWriter) Set(key, val string) {
-	key = strings.ToLower(key)
-	if !validKey(key) || strings.HasSuffix(key, "-bin") || !validValue(val) {
+func (w *mdWriter) Set(key, val string) {
+	if !validKey(key) {
+		key = strings.ToLower(key)
+		if !validKey(key) {
+			return
+		}
+	}
+	if strings.HasSuffix(key, "-bin") || !validValue(val) {
 		return
 	}
-	w[key] = []string{val}
+	if n := len(w.vals); n < cap(w.vals) {
+		w.vals = append(w.vals, val)
+		w.md[key] = w.vals[n : n+1 : n+1]
+		return
+	}
+	w.md[key] = []string{val}
 }
 
 // validKey: gRPC's metadata keys are 0-9 a-z - _ . only.

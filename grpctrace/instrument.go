@@ -42,6 +42,8 @@ type instrumentation struct {
 	// keys are ctxKey{tr, false} and ctxKey{tr, true}, boxed once: a
 	// two-word key converted to an interface on every lookup would allocate.
 	keys [2]any
+
+	addrs addrCache // peer.address values, boxed
 }
 
 type metadataTag struct{ key, tag string }
@@ -148,7 +150,7 @@ func described(service, method string) bool {
 // peerTags sets the tags that say who the peer is, into tags, and returns
 // how many: peer.ipv4 or peer.ipv6 and peer.port for an IP address,
 // peer.address for any other (a Unix socket, bufconn).
-func peerTags(addr net.Addr, tags *[2]opentracing.Tag) int {
+func (in *instrumentation) peerTags(addr net.Addr, tags *[2]opentracing.Tag) int {
 	if addr == nil {
 		return 0
 	}
@@ -161,8 +163,34 @@ func peerTags(addr net.Addr, tags *[2]opentracing.Tag) int {
 		tags[1] = opentracing.Tag{Key: "peer.port", Value: uint16(tcp.Port)}
 		return 2
 	}
-	tags[0] = opentracing.Tag{Key: "peer.address", Value: addr.String()}
+	tags[0] = opentracing.Tag{Key: "peer.address", Value: in.addrs.box(addr.String())}
 	return 1
+}
+
+// addrCache holds peer addresses as tag values: every call on a connection
+// is tagged with the same address, and a string made a tag value (an
+// interface) is a new allocation each time. A slot holds the address last
+// boxed among those that hash to it.
+type addrCache [16]atomic.Pointer[boxedAddr]
+
+type boxedAddr struct {
+	s string
+	v any // s
+}
+
+// box returns s as a tag value.
+func (a *addrCache) box(s string) any {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	slot := &a[h%uint32(len(a))]
+	if b := slot.Load(); b != nil && b.s == s {
+		return b.v
+	}
+	b := &boxedAddr{s: s, v: s}
+	slot.Store(b)
+	return b.v
 }
 
 // tagMetadata tags span with the metadata WithMetadata names.

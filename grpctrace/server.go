@@ -70,7 +70,7 @@ func (h *serverHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		if p, ok := c.Context.Value(connKey{}).(*connPeer); ok {
 			c.peer = p
 		} else {
-			c.npeer = peerTags(s.RemoteAddr, &c.tags)
+			c.npeer = h.in.peerTags(s.RemoteAddr, &c.tags)
 		}
 	case *stats.Begin:
 		if c.started.Load() {
@@ -91,7 +91,7 @@ func (h *serverHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 // tags that name the peer are made once per connection.
 func (h *serverHandler) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
 	p := &connPeer{}
-	p.n = peerTags(info.RemoteAddr, &p.tags)
+	p.n = h.in.peerTags(info.RemoteAddr, &p.tags)
 	return context.WithValue(ctx, connKey{}, p)
 }
 
@@ -179,7 +179,7 @@ func (in *instrumentation) startIntercepted(ctx context.Context, fullMethod stri
 	c := &call{Context: ctx, in: in, md: md, method: in.method(fullMethod, server, registered)}
 	n := 0
 	if p, ok := peer.FromContext(ctx); ok {
-		n = peerTags(p.Addr, &c.tags)
+		n = in.peerTags(p.Addr, &c.tags)
 	}
 	c.startServer(n)
 	if spanKey == nil {
