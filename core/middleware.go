@@ -97,7 +97,7 @@ func (d *decorated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that a router has matched, "METHOD pattern".
 func (d *decorated) spanName(r *http.Request) string {
 	if d.literal && r.Pattern != "" {
-		return patternName(r.Method, r.Pattern)
+		return d.t.routeName(r.Method, r.Pattern)
 	}
 	return d.name
 }
@@ -186,7 +186,7 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 		span.SetTag("http.response_size", rq.bytes)
 	}
 	if rename && r.Pattern != "" {
-		rc.op = t.redact.cap(patternName(r.Method, r.Pattern))
+		rc.op = t.routeName(r.Method, r.Pattern)
 		span.SetOperationName(rc.op)
 	}
 	rq.done.Store(true)

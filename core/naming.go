@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 )
 
 // This file names spans: from the user's function, the decorated handler,
@@ -24,7 +25,7 @@ func (t *Tracer) operationName(r *http.Request, name string) string {
 		return t.redact.cap(name)
 	}
 	if r.Pattern != "" {
-		return t.redact.cap(patternName(r.Method, r.Pattern))
+		return t.routeName(r.Method, r.Pattern)
 	}
 	op, _ := method(r.Method)
 	return t.redact.cap(op)
@@ -38,6 +39,38 @@ func (t *Tracer) userOperationName(r *http.Request) (op string) {
 		}
 	}()
 	return t.opName(r)
+}
+
+// routeName is patternName(method, pattern) within the tag length cap,
+// from t's cache of route names when it is there: a routed request's span is
+// then named without searching the pattern or allocating.
+func (t *Tracer) routeName(method, pattern string) string {
+	method = methodName(method) // unknown methods are one: "_OTHER"
+	e := &t.routes[routeSlot(method, pattern)]
+	if r := e.Load(); r != nil && r.pattern == pattern && r.method == method {
+		return r.name
+	}
+	r := &route{method: method, pattern: pattern, name: t.redact.cap(patternName(method, pattern))}
+	e.Store(r)
+	return r.name
+}
+
+// routeCache holds span names of routes, direct-mapped by method and
+// pattern: a route whose slot another took is named again, and may take it
+// back. Patterns come from the router's registrations, not from requests,
+// and the methods are the known ones and "_OTHER", so a few slots hold a
+// service's routes.
+type routeCache [64]atomic.Pointer[route]
+
+type route struct{ method, pattern, name string }
+
+func routeSlot(method, pattern string) int {
+	h := uint(len(pattern))*31 + uint(method[0]) + uint(len(method))*7
+	if n := len(pattern); n > 0 {
+		h = h*131 + uint(pattern[n-1])
+		h = h*131 + uint(pattern[n/2])
+	}
+	return int(h % uint(len(routeCache{})))
 }
 
 // patternName is "METHOD pattern" for an http.ServeMux pattern such as

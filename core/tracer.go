@@ -52,6 +52,7 @@ type Tracer struct {
 	maxBaggageItems, maxBaggageBytes int
 
 	counts counters
+	routes routeCache // span names of routes: see routeName
 
 	closeOnce sync.Once
 }
