@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/felixge/httpsnoop"
 	"github.com/opentracing/opentracing-go"
@@ -117,14 +118,22 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	var opts []opentracing.StartSpanOption
 	if parent != nil {
 		rq.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
-		rq.opts = [2]opentracing.StartSpanOption{&rq.parent, serverKind}
+		rq.opts = [3]opentracing.StartSpanOption{&rq.parent, serverKind}
 		opts = rq.opts[:2]
 	} else {
 		opts = serverOpts
 	}
 	var rc recording // what a Recorder gets: zero without one
 	if t.recorder != nil {
-		rc.start, rc.op = sinceEpoch(), op
+		// The Recorder and the backend agree on the start, which the
+		// backend then need not read from the clock.
+		rc.start, rc.op = time.Now(), op
+		rq.start = opentracing.StartTime(rc.start)
+		if parent == nil {
+			rq.opts[0] = serverKind
+			opts = rq.opts[:1]
+		}
+		opts = append(opts, &rq.start) // within rq.opts
 	}
 	span := t.startSpan(op, opts, rq.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)

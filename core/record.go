@@ -35,10 +35,11 @@ import (
 // must not block, and must be safe for concurrent use. A panic in it is
 // recovered and counted in [Stats].CallbackPanics.
 //
-// With a Recorder, the Tracer reads the clock when it finishes a span and
-// gives the backend that time (opentracing.FinishOptions.FinishTime), so
-// that the Recorder and the backend agree on when the span ended, and the
-// backend need not read the clock again.
+// With a Recorder, the Tracer reads the clock when it starts a server span
+// and when it finishes a span, and gives the backend those times
+// (opentracing.StartTime, opentracing.FinishOptions.FinishTime), so that the
+// Recorder and the backend agree on when the span ran, and the backend need
+// not read the clock again.
 type Recorder interface {
 	RecordSpan(s FinishedSpan)
 }
@@ -146,7 +147,7 @@ func (t *Tracer) record(s FinishedSpan) {
 // recording is a server span's recording state, on serve's stack: zero
 // unless a Recorder is attached.
 type recording struct {
-	start   int64 // since recordEpoch
+	start   time.Time
 	op, url string
 }
 
@@ -163,7 +164,7 @@ func (t *Tracer) finishServer(rq *request, rc *recording, status int) {
 		URL:       rc.url,
 		Kind:      KindServer,
 		End:       end,
-		Duration:  end.Sub(recordEpoch) - time.Duration(rc.start),
+		Duration:  end.Sub(rc.start),
 		Status:    status,
 		Error:     status >= 500 || rq.panicked,
 	})

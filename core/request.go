@@ -30,7 +30,8 @@ type request struct {
 	panicked bool
 
 	parent opentracing.SpanReference
-	opts   [2]opentracing.StartSpanOption
+	start  opentracing.StartTime // with a Recorder
+	opts   [3]opentracing.StartSpanOption
 }
 
 // Value makes a traced request's state its context too, holding both the
