@@ -8,14 +8,15 @@
 # GOMAXPROCS=1 and no async preemption, which callgrind does not survive.
 # Callgrind runs one thread at a time, so every goroutine's instructions
 # count: for BenchmarkExport, the exporters' and the sink's too. The default
-# REGEXP is BenchmarkServer's variants over jaeger, zipkin, mock and none.
+# REGEXP is BenchmarkServer's variants over jaeger, zipkin, their backends,
+# mock and none.
 #
 #	./instructions.sh                       # about 2 minutes
 #	GC=on ./instructions.sh Export          # about 5 minutes
 #	./instructions.sh 'Server/parent=yes/bare$|Server/parent=yes/(traceplug|gostdlib)/^jaeger$'
 set -euo pipefail
 cd "$(dirname "$0")"
-re=${1:-'Server/parent=(no|yes)/bare$|Server/parent=(no|yes)/(traceplug|gostdlib)/^(jaeger|zipkin|mock|none)$'}
+re=${1:-'Server/parent=(no|yes)/bare$|Server/parent=(no|yes)/(traceplug|gostdlib)/^(jaeger|zipkin|jaeger-backend|zipkin-backend|mock|none)$'}
 n1=${N1:-2000} n2=${N2:-12000}
 command -v valgrind >/dev/null || { echo "instructions: valgrind is missing: apt-get install valgrind" >&2; exit 1; }
 tmp=$(mktemp -d)

@@ -12,7 +12,10 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	_ "github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/mock"
+	_ "github.com/traceplug/traceplug/backends/zipkin"
+	"github.com/traceplug/traceplug/bench/internal/loop"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -37,6 +40,18 @@ var tracers = []tracer{
 	}},
 	{"jaeger", func(b *testing.B) opentracing.Tracer { return newJaeger(b, true) }},
 	{"jaeger-unsampled", func(b *testing.B) opentracing.Tracer { return newJaeger(b, false) }},
+	// The backends' own tracers, as core.New builds them for users,
+	// exporting every span to a sink in this process: the same work for
+	// both middlewares, as their queues are long enough for every span of
+	// a benchmark (a span dropped would be work not done). traceplug reads
+	// incoming contexts with its own propagation, go-stdlib through the
+	// tracer's Extract.
+	{"jaeger-backend", func(b *testing.B) opentracing.Tracer {
+		return backend(b, "jaeger", func(a loop.Addrs) string { return "udp://" + a.UDP })
+	}},
+	{"zipkin-backend", func(b *testing.B) opentracing.Tracer {
+		return backend(b, "zipkin", func(a loop.Addrs) string { return "http://" + a.HTTP + "/api/v2/spans" })
+	}},
 	{"zipkin", func(b *testing.B) opentracing.Tracer {
 		zt, err := zipkin.NewTracer(zipkinreporter.NewNoopReporter(), zipkin.WithSampler(zipkin.AlwaysSample), zipkin.WithSharedSpans(false))
 		if err != nil {
@@ -44,6 +59,28 @@ var tracers = []tracer{
 		}
 		return zipkinot.Wrap(zt)
 	}},
+}
+
+// backend is the tracer of the backend called name, exporting to a sink of
+// its own at the endpoint that endpoint gives; both close when b ends.
+func backend(b *testing.B, name string, endpoint func(loop.Addrs) string) opentracing.Tracer {
+	sink, err := loop.NewSink()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := core.New(name, core.WithServiceName("bench"), core.WithEndpoint(endpoint(sink.Addrs())),
+		core.WithParam("queue_size", "1000000"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = tr.Close()
+		sink.Close()
+		if s := tr.Stats(); s.Dropped > 0 {
+			b.Errorf("%s dropped %d of %d spans: %v", name, s.Dropped, s.Finished, s.DroppedBy)
+		}
+	})
+	return tr.Unwrap()
 }
 
 func newJaeger(b *testing.B, sampled bool) opentracing.Tracer {
