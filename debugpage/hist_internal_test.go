@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/traceplug/traceplug/core"
 )
 
 // TestBuckets: every duration falls in the bucket whose bounds hold it, and
@@ -57,4 +59,59 @@ func TestQuantiles(t *testing.T) {
 	if n != w.count {
 		t.Errorf("the bars hold %d of %d", n, w.count)
 	}
+}
+
+// TestWindowsOverTime: spans recorded over two hours, some of them late,
+// are counted in the last minute's and the last hour's windows exactly
+// when they ended in them, whenever the page is read, as minute bins move
+// their counts to the hour's bins.
+func TestWindowsOverTime(t *testing.T) {
+	tr, err := core.New("mock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Unix()
+	var ends []int64 // unix seconds
+	for now := start; now < start+2*3600; now += 1 + r.Int64N(13) {
+		end := now
+		if r.IntN(10) == 0 {
+			end -= r.Int64N(700) // late, by up to two hour steps
+		}
+		ends = append(ends, end)
+		p.RecordSpan(core.FinishedSpan{Operation: "op", Kind: core.KindServer, End: time.Unix(end, 0), Duration: time.Millisecond, Error: end%3 == 0})
+		if r.IntN(40) != 0 {
+			continue
+		}
+		var minute, hour, minuteErrs, hourErrs uint64
+		for _, e := range ends {
+			if e/minuteStep > now/minuteStep-minuteBins && e/minuteStep <= now/minuteStep {
+				minute++
+				minuteErrs += uint64(btoi(e%3 == 0))
+			}
+			if e/hourStep > now/hourStep-hourBins && e/hourStep <= now/hourStep {
+				hour++
+				hourErrs += uint64(btoi(e%3 == 0))
+			}
+		}
+		v, _ := p.opView(tr, p.ops[core.KindServer]["op"], now)
+		if v.Minute.Requests != minute || v.Hour.Requests != hour {
+			t.Fatalf("at +%ds: minute %d (want %d), hour %d (want %d)", now-start, v.Minute.Requests, minute, v.Hour.Requests, hour)
+		}
+		if v.Minute.Errors != minuteErrs || v.Hour.Errors != hourErrs {
+			t.Fatalf("at +%ds: errors minute %d (want %d), hour %d (want %d)", now-start, v.Minute.Errors, minuteErrs, v.Hour.Errors, hourErrs)
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

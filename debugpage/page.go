@@ -237,6 +237,8 @@ const (
 	minuteBins = 6   // steps in the minute window
 	hourStep   = 300 // seconds
 	hourBins   = 12  // steps in the hour window
+
+	stepsPerHourBin = hourStep / minuteStep // minute steps in an hour step
 )
 
 // entry is a span kept whole: one of the slowest or failed of an operation,
@@ -313,6 +315,30 @@ func (p *Page) newOperation(k opKey, other bool) *operation {
 	}
 }
 
+// fold moves the counts of x, a minute bin whose step is over, into the
+// bin of its hour step, if that is still in the window. The caller holds
+// Page.mu.
+func (op *operation) fold(x *bin) {
+	if x.count == 0 {
+		return
+	}
+	h := x.epoch / stepsPerHourBin
+	y := &op.hour[h%hourBins]
+	switch {
+	case h < y.epoch:
+		return
+	case h > y.epoch:
+		*y = bin{epoch: h}
+	}
+	y.count += x.count
+	y.errors += x.errors
+	y.sum += x.sum
+	y.max = max(y.max, x.max)
+	for i, n := range x.hist {
+		y.hist[i] += n
+	}
+}
+
 // keepSlow keeps s among the slowest if it is one. The caller holds Page.mu.
 func (op *operation) keepSlow(s core.FinishedSpan, end int64, n int) {
 	const hour = hourStep * hourBins
@@ -352,10 +378,20 @@ func (op *operation) add(s core.FinishedSpan, end int64, c *config) {
 	if op.other && int(s.Kind) < kinds {
 		op.byKind[s.Kind]++
 	}
+	// Only the minute's bin is written: a minute bin's counts move to its
+	// hour's bin when a later step takes the bin (see fold), and the hour's
+	// window adds the minute bins not yet moved.
 	b := bucket(s.Duration)
-	m, h := end/minuteStep, end/hourStep
-	op.minute[m%minuteBins].add(m, s.Duration, b, s.Error)
-	op.hour[h%hourBins].add(h, s.Duration, b, s.Error)
+	m := end / minuteStep
+	if x := &op.minute[m%minuteBins]; m < x.epoch { // late: the bin went on
+		h := m / stepsPerHourBin
+		op.hour[h%hourBins].add(h, s.Duration, b, s.Error)
+	} else {
+		if m > x.epoch {
+			op.fold(x)
+		}
+		x.add(m, s.Duration, b, s.Error)
+	}
 
 	// The slowest of the last hour: replace one that is out of the hour,
 	// else the fastest, if s is slower.

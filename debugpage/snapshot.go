@@ -229,6 +229,9 @@ func (p *Page) opView(t *core.Tracer, op *operation, now int64) (opView, [kinds]
 	v := opView{Kind: op.key.kind.String(), Name: op.key.name, Requests: op.count, Errors: op.errors}
 	minute.merge(op.minute[:], now/minuteStep-minuteBins, now/minuteStep)
 	hour.merge(op.hour[:], now/hourStep-hourBins, now/hourStep)
+	// and the minute bins whose counts have not moved to their hour's bin
+	// yet (see operation.add), those of the hour steps in the window.
+	hour.merge(op.minute[:], (now/hourStep-hourBins+1)*stepsPerHourBin-1, (now/hourStep+1)*stepsPerHourBin-1)
 	slowest := slices.Clone(op.slowest)
 	failed := make([]entry, 0, len(op.failed))
 	for i := range op.failed { // latest first
