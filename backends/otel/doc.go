@@ -1,7 +1,6 @@
-// Package otel is traceplug's OpenTelemetry backend: OpenTelemetry's
-// OpenTracing bridge (go.opentelemetry.io/otel/bridge/opentracing) over the
-// OpenTelemetry SDK, exporting OTLP over HTTP/protobuf or gRPC. Importing it
-// registers the backend "otel":
+// Package otel is traceplug's OpenTelemetry backend: OpenTracing spans
+// written straight over the OpenTelemetry SDK's spans, exporting OTLP over
+// HTTP/protobuf or gRPC. Importing it registers the backend "otel":
 //
 //	import _ "github.com/traceplug/traceplug/backends/otel"
 //
@@ -55,7 +54,7 @@
 //	compression         compression param           OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,         none
 //	                                                OTEL_EXPORTER_OTLP_COMPRESSION
 //	sampler             WithSampleRate              OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG   parentbased_traceidratio, 1
-//	bridge propagator   WithPropagation             OTEL_PROPAGATORS                               tracecontext,baggage
+//	OTel propagator     WithPropagation             OTEL_PROPAGATORS                               tracecontext,baggage
 //	queue_size          queue_size param            OTEL_BSP_MAX_QUEUE_SIZE                        10000
 //	batch_size          batch_size param            OTEL_BSP_MAX_EXPORT_BATCH_SIZE                 512
 //	export_interval     export_interval param       OTEL_BSP_SCHEDULE_DELAY (ms)                   1s
@@ -80,10 +79,16 @@
 // message, as traceplug writes for a panic, becomes an "exception" event
 // with exception.message and exception.type, and the status's description.
 // A span.kind tag set after the span started is ignored (the kind is fixed
-// at start), as is an error tag that is not the boolean true. A span's
-// parent is its first ChildOf reference, else its first FollowsFrom one;
-// other references become links; a reference to another tracer's span
-// context is ignored, and the span is tagged traceplug.dropped_reference.
+// at start), as is an error tag that is not the boolean true. Tags convert
+// as OpenTelemetry's OpenTracing bridge converts them (integers to int64,
+// uint64 and uint to strings, other types to their text), and logs become
+// events named after their "event" field. A span's parent is its first
+// ChildOf reference, else its first FollowsFrom one; every other reference
+// becomes a link, as does a FollowsFrom parent, with an
+// ot-span-reference-type attribute (extra-child-of, follows-from-ref); a
+// reference to another tracer's span context is ignored, and the span is
+// tagged traceplug.dropped_reference. Baggage items follow OpenTelemetry's
+// rules: an empty key, or text that is not UTF-8, is dropped.
 //
 // The service name and tags are resource attributes. Sampling is by the
 // SDK's sampler: ParentBased(TraceIDRatioBased(rate)) for the sample rate,
@@ -104,8 +109,10 @@
 //	otelapi.SetTextMapPropagator(ot.TextMapPropagator())
 //
 // A span started with the SDK itself rather than this provider is unknown to
-// OpenTracing code. The bridge's baggage hooks (BridgeTracer.NewHookedContext)
-// are not installed.
+// OpenTracing code. OpenTracing baggage and OpenTelemetry baggage
+// (go.opentelemetry.io/otel/baggage) stay apart in the process: a span's
+// OpenTracing baggage is not in its context's OpenTelemetry baggage, nor the
+// other way round.
 //
 // # Propagation
 //

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/opentracing/opentracing-go"
-	otbridge "go.opentelemetry.io/otel/bridge/opentracing"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	otelprop "go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -33,12 +32,11 @@ const scopeName = "github.com/traceplug/traceplug"
 
 const userAgent = "traceplug-otel (OTLP exporter, Go)"
 
-// Tracer is an OpenTracing tracer over the OpenTelemetry SDK, through
-// OpenTelemetry's OpenTracing bridge, exporting OTLP. It is safe for
-// concurrent use. Call Close or Shutdown to flush.
+// Tracer is an OpenTracing tracer over the OpenTelemetry SDK, exporting
+// OTLP. It is safe for concurrent use. Call Close or Shutdown to flush.
 type Tracer struct {
-	bridge     *otbridge.BridgeTracer
-	provider   *otbridge.TracerProvider
+	sdk        trace.Tracer // the SDK's, for spans started through OpenTracing
+	provider   *tracerProvider
 	propagator otelprop.TextMapPropagator
 	native     string           // see NativePropagation
 	root       sdktrace.Sampler // the sampler of new traces
@@ -86,10 +84,8 @@ func New(cfg core.Config) (*Tracer, error) {
 		sdktrace.WithResource(s.resource),
 		sdktrace.WithSpanProcessor(t.proc),
 	)
-	t.bridge = otbridge.NewBridgeTracer()
-	t.bridge.SetTextMapPropagator(s.propagator)
-	t.provider = otbridge.NewTracerProvider(t.bridge, sdk)
-	t.bridge.SetOpenTelemetryTracer(&exceptionTracer{inner: t.provider.Tracer(scopeName)})
+	t.sdk = sdk.Tracer(scopeName)
+	t.provider = &tracerProvider{t: t, sdk: sdk}
 	return t, nil
 }
 
@@ -110,54 +106,19 @@ func (t *Tracer) TracerProvider() trace.TracerProvider { return t.provider }
 
 // TextMapPropagator returns the OpenTelemetry propagator of this tracer: the
 // formats of traceplug's propagation setting, else of OTEL_PROPAGATORS, else
-// W3C trace context and baggage. The bridge's spans use it (span.Tracer()'s
-// Inject and Extract), and OpenTelemetry code can (see
-// [Tracer.TracerProvider]).
+// W3C trace context and baggage: the formats that [Tracer.Inject] writes,
+// for OpenTelemetry code (see [Tracer.TracerProvider]).
 func (t *Tracer) TextMapPropagator() otelprop.TextMapPropagator { return t.propagator }
-
-// droppedReference tags a span one of whose references was another tracer's
-// span context, which the bridge ignores.
-var droppedReference = opentracing.Tag{Key: "traceplug.dropped_reference", Value: true}
 
 // StartSpan implements [opentracing.Tracer]. The span's parent is its first
 // ChildOf reference or, if it has none, its first FollowsFrom reference, as
-// OpenTelemetry's OpenTracing compatibility specification says (the bridge
-// alone starts a new trace for a span that only follows from another); its
-// other references become links. A reference to another tracer's span
-// context is ignored, and the span is tagged traceplug.dropped_reference.
+// OpenTelemetry's OpenTracing compatibility specification says; its other
+// references become links, and so does a FollowsFrom reference that is the
+// parent, saying how the span follows it. A reference to another tracer's
+// span context is ignored, and the span is tagged
+// traceplug.dropped_reference.
 func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOption) opentracing.Span {
-	var follows opentracing.SpanContext
-	childOf, foreign := false, false
-	for _, o := range opts {
-		ref, ok := o.(opentracing.SpanReference)
-		if !ok || ref.ReferencedContext == nil {
-			continue
-		}
-		if _, mine := ref.ReferencedContext.(otelContext); !mine {
-			foreign = true
-			continue
-		}
-		switch ref.Type {
-		case opentracing.ChildOfRef:
-			childOf = true
-		case opentracing.FollowsFromRef:
-			if follows == nil {
-				follows = ref.ReferencedContext
-			}
-		}
-	}
-	if foreign || (!childOf && follows != nil) {
-		extra := make([]opentracing.StartSpanOption, 0, len(opts)+2)
-		if !childOf && follows != nil {
-			extra = append(extra, opentracing.ChildOf(follows))
-		}
-		extra = append(extra, opts...)
-		if foreign {
-			extra = append(extra, droppedReference)
-		}
-		opts = extra
-	}
-	return &span{Span: t.bridge.StartSpan(operationName, opts...), tracer: t}
+	return t.startSpan(operationName, opts)
 }
 
 // Inject implements [opentracing.Tracer] with traceplug's propagation: the
@@ -173,14 +134,6 @@ func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
 // writes.
 func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return t.prop.Extract(format, carrier)
-}
-
-// ContextWithSpanHook implements [opentracing.TracerContextWithSpanExtension]:
-// when span is put into a context (as traceplug does with a request's span),
-// its OpenTelemetry span goes in too, so that OpenTelemetry code finds it as
-// the parent of its spans.
-func (t *Tracer) ContextWithSpanHook(ctx context.Context, span opentracing.Span) context.Context {
-	return t.bridge.ContextWithSpanHook(ctx, unwrap(span))
 }
 
 // BackendStats implements [core.StatsReporter].

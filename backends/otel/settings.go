@@ -331,12 +331,12 @@ func (s *settings) readSampler(cfg core.Config) error {
 	return nil
 }
 
-// readPropagators picks the bridge's own propagator: traceplug's list (the
-// code's WithPropagation or TRACEPLUG_PROPAGATION), else OTEL_PROPAGATORS,
-// else tracecontext,baggage. Core validated traceplug's list and speaks
-// every format of it through the tracer's SpanContextCodec: a name the
-// bridge has no propagator for is left to core. A bad OTEL_PROPAGATORS is an
-// error.
+// readPropagators picks the OpenTelemetry propagator (TextMapPropagator):
+// traceplug's list (the code's WithPropagation or TRACEPLUG_PROPAGATION),
+// else OTEL_PROPAGATORS, else tracecontext,baggage. Core validated
+// traceplug's list and speaks every format of it through the tracer's
+// SpanContextCodec: a name OpenTelemetry has no propagator for is left to
+// core. A bad OTEL_PROPAGATORS is an error.
 func (s *settings) readPropagators(cfg core.Config) error {
 	if cfg.Propagation != "" {
 		s.propagator, _ = propagators(cfg.Propagation, true)

@@ -218,16 +218,15 @@ func TestEnvSampler(t *testing.T) {
 	}
 }
 
-// TestEnvPropagators: the bridge's own propagator (TextMapPropagator, and
-// the Inject of span.Tracer()) follows traceplug's list, else
-// OTEL_PROPAGATORS, else W3C; the Tracer's Inject follows traceplug's list
-// or the native W3C formats.
+// TestEnvPropagators: the OpenTelemetry propagator (TextMapPropagator)
+// follows traceplug's list, else OTEL_PROPAGATORS, else W3C; the Tracer's
+// Inject follows traceplug's list or the native W3C formats.
 func TestEnvPropagators(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		env    string
 		opts   []core.Option
-		header string // written by the bridge's propagator
+		header string // written by the OpenTelemetry propagator
 	}{
 		{name: "default", header: "Traceparent"},
 		{name: "OTEL_PROPAGATORS", env: "b3multi", header: "X-B3-Traceid"},
@@ -242,11 +241,11 @@ func TestEnvPropagators(t *testing.T) {
 			span := tr.StartSpan("p")
 			defer span.Finish()
 			h := http.Header{}
-			// A bridge span: OpenTelemetry code's view of the request span.
+			// The span in a context: OpenTelemetry code's view of it.
 			ctx := opentracing.ContextWithSpan(t.Context(), span)
 			ot.TextMapPropagator().Inject(ctx, otelprop.HeaderCarrier(h))
 			if h.Get(tc.header) == "" {
-				t.Errorf("the bridge's propagator wrote %v, want %s", h, tc.header)
+				t.Errorf("the OpenTelemetry propagator wrote %v, want %s", h, tc.header)
 			}
 			// And what core writes on the wire: the same formats.
 			wire := http.Header{}
@@ -254,7 +253,7 @@ func TestEnvPropagators(t *testing.T) {
 				t.Fatal(err)
 			}
 			if wire.Get(tc.header) == "" || len(wire) != len(h) {
-				t.Errorf("core.Tracer.Inject wrote %v, want %s as the bridge's propagator does (%v)", wire, tc.header, h)
+				t.Errorf("core.Tracer.Inject wrote %v, want %s as the OpenTelemetry propagator does (%v)", wire, tc.header, h)
 			}
 		})
 	}

@@ -254,3 +254,81 @@ func sameBaggage(a, b []propagation.BaggageItem) bool {
 	}
 	return true
 }
+
+// TestLinks: a span's references other than its ChildOf parent are links
+// on the wire, with the reference's type: a span that only follows from
+// another is its child and links to it; extra references are links in
+// their order.
+func TestLinks(t *testing.T) {
+	c := oteltest.New(t)
+	_, ot := newTracer(t, c)
+	parent := ot.StartSpan("parent")
+	other := ot.StartSpan("other")
+	ot.StartSpan("follower", opentracing.FollowsFrom(parent.Context())).Finish()
+	ot.StartSpan("multi",
+		opentracing.FollowsFrom(other.Context()),
+		opentracing.ChildOf(parent.Context()),
+		opentracing.ChildOf(other.Context())).Finish()
+	ot.StartSpan("child", opentracing.ChildOf(parent.Context())).Finish()
+	other.Finish()
+	parent.Finish()
+	_ = ot.Close()
+	spans := rawSpans(c)
+	p, o := spans["parent"], spans["other"]
+	type link struct {
+		span *tracepb.Span
+		typ  string
+	}
+	for name, want := range map[string][]link{
+		"follower": {{p, "follows-from-ref"}},
+		"multi":    {{o, "follows-from-ref"}, {o, "extra-child-of"}},
+		"child":    nil,
+	} {
+		s := spans[name]
+		if s == nil || p == nil || o == nil {
+			t.Fatalf("spans: %v", spans)
+		}
+		if !bytes.Equal(s.GetParentSpanId(), p.GetSpanId()) || !bytes.Equal(s.GetTraceId(), p.GetTraceId()) {
+			t.Errorf("%s: parent %x, want %x", name, s.GetParentSpanId(), p.GetSpanId())
+		}
+		links := s.GetLinks()
+		if len(links) != len(want) {
+			t.Errorf("%s: %d links, want %d: %v", name, len(links), len(want), links)
+			continue
+		}
+		for i, l := range links {
+			var typ any
+			for _, kv := range l.GetAttributes() {
+				if kv.GetKey() == "ot-span-reference-type" {
+					typ = oteltest.Value(kv.GetValue())
+				}
+			}
+			if !bytes.Equal(l.GetSpanId(), want[i].span.GetSpanId()) || typ != want[i].typ {
+				t.Errorf("%s: link %d to %x (%v), want %x (%s)", name, i, l.GetSpanId(), typ, want[i].span.GetSpanId(), want[i].typ)
+			}
+		}
+	}
+}
+
+// TestParentIsRemote: on the wire, a span says whether its parent is
+// remote (continued from a caller) or local (a span of this process).
+func TestParentIsRemote(t *testing.T) {
+	const hasIsRemote, isRemote = 0x100, 0x200
+	c := oteltest.New(t)
+	tr, ot := newTracer(t, c)
+	h := http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}
+	remote, err := tr.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := ot.StartSpan("server", opentracing.ChildOf(remote))
+	ot.StartSpan("local", opentracing.ChildOf(server.Context())).Finish()
+	server.Finish()
+	_ = ot.Close()
+	spans := rawSpans(c)
+	for name, want := range map[string]uint32{"server": hasIsRemote | isRemote, "local": hasIsRemote} {
+		if got := spans[name].GetFlags() &^ 0xff; got != want {
+			t.Errorf("%s: flags %#x, want %#x", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package otel
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/opentracing/opentracing-go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
+
+	"github.com/traceplug/traceplug/propagation"
+)
+
+// This file holds the backend's span contexts, and the contexts
+// (context.Context) through which its spans and OpenTelemetry's meet.
+
+// spanContext is the OpenTracing span context of the backend's spans: an
+// OpenTelemetry span context and the OpenTracing baggage. It never changes
+// once made (a span that takes a baggage item gets a new one), so it is read
+// without locks.
+//
+// It is also an OpenTelemetry span that is nothing but that span context,
+// for the SDK to find as the parent of a span it starts (see
+// [startContext]).
+type spanContext struct {
+	embedded.Span
+	sc      trace.SpanContext
+	baggage []propagation.BaggageItem // keys unique, valid as OpenTelemetry's baggage wants
+}
+
+var (
+	_ opentracing.SpanContext = (*spanContext)(nil)
+	_ trace.Span              = (*spanContext)(nil)
+)
+
+// ForeachBaggageItem implements [opentracing.SpanContext].
+func (c *spanContext) ForeachBaggageItem(handler func(k, v string) bool) {
+	for _, it := range c.baggage {
+		if !handler(it.Key, it.Value) {
+			return
+		}
+	}
+}
+
+// baggageItem returns the value of the baggage item key, "" if there is none.
+func (c *spanContext) baggageItem(key string) string {
+	for _, it := range c.baggage {
+		if it.Key == key {
+			return it.Value
+		}
+	}
+	return ""
+}
+
+// withBaggageItem returns a copy of c with the baggage item key set to value.
+// A key or value that OpenTelemetry's baggage refuses (an empty key, text
+// that is not UTF-8) leaves c as it is, as the OpenTracing bridge did.
+func (c *spanContext) withBaggageItem(key, value string) *spanContext {
+	if !validBaggage(key, value) {
+		return c
+	}
+	items := make([]propagation.BaggageItem, 0, len(c.baggage)+1)
+	for _, it := range c.baggage {
+		if it.Key != key {
+			items = append(items, it)
+		}
+	}
+	return &spanContext{sc: c.sc, baggage: append(items, propagation.BaggageItem{Key: key, Value: value})}
+}
+
+func validBaggage(key, value string) bool {
+	return key != "" && utf8.ValidString(key) && utf8.ValidString(value)
+}
+
+// validItems returns a copy of the items that OpenTelemetry's baggage
+// takes, a key given twice keeping its last value, as the bridge kept them.
+func validItems(items []propagation.BaggageItem) []propagation.BaggageItem {
+	var out []propagation.BaggageItem
+	for _, it := range items {
+		if !validBaggage(it.Key, it.Value) {
+			continue
+		}
+		replaced := false
+		for i := range out {
+			if out[i].Key == it.Key {
+				out[i].Value, replaced = it.Value, true
+			}
+		}
+		if !replaced {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// The OpenTelemetry span that a spanContext is: a span context and nothing
+// more, as trace.ContextWithSpanContext would make.
+
+// SpanContext implements [trace.Span].
+func (c *spanContext) SpanContext() trace.SpanContext { return c.sc }
+
+// IsRecording implements [trace.Span]: it is false.
+func (c *spanContext) IsRecording() bool { return false }
+
+// End implements [trace.Span]; it does nothing.
+func (c *spanContext) End(...trace.SpanEndOption) {}
+
+// AddEvent implements [trace.Span]; it does nothing.
+func (c *spanContext) AddEvent(string, ...trace.EventOption) {}
+
+// AddLink implements [trace.Span]; it does nothing.
+func (c *spanContext) AddLink(trace.Link) {}
+
+// RecordError implements [trace.Span]; it does nothing.
+func (c *spanContext) RecordError(error, ...trace.EventOption) {}
+
+// SetStatus implements [trace.Span]; it does nothing.
+func (c *spanContext) SetStatus(codes.Code, string) {}
+
+// SetName implements [trace.Span]; it does nothing.
+func (c *spanContext) SetName(string) {}
+
+// SetAttributes implements [trace.Span]; it does nothing.
+func (c *spanContext) SetAttributes(...attribute.KeyValue) {}
+
+// TracerProvider implements [trace.Span]: a provider of no-op tracers, as a
+// span made by trace.ContextWithSpanContext has.
+func (c *spanContext) TracerProvider() trace.TracerProvider {
+	return noopSpan.TracerProvider()
+}
+
+// The keys under which trace.SpanFromContext and opentracing.SpanFromContext
+// look for a span. The packages do not export them, so they are caught once,
+// as core catches opentracing's. A key is nil if that ever fails, and the
+// contexts below then take an extra layer made by the package itself.
+var (
+	otelSpanKey = catchKey(func(ctx context.Context) { _ = trace.SpanFromContext(ctx) })
+	otSpanKey   = catchKey(func(ctx context.Context) { _ = opentracing.SpanFromContext(ctx) })
+)
+
+func catchKey(lookup func(context.Context)) any {
+	c := &keyCatcher{}
+	lookup(c)
+	if c.n != 1 {
+		return nil
+	}
+	return c.key
+}
+
+// keyCatcher is a context that records the keys it is asked for.
+type keyCatcher struct {
+	emptyContext
+	key any
+	n   int
+}
+
+func (c *keyCatcher) Value(key any) any {
+	c.key = key
+	c.n++
+	return nil
+}
+
+// emptyContext is context.Background's behaviour, to embed by value.
+type emptyContext struct{}
+
+func (emptyContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (emptyContext) Done() <-chan struct{}       { return nil }
+func (emptyContext) Err() error                  { return nil }
+func (emptyContext) Value(any) any               { return nil }
+
+// startContext is the context in which the SDK starts a span for
+// [Tracer.StartSpan]: empty, but for the parent it holds as the current
+// OpenTelemetry span. It lives in the span it starts, so that starting costs
+// no context of its own.
+type startContext struct {
+	emptyContext
+	parent trace.Span // nil for a root
+}
+
+func (c *startContext) Value(key any) any {
+	if key == otelSpanKey && c.parent != nil {
+		return c.parent
+	}
+	return nil
+}
+
+// context returns the context to start a span in.
+func (c *startContext) context() context.Context {
+	if otelSpanKey == nil {
+		if c.parent == nil {
+			return context.Background()
+		}
+		return trace.ContextWithSpan(context.Background(), c.parent)
+	}
+	return c
+}
+
+// hookContext is a context with an OpenTelemetry span, as
+// trace.ContextWithSpan makes, that lives in the OpenTracing span whose
+// OpenTelemetry span it holds: [Tracer.ContextWithSpanHook] uses it the first
+// time it puts the span in a context (a request's span is put in one
+// context), sparing that context an allocation.
+type hookContext struct {
+	context.Context
+	span trace.Span
+}
+
+func (c *hookContext) Value(key any) any {
+	if key == otelSpanKey {
+		return c.span
+	}
+	return c.Context.Value(key)
+}
+
+// ContextWithSpanHook implements [opentracing.TracerContextWithSpanExtension]:
+// when otSpan is put into a context (as traceplug does with a request's
+// span), its OpenTelemetry span goes in too, so that OpenTelemetry code
+// finds it as the parent of its spans. Another tracer's span is left out.
+func (t *Tracer) ContextWithSpanHook(ctx context.Context, otSpan opentracing.Span) context.Context {
+	s, ok := otSpan.(*span)
+	if !ok {
+		return ctx
+	}
+	if otelSpanKey != nil && s.hooked.CompareAndSwap(false, true) {
+		s.hook = hookContext{Context: ctx, span: s.otel}
+		return &s.hook
+	}
+	return trace.ContextWithSpan(ctx, s.otel)
+}
