@@ -104,21 +104,22 @@
 // that could come or go (an attach-after-build design would need an atomic
 // load per span, and a page that sees only part of the traffic).
 //
-// With a page attached, a server request allocates nothing more. It costs
-// one monotonic clock read more (the Tracer then reads the wall clock at
-// the end of each span and gives that time to the backend, which so reads
-// it once less), the page's recording (one lock, a cached lookup of the
-// operation, counters, a copy into the ring: about 33 ns,
-// BenchmarkRecordSpan), and the garbage collector's work on the spans the
-// page keeps alive, which is most of a collection's work only when the rest
-// of the heap is empty. On a 2-vCPU machine, BenchmarkServer measured about
-// 100 ns more per request (2.16 µs to 2.27 µs) with an empty heap, and no
-// significant difference with a 64 MB one. A client request costs one
-// allocation more, and a span started through the Tracer one allocation
-// more (a wrapper of the backend's span, to see its end: so a type
-// assertion of such a span to the backend's span type fails while a page
-// is attached); about 190 ns each. The benchmarks in this package measure
-// each path beside the same path without a page.
+// With a page attached, a server request allocates nothing more, and reads
+// the clock no more often (the Tracer then reads it at the start and at the
+// end of each server span and gives those times to the backend, which so
+// reads it no more itself). It costs the page's recording (one lock, a
+// cached lookup of the operation, counters in one time bin, a copy into the
+// ring: about 600 instructions), and the garbage collector's work on the
+// spans the page keeps alive, which is most of a collection's work only
+// when the rest of the heap is empty. On a 2-vCPU machine, BenchmarkServer
+// (medians of 10) measured 88 ns more per request (1.51 µs to 1.60 µs) with
+// a 64 MB heap, as a service has, and 261 ns more with an otherwise empty
+// heap, where each collection marks little but the page's spans. A client
+// request costs one allocation more, and a span started through the Tracer
+// one allocation more (a wrapper of the backend's span, to see its end: so
+// a type assertion of such a span to the backend's span type fails while a
+// page is attached); about 240 and 180 ns each. The benchmarks in this
+// package measure each path beside the same path without a page.
 //
 // # Memory
 //
