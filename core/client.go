@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
@@ -55,10 +56,15 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// options. The kind and peer go in at start: some tracers (zipkin's) read
 	// them only then, to set the span's kind and remote endpoint.
 	c := &call{}
-	if t.recorder != nil {
-		c.rec = &clientRecording{start: sinceEpoch()}
-	}
 	opts := c.opts[:0]
+	if t.recorder != nil {
+		// The Recorder and the backend agree on the start, which the
+		// backend then need not read from the clock.
+		c.rec = &c.recState
+		c.rec.start = time.Now()
+		c.start = opentracing.StartTime(c.rec.start)
+		opts = append(opts, &c.start)
+	}
 	if parent := opentracing.SpanFromContext(req.Context()); parent != nil {
 		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent.Context()}
 		opts = append(opts, &c.parent)
@@ -167,11 +173,13 @@ type call struct {
 	t    *Tracer
 	span opentracing.Span
 	done atomic.Bool      // the span is finished, or being finished
-	rec  *clientRecording // nil unless a Recorder is attached
+	rec  *clientRecording // &recState when a Recorder is attached, else nil
 
-	parent opentracing.SpanReference
-	tags   [3]opentracing.Tag
-	opts   [5]opentracing.StartSpanOption
+	recState clientRecording
+	start    opentracing.StartTime // with a Recorder
+	parent   opentracing.SpanReference
+	tags     [3]opentracing.Tag
+	opts     [6]opentracing.StartSpanOption
 }
 
 func (b *call) Read(p []byte) (int, error) {

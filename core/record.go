@@ -128,12 +128,6 @@ func kindOf(v any) SpanKind {
 	return KindInternal
 }
 
-// recordEpoch is the origin of the times recordings keep: monotonic
-// nanoseconds since it are cheaper to read than time.Now.
-var recordEpoch = time.Now()
-
-func sinceEpoch() int64 { return int64(time.Since(recordEpoch)) }
-
 // record hands s to the Recorder, recovering (and counting) its panics.
 func (t *Tracer) record(s FinishedSpan) {
 	defer func() {
@@ -170,10 +164,10 @@ func (t *Tracer) finishServer(rq *request, rc *recording, status int) {
 	})
 }
 
-// clientRecording is a client span's recording state, allocated only when
-// a Recorder is attached. Its methods do nothing on nil.
+// clientRecording is a client span's recording state, used only when a
+// Recorder is attached. Its methods do nothing on nil.
 type clientRecording struct {
-	start   int64 // since recordEpoch
+	start   time.Time
 	op, url string
 	status  int
 	failed  atomic.Bool // a body error may come on another goroutine
@@ -211,7 +205,7 @@ func (t *Tracer) finishClient(c *call) {
 		URL:       r.url,
 		Kind:      KindClient,
 		End:       end,
-		Duration:  end.Sub(recordEpoch) - time.Duration(r.start),
+		Duration:  end.Sub(r.start),
 		Status:    r.status,
 		Error:     r.status >= 500 || r.failed.Load(),
 	})

@@ -143,14 +143,14 @@ func TestRecorderSeesServerClientAndChildSpans(t *testing.T) {
 	if front.End.Before(call.End) || call.End.Before(back.End) || back.End.Before(child.End) {
 		t.Error("ends are out of order")
 	}
-	// The backend got the same end times, and the server spans the same
-	// start times.
+	// The backend got the same end times, and the server and client spans
+	// the same start times.
 	for _, s := range mockOf(tr).FinishedSpans() {
 		got := rec.byOp(t, s.Operation)
 		if !s.Finish.Equal(got.End) {
 			t.Errorf("%s: the backend says it ended at %v, the recorder %v", s.Operation, s.Finish, got.End)
 		}
-		if got.Kind == core.KindServer && !s.Start.Equal(start(got)) {
+		if (got.Kind == core.KindServer || got.Kind == core.KindClient) && !s.Start.Equal(start(got)) {
 			t.Errorf("%s: the backend says it started at %v, the recorder %v", s.Operation, s.Start, start(got))
 		}
 	}
