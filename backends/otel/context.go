@@ -8,6 +8,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
 
@@ -225,8 +226,66 @@ func (t *Tracer) ContextWithSpanHook(ctx context.Context, otSpan opentracing.Spa
 		return ctx
 	}
 	if otelSpanKey != nil && s.hooked.CompareAndSwap(false, true) {
-		s.hook = hookContext{Context: ctx, span: s.otel}
+		s.hook = hookContext{Context: ctx, span: s.otelInContext()}
 		return &s.hook
 	}
-	return trace.ContextWithSpan(ctx, s.otel)
+	return trace.ContextWithSpan(ctx, s.otelInContext())
+}
+
+// otelInContext is the OpenTelemetry span that contexts hold for s: its
+// SDK span, or the [contextSpan] over it when s buffers its tags.
+func (s *span) otelInContext() trace.Span {
+	if s.inCtx.s != nil {
+		return &s.inCtx
+	}
+	return s.otel
+}
+
+// contextSpan is the OpenTelemetry span that a context holds for a span
+// that buffers its tags: the SDK span (it is one, for code that asserts
+// sdktrace.ReadWriteSpan or ReadOnlySpan), but that attributes set through
+// it go through the span's buffer, in order with its tags, until the span
+// finishes, and that ending it finishes the span (so the buffer is handed
+// over first). It lives in the span, so that it costs no allocation.
+type contextSpan struct {
+	sdktrace.ReadWriteSpan
+	s *span
+}
+
+var _ sdktrace.ReadWriteSpan = (*contextSpan)(nil)
+
+// SetAttributes implements [trace.Span].
+func (c *contextSpan) SetAttributes(kv ...attribute.KeyValue) {
+	c.s.mu.Lock()
+	buffered := c.s.buffer(kv...)
+	c.s.mu.Unlock()
+	if !buffered {
+		c.ReadWriteSpan.SetAttributes(kv...)
+	}
+}
+
+// End implements [trace.Span]: it finishes the span, as Finish does.
+func (c *contextSpan) End(opts ...trace.SpanEndOption) {
+	if c.s.flush() {
+		c.ReadWriteSpan.End(opts...)
+	}
+}
+
+// Attributes implements [sdktrace.ReadOnlySpan], the buffered ones included
+// (they are handed over first).
+func (c *contextSpan) Attributes() []attribute.KeyValue {
+	c.handOver()
+	return c.ReadWriteSpan.Attributes()
+}
+
+// DroppedAttributes implements [sdktrace.ReadOnlySpan], as Attributes.
+func (c *contextSpan) DroppedAttributes() int {
+	c.handOver()
+	return c.ReadWriteSpan.DroppedAttributes()
+}
+
+func (c *contextSpan) handOver() {
+	c.s.mu.Lock()
+	c.s.handOver()
+	c.s.mu.Unlock()
 }

@@ -77,12 +77,13 @@
 // kind (server spans SERVER, client spans CLIENT); error=true becomes status
 // ERROR; other tags become attributes. An error log (event=error) with a
 // message, as traceplug writes for a panic, becomes an "exception" event
-// with exception.message and exception.type, and the status's description.
-// A span.kind tag set after the span started is ignored (the kind is fixed
-// at start), as is an error tag that is not the boolean true. Tags convert
-// as OpenTelemetry's OpenTracing bridge converts them (integers to int64,
-// uint64 and uint to strings, other types to their text), and logs become
-// events named after their "event" field. A span's parent is its first
+// with exception.message and exception.type (the Go type of an error.object
+// that is an error), and the status's description, which a later
+// error=true keeps. A span.kind tag set after the span started is ignored
+// (the kind is fixed at start), as is an error tag that is not the boolean
+// true. Tags convert as OpenTelemetry's OpenTracing bridge converts them
+// (integers to int64, uint64 and uint to strings, other types to their
+// text), and logs become events named after their "event" field. A span's parent is its first
 // ChildOf reference, else its first FollowsFrom one; every other reference
 // becomes a link, as does a FollowsFrom parent, with an
 // ot-span-reference-type attribute (extra-child-of, follows-from-ref); a
@@ -101,8 +102,11 @@
 // its spans go to the same collector, a span it starts from a traced
 // request's context (r.Context()) is a child of the request's span, and
 // OpenTracing code that starts a span from the context it returns continues
-// it. The backend does not touch OpenTelemetry's globals; to have otel.Tracer
-// and instrumentation libraries (otelhttp, otelgrpc) use the provider:
+// it. Attributes that OpenTelemetry code sets on the span it finds in such
+// a context (trace.SpanFromContext) and the OpenTracing span's tags are
+// applied in the order they were set. The backend does not touch
+// OpenTelemetry's globals; to have otel.Tracer and instrumentation
+// libraries (otelhttp, otelgrpc) use the provider:
 //
 //	ot := tracer.Unwrap().(*otel.Tracer)
 //	otelapi.SetTracerProvider(ot.TracerProvider())

@@ -13,6 +13,7 @@ import (
 	otlog "github.com/opentracing/opentracing-go/log"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/traceplug/traceplug/propagation"
@@ -28,20 +29,29 @@ import (
 // enough for the tags of traceplug's server, client and gRPC spans.
 const spanAttrs = 8
 
+// maxBuffered is how many attributes a span buffers at most: at that many
+// it hands them to the SDK span, in order (the SDK copies them), so that a
+// long-lived span that sets the same tag over and over holds no more than
+// the SDK span would (it de-duplicates at its attribute count limit).
+const maxBuffered = 64
+
 // span is an OpenTracing span over an OpenTelemetry SDK span: one allocation
-// holds what the span needs besides the SDK's own.
+// holds what the span needs besides the SDK's own and its span context
+// (apart, so that a context kept after the span finished keeps only itself).
 //
 // Its attributes (start tags and SetTag's) are handed to the SDK span in one
-// go when it finishes rather than one call per tag: the SDK takes a lock,
-// copies its options and may grow its attribute slice at each call. The
-// kind, the status, events and the name go to the SDK span at once.
+// go when it finishes (or when [maxBuffered] are waiting) rather than one
+// call per tag: the SDK takes a lock, copies its options and may grow its
+// attribute slice at each call. OpenTelemetry code that sets attributes on
+// the span it finds in a context goes through the same buffer (see
+// [contextSpan]), so the later write wins whichever API made it. The kind,
+// the status, events and the name go to the SDK span at once.
 type span struct {
 	tracer *Tracer
 	otel   trace.Span
 
-	// ctx is the span's context: own until a baggage item is set.
+	// ctx is the span's context, replaced when a baggage item is set.
 	ctx atomic.Pointer[spanContext]
-	own spanContext
 
 	// direct: tags go to the SDK span at once. It is set on a view of an
 	// OpenTelemetry span that OpenTelemetry code started (and may end): such
@@ -54,6 +64,12 @@ type span struct {
 	start  startContext
 	hook   hookContext
 	hooked atomic.Bool
+	// inCtx is the OpenTelemetry span that contexts hold for this one when
+	// its tags are buffered; unset (inCtx.s nil) when they are not.
+	inCtx contextSpan
+
+	// ended is set by the first Finish, the one that ends the SDK span.
+	ended atomic.Bool
 
 	mu       sync.Mutex           // guards the rest, and ctx's writers
 	finished bool                 // attributes were handed over
@@ -63,10 +79,12 @@ type span struct {
 
 var _ opentracing.Span = (*span)(nil)
 
-// Finish implements [opentracing.Span].
+// Finish implements [opentracing.Span]. Only the first Finish (or
+// FinishWithOptions) ends the SDK span, after handing it the attributes.
 func (s *span) Finish() {
-	s.flush()
-	s.otel.End()
+	if s.flush() {
+		s.otel.End()
+	}
 }
 
 // FinishWithOptions implements [opentracing.Span]: log records become
@@ -79,7 +97,9 @@ func (s *span) FinishWithOptions(opts opentracing.FinishOptions) {
 		record := data.ToLogRecord()
 		s.log(record.Timestamp, record.Fields)
 	}
-	s.flush()
+	if !s.flush() {
+		return
+	}
 	if opts.FinishTime.IsZero() {
 		s.otel.End()
 		return
@@ -87,18 +107,58 @@ func (s *span) FinishWithOptions(opts opentracing.FinishOptions) {
 	s.otel.End(trace.WithTimestamp(opts.FinishTime))
 }
 
-// flush hands the span's attributes to the SDK span, once.
-func (s *span) flush() {
+// flush hands the span's attributes to the SDK span, once: it reports
+// whether the caller is the first to finish the span, the one that ends the
+// SDK span (after the hand-over, so that no attribute comes after the end).
+// It holds mu across the hand-over, so that a write through [contextSpan]
+// that finds the span finished reaches the SDK span after the buffered ones.
+func (s *span) flush() bool {
+	if s.ended.Swap(true) {
+		return false
+	}
 	if s.direct {
-		return
+		return true
 	}
 	s.mu.Lock()
-	attrs := s.attrs
-	s.attrs, s.finished = nil, true
-	s.mu.Unlock()
-	if len(attrs) > 0 {
-		s.otel.SetAttributes(attrs...)
+	defer s.mu.Unlock()
+	s.finished = true
+	if len(s.attrs) > 0 {
+		s.otel.SetAttributes(s.attrs...)
 	}
+	s.attrs = nil
+	clear(s.buf[:]) // a span kept alive (by a context) keeps no tag values
+	return true
+}
+
+// buffer adds attrs to those not yet handed to the SDK span, handing them
+// over once [maxBuffered] are waiting. It reports false, having done
+// nothing, when the span has finished. mu must be held.
+func (s *span) buffer(attrs ...attribute.KeyValue) bool {
+	if s.finished {
+		return false
+	}
+	s.attrs = append(s.attrs, attrs...)
+	if len(s.attrs) >= maxBuffered {
+		s.handOver()
+	}
+	return true
+}
+
+// handOver hands the buffered attributes to the SDK span, before the span
+// finishes. mu must be held.
+func (s *span) handOver() {
+	if s.finished || len(s.attrs) == 0 {
+		return
+	}
+	s.otel.SetAttributes(s.attrs...)
+	clear(s.attrs)
+	s.attrs = s.attrs[:0]
+}
+
+// failed reports whether the SDK span's status is ERROR already.
+func (s *span) failed() bool {
+	ro, ok := s.otel.(sdktrace.ReadOnlySpan)
+	return ok && ro.Status().Code == codes.Error
 }
 
 // Context implements [opentracing.Span].
@@ -110,14 +170,15 @@ func (s *span) SetOperationName(name string) opentracing.Span {
 	return s
 }
 
-// SetTag implements [opentracing.Span]: error=true sets the status to ERROR,
-// span.kind is ignored (the kind is fixed at start), any other tag is an
-// attribute.
+// SetTag implements [opentracing.Span]: error=true sets the status to ERROR
+// (keeping the description of a status that is ERROR already, as an error
+// log sets it), span.kind is ignored (the kind is fixed at start), any other
+// tag is an attribute.
 func (s *span) SetTag(key string, value any) opentracing.Span {
 	switch key {
 	case string(ext.SpanKind):
 	case string(ext.Error):
-		if b, ok := value.(bool); ok && b {
+		if b, ok := value.(bool); ok && b && !s.failed() {
 			s.otel.SetStatus(codes.Error, "")
 		}
 	default:
@@ -128,10 +189,9 @@ func (s *span) SetTag(key string, value any) opentracing.Span {
 			s.otel.SetAttributes(tagAttribute(key, value))
 			break
 		}
+		kv := tagAttribute(key, value)
 		s.mu.Lock()
-		if !s.finished {
-			s.attrs = append(s.attrs, tagAttribute(key, value))
-		}
+		s.buffer(kv)
 		s.mu.Unlock()
 	}
 	return s
@@ -194,16 +254,17 @@ const (
 )
 
 // log adds an event for fields, at ts (now if zero). An error log with a
-// message (message or error.message) is an "exception" event, its type the
-// error.object or else the error.kind field, and sets the status to ERROR
-// with the message.
+// message (message or error.message, else the text of an error.object that
+// is an error) is an "exception" event, its type the Go type of an
+// error.object that is an error, else the error.object or else the
+// error.kind field, and sets the status to ERROR with the message.
 func (s *span) log(ts time.Time, fields []otlog.Field) {
 	if !s.recording {
 		return
 	}
 	var enc fieldEncoder
 	for _, f := range fields {
-		f.Marshal(&enc)
+		enc.field(f)
 	}
 	attrs := enc.attrs
 	name := eventName(attrs)
@@ -220,6 +281,12 @@ func (s *span) log(ts time.Time, fields []otlog.Field) {
 					typ = a.Value.Emit()
 				}
 			}
+		}
+		if enc.errType != "" {
+			typ = enc.errType
+		}
+		if msg == "" {
+			msg = enc.errMsg
 		}
 	}
 	if msg != "" {
@@ -255,10 +322,31 @@ func eventName(attrs []attribute.KeyValue) string {
 }
 
 // fieldEncoder turns log fields into attributes, as [tagAttribute] turns
-// their values.
-type fieldEncoder struct{ attrs []attribute.KeyValue }
+// their values, and notes the last error.object field whose value is an
+// error (whose attribute is its text).
+type fieldEncoder struct {
+	attrs   []attribute.KeyValue
+	errType string // the error's Go type
+	errMsg  string // its text
+}
 
 var _ otlog.Encoder = (*fieldEncoder)(nil)
+
+// field encodes f. An otlog.Error field reaches the encoder as a string,
+// so its error is read from f itself.
+func (e *fieldEncoder) field(f otlog.Field) {
+	if f.Key() == "error.object" {
+		e.errorObject(f.Value())
+	}
+	f.Marshal(e)
+}
+
+// errorObject notes the value of an error.object field, if it is an error.
+func (e *fieldEncoder) errorObject(value any) {
+	if err, ok := value.(error); ok && err != nil {
+		e.errType, e.errMsg = fmt.Sprintf("%T", err), err.Error()
+	}
+}
 
 func (e *fieldEncoder) EmitString(key, value string) {
 	e.attrs = append(e.attrs, attribute.String(key, value))
@@ -297,6 +385,9 @@ func (e *fieldEncoder) EmitFloat64(key string, value float64) {
 }
 
 func (e *fieldEncoder) EmitObject(key string, value any) {
+	if key == "error.object" {
+		e.errorObject(value) // from a lazy logger
+	}
 	e.attrs = append(e.attrs, tagAttribute(key, value))
 }
 
@@ -513,6 +604,7 @@ const droppedReference = "traceplug.dropped_reference"
 // startSpan starts a span for [Tracer.StartSpan].
 func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOption) *span {
 	s := &span{tracer: t}
+	sc := &spanContext{}
 	st := starter{attrs: s.buf[:0], kind: trace.SpanKindInternal}
 	for _, o := range opts {
 		st.option(o)
@@ -522,7 +614,7 @@ func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOpt
 	}
 	if parent := st.parent(); parent != nil {
 		s.start.parent = parent
-		s.own.baggage = parent.baggage
+		sc.baggage = parent.baggage
 	}
 	sopts := startOptions[st.kind]
 	if links := st.links(opts); len(links) > 0 || !st.start.IsZero() {
@@ -533,10 +625,13 @@ func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOpt
 	}
 	_, s.otel = t.sdk.Start(s.start.context(), operationName, sopts...)
 	s.start.parent = nil // the SDK has read it: it need not outlive its child
-	s.own.sc = s.otel.SpanContext()
-	s.ctx.Store(&s.own)
+	sc.sc = s.otel.SpanContext()
+	s.ctx.Store(sc)
 	if s.recording = s.otel.IsRecording(); s.recording {
 		s.attrs = st.attrs
+		if rw, ok := s.otel.(sdktrace.ReadWriteSpan); ok {
+			s.inCtx = contextSpan{ReadWriteSpan: rw, s: s}
+		}
 	}
 	if st.failed {
 		s.otel.SetStatus(codes.Error, "")
@@ -550,11 +645,11 @@ func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOpt
 // once.
 func (t *Tracer) viewOf(otel trace.Span, parent opentracing.Span) *span {
 	s := &span{tracer: t, otel: otel, direct: true, recording: otel.IsRecording()}
-	s.own.sc = otel.SpanContext()
+	sc := &spanContext{sc: otel.SpanContext()}
 	if parent != nil {
 		switch pc := parent.Context().(type) {
 		case *spanContext:
-			s.own.baggage = pc.baggage
+			sc.baggage = pc.baggage
 		case nil:
 		default:
 			var items []propagation.BaggageItem
@@ -562,9 +657,9 @@ func (t *Tracer) viewOf(otel trace.Span, parent opentracing.Span) *span {
 				items = append(items, propagation.BaggageItem{Key: k, Value: v})
 				return true
 			})
-			s.own.baggage = validItems(items)
+			sc.baggage = validItems(items)
 		}
 	}
-	s.ctx.Store(&s.own)
+	s.ctx.Store(sc)
 	return s
 }
