@@ -17,8 +17,8 @@ import (
 	"github.com/traceplug/traceplug/core"
 )
 
-// reviewTracer is the backend's tracer on c, closed at the end of the test.
-func reviewTracer(t *testing.T, c *oteltest.Collector, opts ...core.Option) (*core.Tracer, *Tracer) {
+// semanticsTracer is the backend's tracer on c, closed at the end of the test.
+func semanticsTracer(t *testing.T, c *oteltest.Collector, opts ...core.Option) (*core.Tracer, *Tracer) {
 	t.Helper()
 	tr, err := core.New("otel", append(c.Options("http"), opts...)...)
 	if err != nil {
@@ -28,8 +28,8 @@ func reviewTracer(t *testing.T, c *oteltest.Collector, opts ...core.Option) (*co
 	return tr, tr.Unwrap().(*Tracer)
 }
 
-// reviewSpans returns the OTLP spans the collector received, by name.
-func reviewSpans(c *oteltest.Collector) map[string]*tracepb.Span {
+// exportedSpans returns the OTLP spans the collector received, by name.
+func exportedSpans(c *oteltest.Collector) map[string]*tracepb.Span {
 	out := map[string]*tracepb.Span{}
 	for _, req := range c.Requests() {
 		for _, rs := range req.GetResourceSpans() {
@@ -43,7 +43,7 @@ func reviewSpans(c *oteltest.Collector) map[string]*tracepb.Span {
 	return out
 }
 
-func reviewAttr(s *tracepb.Span, key string) (any, bool) {
+func spanAttr(s *tracepb.Span, key string) (any, bool) {
 	for _, kv := range s.GetAttributes() {
 		if kv.GetKey() == key {
 			return oteltest.Value(kv.GetValue()), true
@@ -59,7 +59,7 @@ func reviewAttr(s *tracepb.Span, key string) (any, bool) {
 // default). BUG: the buffer grows by one attribute per SetTag until Finish.
 func TestRepeatedSetTagIsBounded(t *testing.T) {
 	c := oteltest.New(t)
-	_, ot := reviewTracer(t, c)
+	_, ot := semanticsTracer(t, c)
 	s := ot.startSpan("long-lived", nil)
 	const n = 100_000
 	for i := range n {
@@ -74,8 +74,8 @@ func TestRepeatedSetTagIsBounded(t *testing.T) {
 	}
 	s.Finish()
 	_ = ot.Close()
-	got := reviewSpans(c)["long-lived"]
-	if v, _ := reviewAttr(got, "progress"); v != int64(n-1) {
+	got := exportedSpans(c)["long-lived"]
+	if v, _ := spanAttr(got, "progress"); v != int64(n-1) {
 		t.Errorf("progress=%v, want %d", v, n-1)
 	}
 }
@@ -103,7 +103,7 @@ func (g *gatedSpan) SetAttributes(kv ...attribute.KeyValue) {
 // first one's SetAttributes comes after End and is dropped.
 func TestConcurrentFinishKeepsTags(t *testing.T) {
 	c := oteltest.New(t)
-	_, ot := reviewTracer(t, c)
+	_, ot := semanticsTracer(t, c)
 	s := ot.startSpan("raced", []opentracing.StartSpanOption{opentracing.Tag{Key: "start", Value: "tag"}})
 	s.SetTag("late", "tag")
 	g := &gatedSpan{Span: s.otel, entered: make(chan struct{}), gate: make(chan struct{})}
@@ -115,12 +115,12 @@ func TestConcurrentFinishKeepsTags(t *testing.T) {
 	close(g.gate)
 	wg.Wait()
 	_ = ot.Close()
-	got := reviewSpans(c)["raced"]
+	got := exportedSpans(c)["raced"]
 	if got == nil {
 		t.Fatal("span not exported")
 	}
 	for _, k := range []string{"start", "late"} {
-		if _, ok := reviewAttr(got, k); !ok {
+		if _, ok := spanAttr(got, k); !ok {
 			t.Errorf("tag %q lost to a second Finish; attributes %v", k, got.GetAttributes())
 		}
 	}
@@ -135,7 +135,7 @@ func TestConcurrentFinishKeepsTags(t *testing.T) {
 // request's context held by its hook.
 func TestSpanContextDoesNotPinSpan(t *testing.T) {
 	c := oteltest.New(t)
-	_, ot := reviewTracer(t, c)
+	_, ot := semanticsTracer(t, c)
 	s := ot.startSpan("pinned", nil)
 	s.SetTag("payload", string(make([]byte, 1<<20)))
 	w := weak.Make(s)
@@ -163,21 +163,21 @@ func TestFallbackWithoutCaughtKeys(t *testing.T) {
 	}{{"neither", nil, nil}, {"no OpenTelemetry key", nil, savedOT}, {"no OpenTracing key", savedOtel, nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			otelSpanKey, otSpanKey = tc.otel, tc.ot
-			reviewFallback(t)
+			checkFallback(t)
 		})
 	}
 }
 
-func reviewFallback(t *testing.T) {
+func checkFallback(t *testing.T) {
 	c := oteltest.New(t)
-	tr, ot := reviewTracer(t, c)
+	tr, ot := semanticsTracer(t, c)
 	root := tr.StartSpan("ot.root")
 	root.SetBaggageItem("user", "ann")
 	ctx := opentracing.ContextWithSpan(context.Background(), root)
 	if got := trace.SpanFromContext(ctx).SpanContext(); !got.Equal(root.Context().(*spanContext).sc) {
 		t.Errorf("trace.SpanFromContext on an OpenTracing context: %v", got)
 	}
-	ctx, otelChild := ot.TracerProvider().Tracer("review").Start(ctx, "otel.child")
+	ctx, otelChild := ot.TracerProvider().Tracer("semantics").Start(ctx, "otel.child")
 	view := opentracing.SpanFromContext(ctx)
 	if view == nil || !view.Context().(*spanContext).sc.Equal(otelChild.SpanContext()) {
 		t.Fatalf("opentracing.SpanFromContext on an OpenTelemetry context: %v", view)
@@ -189,13 +189,13 @@ func reviewFallback(t *testing.T) {
 	if grandchild.BaggageItem("user") != "ann" {
 		t.Errorf("the grandchild lost the baggage")
 	}
-	_, leaf := ot.TracerProvider().Tracer("review").Start(ctx, "otel.leaf")
+	_, leaf := ot.TracerProvider().Tracer("semantics").Start(ctx, "otel.leaf")
 	leaf.End()
 	grandchild.Finish()
 	otelChild.End()
 	root.Finish()
 	_ = tr.Close()
-	spans := reviewSpans(c)
+	spans := exportedSpans(c)
 	for child, parent := range map[string]string{"otel.child": "ot.root", "ot.grandchild": "otel.child", "otel.leaf": "ot.grandchild"} {
 		ch, p := spans[child], spans[parent]
 		if ch == nil || p == nil {

@@ -169,7 +169,7 @@ func TestConcurrentSpanUse(t *testing.T) {
 func TestAcrossAPIs(t *testing.T) {
 	c := oteltest.New(t)
 	tr, ot := newTracer(t, c)
-	otelTracer := ot.TracerProvider().Tracer("review")
+	otelTracer := ot.TracerProvider().Tracer("semantics")
 
 	root := tr.StartSpan("ot.root")
 	root.SetBaggageItem("user", "ann")
@@ -251,7 +251,7 @@ func TestNotSampled(t *testing.T) {
 	s.LogKV("event", "x")
 	s.SetBaggageItem("user", "ann")
 	ctx := opentracing.ContextWithSpan(context.Background(), s)
-	_, oc := ot.TracerProvider().Tracer("review").Start(ctx, "otel.unsampled")
+	_, oc := ot.TracerProvider().Tracer("semantics").Start(ctx, "otel.unsampled")
 	if oc.SpanContext().IsSampled() || oc.IsRecording() {
 		t.Errorf("an OpenTelemetry child of an unsampled span is sampled or recording")
 	}
