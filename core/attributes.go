@@ -7,7 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // This file holds the traced request attributes: their names, and how each
@@ -154,7 +155,7 @@ func (o *jsonObject) key(k string) {
 	if len(o.b) > 1 {
 		o.b = append(o.b, ',')
 	}
-	o.b = appendJSONString(o.b, o.clip(k))
+	o.b = textutil.AppendJSONString(o.b, o.clip(k))
 	o.b = append(o.b, ':')
 }
 
@@ -173,62 +174,6 @@ func (o *jsonObject) String() string {
 	return string(o.b)
 }
 
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// escapes it (HTML characters included; invalid UTF-8 as U+FFFD).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	b = appendJSONChars(b, s)
-	return append(b, '"')
-}
-
-func appendJSONChars(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(b, s[start:]...)
-}
-
 // headers renders h as a JSON object from names to lists of values, sorted
 // by name, with secrets redacted (see [redactor.headerValue]).
 func (x *redactor) headers(h http.Header) string {
@@ -241,7 +186,7 @@ func (x *redactor) headers(h http.Header) string {
 		if more > 0 && k > "..." { // where encoding/json would sort it
 			o.key("...")
 			o.b = append(o.b, '[')
-			o.b = appendJSONString(o.b, strconv.Itoa(more)+" more headers")
+			o.b = textutil.AppendJSONString(o.b, strconv.Itoa(more)+" more headers")
 			o.b = append(o.b, ']')
 			more = 0
 		}
@@ -254,7 +199,7 @@ func (x *redactor) headers(h http.Header) string {
 			if i > 0 {
 				o.b = append(o.b, ',')
 			}
-			o.b = appendJSONString(o.b, o.clip(x.headerValue(k, v)))
+			o.b = textutil.AppendJSONString(o.b, o.clip(x.headerValue(k, v)))
 		}
 		o.b = append(o.b, ']')
 	}
@@ -308,7 +253,7 @@ func (x *redactor) meta(r *http.Request) string {
 		o.key(e.name)
 		o.b = append(o.b, '"')
 		if e.header == "" {
-			o.b = appendJSONChars(o.b, o.clip(e.value))
+			o.b = textutil.AppendJSONChars(o.b, o.clip(e.value))
 		} else {
 			for i, v := range r.Header[e.header] {
 				if o.full() {
@@ -317,7 +262,7 @@ func (x *redactor) meta(r *http.Request) string {
 				if i > 0 {
 					o.b = append(o.b, ',')
 				}
-				o.b = appendJSONChars(o.b, o.clip(x.headerValue(e.header, v)))
+				o.b = textutil.AppendJSONChars(o.b, o.clip(x.headerValue(e.header, v)))
 			}
 		}
 		o.b = append(o.b, '"')
@@ -349,14 +294,14 @@ func (x *redactor) cookieNames(r *http.Request) string {
 	o := newJSONObject(x.budget())
 	if more := count - len(names); count > k && more > 0 {
 		o.key("...")
-		o.b = appendJSONString(o.b, strconv.Itoa(more)+" more cookies")
+		o.b = textutil.AppendJSONString(o.b, strconv.Itoa(more)+" more cookies")
 	}
 	for _, name := range names {
 		if o.full() {
 			break
 		}
 		o.key(name)
-		o.b = appendJSONString(o.b, redacted)
+		o.b = textutil.AppendJSONString(o.b, redacted)
 	}
 	return o.String()
 }

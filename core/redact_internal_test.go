@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // testJWT is a JSON Web Token ({"alg":"HS256","typ":"JWT"}, {"sub":"1234567890"}).
@@ -189,8 +191,8 @@ func TestAllowedHeaders(t *testing.T) {
 func TestJSONRenderingMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uo\te`, "<a&b>", "\x00\x01\b\f\n\r\t\x7f", "é\u2028\u2029", "bad\xffutf8\xc3", "日本"} {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		if got := textutil.AppendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("textutil.AppendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
 	x := defaultRedactor(0)

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/opentracing/opentracing-go"
+	"github.com/traceplug/traceplug/internal/ctxkey"
 )
 
 // This file holds a traced request's state, the context handlers see, and
@@ -106,23 +107,7 @@ func (t *Tracer) GetSpan(r *http.Request) opentracing.Span {
 	return nil
 }
 
-// spanKey is the key opentracing.ContextWithSpan stores a span under. The
-// package does not export it, so it is caught once, by handing
-// opentracing.SpanFromContext a context that records the key it is asked
-// for. It is nil if that ever fails, and requests then take
-// opentracing.ContextWithSpan's extra context layer instead.
-var spanKey = func() any {
-	c := &keyCatcher{Context: context.Background()}
-	_ = opentracing.SpanFromContext(c)
-	return c.key
-}()
-
-type keyCatcher struct {
-	context.Context
-	key any
-}
-
-func (c *keyCatcher) Value(key any) any {
-	c.key = key
-	return nil
-}
+// spanKey is the key opentracing.ContextWithSpan stores a span under, nil
+// if it could not be caught: requests then take opentracing.ContextWithSpan's
+// extra context layer instead.
+var spanKey = ctxkey.OpenTracingSpan

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/ctxkey"
 )
 
 // ctxKey keys a traced call's state in its context, per Tracer and side, so
@@ -207,23 +208,8 @@ func boxCode(c codes.Code) any {
 	return int(c)
 }
 
-// spanKey is the key opentracing.ContextWithSpan stores a span under,
-// caught once by handing opentracing.SpanFromContext a context that records
-// the key it is asked for (opentracing-go does not export it). If that ever
-// fails it is nil, and a stats handler's span is not in the handler's
-// context (the interceptors' still is: they use ContextWithSpan then).
-var spanKey = func() any {
-	c := &keyCatcher{Context: context.Background()}
-	_ = opentracing.SpanFromContext(c)
-	return c.key
-}()
-
-type keyCatcher struct {
-	context.Context
-	key any
-}
-
-func (c *keyCatcher) Value(key any) any {
-	c.key = key
-	return nil
-}
+// spanKey is the key opentracing.ContextWithSpan stores a span under. If it
+// could not be caught it is nil, and a stats handler's span is not in the
+// handler's context (the interceptors' still is: they use ContextWithSpan
+// then).
+var spanKey = ctxkey.OpenTracingSpan

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
 
+	"github.com/traceplug/traceplug/internal/ctxkey"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -138,31 +139,9 @@ func (c *spanContext) TracerProvider() trace.TracerProvider {
 // as core catches opentracing's. A key is nil if that ever fails, and the
 // contexts below then take an extra layer made by the package itself.
 var (
-	otelSpanKey = catchKey(func(ctx context.Context) { _ = trace.SpanFromContext(ctx) })
-	otSpanKey   = catchKey(func(ctx context.Context) { _ = opentracing.SpanFromContext(ctx) })
+	otelSpanKey = ctxkey.Catch(func(ctx context.Context) { _ = trace.SpanFromContext(ctx) })
+	otSpanKey   = ctxkey.OpenTracingSpan
 )
-
-func catchKey(lookup func(context.Context)) any {
-	c := &keyCatcher{}
-	lookup(c)
-	if c.n != 1 {
-		return nil
-	}
-	return c.key
-}
-
-// keyCatcher is a context that records the keys it is asked for.
-type keyCatcher struct {
-	emptyContext
-	key any
-	n   int
-}
-
-func (c *keyCatcher) Value(key any) any {
-	c.key = key
-	c.n++
-	return nil
-}
 
 // emptyContext is context.Background's behaviour, to embed by value.
 type emptyContext struct{}

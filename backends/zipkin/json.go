@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openzipkin/zipkin-go/model"
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // jsonWriter writes spans as Zipkin v2 JSON, the bytes zipkin-go's
@@ -102,7 +103,7 @@ func (w *jsonWriter) span(s *model.SpanModel) {
 	}
 	if s.Kind != "" {
 		w.b = append(w.b, `,"kind":`...)
-		w.b = appendString(w.b, string(s.Kind))
+		w.b = textutil.AppendJSONString(w.b, string(s.Kind))
 	}
 	if s.Shared {
 		w.b = append(w.b, `,"shared":true`...)
@@ -124,7 +125,7 @@ func (w *jsonWriter) span(s *model.SpanModel) {
 			w.b = append(w.b, `{"timestamp":`...)
 			w.b = strconv.AppendInt(w.b, a.Timestamp.Round(time.Microsecond).UnixNano()/1e3, 10)
 			w.b = append(w.b, `,"value":`...)
-			w.b = appendString(w.b, a.Value)
+			w.b = textutil.AppendJSONString(w.b, a.Value)
 			w.b = append(w.b, '}')
 		}
 		w.b = append(w.b, ']')
@@ -140,9 +141,9 @@ func (w *jsonWriter) span(s *model.SpanModel) {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
-			w.b = appendString(w.b, k)
+			w.b = textutil.AppendJSONString(w.b, k)
 			w.b = append(w.b, ':')
-			w.b = appendString(w.b, s.Tags[k])
+			w.b = textutil.AppendJSONString(w.b, s.Tags[k])
 		}
 		clear(w.keys)
 		w.b = append(w.b, '}')
@@ -196,7 +197,7 @@ func (w *jsonWriter) ip(ip net.IP) {
 func (w *jsonWriter) lower(s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf {
-			w.b = appendString(w.b, strings.ToLower(s)) // not ASCII: rare
+			w.b = textutil.AppendJSONString(w.b, strings.ToLower(s)) // not ASCII: rare
 			return
 		}
 	}
@@ -208,7 +209,7 @@ func (w *jsonWriter) lower(s string) {
 		}
 		w.name = append(w.name, c)
 	}
-	w.b = appendString(w.b, w.name)
+	w.b = textutil.AppendJSONString(w.b, string(w.name)) // names are short: converted on the stack
 }
 
 // appendHex appends v as 16 lower-case hex digits.
@@ -218,64 +219,4 @@ func appendHex(b []byte, v uint64) []byte {
 		b = append(b, digits[v>>uint(shift)&0xf])
 	}
 	return b
-}
-
-// appendString appends src as a JSON string, escaped as encoding/json escapes
-// it (HTML characters included, invalid UTF-8 as U+FFFD).
-func appendString[S []byte | string](dst []byte, src S) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(src); {
-		if b := src[i]; b < utf8.RuneSelf {
-			if safe(b) {
-				i++
-				continue
-			}
-			dst = append(dst, src[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		n := min(len(src)-i, utf8.UTFMax)
-		c, size := utf8.DecodeRuneInString(string(src[i : i+n]))
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, src[start:]...)
-	return append(dst, '"')
-}
-
-// safe reports whether encoding/json writes ASCII byte b as it is.
-func safe(b byte) bool {
-	return b >= ' ' && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
 }
