@@ -1,5 +1,10 @@
 package propagation
 
+import (
+	"slices"
+	"strings"
+)
+
 // SpanContext is a span context in the terms every supported wire format
 // shares. Backends convert their own span contexts to and from it (see
 // core.SpanContextCodec); the formats read and write it.
@@ -62,4 +67,34 @@ func (s Sampling) IsSampled(def bool) bool {
 // jaeger's jaeger-baggage header) is not valid.
 func (sc *SpanContext) IsValid() bool {
 	return (sc.TraceIDHigh != 0 || sc.TraceID != 0) && sc.SpanID != 0
+}
+
+// BaggageMap returns sc's baggage as a map, for a backend whose span
+// contexts keep baggage so: of two items with one key the first wins (the
+// one a header listed first); nil when there is none.
+func (sc SpanContext) BaggageMap() map[string]string {
+	if len(sc.Baggage) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(sc.Baggage))
+	for _, it := range sc.Baggage {
+		if _, dup := m[it.Key]; !dup {
+			m[it.Key] = it.Value
+		}
+	}
+	return m
+}
+
+// BaggageItems returns the items of a baggage map sorted by key, so that
+// headers written from it are the same every time; nil when m is empty.
+func BaggageItems(m map[string]string) []BaggageItem {
+	if len(m) == 0 {
+		return nil
+	}
+	items := make([]BaggageItem, 0, len(m))
+	for k, v := range m {
+		items = append(items, BaggageItem{Key: k, Value: v})
+	}
+	slices.SortFunc(items, func(a, b BaggageItem) int { return strings.Compare(a.Key, b.Key) })
+	return items
 }

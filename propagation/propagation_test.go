@@ -2,6 +2,7 @@ package propagation_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -337,5 +338,24 @@ func TestInjectOTTraceZeroLow(t *testing.T) {
 	got, err := mustParse(t, "ottrace,tracecontext").Extract(opentracing.HTTPHeadersCarrier(headers(mustParse(t, "ottrace,tracecontext"), sc)))
 	if err != nil || !reflect.DeepEqual(got, sc) {
 		t.Errorf("read back %+v, %v", got, err)
+	}
+}
+
+// TestBaggageMapAndItems: of two items with one key the first is kept, and
+// a map's items come out sorted, whatever the map's order.
+func TestBaggageMapAndItems(t *testing.T) {
+	sc := propagation.SpanContext{Baggage: []propagation.BaggageItem{{"b", "1"}, {"a", "2"}, {"b", "3"}}}
+	m := sc.BaggageMap()
+	if len(m) != 2 || m["b"] != "1" || m["a"] != "2" {
+		t.Errorf("BaggageMap = %v, want map[a:2 b:1]", m)
+	}
+	for range 20 {
+		items := propagation.BaggageItems(map[string]string{"c": "3", "a": "1", "b": "2", "d": "4"})
+		if fmt.Sprint(items) != "[{a 1} {b 2} {c 3} {d 4}]" {
+			t.Fatalf("BaggageItems = %v, want sorted by key", items)
+		}
+	}
+	if (propagation.SpanContext{}).BaggageMap() != nil || propagation.BaggageItems(nil) != nil {
+		t.Error("no baggage gives a map or items")
 	}
 }

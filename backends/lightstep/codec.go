@@ -36,12 +36,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 			psc.Sampling = propagation.SamplingNo
 		}
 	}
-	if len(c.Baggage) > 0 {
-		psc.Baggage = make([]propagation.BaggageItem, 0, len(c.Baggage))
-		for k, v := range c.Baggage {
-			psc.Baggage = append(psc.Baggage, propagation.BaggageItem{Key: k, Value: v})
-		}
-	}
+	psc.Baggage = propagation.BaggageItems(c.Baggage)
 	return psc, true
 }
 
@@ -74,14 +69,7 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 	case !valid && !t.sampleRoot():
 		c.Sampled = "false"
 	}
-	if len(psc.Baggage) > 0 {
-		c.Baggage = make(map[string]string, len(psc.Baggage))
-		for _, it := range psc.Baggage {
-			if _, dup := c.Baggage[it.Key]; !dup {
-				c.Baggage[it.Key] = it.Value
-			}
-		}
-	}
+	c.Baggage = psc.BaggageMap()
 	return c, nil
 }
 

@@ -36,9 +36,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	if c.Sampled {
 		psc.Sampling = propagation.SamplingYes
 	}
-	for k, v := range c.baggage {
-		psc.Baggage = append(psc.Baggage, propagation.BaggageItem{Key: k, Value: v})
-	}
+	psc.Baggage = propagation.BaggageItems(c.baggage)
 	return psc, true
 }
 
@@ -56,12 +54,7 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 		Sampled:     psc.Sampling.IsSampled(t.sample()),
 		TraceState:  psc.TraceState,
 	}
-	if len(psc.Baggage) > 0 {
-		c.baggage = make(map[string]string, len(psc.Baggage))
-		for _, it := range psc.Baggage {
-			c.baggage[it.Key] = it.Value
-		}
-	}
+	c.baggage = psc.BaggageMap()
 	return c, nil
 }
 

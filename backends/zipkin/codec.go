@@ -51,12 +51,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 			psc.Sampling = propagation.SamplingNo
 		}
 	}
-	if len(c.baggage) > 0 {
-		psc.Baggage = make([]propagation.BaggageItem, 0, len(c.baggage))
-		for k, v := range c.baggage {
-			psc.Baggage = append(psc.Baggage, propagation.BaggageItem{Key: k, Value: v})
-		}
-	}
+	psc.Baggage = propagation.BaggageItems(c.baggage)
 	return psc, true
 }
 
@@ -92,13 +87,6 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 		sampled := psc.Sampling == propagation.SamplingYes
 		c.Sampled = &sampled
 	}
-	if len(psc.Baggage) > 0 {
-		c.baggage = make(map[string]string, len(psc.Baggage))
-		for _, it := range psc.Baggage {
-			if _, dup := c.baggage[it.Key]; !dup {
-				c.baggage[it.Key] = it.Value
-			}
-		}
-	}
+	c.baggage = psc.BaggageMap()
 	return c, nil
 }

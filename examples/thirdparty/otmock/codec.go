@@ -3,7 +3,6 @@ package otmock
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 
 	"github.com/opentracing/opentracing-go"
@@ -37,13 +36,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 			psc.Sampling = propagation.SamplingYes
 		}
 	}
-	if len(c.Baggage) > 0 {
-		psc.Baggage = make([]propagation.BaggageItem, 0, len(c.Baggage))
-		for k, v := range c.Baggage {
-			psc.Baggage = append(psc.Baggage, propagation.BaggageItem{Key: k, Value: v})
-		}
-		sort.Slice(psc.Baggage, func(i, j int) bool { return psc.Baggage[i].Key < psc.Baggage[j].Key })
-	}
+	psc.Baggage = propagation.BaggageItems(c.Baggage)
 	return psc, true
 }
 
@@ -80,14 +73,7 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 	case len(psc.Baggage) == 0:
 		return nil, opentracing.ErrSpanContextNotFound
 	}
-	if len(psc.Baggage) > 0 {
-		c.Baggage = make(map[string]string, len(psc.Baggage))
-		for _, it := range psc.Baggage {
-			if _, dup := c.Baggage[it.Key]; !dup {
-				c.Baggage[it.Key] = it.Value
-			}
-		}
-	}
+	c.Baggage = psc.BaggageMap()
 	return c, nil
 }
 
