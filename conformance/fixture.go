@@ -94,44 +94,53 @@ func (f *fixture) get(url string, header http.Header) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// spans closes every tracer, then waits until the collector has decoded all
-// they sent, and returns it. To know that, it sends a sentinel span through a
-// fresh tracer last and waits for it: collectors decode in arrival order.
+// spans closes every tracer and returns all they sent (see [Drain]).
 func (f *fixture) spans() []Span {
 	f.t.Helper()
 	f.mu.Lock()
 	tracers := f.tracers
 	f.tracers = nil
 	f.mu.Unlock()
+	sentinel := f.tracer(core.WithServiceName("conformance-sentinel"))
+	f.mu.Lock()
+	f.tracers = nil // Drain closes it
+	f.mu.Unlock()
+	return Drain(f.t, f.col, tracers, sentinel)
+}
+
+// Drain closes tracers, all exporting to col, then waits until col has
+// decoded everything they sent, and returns it. To know that, it sends a
+// span through sentinel, a fresh tracer exporting to col, closes it, and
+// waits for that span (collectors decode in arrival order), which it leaves
+// out. Decoding errors that col reports ([ErrorReporter]) fail t, as does a
+// sentinel that never arrives. A suite of its own (gRPC's) calls it to read
+// back what its tracers sent.
+func Drain(t testing.TB, col Collector, tracers []*core.Tracer, sentinel *core.Tracer) []Span {
+	t.Helper()
 	for _, tr := range tracers {
 		if err := tr.Close(); err != nil {
-			f.t.Errorf("Close: %v", err)
+			t.Errorf("Close: %v", err)
 		}
 	}
-	sentinel := f.tracer(core.WithServiceName("conformance-sentinel"))
 	sentinel.StartSpan(sentinelOp).Finish()
 	if err := sentinel.Close(); err != nil {
-		f.t.Fatalf("closing the sentinel tracer: %v", err)
+		t.Fatalf("closing the sentinel tracer: %v", err)
 	}
-	f.mu.Lock()
-	f.tracers = nil
-	f.mu.Unlock()
-
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		all := f.col.Spans()
+		all := col.Spans()
 		for i, s := range all {
 			if s.Operation == sentinelOp {
-				if er, ok := f.col.(ErrorReporter); ok {
+				if er, ok := col.(ErrorReporter); ok {
 					for _, err := range er.Errors() {
-						f.t.Errorf("the collector could not decode what the backend sent: %v", err)
+						t.Errorf("the collector could not decode what the backend sent: %v", err)
 					}
 				}
 				return append(all[:i:i], all[i+1:]...)
 			}
 		}
 		if time.Now().After(deadline) {
-			f.t.Fatalf("the collector never received the sentinel span (it has %d spans): spans are lost on Close", len(all))
+			t.Fatalf("the collector never received the sentinel span (it has %d spans): spans are lost on Close", len(all))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -17,10 +17,6 @@ import (
 	"github.com/traceplug/traceplug/grpctrace"
 )
 
-// sentinelOp names the span sent last to know that the collector has
-// decoded everything sent before it.
-const sentinelOp = "grpcconformance.sentinel"
-
 // mode is how calls are traced: gRPC stats handlers, interceptors, or both
 // on the server (the handler tracing, the interceptors recording panics).
 type mode string
@@ -150,8 +146,7 @@ func (f *fixture) settle() {
 }
 
 // spans waits for the spans in flight to end, closes every tracer, and
-// returns what the collector decoded, once the sentinel span sent last has
-// arrived.
+// returns what the collector decoded (see [conformance.Drain]).
 func (f *fixture) spans() []conformance.Span {
 	f.t.Helper()
 	f.settle()
@@ -159,32 +154,11 @@ func (f *fixture) spans() []conformance.Span {
 	tracers := f.tracers
 	f.tracers = nil
 	f.mu.Unlock()
-	for _, tr := range tracers {
-		if err := tr.Close(); err != nil {
-			f.t.Errorf("Close: %v", err)
-		}
-	}
 	sentinel := f.tracer(core.WithServiceName("grpcconformance-sentinel"))
-	sentinel.StartSpan(sentinelOp).Finish()
-	if err := sentinel.Close(); err != nil {
-		f.t.Fatalf("closing the sentinel tracer: %v", err)
-	}
 	f.mu.Lock()
-	f.tracers = nil
+	f.tracers = nil // Drain closes it
 	f.mu.Unlock()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		all := f.col.Spans()
-		for i, s := range all {
-			if s.Operation == sentinelOp {
-				return append(all[:i:i], all[i+1:]...)
-			}
-		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("the collector never received the sentinel span (it has %d spans): spans are lost on Close", len(all))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return conformance.Drain(f.t, f.col, tracers, sentinel)
 }
 
 // need skips the test when the backend lacks c.
