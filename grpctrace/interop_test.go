@@ -97,6 +97,40 @@ func traceplugView(tr *core.Tracer) func(ctx context.Context) view {
 
 // closeAndRead closes tr and returns the spans the collector decoded once
 // at least n arrived (or a moment passed, when n is 0).
+// callInSpan makes a call through c inside a span of tracer that carries
+// baggage, and returns what the called handler saw, and the span.
+func callInSpan(t *testing.T, tracer opentracing.Tracer, c testgrpc.TestServiceClient) (view, opentracing.Span) {
+	t.Helper()
+	origin := tracer.StartSpan("origin")
+	origin.SetBaggageItem(bagKey, bagValue)
+	resp, err := c.UnaryCall(opentracing.ContextWithSpan(context.Background(), origin), &testgrpc.SimpleRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin.Finish()
+	return parseView(resp.GetUsername()), origin
+}
+
+// callFromTraceplug makes a call through c inside a span of tr, checks
+// what the peer's handler saw (the span's trace, its sampling decision and
+// its baggage), and returns the spans tr sent to the collector, read back
+// after closing it: two when sampled, none when not.
+func callFromTraceplug(t *testing.T, tr *core.Tracer, c testgrpc.TestServiceClient, read func() []conformance.Span, sampled bool, peer string) []conformance.Span {
+	t.Helper()
+	got, origin := callInSpan(t, tr, c)
+	want := 0
+	if sampled {
+		want = 2
+	}
+	spans := closeAndRead(t, tr, read, want)
+	originTrace, _, _ := tr.SpanContextIDs(origin.Context())
+	if got.trace != conformance.NormalizeID(originTrace) || got.sampled != sampled || got.baggage != bagValue+"." {
+		t.Errorf("%s saw [trace %s sampled %t baggage %q], want [trace %s sampled %t baggage %q]",
+			peer, got.trace, got.sampled, got.baggage, conformance.NormalizeID(originTrace), sampled, bagValue)
+	}
+	return spans
+}
+
 func closeAndRead(t *testing.T, tr *core.Tracer, spans func() []conformance.Span, n int) []conformance.Span {
 	t.Helper()
 	for st := tr.Stats(); st.Started != st.Finished; st = tr.Stats() {
@@ -145,14 +179,7 @@ func TestInteropOtgrpcToTraceplug(t *testing.T) {
 			c := tcpServer(t, viewService{see: traceplugView(tr)},
 				[]grpc.ServerOption{grpc.StatsHandler(grpctrace.ServerHandler(tr))},
 				grpc.WithUnaryInterceptor(otgrpc.OpenTracingClientInterceptor(peer)))
-			origin := peer.StartSpan("origin")
-			origin.SetBaggageItem(bagKey, bagValue)
-			resp, err := c.UnaryCall(opentracing.ContextWithSpan(context.Background(), origin), &testgrpc.SimpleRequest{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			origin.Finish()
-			got := parseView(resp.GetUsername())
+			got, origin := callInSpan(t, peer, c)
 			var want int
 			if sampled {
 				want = 1
@@ -204,24 +231,7 @@ func TestInteropTraceplugToOtgrpc(t *testing.T) {
 			c := tcpServer(t, viewService{see: see},
 				[]grpc.ServerOption{grpc.UnaryInterceptor(otgrpc.OpenTracingServerInterceptor(peer))},
 				grpc.WithStatsHandler(grpctrace.ClientHandler(tr)))
-			origin := tr.StartSpan("origin")
-			origin.SetBaggageItem(bagKey, bagValue)
-			resp, err := c.UnaryCall(opentracing.ContextWithSpan(context.Background(), origin), &testgrpc.SimpleRequest{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			origin.Finish()
-			got := parseView(resp.GetUsername())
-			want := 0
-			if sampled {
-				want = 2
-			}
-			spans := closeAndRead(t, tr, col.Spans, want)
-			originTrace, _, _ := tr.SpanContextIDs(origin.Context())
-			if got.trace != conformance.NormalizeID(originTrace) || got.sampled != sampled || got.baggage != bagValue+"." {
-				t.Errorf("otgrpc's handler saw [trace %s sampled %t baggage %q], want [trace %s sampled %t baggage %q]",
-					got.trace, got.sampled, got.baggage, conformance.NormalizeID(originTrace), sampled, bagValue)
-			}
+			spans := callFromTraceplug(t, tr, c, col.Spans, sampled, "otgrpc's handler")
 			if !sampled {
 				if len(spans) != 0 || len(jaegerSpans(rep)) != 0 {
 					t.Errorf("unsampled: traceplug reported %d spans, jaeger-client-go %d", len(spans), len(jaegerSpans(rep)))
@@ -329,24 +339,7 @@ func TestInteropTraceplugToOtelgrpc(t *testing.T) {
 			c := tcpServer(t, viewService{see: see},
 				[]grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(props)))},
 				grpc.WithStatsHandler(grpctrace.ClientHandler(tr)))
-			origin := tr.StartSpan("origin")
-			origin.SetBaggageItem(bagKey, bagValue)
-			resp, err := c.UnaryCall(opentracing.ContextWithSpan(context.Background(), origin), &testgrpc.SimpleRequest{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			origin.Finish()
-			got := parseView(resp.GetUsername())
-			want := 0
-			if sampled {
-				want = 2
-			}
-			spans := closeAndRead(t, tr, col.Spans, want)
-			originTrace, _, _ := tr.SpanContextIDs(origin.Context())
-			if got.trace != conformance.NormalizeID(originTrace) || got.sampled != sampled || got.baggage != bagValue+"." {
-				t.Errorf("otelgrpc's handler saw [trace %s sampled %t baggage %q], want [trace %s sampled %t baggage %q]",
-					got.trace, got.sampled, got.baggage, conformance.NormalizeID(originTrace), sampled, bagValue)
-			}
+			spans := callFromTraceplug(t, tr, c, col.Spans, sampled, "otelgrpc's handler")
 			if !sampled {
 				if len(spans) != 0 || len(sr.Ended()) != 0 {
 					t.Errorf("unsampled: traceplug reported %d spans, otelgrpc recorded %d", len(spans), len(sr.Ended()))
