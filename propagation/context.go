@@ -23,7 +23,8 @@ type SpanContext struct {
 	ParentID uint64
 	// Sampling is the sampling decision, which may be deferred (B3 allows it).
 	Sampling Sampling
-	// TraceState is W3C tracestate, passed on unchanged: "" when absent.
+	// TraceState is W3C tracestate, passed on as it came but for empty
+	// members and the white space around members: "" when absent or invalid.
 	TraceState string
 	// Baggage are the baggage items, in the order read or set; keys are lower
 	// case for the header formats that fold case.

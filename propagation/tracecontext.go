@@ -16,8 +16,8 @@ func (s *scan) traceContext() (SpanContext, status, problem) {
 		return SpanContext{}, corrupt, problem{TraceContext, hdrTraceparent, s.traceparent, why}
 	}
 	if s.seen&sTracestate != 0 {
-		if ts, ok := s.traceState(); ok && validTraceState(ts) {
-			sc.TraceState = ts
+		if ts, ok := s.traceState(); ok {
+			sc.TraceState, _ = normalTraceState(ts)
 		}
 	}
 	return sc, valid, problem{}
@@ -89,12 +89,16 @@ func appendTraceparent(b []byte, sc *SpanContext) []byte {
 	return append(b, buf[:]...)
 }
 
-// validTraceState reports whether ts, the tracestate headers joined with ",",
-// is a valid tracestate: 1 to 32 list members key=value with unique keys,
-// and empty members, which do not count.
-func validTraceState(ts string) bool {
+// normalTraceState returns ts, the tracestate headers joined with ",", as
+// it is passed on, and whether it is valid: 1 to 32 list members key=value
+// with unique keys, besides empty and white-space-only members, which W3C
+// allows. Those, and the white space around members, are dropped (peers
+// such as OpenTelemetry's refuse a tracestate that has them); a valid ts
+// without any is returned as it is. An invalid one is "".
+func normalTraceState(ts string) (string, bool) {
 	var keys [32]string
 	n := 0
+	clean := true // ts holds only its members, each as it is returned
 	for rest, more := ts, true; more; {
 		var m string
 		if i := strings.IndexByte(rest, ','); i >= 0 {
@@ -102,27 +106,45 @@ func validTraceState(ts string) bool {
 		} else {
 			m, more = rest, false
 		}
-		m = trimOWS(m)
+		if t := trimOWS(m); len(t) != len(m) {
+			m, clean = t, false
+		}
 		if m == "" {
+			clean = false
 			continue
 		}
 		eq := strings.IndexByte(m, '=')
 		if eq < 0 || !validTraceStateKey(m[:eq]) || !validTraceStateValue(m[eq+1:]) {
-			return false
+			return "", false
 		}
 		if n == len(keys) {
-			return false
+			return "", false
 		}
 		k := m[:eq]
 		for _, o := range keys[:n] {
 			if o == k {
-				return false
+				return "", false
 			}
 		}
 		keys[n] = k
 		n++
 	}
-	return n > 0
+	if n == 0 {
+		return "", false
+	}
+	if clean {
+		return ts, true
+	}
+	b := make([]byte, 0, len(ts))
+	for m := range strings.SplitSeq(ts, ",") {
+		if m = trimOWS(m); m != "" {
+			if len(b) > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, m...)
+		}
+	}
+	return string(b), true
 }
 
 func isLCAlpha(c byte) bool { return 'a' <= c && c <= 'z' }

@@ -51,7 +51,7 @@ func TestExtractTraceContext(t *testing.T) {
 		{name: "tracestate headers joined", kv: []string{"traceparent", tp128, "tracestate", "rojo=1", "Tracestate", "congo=2"},
 			want: withState(ctx128(yes), "rojo=1,congo=2")},
 		{name: "tracestate multi-tenant keys", kv: []string{"traceparent", tp128, "tracestate", "1a@rojo=1, t_-*/@x9=2 ,,"},
-			want: withState(ctx128(yes), "1a@rojo=1, t_-*/@x9=2 ,,")},
+			want: withState(ctx128(yes), "1a@rojo=1,t_-*/@x9=2")},
 		{name: "tracestate of 32 members", kv: []string{"traceparent", tp128, "tracestate", members(32)}, want: withState(ctx128(yes), members(32))},
 		{name: "tracestate of 33 members dropped", kv: []string{"traceparent", tp128, "tracestate", members(33)}, want: ctx128(yes)},
 		{name: "tracestate upper-case key dropped", kv: []string{"traceparent", tp128, "tracestate", "Rojo=1"}, want: ctx128(yes)},
@@ -64,6 +64,9 @@ func TestExtractTraceContext(t *testing.T) {
 		{name: "tracestate value too long dropped", kv: []string{"traceparent", tp128, "tracestate", "a=" + strings.Repeat("v", 257)}, want: ctx128(yes)},
 		{name: "tracestate value of 256", kv: []string{"traceparent", tp128, "tracestate", "a=" + strings.Repeat("v", 256)}, want: withState(ctx128(yes), "a="+strings.Repeat("v", 256))},
 		{name: "tracestate control character dropped", kv: []string{"traceparent", tp128, "tracestate", "a=\x01"}, want: ctx128(yes)},
+		{name: "tracestate white-space-only member dropped", kv: []string{"traceparent", tp128, "tracestate", "a=1, ,b=2"}, want: withState(ctx128(yes), "a=1,b=2")},
+		{name: "tracestate white space around members dropped", kv: []string{"traceparent", tp128, "tracestate", " a=1 ,\tb=2\t,"}, want: withState(ctx128(yes), "a=1,b=2")},
+		{name: "tracestate of empty members only dropped", kv: []string{"traceparent", tp128, "tracestate", " , ,"}, want: ctx128(yes)},
 		{name: "tracestate alone", kv: []string{"tracestate", "a=1"}, want: none, res: notFound},
 		{name: "tracestate with bad traceparent", kv: []string{"traceparent", "00-x", "tracestate", "a=1"}, want: none, res: corrupted},
 		{name: "no headers", kv: []string{"accept", "*/*"}, want: none, res: notFound},
@@ -84,7 +87,7 @@ func TestExtractManyTraceStates(t *testing.T) {
 	h["Tracestate"] = h["Tracestate"][:3]
 	h["Tracestate"][1] = "b=2"
 	h["Tracestate"][2] = " , c=3"
-	if sc, _ := p.Extract(h); sc.TraceState != "a=1,b=2, , c=3" {
+	if sc, _ := p.Extract(h); sc.TraceState != "a=1,b=2,c=3" {
 		t.Errorf("tracestate %q", sc.TraceState)
 	}
 }
