@@ -120,8 +120,10 @@ func b3SamplingState(c byte) Sampling {
 // b3Multi reads the X-B3-* headers.
 func (s *scan) b3Multi(name string) (SpanContext, status, problem) {
 	var sc SpanContext
+	// An empty header is as good as none, as every peer reads it.
 	if s.seen&sB3Sampled != 0 {
 		switch v := trimOWS(s.b3Sampled); {
+		case v == "":
 		case v == "1" || strings.EqualFold(v, "true"):
 			sc.Sampling = SamplingYes
 		case v == "0" || strings.EqualFold(v, "false"):
@@ -133,8 +135,9 @@ func (s *scan) b3Multi(name string) (SpanContext, status, problem) {
 	if s.seen&sB3Flags != 0 && trimOWS(s.b3Flags) == "1" {
 		sc.Sampling = SamplingDebug
 	}
+	parent := s.seen&sB3ParentSpanID != 0 && trimOWS(s.b3ParentSpanID) != ""
 	switch ids := s.seen & (sB3TraceID | sB3SpanID); {
-	case ids == 0 && s.seen&sB3ParentSpanID != 0:
+	case ids == 0 && parent:
 		return sc, corrupt, problem{name, hdrB3ParentSpanID, s.b3ParentSpanID, "no x-b3-traceid and x-b3-spanid"}
 	case ids == 0:
 		return sc, absent, problem{} // a sampling decision at most
@@ -153,7 +156,7 @@ func (s *scan) b3Multi(name string) (SpanContext, status, problem) {
 	if why := b3SpanID(&sc.SpanID, trimOWS(s.b3SpanID), "span id"); why != "" {
 		return sc, corrupt, problem{name, hdrB3SpanID, s.b3SpanID, why}
 	}
-	if s.seen&sB3ParentSpanID != 0 {
+	if parent {
 		if sc.ParentID, ok = parseHex(trimOWS(s.b3ParentSpanID), true); !ok {
 			return sc, corrupt, problem{name, hdrB3ParentSpanID, s.b3ParentSpanID, "not 1 to 16 hex digits"}
 		}

@@ -3,6 +3,7 @@ package propagation
 import (
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // W3C Baggage: https://www.w3.org/TR/baggage/
@@ -16,7 +17,7 @@ const (
 // addW3CBaggage reads the members of a baggage header: key=value, properties
 // after ";" dropped, values percent-decoded. A malformed member is skipped.
 func (s *scan) addW3CBaggage(v string) {
-	for more := true; more && s.nbag < maxBaggageItems; {
+	for more := true; more && !s.full(srcW3C); {
 		var m string
 		if i := strings.IndexByte(v, ','); i >= 0 {
 			m, v = v[:i], v[i+1:]
@@ -51,7 +52,7 @@ func (s *scan) addJaegerBaggage(v string) {
 	if err != nil {
 		return
 	}
-	for more := true; more && s.nbag < maxBaggageItems; {
+	for more := true; more && !s.full(srcJaegerBaggage); {
 		var m string
 		if i := strings.IndexByte(v, ','); i >= 0 {
 			m, v = v[:i], v[i+1:]
@@ -76,7 +77,8 @@ func isBaggageOctet(c byte) bool {
 }
 
 // decodeBaggageValue percent-decodes a W3C baggage value, reporting false
-// when it holds a character outside baggage-octet or a bad escape.
+// when it holds a character outside baggage-octet or a bad escape. Decoded
+// bytes that are not UTF-8 become U+FFFD.
 func decodeBaggageValue(v string) (string, bool) {
 	escapes := 0
 	for i := 0; i < len(v); i++ {
@@ -111,7 +113,27 @@ func decodeBaggageValue(v string) (string, bool) {
 		}
 		b = append(b, v[i])
 	}
+	if !utf8.Valid(b) {
+		b = replaceInvalidUTF8(b)
+	}
 	return string(b), true
+}
+
+// replaceInvalidUTF8 replaces each byte of b that is not part of a valid
+// UTF-8 sequence with U+FFFD, as W3C Baggage asks of decoded values (and
+// OpenTelemetry does, byte by byte).
+func replaceInvalidUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
 }
 
 // appendBaggageValue appends v percent-encoded: every byte outside

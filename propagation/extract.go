@@ -156,6 +156,7 @@ const (
 	srcOT                          // ot-baggage-KEY
 	srcUberctx                     // uberctx-KEY
 	srcJaegerBaggage               // jaeger-baggage header
+	numSources
 )
 
 type item struct {
@@ -190,6 +191,11 @@ type scan struct {
 	nbag int     // items in bag and more
 	bag  [8]item // the first items, without allocating
 	more []item  // the others
+	// perSource counts the items kept of each source: up to
+	// maxBaggageItems each, so that the items kept, of at most that many in
+	// all, are the first in list order (mergeBaggage) whatever the order
+	// of the headers.
+	perSource [numSources]uint8
 }
 
 // visit looks at one key and value. Names are matched case-insensitively,
@@ -278,9 +284,6 @@ func (s *scan) visit(k, v string) {
 			}
 		}
 	}
-	if s.nbag == maxBaggageItems {
-		return
-	}
 	if len(k) > len(prefixB3Baggage) && s.reads&gB3 != 0 &&
 		strings.EqualFold(k[:len(prefixB3Baggage)], prefixB3Baggage) {
 		s.add(srcB3, strings.ToLower(k[len(prefixB3Baggage):]), v)
@@ -339,18 +342,22 @@ func (s *scan) traceState() (string, bool) {
 	return s.tracestate, true
 }
 
-// add keeps a baggage item, up to maxBaggageItems.
+// add keeps a baggage item, up to maxBaggageItems of its source.
 func (s *scan) add(src source, k, v string) {
-	switch {
-	case s.nbag < len(s.bag):
-		s.bag[s.nbag] = item{src, k, v}
-	case s.nbag < maxBaggageItems:
-		s.more = append(s.more, item{src, k, v})
-	default:
+	if s.full(src) {
 		return
+	}
+	s.perSource[src]++
+	if s.nbag < len(s.bag) {
+		s.bag[s.nbag] = item{src, k, v}
+	} else {
+		s.more = append(s.more, item{src, k, v})
 	}
 	s.nbag++
 }
+
+// full reports whether s keeps no more items of src.
+func (s *scan) full(src source) bool { return s.perSource[src] >= maxBaggageItems }
 
 func (s *scan) item(i int) *item {
 	if i < len(s.bag) {
@@ -455,7 +462,8 @@ var sources = [numFormats][]source{
 // mergeBaggage returns the baggage items of p's formats, in list order and
 // within a format in its sources' order, those of prefixed headers sorted by
 // key; of items with the same key the first is kept, keys from different
-// sources being compared without case (prefixed headers fold it).
+// sources being compared without case (prefixed headers fold it); the first
+// maxBaggageItems of them.
 func (s *scan) mergeBaggage(p *Propagator) []BaggageItem {
 	out := make([]BaggageItem, 0, s.nbag)
 	var done uint8
@@ -489,7 +497,8 @@ func (s *scan) mergeBaggage(p *Propagator) []BaggageItem {
 	if len(out) == 0 {
 		return nil
 	}
-	return out
+	n := min(len(out), maxBaggageItems)
+	return out[:n:n]
 }
 
 // trimOWS removes optional white space (spaces and tabs) around s.

@@ -30,6 +30,7 @@ func (s *scan) otContext() (SpanContext, status, problem) {
 	}
 	if s.seen&sOTSampled != 0 {
 		switch v := trimOWS(s.otSampled); {
+		case v == "": // as good as none, as the peers read it
 		case v == "1" || strings.EqualFold(v, "true"):
 			sc.Sampling = SamplingYes
 		case v == "0" || strings.EqualFold(v, "false"):
