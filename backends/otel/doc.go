@@ -47,8 +47,9 @@
 //	resource attributes WithTag, per key            OTEL_RESOURCE_ATTRIBUTES                       telemetry.sdk.*
 //	endpoint            WithEndpoint                OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is),    see Endpoint
 //	                                                OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces for HTTP)
-//	protocol            protocol param, or a        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,            http/protobuf
-//	                    grpc:// endpoint            OTEL_EXPORTER_OTLP_PROTOCOL
+//	protocol            protocol param, or the      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,            http/protobuf
+//	                    endpoint's scheme           OTEL_EXPORTER_OTLP_PROTOCOL (only with an
+//	                                                endpoint that is not traceplug's)
 //	headers             headers param               OTEL_EXPORTER_OTLP_TRACES_HEADERS,             none
 //	                                                OTEL_EXPORTER_OTLP_HEADERS (the whole list)
 //	compression         compression param           OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,         none

@@ -199,8 +199,10 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		}
 	}
 	if protocol == "" {
+		// The protocol variables go with the endpoint variables: an
+		// endpoint given in code speaks what its scheme says.
 		protocol = protocolHTTP
-		if v, name, ok := env(EnvTracesProtocol, EnvProtocol); ok {
+		if v, name, ok := env(EnvTracesProtocol, EnvProtocol); ok && cfg.Endpoint == "" {
 			switch v {
 			case protocolHTTP, protocolGRPC:
 				protocol = v
