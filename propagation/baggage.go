@@ -12,6 +12,10 @@ import (
 const (
 	maxW3CMembers = 180
 	maxW3CBytes   = 8192
+	// maxW3CMember is the earlier draft's limit of a member's bytes, which
+	// OpenTelemetry's Go SDK enforced until v1.38 by dropping the whole
+	// header: a longer member is left out, so that those peers keep the rest.
+	maxW3CMember = 4096
 )
 
 // addW3CBaggage reads the members of a baggage header: key=value, properties
@@ -152,8 +156,9 @@ func appendBaggageValue(b []byte, v string) []byte {
 }
 
 // w3cBaggage returns the baggage header for items, "" when none can go in
-// it: items whose key is no token are skipped, and so are those that would
-// take the header past 180 members or 8192 bytes.
+// it: items whose key is no token are skipped, and so are members of more
+// than 4096 bytes and those that would take the header past 180 members or
+// 8192 bytes.
 func w3cBaggage(items []BaggageItem) string {
 	var buf [256]byte // enough for most, on the stack
 	b := buf[:0]
@@ -166,10 +171,11 @@ func w3cBaggage(items []BaggageItem) string {
 		if n > 0 {
 			b = append(b, ',')
 		}
+		m := len(b)
 		b = append(b, it.Key...)
 		b = append(b, '=')
 		b = appendBaggageValue(b, it.Value)
-		if len(b) > maxW3CBytes {
+		if len(b) > maxW3CBytes || len(b)-m > maxW3CMember {
 			b = b[:n]
 			continue
 		}

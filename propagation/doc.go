@@ -101,10 +101,12 @@
 // Baggage travels in these headers:
 //   - baggage (format baggage): key=value members separated by ",";
 //     properties after ";" are dropped; values are percent-decoded on
-//     extraction and percent-encoded on injection (every byte outside W3C's
-//     baggage-octet, "%" and "="). A malformed member is skipped. Several baggage
-//     headers combine. Keys that are not tokens are not written, nor members
-//     past 180 or 8192 bytes.
+//     extraction (bytes that are not UTF-8 becoming U+FFFD) and
+//     percent-encoded on injection (every byte outside W3C's baggage-octet,
+//     "%" and "="). A malformed member is skipped. Several baggage headers
+//     combine. Keys that are not tokens are not written, nor members of more
+//     than 4096 bytes (which OpenTelemetry's Go SDK refused until v1.39), nor
+//     those past 180 members or 8192 bytes.
 //   - baggage-KEY and ot-baggage-KEY (b3 and b3multi): each item is written
 //     twice, as baggage-KEY (read by jaeger-client-go's B3 propagator and
 //     traceplug's zipkin backend) and ot-baggage-KEY (read by

@@ -375,6 +375,14 @@ func TestPeersBaggageInjectLimits(t *testing.T) {
 	if v := peerInject(t, "baggage", sc).Get("baggage"); v != "small=x" {
 		t.Errorf("wrote %.40q…, want %q", v, "small=x")
 	}
+	// A member of more than 4096 bytes is left out: OpenTelemetry's Go SDK
+	// before v1.39 (baggage.go, maxBytesPerMembers) dropped the whole header
+	// for it. One of exactly 4096 bytes goes.
+	at := "a=" + peerRepeat("v", 4094)
+	sc.Baggage = []propagation.BaggageItem{{"first", "1"}, {"big", peerRepeat("v", 4093)}, {"a", at[2:]}, {"last", "2"}}
+	if v := peerInject(t, "baggage", sc).Get("baggage"); v != "first=1,"+at+",last=2" {
+		t.Errorf("wrote %.60q…, want the members of at most 4096 bytes", v)
+	}
 }
 
 // ---------------------------------------------------------------------------
