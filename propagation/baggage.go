@@ -220,6 +220,9 @@ func isFieldValue(v string) bool {
 // queryUnescape returns v URL-decoded as url.QueryUnescape does, or v itself
 // when that fails, as jaeger-client-go's HTTPHeaders propagator reads.
 func queryUnescape(v string) string {
+	if strings.IndexByte(v, '%') < 0 && strings.IndexByte(v, '+') < 0 {
+		return v // most values: found at SIMD speed, not byte by byte
+	}
 	if u, err := url.QueryUnescape(v); err == nil {
 		return u
 	}
