@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/opentracing/opentracing-go"
 	"google.golang.org/grpc"
@@ -42,7 +41,14 @@ import (
 // for one), gRPC ends the attempt as if OK and gives the status only to the
 // caller; a call answered with one message that got none cannot be OK, so
 // its span then says Unknown, an error. The interceptors see the status the
-// caller sees.
+// caller sees. gRPC gives a stats handler no call whose context ended before
+// its first attempt (a deadline already past): such a call gets a span only
+// from [UnaryClientInterceptor] or [StreamClientInterceptor].
+//
+// A client span is named after the method the call names, but for a proxy's
+// call forwarded from a server call of the same tracer whose method the
+// server does not know (named [UnknownMethod]): the name came from the
+// network, and the client span is named [UnknownMethod] too.
 //
 // ClientHandler panics if tr is nil or a name given to WithMethods is not a
 // method's full name. The handler is safe for concurrent use.
@@ -120,7 +126,14 @@ func (h *clientHandler) HandleConn(context.Context, stats.ConnStats) {}
 // and returns its state and ctx with the span in the outgoing metadata.
 // target, if not empty, is tagged as peer.address.
 func (in *instrumentation) startClient(ctx context.Context, fullMethod, target string) (*call, context.Context) {
-	c := &call{in: in, client: true, method: in.method(fullMethod, false, false)}
+	c := &call{in: in, client: true}
+	if sc := in.traced(ctx, false); sc != nil && !sc.method.known && sc.method.full == fullMethod {
+		// A proxy forwarding a call its server does not know: the method
+		// came from the network, and names no client span either.
+		c.method = sc.method
+	} else {
+		c.method = in.method(fullMethod, false, false)
+	}
 	peer := 0
 	if target != "" {
 		c.tags[0] = opentracing.Tag{Key: "peer.address", Value: in.tr.TagValue("", target)}
@@ -255,8 +268,9 @@ func UnaryClientInterceptor(tr *core.Tracer, opts ...Option) grpc.UnaryClientInt
 // The span ends when the stream does: RecvMsg returns io.EOF or an error (or,
 // for a stream whose server sends one message, that message), SendMsg,
 // Header or CloseSend fails, or the stream's context is cancelled or passes
-// its deadline. As gRPC documents, a stream that the application neither
-// reads to its end nor cancels never ends: nor does its span.
+// its deadline, or its ClientConn closes. As gRPC documents, a stream that
+// the application neither reads to its end nor cancels never ends until
+// then: nor does its span.
 func StreamClientInterceptor(tr *core.Tracer, opts ...Option) grpc.StreamClientInterceptor {
 	in := newInstrumentation(tr, opts)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
@@ -269,42 +283,34 @@ func StreamClientInterceptor(tr *core.Tracer, opts ...Option) grpc.StreamClientI
 		c, out := in.startClient(ctx, method, cc.Target())
 		c.Context = out
 		c.stream = true
+		// gRPC says when a stream fails however it does: cancelled, past
+		// its deadline, its ClientConn closed, an error status read. An
+		// end without error is seen by RecvMsg below, after it counted
+		// the last message.
+		callOpts = append(callOpts, grpc.OnFinish(func(err error) {
+			if err != nil {
+				c.end(err)
+			}
+		}))
 		cs, err := streamer(c, desc, cc, method, callOpts...)
 		if err != nil {
 			c.end(err)
 			return nil, err
 		}
-		s := &clientStream{ClientStream: cs, c: c, serverStreams: desc.ServerStreams, done: make(chan struct{})}
-		go s.watch(ctx)
-		return s, nil
+		return &clientStream{ClientStream: cs, c: c, serverStreams: desc.ServerStreams}, nil
 	}
 }
 
-// clientStream ends a traced stream's span when the stream ends.
+// clientStream counts a traced stream's messages and ends its span when the
+// stream ends.
 type clientStream struct {
 	grpc.ClientStream
 	c             *call
 	serverStreams bool
-	done          chan struct{}
-	once          sync.Once
 }
 
-// watch ends the span when ctx ends before the stream does.
-func (s *clientStream) watch(ctx context.Context) {
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		s.finish(ctx.Err())
-	}
-}
-
-func (s *clientStream) finish(err error) {
-	if s.c.ended.Load() {
-		return
-	}
-	s.c.end(err)
-	s.once.Do(func() { close(s.done) })
-}
+// finish ends the span, once.
+func (s *clientStream) finish(err error) { s.c.end(err) }
 
 func (s *clientStream) SendMsg(m any) error {
 	err := s.ClientStream.SendMsg(m)

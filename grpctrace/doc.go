@@ -47,9 +47,10 @@
 // A server span per served call, a client span per call (per attempt, when
 // gRPC retries), from start to end: for a stream, its whole life, ending
 // however it ends (the last message, an error status, the client's
-// cancellation or deadline). Each is named after the full method,
-// "/package.Service/Method" (on a server, only a method it knows: see
-// [ServerHandler] and [UnknownMethod]), and tagged:
+// cancellation or deadline, its ClientConn closing). Each is named after the
+// full method, "/package.Service/Method" (on a server, only a method it
+// knows, and on a proxy's client only a method its server knows: see
+// [ServerHandler], [ClientHandler] and [UnknownMethod]), and tagged:
 //
 //	span.kind                    server or client
 //	component                    traceplug

@@ -93,6 +93,7 @@ func (in *instrumentation) sends(ctx context.Context, fullMethod string) bool {
 // per method.
 type method struct {
 	name  string
+	full  string // the full method name, as the call gave it
 	known bool
 	// tags are rpc.system, rpc.service and rpc.method, given at start.
 	tags opentracing.StartSpanOption
@@ -116,7 +117,7 @@ func (in *instrumentation) method(fullMethod string, server, registered bool) *m
 	if !ok {
 		svc, meth = fullMethod, ""
 	}
-	m := &method{name: fullMethod, tags: opentracing.Tags{
+	m := &method{name: fullMethod, full: fullMethod, tags: opentracing.Tags{
 		"rpc.system":  "grpc",
 		"rpc.service": in.tr.TagValue("", svc),
 		"rpc.method":  in.tr.TagValue("", meth),

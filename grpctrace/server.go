@@ -32,9 +32,14 @@ import (
 //
 // A call to a method the server does not have is never routed, and gets no
 // span (the client's span says Unimplemented), unless the server has a
-// grpc.UnknownServiceHandler: then the span is named after the method only
-// if the method is known (named by WithMethods or described by a protobuf
-// service linked into the program), else [UnknownMethod].
+// grpc.UnknownServiceHandler: then the span is named [UnknownMethod]. A
+// stats handler does not see the server, and tells such a call from a
+// registered method's by its shape: unary calls and one-way streams are
+// registered (the unknown service handler's are bidirectional), and a
+// bidirectional stream is named after its method if the method is known
+// (named by WithMethods or described by a protobuf service linked into the
+// program: a service registered without a descriptor, as other codecs'
+// generated code does, needs WithMethods for its bidirectional streams).
 //
 // A stats handler cannot see a handler's panic: use
 // [UnaryServerInterceptor] and [StreamServerInterceptor] as well, or alone,
@@ -77,6 +82,11 @@ func (h *serverHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 			return
 		}
 		c.stream = s.IsClientStream || s.IsServerStream
+		if !c.method.known && !(s.IsClientStream && s.IsServerStream) {
+			// Not bidirectional, so not the unknown service handler's:
+			// a registered method, named after itself.
+			c.method = h.in.method(c.method.full, true, true)
+		}
 		c.startServer(c.npeer)
 	case *stats.InPayload:
 		c.received.Add(1)
@@ -126,7 +136,9 @@ func UnaryServerInterceptor(tr *core.Tracer, opts ...Option) grpc.UnaryServerInt
 		if !in.serves(ctx, info.FullMethod) {
 			return handler(ctx, req)
 		}
-		c := in.startIntercepted(ctx, info.FullMethod, true, false)
+		// gRPC calls unary interceptors only for registered methods (the
+		// unknown service handler is a stream).
+		c := in.startIntercepted(ctx, info.FullMethod, true, true)
 		defer c.recordPanic()
 		resp, err := handler(c, req)
 		c.end(err)
