@@ -589,8 +589,7 @@ func TestOTelHopSampling(t *testing.T) {
 // TestOTelHopTraceFlagBits: trace-flags bits other than sampled. Bit 0 is
 // read whatever the others (W3C: "09" is sampled); traceplug writes no
 // undefined bit (W3C Level 1: vendors MUST set them to zero). The random
-// bit (0x02, W3C Level 2, which the OpenTelemetry SDK keeps) is reported,
-// not required.
+// bit (0x02, W3C Level 2, which the OpenTelemetry SDK keeps) is kept.
 func TestOTelHopTraceFlagBits(t *testing.T) {
 	for _, tc := range []struct {
 		in      string
@@ -615,8 +614,10 @@ func TestOTelHopTraceFlagBits(t *testing.T) {
 			if f&^3 != 0 {
 				t.Errorf("flags %s upstream: downstream flags %s carry undefined bits", tc.in, flags)
 			}
-			if in := tc.in; (in == "03" || in == "02") && f&2 == 0 {
-				t.Logf("note: random flag (W3C Level 2) of %s not forwarded: downstream %s", in, flags)
+			var in byte
+			fmt.Sscanf(tc.in, "%02x", &in)
+			if f&2 != in&2 {
+				t.Errorf("flags %s upstream: downstream flags %s, want the random flag (W3C Level 2) kept", tc.in, flags)
 			}
 			if n := len(otlpSpans(c)); tc.sampled != (n > 0) {
 				t.Errorf("%d spans exported, want sampled %v", n, tc.sampled)

@@ -23,6 +23,11 @@ type SpanContext struct {
 	ParentID uint64
 	// Sampling is the sampling decision, which may be deferred (B3 allows it).
 	Sampling Sampling
+	// Random is W3C Trace Context Level 2's random trace-id flag (0x02 of
+	// traceparent's flags): the trace id's right-most 7 bytes are random,
+	// which consistent-probability samplers rely on. It is read from and
+	// written to traceparent only; other formats have no such flag.
+	Random bool
 	// TraceState is W3C tracestate, passed on as it came but for empty
 	// members and the white space around members: "" when absent or invalid.
 	TraceState string

@@ -72,8 +72,8 @@ func TestPeersTraceparent(t *testing.T) {
 		{name: "flags illegal .0", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-.0"}, want: none, res: corrupted},
 		{name: "flags three digits", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-001"}, want: none, res: corrupted},
 		// §3.2.2.5: sampled is bit 0; other bits do not make it sampled.
-		{name: "flags 02", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02"}, want: ctx128(no)},
-		{name: "flags 03", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"}, want: ctx128(yes)},
+		{name: "flags 02", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02"}, want: random(ctx128(no))},
+		{name: "flags 03", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"}, want: random(ctx128(yes))},
 		{name: "flags 09", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09"}, want: ctx128(yes)},
 		// OWS (the test suite's test_traceparent_ows_handling).
 		{name: "OWS tabs", kv: []string{"traceparent", "\t\t00" + base + "\t\t"}, want: ctx128(yes)},
@@ -87,18 +87,19 @@ func TestPeersTraceparent(t *testing.T) {
 	})
 }
 
-// Flags other than sampled: version 00 defines only sampled (and, in Level
-// 2, random). Whatever is read, what is written is 00 or 01 for a
-// 128-bit-or-64-bit id; the other bits are zero ("Vendors MUST set those to
-// zero", §3.2.2.5.2).
+// Flags other than sampled: version 00 defines sampled and, in Level 2,
+// random, which OpenTelemetry's SDK keeps (otel propagation's
+// trace_context.go) and traceplug passes on. Whatever else is read, the
+// other bits are written as zero ("Vendors MUST set those to zero",
+// §3.2.2.5.2).
 func TestPeersTraceparentFlagsWritten(t *testing.T) {
-	for _, in := range []string{"01", "09", "ff", "fd"} {
+	for in, want := range map[string]string{"01": "01", "09": "01", "ff": "03", "fd": "01", "02": "02", "03": "03", "fe": "02"} {
 		sc, err := extract(t, "tracecontext", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-"+in)
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
 		got := peerInject(t, "tracecontext", sc).Get("traceparent")
-		if want := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"; got != want {
+		if want := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-" + want; got != want {
 			t.Errorf("flags %s: wrote %q, want %q", in, got, want)
 		}
 	}
@@ -727,4 +728,10 @@ func TestPeersBaggageCapListOrder(t *testing.T) {
 	if len(sc.Baggage) == 0 || sc.Baggage[0].Key != "first" {
 		t.Errorf("ordered carrier: W3C baggage (listed first) lost behind 180 uberctx- headers")
 	}
+}
+
+// random is sc with Level 2's random trace-id flag.
+func random(sc propagation.SpanContext) propagation.SpanContext {
+	sc.Random = true
+	return sc
 }

@@ -69,6 +69,7 @@ func parseTraceparent(v string) (SpanContext, string) {
 	if flags&1 != 0 {
 		sc.Sampling = SamplingYes
 	}
+	sc.Random = flags&2 != 0
 	return sc, ""
 }
 
@@ -81,10 +82,15 @@ func appendTraceparent(b []byte, sc *SpanContext) []byte {
 	buf[35] = '-'
 	putHex(buf[36:52], sc.SpanID)
 	buf[52] = '-'
+	// Flags: sampled, and Level 2's random; other bits are written as 0,
+	// as Level 1 says.
 	buf[53] = '0'
 	buf[54] = '0'
 	if sc.Sampling.IsSampled(false) {
-		buf[54] = '1'
+		buf[54]++
+	}
+	if sc.Random {
+		buf[54] += 2
 	}
 	return append(b, buf[:]...)
 }

@@ -27,7 +27,8 @@ func TestExtractTraceContext(t *testing.T) {
 	runExtract(t, "tracecontext", []extractCase{
 		{name: "sampled", kv: []string{"traceparent", tp128}, want: ctx128(yes)},
 		{name: "not sampled", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}, want: ctx128(no)},
-		{name: "other flag bits", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-fe"}, want: ctx128(no)},
+		{name: "other flag bits", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-fc"}, want: ctx128(no)},
+		{name: "random flag", kv: []string{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-fe"}, want: random(ctx128(no))},
 		{name: "64-bit trace id", kv: []string{"traceparent", tp64}, want: ctx64(yes)},
 		{name: "white space around", kv: []string{"traceparent", " \t" + tp128 + " "}, want: ctx128(yes)},
 		{name: "future version", kv: []string{"traceparent", "cc" + tp128[2:]}, want: ctx128(yes)},

@@ -147,6 +147,9 @@ type SpanContext struct {
 	TraceID     uint64
 	SpanID      uint64
 	Sampled     bool
+	// Random is W3C's random trace-id flag the trace arrived with, passed
+	// on (the mock's own trace ids are not said to be random).
+	Random bool
 	// TraceState is the W3C tracestate the trace arrived with, passed on.
 	TraceState string
 	baggage    map[string]string
@@ -189,7 +192,7 @@ func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOp
 		}
 		if s.parentID == 0 { // the first valid reference is the parent
 			s.ctx = SpanContext{TraceIDHigh: parent.TraceIDHigh, TraceID: parent.TraceID, Sampled: parent.Sampled,
-				TraceState: parent.TraceState, baggage: parent.baggage}
+				Random: parent.Random, TraceState: parent.TraceState, baggage: parent.baggage}
 			s.parentID = parent.SpanID
 		}
 	}

@@ -31,6 +31,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 		TraceID:     c.TraceID,
 		SpanID:      c.SpanID,
 		Sampling:    propagation.SamplingNo,
+		Random:      c.Random,
 		TraceState:  c.TraceState,
 	}
 	if c.Sampled {
@@ -41,7 +42,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 }
 
 // ImportSpanContext implements [core.SpanContextCodec]. The mock keeps all
-// 128 bits of a trace id and the tracestate; a deferred sampling decision is
+// 128 bits of a trace id, the random flag and the tracestate; a deferred sampling decision is
 // made with the tracer's sample rate.
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
 	if !psc.IsValid() {
@@ -52,6 +53,7 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 		TraceID:     psc.TraceID,
 		SpanID:      psc.SpanID,
 		Sampled:     psc.Sampling.IsSampled(t.sample()),
+		Random:      psc.Random,
 		TraceState:  psc.TraceState,
 	}
 	c.baggage = psc.BaggageMap()

@@ -27,7 +27,7 @@ func (t *Tracer) NativePropagation() string { return t.native }
 
 // ExportSpanContext implements [core.SpanContextCodec]. A trace id's upper 8
 // bytes become TraceIDHigh; the W3C sampled flag becomes SamplingYes or
-// SamplingNo.
+// SamplingNo; the random flag (W3C Level 2) is kept.
 func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.SpanContext, bool) {
 	c, ok := sc.(*spanContext)
 	if !ok || !c.sc.IsValid() {
@@ -44,6 +44,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	if c.sc.IsSampled() {
 		psc.Sampling = propagation.SamplingYes
 	}
+	psc.Random = c.sc.TraceFlags().IsRandom()
 	if len(c.baggage) > 0 {
 		psc.Baggage = slices.Clone(c.baggage)
 	}
@@ -70,9 +71,7 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 		if psc.Sampling == propagation.SamplingDeferred {
 			sampled = t.sampledByDefault(scc.TraceID)
 		}
-		if sampled {
-			scc.TraceFlags = trace.FlagsSampled
-		}
+		scc.TraceFlags = trace.TraceFlags(0).WithSampled(sampled).WithRandom(psc.Random)
 	} else if len(psc.Baggage) == 0 {
 		return nil, opentracing.ErrSpanContextNotFound
 	}
