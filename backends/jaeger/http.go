@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
+	"github.com/traceplug/traceplug/core"
 	jaeger "github.com/uber/jaeger-client-go"
 )
 
@@ -23,6 +25,7 @@ type httpSender struct {
 	header    http.Header
 	batchSize int
 	maxTagLen int
+	counts    *core.SpanCounts // for the spans the collector refuses
 
 	process []byte // the batch's Process, encoded once
 	spans   writer // the batch's spans, encoded
@@ -30,7 +33,7 @@ type httpSender struct {
 	scratch writer
 }
 
-func newHTTPSender(url string, rt http.RoundTripper, timeout time.Duration, s *settings) *httpSender {
+func newHTTPSender(url string, rt http.RoundTripper, timeout time.Duration, s *settings, counts *core.SpanCounts) *httpSender {
 	// In jaeger-client-go's order: the extra headers may replace the
 	// Content-Type, and basic auth replaces their Authorization.
 	h := http.Header{"Content-Type": {"application/x-thrift"}}
@@ -46,6 +49,7 @@ func newHTTPSender(url string, rt http.RoundTripper, timeout time.Duration, s *s
 		header:    h,
 		batchSize: s.batchSize,
 		maxTagLen: s.maxTagValueLength,
+		counts:    counts,
 	}
 }
 
@@ -83,7 +87,24 @@ func (s *httpSender) Flush() (int, error) {
 	w.b = append(w.b, s.spans.b...)
 	w.stop()
 	s.spans.b, s.n = s.spans.b[:0], 0
-	return n, s.post(w.b)
+	if err := s.post(w.b); err != nil {
+		var refused collectorError
+		if errors.As(err, &refused) {
+			// Counted here, as refused by the collector (an error to the
+			// reporter with n spans would count them as failed sends).
+			s.counts.Dropped(core.DropRejected, uint64(n))
+			return 0, err
+		}
+		return n, err
+	}
+	return n, nil
+}
+
+// collectorError is the collector's answer to a post it refused.
+type collectorError struct{ status int }
+
+func (e collectorError) Error() string {
+	return fmt.Sprintf("the collector refused the spans: HTTP %d %s", e.status, http.StatusText(e.status))
 }
 
 func (s *httpSender) post(body []byte) error {
@@ -99,7 +120,7 @@ func (s *httpSender) post(body []byte) error {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode >= http.StatusBadRequest {
-		return fmt.Errorf("error from collector: %d", resp.StatusCode)
+		return collectorError{resp.StatusCode}
 	}
 	return nil
 }

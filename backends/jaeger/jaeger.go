@@ -71,12 +71,12 @@ func New(cfg core.Config) (*Tracer, error) {
 	var sender jaeger.Transport
 	switch s.transport {
 	case "udp":
-		if sender, err = newUDPSender(s.hostPort, s.maxPacketSize, s.maxTagValueLength, logger); err != nil {
+		if sender, err = newUDPSender(s.hostPort, s.maxPacketSize, s.maxTagValueLength, t.counts, logger); err != nil {
 			return nil, fmt.Errorf("jaeger: agent %s: %w", s.hostPort, err)
 		}
 	case "http":
 		t.conn = report.NewConn()
-		sender = newHTTPSender(s.url, t.conn.Client.Transport, s.timeout, s)
+		sender = newHTTPSender(s.url, t.conn.Client.Transport, s.timeout, s, t.counts)
 	}
 
 	var reporter jaeger.Reporter = &countingReporter{Reporter: jaeger.NewRemoteReporter(sender,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opentracing/opentracing-go/ext"
+	"github.com/traceplug/traceplug/core"
 	jaeger "github.com/uber/jaeger-client-go"
 	"github.com/uber/jaeger-client-go/transport"
 )
@@ -37,10 +38,12 @@ func BenchmarkSender(b *testing.B) {
 		name string
 		new  func() (jaeger.Transport, error)
 	}{
-		{"udp/traceplug", func() (jaeger.Transport, error) { return newUDPSender(addr, 65000, 1024, newLogger()) }},
+		{"udp/traceplug", func() (jaeger.Transport, error) {
+			return newUDPSender(addr, 65000, 1024, &core.SpanCounts{}, newLogger())
+		}},
 		{"udp/stock", func() (jaeger.Transport, error) { return jaeger.NewUDPTransport(addr, 65000) }},
 		{"http/traceplug", func() (jaeger.Transport, error) {
-			return newHTTPSender("http://collector/api/traces", discard{}, time.Second, &settings{batchSize: 100, maxTagValueLength: 1024}), nil
+			return newHTTPSender("http://collector/api/traces", discard{}, time.Second, &settings{batchSize: 100, maxTagValueLength: 1024}, &core.SpanCounts{}), nil
 		}},
 		{"http/stock", func() (jaeger.Transport, error) {
 			return transport.NewHTTPTransport("http://collector/api/traces", transport.HTTPRoundTripper(discard{})), nil

@@ -2,8 +2,8 @@ package jaeger
 
 import (
 	"encoding/binary"
-	"fmt"
 
+	"github.com/traceplug/traceplug/core"
 	jaeger "github.com/uber/jaeger-client-go"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
 )
@@ -22,6 +22,8 @@ type udpSender struct {
 	conn      *agentConn
 	maxPacket int
 	maxTagLen int
+	counts    *core.SpanCounts // for the spans it drops itself
+	logger    logger
 
 	process []byte // the batch's Process, encoded once
 	spans   writer // the batch's spans, encoded
@@ -31,7 +33,7 @@ type udpSender struct {
 	seq     int64  // the last batch's number
 }
 
-func newUDPSender(hostPort string, maxPacketSize, maxTagLen int, logger logger) (*udpSender, error) {
+func newUDPSender(hostPort string, maxPacketSize, maxTagLen int, counts *core.SpanCounts, logger logger) (*udpSender, error) {
 	conn, err := dialAgent(hostPort, maxPacketSize, logger)
 	if err != nil {
 		return nil, err
@@ -40,6 +42,8 @@ func newUDPSender(hostPort string, maxPacketSize, maxTagLen int, logger logger) 
 		conn:      conn,
 		maxPacket: maxPacketSize,
 		maxTagLen: maxTagLen,
+		counts:    counts,
+		logger:    logger,
 		spans:     writer{compact: true, b: make([]byte, 0, maxPacketSize)},
 		scratch:   writer{compact: true},
 	}, nil
@@ -83,7 +87,12 @@ func (s *udpSender) Append(span *jaeger.Span) (int, error) {
 		s.spans.b = s.spans.b[:mark]
 		cut := s.fit(jaeger.BuildJaegerThrift(span), s.maxPacket-s.size(1, 0))
 		if cut == nil {
-			return 1, fmt.Errorf("span %q cannot fit in a UDP datagram even without tags and logs", span.OperationName())
+			// Dropped here, as too large (an error to the reporter would
+			// count it as a failed send).
+			s.counts.Dropped(core.DropTooLarge, 1)
+			s.logger.Printf("dropped span %.64q…: it cannot fit in a UDP datagram of %d bytes even without tags and logs",
+				span.OperationName(), s.maxPacket)
+			return 0, nil
 		}
 		s.spans.thriftSpan(cut)
 		if s.size(s.n+1, len(s.spans.b)) <= s.maxPacket {
