@@ -96,7 +96,8 @@
 // or dropped in [Tracer.BackendStats] (queue full, backlog full, rejected by
 // collector, cannot be encoded, finished after close, unsent at shutdown),
 // and it drops a span that Zipkin's JSON cannot carry (a timestamp before
-// 1970, a negative duration) rather than the whole batch, again and again.
+// 1970 or past 2262, a negative duration) rather than the whole batch, again
+// and again; a log of such a time is dropped alone, the span kept.
 // Requests to the collector are POSTs of at most batch_size spans.
 //
 // # Shutdown

@@ -2,6 +2,7 @@ package zipkin
 
 import (
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -26,19 +27,38 @@ type jsonWriter struct {
 	name []byte   // a lower-cased name
 }
 
-// errUnencodable is what zipkin-go's serializer refuses: a timestamp before
-// 1970 or a negative duration (a clock gone backwards), or an IP address of
-// neither 4 nor 16 bytes. zipkin-go's refusal fails the whole batch, again
-// and again; the reporter drops the span alone instead, and counts it.
-var errUnencodable = errors.New("a timestamp before 1970, a negative duration, or a malformed IP address")
+// errUnencodable is what Zipkin's JSON cannot carry: a timestamp before 1970
+// or past 2262 (microseconds beyond an int64's nanoseconds), a negative
+// duration (a clock gone backwards), or an IP address of neither 4 nor 16
+// bytes. zipkin-go's serializer refuses some and sends others that the
+// collector then refuses, failing the whole batch; the reporter drops the
+// span alone instead, and counts it.
+var errUnencodable = errors.New("a timestamp before 1970 or past 2262, a negative duration, or a malformed IP address")
 
-// check says whether s can be encoded.
+// check says whether s can be encoded. Annotations (logs) that Zipkin's JSON
+// cannot carry, for their timestamp, are dropped from s, which is kept.
 func check(s *model.SpanModel) error {
-	if !s.Timestamp.IsZero() && s.Timestamp.Unix() < 1 || s.Duration < 0 || !validEndpoint(s.LocalEndpoint) || !validEndpoint(s.RemoteEndpoint) {
+	if !s.Timestamp.IsZero() && !validTime(s.Timestamp) || s.Duration < 0 || !validEndpoint(s.LocalEndpoint) || !validEndpoint(s.RemoteEndpoint) {
 		return errUnencodable
+	}
+	for _, a := range s.Annotations {
+		if !validTime(a.Timestamp) {
+			// A copy: the span's own slice is not the reporter's to change.
+			s.Annotations = slices.DeleteFunc(slices.Clone(s.Annotations), func(a model.Annotation) bool { return !validTime(a.Timestamp) })
+			break
+		}
 	}
 	return nil
 }
+
+// maxTime is the last time Zipkin's microseconds hold (time.Time's UnixNano
+// overflows after it).
+var maxTime = time.Unix(0, math.MaxInt64).Add(-time.Microsecond)
+
+// validTime reports whether t is a timestamp Zipkin's JSON carries: at least
+// 1 s after 1970 began, as zipkin-go's span serializer asks, and before
+// maxTime.
+func validTime(t time.Time) bool { return t.Unix() >= 1 && t.Before(maxTime) }
 
 func validEndpoint(e *model.Endpoint) bool {
 	ok := func(ip net.IP) bool { return len(ip) == 0 || len(ip) == net.IPv4len || len(ip) == net.IPv6len }
