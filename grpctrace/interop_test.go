@@ -347,10 +347,28 @@ func TestInteropTraceplugToOtelgrpc(t *testing.T) {
 				return
 			}
 			client := one(t, spans, "client")
-			server := sr.Ended()[0]
+			// otelgrpc ends its server span in the stats handler's End,
+			// which gRPC may run after the client has its answer.
+			server := endedSpan(t, sr)
 			if conformance.NormalizeID(server.Parent().SpanID().String()) != client.SpanID {
 				t.Errorf("otelgrpc's server span has parent %s, want traceplug's client span %s", server.Parent().SpanID(), client.SpanID)
 			}
 		})
 	}
+}
+
+// endedSpan waits for the one span sr records to end, and returns it.
+func endedSpan(t *testing.T, sr *tracetest.SpanRecorder) sdktrace.ReadOnlySpan {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sr.Ended()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("otelgrpc's server span never ended")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := len(sr.Ended()); n != 1 {
+		t.Fatalf("otelgrpc recorded %d spans, want 1", n)
+	}
+	return sr.Ended()[0]
 }
