@@ -181,7 +181,7 @@ func TestAdversarialJaegerEveryValueMatchesStock(t *testing.T) {
 				otlog.Error(nil), otlog.Object("obj", advStruct{A: 2}), otlog.Object("nilobj", nil), otlog.Event("ev"), otlog.Message("msg"),
 				otlog.Lazy(func(fv otlog.Encoder) { fv.EmitString("lazy1", "x"); fv.EmitInt("lazy2", 2) }),
 			)
-			s.LogKV("odd", 1, "count")  // odd: an error field
+			s.LogKV("odd", 1, "count")   // odd: an error field
 			s.LogKV(3, "non-string key") // non-string key: an error field
 			s.LogKV()
 			s.LogKV("k", advStruct{}, "k2", nil)
