@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/traceplug/traceplug => ..
 
 require (
+	github.com/opentracing-contrib/go-grpc v0.1.4
 	github.com/opentracing-contrib/go-stdlib v1.1.1
 	github.com/opentracing/opentracing-go v1.2.0
 	github.com/openzipkin-contrib/zipkin-go-opentracing v0.5.0
@@ -12,7 +13,9 @@ require (
 	github.com/traceplug/traceplug v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/otel v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/zipkin v0.0.0-00010101000000-000000000000
+	github.com/traceplug/traceplug/grpctrace v0.0.0-00010101000000-000000000000
 	github.com/uber/jaeger-client-go v2.30.0+incompatible
+	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.71.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.47.0
@@ -51,7 +54,7 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
-	google.golang.org/grpc v1.84.0 // indirect
+	google.golang.org/grpc v1.84.0
 )
 
 replace github.com/traceplug/traceplug/backends/jaeger => ../backends/jaeger
@@ -59,3 +62,5 @@ replace github.com/traceplug/traceplug/backends/jaeger => ../backends/jaeger
 replace github.com/traceplug/traceplug/backends/zipkin => ../backends/zipkin
 
 replace github.com/traceplug/traceplug/backends/otel => ../backends/otel
+
+replace github.com/traceplug/traceplug/grpctrace => ../grpctrace

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/opentracing/opentracing-go"
-	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -28,6 +27,7 @@ import (
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/grpctrace"
+	"github.com/traceplug/traceplug/internal/leakcheck"
 )
 
 // ---------------------------------------------------------------- helpers
@@ -179,10 +179,7 @@ func rvMustSettle(t *testing.T, tr *core.Tracer, m *mock.Tracer) []mock.Span {
 
 // rvNoLeaks checks, after the test's other cleanups (servers stopped,
 // connections closed), that it left no goroutine behind. Call it first.
-func rvNoLeaks(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
-}
+func rvNoLeaks(t *testing.T) { leakcheck.Check(t) }
 
 func rvKind(s mock.Span) string { return fmt.Sprint(s.Tags["span.kind"]) }
 

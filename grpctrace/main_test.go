@@ -3,9 +3,9 @@ package grpctrace_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/traceplug/traceplug/internal/leakcheck"
 )
 
 // Every test stops what it started: servers, connections, tracers, the
 // goroutines that watch streams.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/lightstep/lightstep-tracer-go v0.26.0
+	github.com/opentracing-contrib/go-grpc v0.1.4
 	github.com/opentracing-contrib/go-stdlib v1.1.1
 	github.com/opentracing/opentracing-go v1.2.0
 	github.com/openzipkin/zipkin-go v0.4.3
@@ -12,7 +13,9 @@ require (
 	github.com/traceplug/traceplug/backends/lightstep v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/otel v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/zipkin v0.0.0-00010101000000-000000000000
+	github.com/traceplug/traceplug/grpctrace v0.0.0-00010101000000-000000000000
 	github.com/uber/jaeger-client-go v2.30.0+incompatible
+	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.71.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/metric v1.47.0
@@ -20,6 +23,7 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.opentelemetry.io/proto/otlp v1.11.1
 	go.uber.org/goleak v1.3.0
+	google.golang.org/grpc v1.84.0
 )
 
 require (
@@ -50,7 +54,6 @@ require (
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
-	google.golang.org/grpc v1.84.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
@@ -63,3 +66,5 @@ replace github.com/traceplug/traceplug/backends/zipkin => ../backends/zipkin
 replace github.com/traceplug/traceplug/backends/lightstep => ../backends/lightstep
 
 replace github.com/traceplug/traceplug/backends/otel => ../backends/otel
+
+replace github.com/traceplug/traceplug/grpctrace => ../grpctrace

@@ -1,7 +1,7 @@
-// Package leakcheck fails a test binary whose tests leave goroutines running,
-// for the root module's tests: the root module requires nothing beyond
-// opentracing-go and httpsnoop, so it cannot use go.uber.org/goleak, which
-// the other modules' tests use.
+// Package leakcheck fails a test binary (or a test) that leaves goroutines
+// running, for the tests of the modules users import (the root module and
+// grpctrace): their tests' dependencies would be their users', so they do
+// not use go.uber.org/goleak, which the other modules' tests use.
 package leakcheck
 
 import (
@@ -21,7 +21,7 @@ import (
 func VerifyTestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if leaked := wait(5 * time.Second); len(leaked) > 0 {
+		if leaked := wait(5*time.Second, nil); len(leaked) > 0 {
 			fmt.Fprintf(os.Stderr, "leakcheck: %d goroutines outlived the tests:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
 			code = 1
 		}
@@ -29,12 +29,40 @@ func VerifyTestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// wait returns the goroutines, other than the caller and the runtime's and
-// testing's own, still running after d.
-func wait(d time.Duration) []string {
+// Check fails t if goroutines that were not running when Check was called
+// still run five seconds after t's cleanups. Call it first in the test, so
+// that its cleanup runs last, after those that stop servers and close
+// connections.
+func Check(t testing.TB) {
+	before := map[string]bool{}
+	for _, g := range others() {
+		before[header(g)] = true
+	}
+	t.Cleanup(func() {
+		if leaked := wait(5*time.Second, before); len(leaked) > 0 {
+			t.Errorf("leakcheck: %d goroutines outlived the test:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+		}
+	})
+}
+
+// header is a goroutine's first line, "goroutine N [state]:" without the
+// state: its identity.
+func header(g string) string {
+	h, _, _ := strings.Cut(g, " [")
+	return h
+}
+
+// wait returns the goroutines, other than the caller, the runtime's and
+// testing's own and those in skip (by header), still running after d.
+func wait(d time.Duration, skip map[string]bool) []string {
 	deadline := time.Now().Add(d)
 	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
-		leaked := others()
+		var leaked []string
+		for _, g := range others() {
+			if !skip[header(g)] {
+				leaked = append(leaked, g)
+			}
+		}
 		if len(leaked) == 0 || time.Now().After(deadline) {
 			return leaked
 		}

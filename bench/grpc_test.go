@@ -1,4 +1,4 @@
-package grpctrace_test
+package bench
 
 import (
 	"context"
@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	otgrpc "github.com/opentracing-contrib/go-grpc"
 	"github.com/opentracing/opentracing-go"
@@ -164,19 +162,6 @@ func benchUnary(b *testing.B, so []grpc.ServerOption, do []grpc.DialOption) {
 		}
 	}
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the CPU time the process has used, user and system: per call,
-// it is what a call costs the machine, client, server, tracer, reporter and
-// sink together, whatever else the machine runs (wall time per call, ns/op,
-// also counts the waits of two goroutines handing a call to each other on a
-// busy machine).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchJaeger is traceplug's jaeger backend, trace-all, reporting over UDP

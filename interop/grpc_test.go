@@ -1,4 +1,4 @@
-package grpctrace_test
+package interop_test
 
 import (
 	"context"
@@ -35,28 +35,28 @@ import (
 // recorder (jaeger-client-go's in-memory reporter, the SDK's span recorder)
 // or, for traceplug, from its backend's in-process collector, on the wire.
 
-const bagKey, bagValue = "interop-user", "ann"
+const rpcBagKey, rpcBagValue = "interop-user", "ann"
 
-// view is what a gRPC handler sees of its trace.
-type view struct {
+// rpcView is what a gRPC handler sees of its trace.
+type rpcView struct {
 	trace, span string
 	sampled     bool
 	baggage     string
 }
 
-// viewService answers UnaryCall with what see reads from the handler's
+// rpcViewService answers UnaryCall with what see reads from the handler's
 // context, as "trace span sampled baggage".
-type viewService struct {
+type rpcViewService struct {
 	testgrpc.UnimplementedTestServiceServer
-	see func(ctx context.Context) view
+	see func(ctx context.Context) rpcView
 }
 
-func (s viewService) UnaryCall(ctx context.Context, _ *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
+func (s rpcViewService) UnaryCall(ctx context.Context, _ *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
 	v := s.see(ctx)
 	return &testgrpc.SimpleResponse{Username: fmt.Sprintf("%s %s %t %s", v.trace, v.span, v.sampled, v.baggage)}, nil
 }
 
-func parseView(s string) (v view) {
+func parseRPCView(s string) (v rpcView) {
 	var sampled string
 	_, _ = fmt.Sscan(s, &v.trace, &v.span, &sampled, &v.baggage)
 	v.sampled = sampled == "true"
@@ -84,14 +84,14 @@ func tcpServer(t *testing.T, svc testgrpc.TestServiceServer, opts []grpc.ServerO
 }
 
 // traceplugView reads the server span in ctx.
-func traceplugView(tr *core.Tracer) func(ctx context.Context) view {
-	return func(ctx context.Context) view {
+func traceplugView(tr *core.Tracer) func(ctx context.Context) rpcView {
+	return func(ctx context.Context) rpcView {
 		span := opentracing.SpanFromContext(ctx)
 		if span == nil {
-			return view{trace: "none", span: "none", baggage: "none"}
+			return rpcView{trace: "none", span: "none", baggage: "none"}
 		}
 		trace, id, _ := tr.SpanContextIDs(span.Context())
-		return view{trace: conformance.NormalizeID(trace), span: conformance.NormalizeID(id), baggage: span.BaggageItem(bagKey) + "."}
+		return rpcView{trace: conformance.NormalizeID(trace), span: conformance.NormalizeID(id), baggage: span.BaggageItem(rpcBagKey) + "."}
 	}
 }
 
@@ -99,16 +99,16 @@ func traceplugView(tr *core.Tracer) func(ctx context.Context) view {
 // at least n arrived (or a moment passed, when n is 0).
 // callInSpan makes a call through c inside a span of tracer that carries
 // baggage, and returns what the called handler saw, and the span.
-func callInSpan(t *testing.T, tracer opentracing.Tracer, c testgrpc.TestServiceClient) (view, opentracing.Span) {
+func callInSpan(t *testing.T, tracer opentracing.Tracer, c testgrpc.TestServiceClient) (rpcView, opentracing.Span) {
 	t.Helper()
 	origin := tracer.StartSpan("origin")
-	origin.SetBaggageItem(bagKey, bagValue)
+	origin.SetBaggageItem(rpcBagKey, rpcBagValue)
 	resp, err := c.UnaryCall(opentracing.ContextWithSpan(context.Background(), origin), &testgrpc.SimpleRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	origin.Finish()
-	return parseView(resp.GetUsername()), origin
+	return parseRPCView(resp.GetUsername()), origin
 }
 
 // callFromTraceplug makes a call through c inside a span of tr, checks
@@ -124,9 +124,9 @@ func callFromTraceplug(t *testing.T, tr *core.Tracer, c testgrpc.TestServiceClie
 	}
 	spans := closeAndRead(t, tr, read, want)
 	originTrace, _, _ := tr.SpanContextIDs(origin.Context())
-	if got.trace != conformance.NormalizeID(originTrace) || got.sampled != sampled || got.baggage != bagValue+"." {
+	if got.trace != conformance.NormalizeID(originTrace) || got.sampled != sampled || got.baggage != rpcBagValue+"." {
 		t.Errorf("%s saw [trace %s sampled %t baggage %q], want [trace %s sampled %t baggage %q]",
-			peer, got.trace, got.sampled, got.baggage, conformance.NormalizeID(originTrace), sampled, bagValue)
+			peer, got.trace, got.sampled, got.baggage, conformance.NormalizeID(originTrace), sampled, rpcBagValue)
 	}
 	return spans
 }
@@ -176,7 +176,7 @@ func TestInteropOtgrpcToTraceplug(t *testing.T) {
 				t.Fatal(err)
 			}
 			peer, rep := newJaegerClient(t, sampled)
-			c := tcpServer(t, viewService{see: traceplugView(tr)},
+			c := tcpServer(t, rpcViewService{see: traceplugView(tr)},
 				[]grpc.ServerOption{grpc.StatsHandler(grpctrace.ServerHandler(tr))},
 				grpc.WithUnaryInterceptor(otgrpc.OpenTracingClientInterceptor(peer)))
 			got, origin := callInSpan(t, peer, c)
@@ -189,8 +189,8 @@ func TestInteropOtgrpcToTraceplug(t *testing.T) {
 			if got.trace != conformance.ID128(originTrace.High, originTrace.Low) {
 				t.Errorf("traceplug's handler saw trace %s, want otgrpc's %s", got.trace, originTrace)
 			}
-			if got.baggage != bagValue+"." {
-				t.Errorf("traceplug's handler saw baggage %q, want %q", got.baggage, bagValue)
+			if got.baggage != rpcBagValue+"." {
+				t.Errorf("traceplug's handler saw baggage %q, want %q", got.baggage, rpcBagValue)
 			}
 			if len(spans) != want {
 				t.Fatalf("sampled=%t: traceplug reported %d spans, want %d: it must follow the caller's decision", sampled, len(spans), want)
@@ -220,15 +220,15 @@ func TestInteropTraceplugToOtgrpc(t *testing.T) {
 				t.Fatal(err)
 			}
 			peer, rep := newJaegerClient(t, true) // a root would be sampled: the caller's decision must win
-			see := func(ctx context.Context) view {
+			see := func(ctx context.Context) rpcView {
 				span := opentracing.SpanFromContext(ctx)
 				if span == nil {
-					return view{trace: "none", span: "none", baggage: "none"}
+					return rpcView{trace: "none", span: "none", baggage: "none"}
 				}
 				sc := span.Context().(jaeger.SpanContext)
-				return view{trace: conformance.ID128(sc.TraceID().High, sc.TraceID().Low), span: id64(sc.SpanID()), sampled: sc.IsSampled(), baggage: span.BaggageItem(bagKey) + "."}
+				return rpcView{trace: conformance.ID128(sc.TraceID().High, sc.TraceID().Low), span: id64(sc.SpanID()), sampled: sc.IsSampled(), baggage: span.BaggageItem(rpcBagKey) + "."}
 			}
-			c := tcpServer(t, viewService{see: see},
+			c := tcpServer(t, rpcViewService{see: see},
 				[]grpc.ServerOption{grpc.UnaryInterceptor(otgrpc.OpenTracingServerInterceptor(peer))},
 				grpc.WithStatsHandler(grpctrace.ClientHandler(tr)))
 			spans := callFromTraceplug(t, tr, c, col.Spans, sampled, "otgrpc's handler")
@@ -278,26 +278,26 @@ func TestInteropOtelgrpcToTraceplug(t *testing.T) {
 				t.Fatal(err)
 			}
 			tp, sr, props := newOtelSDK(t, sampled)
-			c := tcpServer(t, viewService{see: traceplugView(tr)},
+			c := tcpServer(t, rpcViewService{see: traceplugView(tr)},
 				[]grpc.ServerOption{grpc.StatsHandler(grpctrace.ServerHandler(tr))},
 				grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(props))))
 			ctx, origin := tp.Tracer("interop").Start(context.Background(), "origin")
-			m, _ := baggage.NewMember(bagKey, bagValue)
+			m, _ := baggage.NewMember(rpcBagKey, rpcBagValue)
 			b, _ := baggage.New(m)
 			resp, err := c.UnaryCall(baggage.ContextWithBaggage(ctx, b), &testgrpc.SimpleRequest{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			origin.End()
-			got := parseView(resp.GetUsername())
+			got := parseRPCView(resp.GetUsername())
 			want := 0
 			if sampled {
 				want = 1
 			}
 			spans := closeAndRead(t, tr, col.Spans, want)
 			traceID := conformance.NormalizeID(origin.SpanContext().TraceID().String())
-			if got.trace != traceID || got.baggage != bagValue+"." {
-				t.Errorf("traceplug's handler saw [trace %s baggage %q], want [trace %s baggage %q]", got.trace, got.baggage, traceID, bagValue)
+			if got.trace != traceID || got.baggage != rpcBagValue+"." {
+				t.Errorf("traceplug's handler saw [trace %s baggage %q], want [trace %s baggage %q]", got.trace, got.baggage, traceID, rpcBagValue)
 			}
 			if len(spans) != want {
 				t.Fatalf("sampled=%t: traceplug reported %d spans, want %d", sampled, len(spans), want)
@@ -331,12 +331,12 @@ func TestInteropTraceplugToOtelgrpc(t *testing.T) {
 				t.Fatal(err)
 			}
 			tp, sr, props := newOtelSDK(t, true)
-			see := func(ctx context.Context) view {
+			see := func(ctx context.Context) rpcView {
 				sc := trace.SpanContextFromContext(ctx)
-				return view{trace: conformance.NormalizeID(sc.TraceID().String()), span: conformance.NormalizeID(sc.SpanID().String()),
-					sampled: sc.IsSampled(), baggage: baggage.FromContext(ctx).Member(bagKey).Value() + "."}
+				return rpcView{trace: conformance.NormalizeID(sc.TraceID().String()), span: conformance.NormalizeID(sc.SpanID().String()),
+					sampled: sc.IsSampled(), baggage: baggage.FromContext(ctx).Member(rpcBagKey).Value() + "."}
 			}
-			c := tcpServer(t, viewService{see: see},
+			c := tcpServer(t, rpcViewService{see: see},
 				[]grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(props)))},
 				grpc.WithStatsHandler(grpctrace.ClientHandler(tr)))
 			spans := callFromTraceplug(t, tr, c, col.Spans, sampled, "otelgrpc's handler")
