@@ -89,7 +89,8 @@
 // in the handler's context ([opentracing.SpanFromContext]), and client calls
 // made from a traced HTTP handler or a traced call are its children, as
 // [core.Tracer.Transport]'s requests are. A span context injected into the
-// outgoing metadata by hand (the seed's "Tracing an RPC") is continued too.
+// outgoing metadata by hand (as django_opentracing's documentation shows
+// for an RPC) is continued too.
 //
 // # Metadata
 //

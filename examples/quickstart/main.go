@@ -19,6 +19,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	_ "github.com/traceplug/traceplug/backends/console" // registers "console": prints each trace
+	_ "github.com/traceplug/traceplug/backends/none"    // registers "none": tracing off
 	_ "github.com/traceplug/traceplug/backends/zipkin"  // registers "zipkin"
 	"github.com/traceplug/traceplug/core"
 )

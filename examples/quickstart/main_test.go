@@ -234,7 +234,7 @@ func TestQuickStartSaysWhatIsMissing(t *testing.T) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "TRACEPLUG_BACKEND=")
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "TRACEPLUG_BACKEND is not set: set it to one of console, mock, zipkin") {
+	if err == nil || !strings.Contains(string(out), "TRACEPLUG_BACKEND is not set: set it to one of console, mock, none, zipkin") {
 		t.Fatalf("%v:\n%s", err, out)
 	}
 }

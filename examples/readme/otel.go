@@ -1,10 +1,9 @@
 package readme
 
 import (
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/trace"
+	otelapi "go.opentelemetry.io/otel"
 
-	_ "github.com/traceplug/traceplug/backends/otel"
+	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -16,15 +15,17 @@ func newOtelTracer() (*core.Tracer, error) {
 	// snippet:otel
 	tracer, err := core.New("otel", // was core.New("jaeger", …)
 		core.WithServiceName("shop"),
+		core.WithTraceAll(true),
 		core.WithPropagation("tracecontext,baggage,jaeger"), // read both, write both
 	)
 	if err != nil {
 		return nil, err
 	}
 	// Code that uses the OpenTelemetry API (otel.Tracer, otelhttp, otelgrpc)
-	// joins the same traces.
-	if p, ok := tracer.Unwrap().(interface{ TracerProvider() trace.TracerProvider }); ok {
-		otel.SetTracerProvider(p.TracerProvider())
+	// joins the same traces, and propagates them in the same formats.
+	if ot, ok := tracer.Unwrap().(*otel.Tracer); ok {
+		otelapi.SetTracerProvider(ot.TracerProvider())
+		otelapi.SetTextMapPropagator(ot.TextMapPropagator())
 	}
 	// end snippet
 	return tracer, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
@@ -21,14 +22,24 @@ import (
 func TestOtelSnippet(t *testing.T) {
 	c := oteltest.New(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", c.Endpoint("http"))
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+	t.Cleanup(func() {
+		otel.SetTracerProvider(noop.NewTracerProvider())
+		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
+	})
 	tr, err := newOtelTracer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := http.Header{}
 	srv := httptest.NewServer(tr.Trace()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, span := otel.Tracer("readme").Start(r.Context(), "otel api child")
+		ctx, span := otel.Tracer("readme").Start(r.Context(), "otel api child")
+		// As otelhttp's transport would: the global propagator writes the
+		// OpenTelemetry span's context.
+		otelOut := propagation.HeaderCarrier{}
+		otel.GetTextMapPropagator().Inject(ctx, otelOut)
+		if otelOut.Get("traceparent") == "" || otelOut.Get("uber-trace-id") == "" {
+			t.Errorf("the global propagator wrote %v: want traceparent and uber-trace-id", otelOut)
+		}
 		span.End()
 		if err := tr.Inject(tr.GetSpan(r).Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out)); err != nil {
 			t.Error(err)
