@@ -261,7 +261,9 @@ func TestAdversarialJaegerHugeAndMany(t *testing.T) {
 	for _, tp := range transports {
 		t.Run(tp.name, func(t *testing.T) {
 			c := tp.start(t)
-			tr := advTracer(t, c.Endpoint())
+			// Megabytes decoded under -race on a busy machine: a generous
+			// timeout, so that what is measured is the bytes.
+			tr := advTracer(t, c.Endpoint(), core.WithParam("timeout", "2m"))
 			s1 := tr.StartSpan("bigtag")
 			s1.SetTag("big", mb)
 			s1.SetTag("bigbytes", []byte(mb))

@@ -431,7 +431,9 @@ func TestAdversarialZipkinZeroDurationAndTwice(t *testing.T) {
 // 10k tags are posted as JSON zipkin-go decodes and round-trips.
 func TestAdversarialZipkinHugeAndMany(t *testing.T) {
 	c := newAdvCollector(t)
-	tr := advTracer(t, c.endpoint())
+	// Megabytes of JSON, decoded under -race on a busy machine: a generous
+	// timeout, so that what is measured is the bytes, not the machine.
+	tr := advTracer(t, c.endpoint(), core.WithParam("timeout", "2m"))
 	mb := strings.Repeat("\xffX\x00<", 1<<18) // 1 MB, invalid UTF-8 and NULs
 	s1 := tr.StartSpan(mb)
 	s1.SetTag("big", mb)
@@ -443,8 +445,10 @@ func TestAdversarialZipkinHugeAndMany(t *testing.T) {
 		s2.SetTag("t"+strconv.Itoa(i), i)
 	}
 	s2.Finish()
-	if err := tr.Close(); err != nil {
-		t.Errorf("Close: %v", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
 	}
 	if errs := c.errors(); len(errs) > 0 {
 		t.Fatalf("undecodable: %v", errs)
