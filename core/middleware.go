@@ -10,6 +10,7 @@ import (
 	"github.com/felixge/httpsnoop"
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
+	"github.com/opentracing/opentracing-go/log"
 )
 
 // serverKind is span.kind=server as a start option, boxed once.
@@ -24,7 +25,14 @@ var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
 // handlers through [Tracer.GetSpan] and [opentracing.SpanFromContext], and
 // finishes when next returns, tagged with the response status. Middleware
 // composes with any router: put it outermost, around an [http.ServeMux] to
-// name spans after the matched pattern.
+// name spans after the matched pattern. A request the same Tracer traces
+// already (Middleware inside Middleware) is traced once.
+//
+// The status tag is the one net/http sends: that of the handler's first
+// WriteHeader with a final status, or 200 when it writes or flushes first
+// (a later WriteHeader is superfluous, and ignored by net/http as by the
+// span); none for a hijacked connection, or for a handler that panicked or
+// called runtime.Goexit before writing (both tag error).
 func (t *Tracer) Middleware(next http.Handler) http.Handler {
 	switch {
 	case !t.traceAll:
@@ -41,6 +49,10 @@ type middleware struct {
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Context().Value(ctxKey{m.t}) != nil {
+		m.next.ServeHTTP(w, r) // Middleware inside Middleware: traced once
+		return
+	}
 	m.t.serve(w, r, m.next, "", m.t.attrs)
 }
 
@@ -162,15 +174,27 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		t.observe(span, r)
 	}
 	rename := name == "" && t.opName == nil
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if v := recover(); v != nil {
 			t.logPanic(span, v)
 			rq.panicked = true // no response was sent unless the handler wrote one
 			rq.end(t, r, rename, &rc)
 			panic(v)
 		}
+		// Neither returned nor panicked: the handler called runtime.Goexit
+		// (a test's handler calling t.FailNow, say), and net/http closes
+		// the connection.
+		ext.Error.Set(span, true)
+		span.LogFields(log.String("event", "error"), log.String("message", "the handler called runtime.Goexit"))
+		rq.panicked = true
+		rq.end(t, r, rename, &rc)
 	}()
 	next.ServeHTTP(httpsnoop.Wrap(w, rq.hooks(w, t.responseSize)), r)
+	returned = true
 	rq.end(t, r, rename, &rc)
 }
 
@@ -207,19 +231,57 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	t.counts.finished.Add(1)
 }
 
-// hooks observe the response: its status (200 unless WriteHeader says
-// otherwise), whether the connection was hijacked, and, when size is set, the
-// bytes written. Every hook costs allocations per request, so only these.
+// hooks observe the response: its status (the one net/http sends: that of
+// the first WriteHeader with a final status, or 200 at the first write or
+// flush before any), whether the connection was hijacked, and the bytes
+// written (counted when size is set). httpsnoop calls each hook once, in
+// Wrap: each costs allocations per request, so only these.
 func (rq *request) hooks(w http.ResponseWriter, size bool) httpsnoop.Hooks {
+	rq.countBytes = size
 	h := httpsnoop.Hooks{
 		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
 			return func(code int) {
-				if rq.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-					rq.status = code
-				}
+				rq.writeHeader(code)
 				next(code)
 			}
 		},
+		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+			return func(b []byte) (int, error) {
+				rq.sent()
+				n, err := next(b)
+				rq.wrote(int64(n))
+				return n, err
+			}
+		},
+	}
+	// A hook for a method w lacks would be allocated for nothing.
+	if _, ok := w.(io.StringWriter); ok {
+		h.WriteString = func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
+			return func(s string) (int, error) {
+				rq.sent()
+				n, err := next(s)
+				rq.wrote(int64(n))
+				return n, err
+			}
+		}
+	}
+	if _, ok := w.(io.ReaderFrom); ok {
+		h.ReadFrom = func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
+			return func(src io.Reader) (int64, error) {
+				rq.sent()
+				n, err := next(src)
+				rq.wrote(n)
+				return n, err
+			}
+		}
+	}
+	if _, ok := w.(http.Flusher); ok {
+		h.Flush = func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
+			return func() {
+				rq.sent()
+				next()
+			}
+		}
 	}
 	if _, ok := w.(http.Hijacker); ok {
 		h.Hijack = func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
@@ -232,35 +294,33 @@ func (rq *request) hooks(w http.ResponseWriter, size bool) httpsnoop.Hooks {
 			}
 		}
 	}
-	if !size {
-		return h
-	}
-	h.Write = func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-		return func(b []byte) (int, error) {
-			n, err := next(b)
-			rq.wrote(int64(n))
-			return n, err
-		}
-	}
-	h.WriteString = func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
-		return func(s string) (int, error) {
-			n, err := next(s)
-			rq.wrote(int64(n))
-			return n, err
-		}
-	}
-	h.ReadFrom = func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
-		return func(src io.Reader) (int64, error) {
-			n, err := next(src)
-			rq.wrote(n)
-			return n, err
-		}
-	}
 	return h
 }
 
-// wrote records n body bytes sent.
-func (rq *request) wrote(n int64) { rq.bytes += n }
+// writeHeader records the status of WriteHeader(code), as net/http sends
+// it: the first final status (or 101), unless a write or a flush sent 200
+// before, or the connection was hijacked; an invalid code (net/http panics)
+// is no status.
+func (rq *request) writeHeader(code int) {
+	if rq.status == 0 && !rq.hijacked && code <= 999 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		rq.status = code
+	}
+}
+
+// sent is called before a write or a flush: net/http sends 200 then, unless
+// a final status was written before.
+func (rq *request) sent() {
+	if rq.status == 0 && !rq.hijacked {
+		rq.status = http.StatusOK
+	}
+}
+
+// wrote records n body bytes sent, when they are counted.
+func (rq *request) wrote(n int64) {
+	if rq.countBytes {
+		rq.bytes += n
+	}
+}
 
 func (t *Tracer) observe(span opentracing.Span, r *http.Request) {
 	defer func() {

@@ -29,6 +29,8 @@ type request struct {
 	bytes    int64
 	hijacked bool
 	panicked bool
+	// countBytes: the response's size is tagged (WithResponseSize).
+	countBytes bool
 
 	parent opentracing.SpanReference
 	start  opentracing.StartTime // with a Recorder
