@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -109,11 +110,18 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out.Header = make(http.Header)
 	}
 	c.span = span
+	if t.prop != nil {
+		t.prop.text.Clean(out.Header) // no stale context beside the new one
+	}
 	if err := t.Inject(span.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out.Header)); err != nil {
 		span.SetTag("traceplug.inject_error", t.redact.cap(err.Error()))
 	}
 
 	resp, err := tr.base.RoundTrip(&out)
+	if err == nil && resp == nil {
+		// As http.Client says of such a RoundTripper, naming the culprit.
+		err = fmt.Errorf("traceplug: the base RoundTripper (%T) returned a nil *http.Response with a nil error", tr.base)
+	}
 	if err != nil {
 		ext.Error.Set(span, true)
 		span.LogFields(log.String("event", "error"), log.String("message", t.errorText(err, req.URL)))
@@ -184,13 +192,15 @@ type call struct {
 
 func (b *call) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil {
+	// The first to end the call tags the span: a Close from another
+	// goroutine (the usual way to abort a read) may have finished it.
+	if err != nil && b.done.CompareAndSwap(false, true) {
 		if err != io.EOF {
 			ext.Error.Set(b.span, true)
 			b.span.LogFields(log.String("event", "error"), log.String("message", b.t.errorText(err, nil)))
 			b.rec.fail()
 		}
-		b.finish()
+		b.end()
 	}
 	return n, err
 }
@@ -201,10 +211,15 @@ func (b *call) Close() error {
 	return err
 }
 
+// finish ends the call, once.
 func (b *call) finish() {
-	if !b.done.CompareAndSwap(false, true) {
-		return
+	if b.done.CompareAndSwap(false, true) {
+		b.end()
 	}
+}
+
+// end finishes the span: the caller has set done.
+func (b *call) end() {
 	if b.rec != nil {
 		b.t.finishClient(b) // finished, counted and recorded
 		return

@@ -67,3 +67,25 @@ func (p Propagator) Inject(sc SpanContext, w Writer) {
 		}
 	}
 }
+
+// Clean deletes from h, a carrier about to receive a new context by Inject,
+// every header of p's formats, context or baggage, in any case of its name:
+// stale ones (copied from an incoming request by a proxy, or set by hand)
+// would otherwise travel beside the new context, or twice in another case
+// of the name (a Writer sets canonical names).
+func (p Propagator) Clean(h map[string][]string) {
+	if p.n == 0 {
+		return
+	}
+	s := scan{reads: p.reads}
+	for k := range h {
+		s.visit(k, "k=v") // a value every format keeps: baggage members too
+		if s.seen != 0 || s.nbag != 0 {
+			delete(h, k)
+		}
+		// Only what visit may have set, so that the next key starts afresh
+		// without zeroing the whole scan.
+		s.seen, s.nbag, s.perSource, s.more = 0, 0, [numSources]uint8{}, s.more[:0]
+		s.tracestate, s.tsBuf, s.tsTooLong = "", nil, false
+	}
+}

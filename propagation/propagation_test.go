@@ -359,3 +359,23 @@ func TestBaggageMapAndItems(t *testing.T) {
 		t.Error("no baggage gives a map or items")
 	}
 }
+
+// TestClean: Clean deletes the headers of the list's formats, in any case of
+// their names, and leaves the others.
+func TestClean(t *testing.T) {
+	p := mustParse(t, "tracecontext,baggage,b3multi")
+	h := map[string][]string{
+		"traceparent": {"stale"}, "Tracestate": {"a=1"}, "BAGGAGE": {"k=v"}, "X-B3-Flags": {"1"},
+		"x-b3-parentspanid": {"1"}, "Baggage-K": {"v"}, "Ot-Baggage-K": {"v"},
+		"Content-Type": {"text/plain"}, "Uber-Trace-Id": {"1:2:0:1"}, "Uberctx-K": {"v"}, "Ot-Tracer-Traceid": {"1"},
+	}
+	p.Clean(h)
+	var left []string
+	for k := range h {
+		left = append(left, k)
+	}
+	slices.Sort(left)
+	if want := []string{"Content-Type", "Ot-Tracer-Traceid", "Uber-Trace-Id", "Uberctx-K"}; !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+}
