@@ -144,24 +144,31 @@ func (x *redactor) secretKey(key string) bool {
 	return x.queryIndexed().containsFold(foldKey(key))
 }
 
-// foldKey returns key percent-decoded ("+" is a space), with invalid escapes
-// kept, and each rune that folds to an ASCII letter (the Kelvin sign, the
-// long s) replaced by it, and the others lower-cased.
-func foldKey(key string) string {
-	b := make([]byte, 0, len(key))
-	for i := 0; i < len(key); i++ {
-		switch c := key[i]; {
+// unescapeLenient returns s percent-decoded as a query is ("+" is a space),
+// invalid escapes kept as they are.
+func unescapeLenient(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
 		case c == '+':
 			b = append(b, ' ')
-		case c == '%' && i+2 < len(key) && ishex(key[i+1]) && ishex(key[i+2]):
-			b = append(b, unhex(key[i+1])<<4|unhex(key[i+2]))
+		case c == '%' && i+2 < len(s) && ishex(s[i+1]) && ishex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
 			i += 2
 		default:
 			b = append(b, c)
 		}
 	}
-	out := make([]byte, 0, len(b))
-	for s := string(b); s != ""; {
+	return string(b)
+}
+
+// foldKey returns key percent-decoded ("+" is a space), with invalid escapes
+// kept, and each rune that folds to an ASCII letter (the Kelvin sign, the
+// long s) replaced by it, and the others lower-cased.
+func foldKey(key string) string {
+	s := unescapeLenient(key)
+	out := make([]byte, 0, len(s))
+	for s != "" {
 		r, size := utf8.DecodeRuneInString(s)
 		s = s[size:]
 		switch {
@@ -303,7 +310,7 @@ func (x *redactor) pairs(s, seps string) string {
 			key, hasValue = ampKey(s[i:], n, frag)
 		}
 		keyJWT := hasJWT(key) // a token alone ("/login?eyJ...") is no key
-		if keyJWT || hasValue && (x.secretKey(key) || hasJWT(val)) {
+		if keyJWT || hasValue && (x.secretKey(key) || valueJWT(val)) {
 			if b == nil {
 				b = make([]byte, 0, min(len(s), budget)+len(redacted))
 				b = append(b, s[:i]...)
@@ -427,6 +434,13 @@ func (x *redactor) requestURI(r *http.Request) string {
 	}
 	if x.plainTarget(uri) {
 		return uri
+	}
+	if uri[0] != '/' && !strings.Contains(uri, "://") {
+		// Authority form (CONNECT's "host:port"), which net/http also
+		// takes with userinfo: the credentials go.
+		if at := strings.LastIndexByte(uri, '@'); at >= 0 {
+			uri = uri[at+1:]
+		}
 	}
 	return x.urlString(uri)
 }
@@ -588,6 +602,13 @@ func findJWT(s string) (start, end int, found bool) {
 	return 0, 0, false
 }
 
+// valueJWT reports whether a query value holds a JSON Web Token, as it
+// comes or as the application reads it, percent-decoded ("%2E" for ".").
+func valueJWT(v string) bool {
+	return hasJWT(v) || len(v) >= minJWT && strings.IndexByte(v, '%') >= 0 && hasJWT(unescapeLenient(v))
+}
+
+// hasJWT reports whether s holds a JSON Web Token (findJWT).
 func hasJWT(s string) bool {
 	if len(s) < minJWT {
 		return false
