@@ -102,15 +102,19 @@ func run() ([]mock.Span, error) {
 	if err != nil {
 		return nil, err
 	}
+	// snippet:server
 	srv := grpc.NewServer(grpc.StatsHandler(grpctrace.ServerHandler(ordersTracer)))
+	// end snippet
 	testgrpc.RegisterTestServiceServer(srv, &orders{inventory: inventory.URL, client: &http.Client{Transport: ordersTracer.Transport(nil)}})
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Stop()
 
 	// web: an HTTP service whose handler calls orders.
+	// snippet:client
 	conn, err := grpc.NewClient(lis.Addr().String(),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(grpctrace.ClientHandler(web)))
+	// end snippet
 	if err != nil {
 		return nil, err
 	}
