@@ -287,7 +287,8 @@ func StreamClientInterceptor(tr *core.Tracer, opts ...Option) grpc.StreamClientI
 		// its deadline, its ClientConn closed, an error status read. An
 		// end without error is seen by RecvMsg below, after it counted
 		// the last message.
-		callOpts = append(callOpts, grpc.OnFinish(func(err error) {
+		// A slice of our own: the caller's may be shared, with room to spare.
+		callOpts = append(callOpts[:len(callOpts):len(callOpts)], grpc.OnFinish(func(err error) {
 			if err != nil {
 				c.end(err)
 			}

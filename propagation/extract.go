@@ -465,7 +465,7 @@ var sources = [numFormats][]source{
 // sources being compared without case (prefixed headers fold it); the first
 // maxBaggageItems of them.
 func (s *scan) mergeBaggage(p *Propagator) []BaggageItem {
-	out := make([]BaggageItem, 0, s.nbag)
+	out := make([]BaggageItem, 0, min(s.nbag, 2*maxBaggageItems))
 	var done uint8
 	for _, f := range p.list[:p.n] {
 		for _, src := range sources[f-1] {
@@ -473,6 +473,9 @@ func (s *scan) mergeBaggage(p *Propagator) []BaggageItem {
 				continue
 			}
 			done |= 1 << src
+			if len(out) >= maxBaggageItems {
+				break // later sources come after the items returned
+			}
 			start := len(out)
 		items:
 			for i := 0; i < s.nbag; i++ {
