@@ -6,6 +6,6 @@ import (
 	"github.com/traceplug/traceplug/internal/leakcheck"
 )
 
-// Every test stops what it started: servers, connections, tracers, the
-// goroutines that watch streams.
+// Every test stops what it started: servers, connections, tracers, and
+// the goroutines of streams.
 func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }

@@ -13,7 +13,7 @@ const (
 	maxW3CMembers = 180
 	maxW3CBytes   = 8192
 	// maxW3CMember is the earlier draft's limit of a member's bytes, which
-	// OpenTelemetry's Go SDK enforced until v1.38 by dropping the whole
+	// OpenTelemetry's Go SDK enforced up to v1.38 by dropping the whole
 	// header: a longer member is left out, so that those peers keep the rest.
 	maxW3CMember = 4096
 )

@@ -42,16 +42,20 @@
 //   - tracecontext accepts version 00 exactly, and a later version (01 to fe)
 //     by its first 55 characters when a "-" or nothing follows them; lower-case
 //     hex only; no zero ids; version ff is invalid. Flag bit 0 is sampled
-//     (SamplingYes, else SamplingNo). The tracestate headers, joined with ",",
-//     are kept in TraceState when valid (at most 32 members key=value, keys
-//     unique and as the W3C grammar says); an invalid tracestate is dropped,
+//     (SamplingYes, else SamplingNo), bit 1 Level 2's random flag (Random).
+//     The tracestate headers, joined with ",", are kept in TraceState when
+//     valid (at most 32 members key=value, keys unique and as the W3C
+//     grammar says), without empty members nor the white space around
+//     members, which W3C allows and OpenTelemetry refuses; an invalid
+//     tracestate is dropped,
 //     silently: the traceparent still counts. Tracestate is read only with a
 //     valid traceparent, and kept only when tracecontext gives the context.
 //   - b3 and b3multi read alike: the single b3 header when it holds a valid
 //     context, else the X-B3-* headers (as zipkin-go and OpenTelemetry's b3
 //     propagator do). Ids may be unpadded (trace 1 to 32 hex digits, span and
 //     parent 1 to 16, either case), as lightstep-tracer-go writes them.
-//     X-B3-Sampled is "1", "0", "true" or "false"; X-B3-Flags: 1 or a "d"
+//     X-B3-Sampled is "1", "0", "true" or "false" (empty: as if absent, as
+//     is an empty X-B3-ParentSpanId); X-B3-Flags: 1 or a "d"
 //     sampling state is SamplingDebug; none is SamplingDeferred. A header
 //     with only a sampling decision ("b3: 0", a lone X-B3-Sampled) is no
 //     context and not corrupt: Extract returns ErrSpanContextNotFound, with
@@ -65,7 +69,7 @@
 //     dropped, and so is jaeger-debug-id.
 //   - ottrace reads a trace id of 1 to 32 hex digits, a span id of 1 to 16
 //     (either case, unpadded or not), and ot-tracer-sampled "true", "false",
-//     "1" or "0", case aside (absent: deferred).
+//     "1" or "0", case aside (absent or empty: deferred).
 //
 // # Injection
 //
@@ -74,8 +78,9 @@
 // TraceIDHigh is not 0; span ids in 16. A context that is not valid writes
 // no context format (W3C baggage is still written).
 //   - tracecontext writes version 00 and flags 01 for SamplingYes and
-//     SamplingDebug, 00 otherwise; a 64-bit trace id is padded to 32 digits
-//     with zeros. TraceState is written, unchanged, when not empty.
+//     SamplingDebug, 00 otherwise, plus 02 for Random (no other bit); a
+//     64-bit trace id is padded to 32 digits with zeros. TraceState is
+//     written as it is held, when not empty.
 //   - b3 writes {traceid}-{spanid}-{1|0|d}[-{parentid}], the sampling state
 //     (and then the parent id, which B3 allows only after one) left out when
 //     deferred. b3multi writes X-B3-TraceId, X-B3-SpanId, X-B3-ParentSpanId
@@ -105,7 +110,7 @@
 //     percent-encoded on injection (every byte outside W3C's baggage-octet,
 //     "%" and "="). A malformed member is skipped. Several baggage headers
 //     combine. Keys that are not tokens are not written, nor members of more
-//     than 4096 bytes (which OpenTelemetry's Go SDK refused until v1.39), nor
+//     than 4096 bytes (which OpenTelemetry's Go SDK refused up to v1.38), nor
 //     those past 180 members or 8192 bytes.
 //   - baggage-KEY and ot-baggage-KEY (b3 and b3multi): each item is written
 //     twice, as baggage-KEY (read by jaeger-client-go's B3 propagator and

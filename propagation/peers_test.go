@@ -297,7 +297,7 @@ func TestPeersBaggageExtract(t *testing.T) {
 // octet sequences that do not match the UTF-8 encoding scheme MUST be
 // replaced with the replacement code point (U+FFFD)." OpenTelemetry Go does
 // (otel@v1.47.0/baggage/baggage.go:415, :418-438
-// replaceInvalidUTF8Sequences). traceplug keeps the raw bytes.
+// replaceInvalidUTF8Sequences), and so does traceplug.
 func TestPeersBaggageInvalidUTF8(t *testing.T) {
 	var none propagation.SpanContext
 	b := func(kv ...string) propagation.SpanContext { return withBaggage(none, kv...) }

@@ -87,7 +87,13 @@
 // A span too large for one UDP datagram is not dropped, as jaeger-client-go's
 // own UDP sender does: its tags and then its logs are cut from the end until
 // it fits, and it carries the tag traceplug.truncated with the number of tags
-// and logs removed.
+// and logs removed. Only a span that fits no datagram even without them (a
+// name of many kilobytes) is dropped, counted as too large.
+//
+// [Tracer.BackendStats] counts every span as reported or dropped: queue full,
+// send failed (the agent or the collector unreachable), rejected by collector
+// (an HTTP collector's 4xx or 5xx), too large, finished after close, unsent
+// at shutdown.
 //
 // # Environment
 //

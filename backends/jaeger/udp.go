@@ -2,6 +2,7 @@ package jaeger
 
 import (
 	"encoding/binary"
+	"strconv"
 
 	"github.com/traceplug/traceplug/core"
 	jaeger "github.com/uber/jaeger-client-go"
@@ -90,8 +91,8 @@ func (s *udpSender) Append(span *jaeger.Span) (int, error) {
 			// Dropped here, as too large (an error to the reporter would
 			// count it as a failed send).
 			s.counts.Dropped(core.DropTooLarge, 1)
-			s.logger.Printf("dropped span %.64q…: it cannot fit in a UDP datagram of %d bytes even without tags and logs",
-				span.OperationName(), s.maxPacket)
+			s.logger.Printf("dropped span %s: it cannot fit in a UDP datagram of %d bytes even without tags and logs",
+				shortName(span.OperationName()), s.maxPacket)
 			return 0, nil
 		}
 		s.spans.thriftSpan(cut)
@@ -201,3 +202,11 @@ func (s *udpSender) sizeOf(js *j.Span) int {
 
 // Close implements jaeger.Transport.
 func (s *udpSender) Close() error { return s.conn.Close() }
+
+// shortName is an operation name quoted for a log line, cut to 64 bytes.
+func shortName(name string) string {
+	if len(name) <= 64 {
+		return strconv.Quote(name)
+	}
+	return strconv.Quote(name[:64]) + "…"
+}
