@@ -19,6 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -209,6 +210,10 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 			default:
 				return badEnv(name, v, validProtocolsHint)
 			}
+		} else if ok && v != protocol {
+			// Not an error (the endpoint in code wins), but not silent.
+			report.NewLoggerTo(cfg.Logger, "traceplug/otel: ").Printf("%s=%q is ignored: the endpoint %s given in code speaks %s (the protocol param changes that)",
+				name, v, redactURL(u), protocol)
 		}
 	}
 	s.protocol = protocol
