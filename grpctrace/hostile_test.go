@@ -1107,6 +1107,10 @@ func TestHostileProxyClientSpanNames(t *testing.T) {
 			t.Errorf("%s span named after the method a client made up, %q (high cardinality)", rvKind(sp), made)
 		}
 	}
+	servers, clients := rvOfKind(spans, "server"), rvOfKind(spans, "client")
+	if len(servers) != 1 || len(clients) != 1 || servers[0].Operation != grpctrace.UnknownMethod || clients[0].Operation != grpctrace.UnknownMethod {
+		t.Errorf("want the proxy's server and client spans, both named %s:\n%s", grpctrace.UnknownMethod, rvList(spans))
+	}
 }
 
 // gRPC retries: with the stats handler, a client span per attempt, each

@@ -2,12 +2,15 @@ package interop_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
+	"github.com/lightstep/lightstep-tracer-go"
 	"github.com/opentracing/opentracing-go"
 	zipkinot "github.com/openzipkin-contrib/zipkin-go-opentracing"
 	zipkin "github.com/openzipkin/zipkin-go"
@@ -20,7 +23,8 @@ import (
 // TestWrapStockTracerLogIDs: a service moving to traceplug one step at a
 // time wraps the tracer it already builds (core.Wrap); its log lines still
 // get the trace and span ids (LogHandler), as that tracer's own span
-// context gives them, for jaeger-client-go and zipkin-go-opentracing.
+// context gives them, for jaeger-client-go, zipkin-go-opentracing and
+// lightstep-tracer-go.
 func TestWrapStockTracerLogIDs(t *testing.T) {
 	jt, closer := jaeger.NewTracer("wrapped", jaeger.NewConstSampler(true), jaeger.NewNullReporter(), jaeger.TracerOptions.Gen128Bit(true))
 	t.Cleanup(func() { _ = closer.Close() })
@@ -28,6 +32,17 @@ func TestWrapStockTracerLogIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lt, err := lightstep.CreateTracer(lightstep.Options{
+		AccessToken:   "interop-token",
+		Collector:     lightstep.Endpoint{Host: "127.0.0.1", Port: 9, Plaintext: true}, // never reached: spans are recorded
+		UseHttp:       true,
+		Recorder:      &lightstepRecorder{},
+		SystemMetrics: lightstep.SystemMetricsOptions{Disabled: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lt.Close(context.Background()) })
 	for _, tc := range []struct {
 		name string
 		ot   opentracing.Tracer
@@ -40,6 +55,10 @@ func TestWrapStockTracerLogIDs(t *testing.T) {
 		{"zipkin-go-opentracing", zipkinot.Wrap(zt), func(sc opentracing.SpanContext) (string, string) {
 			c := sc.(zipkinot.SpanContext)
 			return c.TraceID.String(), c.ID.String()
+		}},
+		{"lightstep-tracer-go", lt, func(sc opentracing.SpanContext) (string, string) {
+			c := sc.(lightstep.SpanContext)
+			return strconv.FormatUint(c.TraceID, 16), strconv.FormatUint(c.SpanID, 16)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
