@@ -1,13 +1,9 @@
 package core
 
 import (
-	"bufio"
-	"io"
-	"net"
 	"net/http"
 	"time"
 
-	"github.com/felixge/httpsnoop"
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/opentracing/opentracing-go/log"
@@ -193,7 +189,8 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		rq.panicked = true
 		rq.end(t, r, rename, &rc)
 	}()
-	next.ServeHTTP(httpsnoop.Wrap(w, rq.hooks(w, t.responseSize)), r)
+	rq.countBytes = t.responseSize
+	next.ServeHTTP(rq.wrap(w), r)
 	returned = true
 	rq.end(t, r, rename, &rc)
 }
@@ -229,97 +226,6 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	}
 	span.Finish()
 	t.counts.finished.Add(1)
-}
-
-// hooks observe the response: its status (the one net/http sends: that of
-// the first WriteHeader with a final status, or 200 at the first write or
-// flush before any), whether the connection was hijacked, and the bytes
-// written (counted when size is set). httpsnoop calls each hook once, in
-// Wrap: each costs allocations per request, so only these.
-func (rq *request) hooks(w http.ResponseWriter, size bool) httpsnoop.Hooks {
-	rq.countBytes = size
-	h := httpsnoop.Hooks{
-		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
-			return func(code int) {
-				rq.writeHeader(code)
-				next(code)
-			}
-		},
-		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-			return func(b []byte) (int, error) {
-				rq.sent()
-				n, err := next(b)
-				rq.wrote(int64(n))
-				return n, err
-			}
-		},
-	}
-	// A hook for a method w lacks would be allocated for nothing.
-	if _, ok := w.(io.StringWriter); ok {
-		h.WriteString = func(next httpsnoop.WriteStringFunc) httpsnoop.WriteStringFunc {
-			return func(s string) (int, error) {
-				rq.sent()
-				n, err := next(s)
-				rq.wrote(int64(n))
-				return n, err
-			}
-		}
-	}
-	if _, ok := w.(io.ReaderFrom); ok {
-		h.ReadFrom = func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
-			return func(src io.Reader) (int64, error) {
-				rq.sent()
-				n, err := next(src)
-				rq.wrote(n)
-				return n, err
-			}
-		}
-	}
-	if _, ok := w.(http.Flusher); ok {
-		h.Flush = func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
-			return func() {
-				rq.sent()
-				next()
-			}
-		}
-	}
-	if _, ok := w.(http.Hijacker); ok {
-		h.Hijack = func(next httpsnoop.HijackFunc) httpsnoop.HijackFunc {
-			return func() (c net.Conn, rw *bufio.ReadWriter, err error) {
-				c, rw, err = next()
-				if err == nil {
-					rq.hijacked = true
-				}
-				return c, rw, err
-			}
-		}
-	}
-	return h
-}
-
-// writeHeader records the status of WriteHeader(code), as net/http sends
-// it: the first final status (or 101), unless a write or a flush sent 200
-// before, or the connection was hijacked; an invalid code (net/http panics)
-// is no status.
-func (rq *request) writeHeader(code int) {
-	if rq.status == 0 && !rq.hijacked && code <= 999 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		rq.status = code
-	}
-}
-
-// sent is called before a write or a flush: net/http sends 200 then, unless
-// a final status was written before.
-func (rq *request) sent() {
-	if rq.status == 0 && !rq.hijacked {
-		rq.status = http.StatusOK
-	}
-}
-
-// wrote records n body bytes sent, when they are counted.
-func (rq *request) wrote(n int64) {
-	if rq.countBytes {
-		rq.bytes += n
-	}
 }
 
 func (t *Tracer) observe(span opentracing.Span, r *http.Request) {

@@ -31,6 +31,7 @@ type request struct {
 	panicked bool
 	// countBytes: the response's size is tagged (WithResponseSize).
 	countBytes bool
+	rw         respWriter // the handler's writer, for net/http's own (wrap)
 
 	parent opentracing.SpanReference
 	start  opentracing.StartTime // with a Recorder
