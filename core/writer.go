@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/felixge/httpsnoop"
@@ -111,11 +113,39 @@ func shapeOf(w http.ResponseWriter) shape {
 	return s
 }
 
+// shapeCache remembers the shapes of the last few writer types: a server
+// sees one or two (HTTP/1 and HTTP/2), and nine type assertions a request
+// cost more than a look here.
+type shapeCache struct {
+	slots [4]atomic.Pointer[typeShape]
+	next  atomic.Uint32 // the slot a miss replaces
+}
+
+type typeShape struct {
+	t reflect.Type
+	s shape
+}
+
+var shapes shapeCache
+
+// of is shapeOf(w), remembered by w's type.
+func (c *shapeCache) of(w http.ResponseWriter) shape {
+	t := reflect.TypeOf(w)
+	for i := range c.slots {
+		if e := c.slots[i].Load(); e != nil && e.t == t {
+			return e.s
+		}
+	}
+	s := shapeOf(w)
+	c.slots[c.next.Add(1)%uint32(len(c.slots))].Store(&typeShape{t, s})
+	return s
+}
+
 // wrap returns w observed for rq: without allocating for net/http's own
 // writers, else through httpsnoop.
 func (rq *request) wrap(w http.ResponseWriter) http.ResponseWriter {
 	rq.rw = respWriter{w: w, rq: rq}
-	switch shapeOf(w) {
+	switch shapes.of(w) {
 	case shapeHTTP1:
 		return (*http1Writer)(&rq.rw)
 	case shapeHTTP2:
