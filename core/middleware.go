@@ -28,7 +28,11 @@ var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
 // WriteHeader with a final status, or 200 when it writes or flushes first
 // (a later WriteHeader is superfluous, and ignored by net/http as by the
 // span); none for a hijacked connection, or for a handler that panicked or
-// called runtime.Goexit before writing (both tag error).
+// called runtime.Goexit before writing (both tag error). What the status
+// cannot see: a writer another middleware installed outside Middleware,
+// whose Unwrap lets [http.ResponseController] flush or hijack net/http's
+// writer past methods it lacks (put Middleware outermost), and an answer
+// such a middleware replaces ([http.TimeoutHandler]'s 503 outside it).
 func (t *Tracer) Middleware(next http.Handler) http.Handler {
 	switch {
 	case !t.traceAll:
@@ -190,6 +194,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		rq.end(t, r, rename, &rc)
 	}()
 	rq.countBytes = t.responseSize
+	rq.http2 = r.ProtoMajor >= 2
 	next.ServeHTTP(rq.wrap(w), r)
 	returned = true
 	rq.end(t, r, rename, &rc)

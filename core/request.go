@@ -31,6 +31,7 @@ type request struct {
 	panicked bool
 	// countBytes: the response's size is tagged (WithResponseSize).
 	countBytes bool
+	http2      bool       // the request came over HTTP/2 (or 3): no 101 there
 	rw         respWriter // the handler's writer, for net/http's own (wrap)
 
 	parent opentracing.SpanReference

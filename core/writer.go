@@ -30,7 +30,9 @@ import (
 // before, or the connection was hijacked; an invalid code (net/http panics)
 // is no status.
 func (rq *request) writeHeader(code int) {
-	if rq.status == 0 && !rq.hijacked && code <= 999 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+	// HTTP/2 has no 101: net/http's HTTP/2 server sends it as informational.
+	final := code >= 200 || code == http.StatusSwitchingProtocols && !rq.http2
+	if rq.status == 0 && !rq.hijacked && code <= 999 && final {
 		rq.status = code
 	}
 }
@@ -136,9 +138,30 @@ func (c *shapeCache) of(w http.ResponseWriter) shape {
 			return e.s
 		}
 	}
-	s := shapeOf(w)
+	s := shape(0) // unknown: through httpsnoop
+	if knownWriter(t) {
+		s = shapeOf(w)
+	}
 	c.slots[c.next.Add(1)%uint32(len(c.slots))].Store(&typeShape{t, s})
 	return s
+}
+
+// knownWriter reports whether t is one of the writer types whose shapes
+// wrap knows: net/http's and httptest's own. Another middleware's writer
+// may have the same interfaces and unwrap to net/http's, whose methods
+// http.ResponseController would then reach past a wrapper that lacks them.
+func knownWriter(t reflect.Type) bool {
+	if t.Kind() != reflect.Pointer {
+		return false
+	}
+	e := t.Elem()
+	switch e.PkgPath() {
+	case "net/http":
+		return e.Name() == "response" || e.Name() == "http2responseWriter"
+	case "net/http/httptest":
+		return e.Name() == "ResponseRecorder"
+	}
+	return false
 }
 
 // wrap returns w observed for rq: without allocating for net/http's own
@@ -186,8 +209,10 @@ func (r *respWriter) writeString(s string) (int, error) {
 }
 
 func (r *respWriter) readFrom(src io.Reader) (int64, error) {
-	r.rq.sent()
 	n, err := r.w.(io.ReaderFrom).ReadFrom(src)
+	if n > 0 { // net/http's ReadFrom sends nothing, not even the header, for an empty source
+		r.rq.sent()
+	}
 	r.rq.wrote(n)
 	return n, err
 }
@@ -309,10 +334,18 @@ func (rq *request) hooks(w http.ResponseWriter) httpsnoop.Hooks {
 		},
 		ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
 			return func(src io.Reader) (int64, error) {
-				rq.sent()
 				n, err := next(src)
+				if n > 0 {
+					rq.sent()
+				}
 				rq.wrote(n)
 				return n, err
+			}
+		},
+		FlushError: func(next httpsnoop.FlushErrorFunc) httpsnoop.FlushErrorFunc {
+			return func() error {
+				rq.sent()
+				return next()
 			}
 		},
 		Flush: func(next httpsnoop.FlushFunc) httpsnoop.FlushFunc {
