@@ -187,6 +187,9 @@ func (p *processor) export(batch []sdktrace.ReadOnlySpan) {
 		p.counts.Dropped(core.DropShutdown, n)
 		return
 	}
+	for i, s := range batch {
+		batch[i] = validUTF8(s)
+	}
 	ctx, cancel := context.WithTimeout(p.abortCtx, p.timeout)
 	err := p.exporter.ExportSpans(ctx, batch)
 	cancel()
