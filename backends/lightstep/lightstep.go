@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 	"github.com/opentracing/opentracing-go"
@@ -164,7 +165,12 @@ func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opent
 	if t.rate < 1 && !hasParent(opts) && !t.sampleRoot() {
 		opts = append(opts, lightstep.SetSampled("false"))
 	}
-	return &span{Span: t.lightstep.StartSpan(op, opts...), tracer: t}
+	opts, start := startOptions(opts)
+	inner := t.lightstep.StartSpan(op, opts...)
+	if start.IsZero() {
+		start = time.Now() // not before lightstep-tracer-go's own start
+	}
+	return &span{Span: inner, tracer: t, start: start}
 }
 
 // sampleRoot decides whether a new trace is sampled, at the sample rate.

@@ -2,6 +2,7 @@ package lightstep
 
 import (
 	"sync/atomic"
+	"time"
 
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 	"github.com/opentracing/opentracing-go"
@@ -18,6 +19,7 @@ type span struct {
 	opentracing.Span
 	tracer   *Tracer
 	finished atomic.Bool
+	start    time.Time // as a start option gave it, else when StartSpan began
 }
 
 func (s *span) Finish() { s.FinishWithOptions(opentracing.FinishOptions{}) }
@@ -37,6 +39,11 @@ func (s *span) FinishWithOptions(opts opentracing.FinishOptions) {
 		}
 		return
 	}
+	if !opts.FinishTime.IsZero() && opts.FinishTime.Before(s.start) {
+		// lightstep-tracer-go would send the negative duration as an
+		// unsigned one: 584,000 years.
+		opts.FinishTime = s.start
+	}
 	s.Span.FinishWithOptions(opts)
 }
 
@@ -48,7 +55,7 @@ func (s *span) SetOperationName(name string) opentracing.Span {
 }
 
 func (s *span) SetTag(key string, value any) opentracing.Span {
-	s.Span.SetTag(key, value)
+	s.Span.SetTag(key, tagValue(value))
 	return s
 }
 
