@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -22,25 +23,15 @@ import (
 	"time"
 
 	"github.com/opentracing/opentracing-go"
-	"github.com/opentracing/opentracing-go/ext"
 	otlog "github.com/opentracing/opentracing-go/log"
 	jaegerclient "github.com/uber/jaeger-client-go"
 	"github.com/uber/jaeger-client-go/thrift"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
 
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
+	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 )
-
-type advStringer struct{ n int }
-
-func (s *advStringer) String() string { return "stringer-" + strconv.Itoa(s.n) }
-
-type advStruct struct {
-	A int
-	B string
-	C []byte
-}
 
 func advTracer(t *testing.T, endpoint string, opts ...core.Option) *core.Tracer {
 	t.Helper()
@@ -93,60 +84,6 @@ func compactBytes(t *testing.T, s thrift.TStruct) []byte {
 	return append([]byte(nil), b...)
 }
 
-func advCheckStats(t *testing.T, tr *core.Tracer, decoded int) core.Stats {
-	t.Helper()
-	st := tr.Stats()
-	if st.Reported != uint64(decoded) {
-		t.Errorf("Stats.Reported = %d, but the collector decoded %d spans (stats %+v)", st.Reported, decoded, st)
-	}
-	if st.Pending != 0 {
-		t.Errorf("Stats.Pending = %d after Close", st.Pending)
-	}
-	return st
-}
-
-// everyValue is a tag value of every Go type worth trying.
-func everyValue() map[string]any {
-	var nilStringer *advStringer
-	x := 7
-	return map[string]any{
-		"nil":          nil,
-		"bool.true":    true,
-		"bool.false":   false,
-		"int":          int(-1),
-		"int8":         int8(math.MinInt8),
-		"int16":        int16(math.MinInt16),
-		"int32":        int32(math.MinInt32),
-		"int64.min":    int64(math.MinInt64),
-		"int64.max":    int64(math.MaxInt64),
-		"uint":         uint(math.MaxUint),
-		"uint8":        uint8(math.MaxUint8),
-		"uint16":       uint16(math.MaxUint16),
-		"uint32":       uint32(math.MaxUint32),
-		"uint64.max":   uint64(math.MaxUint64),
-		"float32":      float32(1.5),
-		"float64.nan":  math.NaN(),
-		"float64.inf":  math.Inf(1),
-		"float64.-inf": math.Inf(-1),
-		"float64.-0":   math.Copysign(0, -1),
-		"string.bad":   "a\xff\xfeb\x00c\u2028\"<&>",
-		"string.empty": "",
-		"bytes":        []byte{0, 1, 0xff},
-		"bytes.empty":  []byte{},
-		"bytes.nil":    []byte(nil),
-		"error":        errors.New("boom\x00\xff"),
-		"struct":       advStruct{A: 1, B: "b", C: []byte("c")},
-		"stringer":     &advStringer{n: 3},
-		"stringer.nil": nilStringer,
-		"pointer":      &x,
-		"kind":         ext.SpanKindRPCServerEnum,
-		"map":          map[string]int{"k": 1},
-		"slice":        []int{1, 2, 3},
-		"func.nil":     (func())(nil),
-		"\xff\x00key":  "bad key",
-	}
-}
-
 // TestAdversarialJaegerEveryValueMatchesStock: a span with tags of every Go
 // type, logs of every field type, LogKV with an odd count, baggage, several
 // references, 128-bit ids, explicit times, decoded by the collector with
@@ -170,7 +107,7 @@ func TestAdversarialJaegerEveryValueMatchesStock(t *testing.T) {
 				opentracing.StartTime(start),
 				opentracing.Tag{Key: "start.tag", Value: uint64(math.MaxUint64)},
 			)
-			for k, v := range everyValue() {
+			for k, v := range tagValues() {
 				s.SetTag(k, v)
 			}
 			s.SetBaggageItem("bag", "gage\xff")
@@ -178,13 +115,13 @@ func TestAdversarialJaegerEveryValueMatchesStock(t *testing.T) {
 				otlog.String("s", "v\x00\xff"), otlog.Bool("b", true), otlog.Int("i", -3), otlog.Int32("i32", math.MinInt32),
 				otlog.Int64("i64", math.MinInt64), otlog.Uint32("u32", math.MaxUint32), otlog.Uint64("u64", math.MaxUint64),
 				otlog.Float32("f32", float32(math.Inf(-1))), otlog.Float64("f64", math.NaN()), otlog.Error(errors.New("err")),
-				otlog.Error(nil), otlog.Object("obj", advStruct{A: 2}), otlog.Object("nilobj", nil), otlog.Event("ev"), otlog.Message("msg"),
+				otlog.Error(nil), otlog.Object("obj", conformance.ValueStruct{A: 2}), otlog.Object("nilobj", nil), otlog.Event("ev"), otlog.Message("msg"),
 				otlog.Lazy(func(fv otlog.Encoder) { fv.EmitString("lazy1", "x"); fv.EmitInt("lazy2", 2) }),
 			)
 			s.LogKV("odd", 1, "count")   // odd: an error field
 			s.LogKV(3, "non-string key") // non-string key: an error field
 			s.LogKV()
-			s.LogKV("k", advStruct{}, "k2", nil)
+			s.LogKV("k", conformance.ValueStruct{}, "k2", nil)
 			s.FinishWithOptions(opentracing.FinishOptions{
 				FinishTime: start.Add(1500 * time.Nanosecond),
 				LogRecords: []opentracing.LogRecord{{Timestamp: start.Add(-time.Hour), Fields: []otlog.Field{otlog.String("early", "log")}}},
@@ -244,7 +181,7 @@ func TestAdversarialJaegerEveryValueMatchesStock(t *testing.T) {
 					t.Errorf("service name %q", b.Process.ServiceName)
 				}
 			}
-			st := advCheckStats(t, tr, len(got))
+			st := conformance.CheckAccounting(t, tr, len(got))
 			if st.Dropped != 0 {
 				t.Errorf("dropped %v", st.DroppedBy)
 			}
@@ -360,7 +297,7 @@ func TestAdversarialJaegerHugeAndMany(t *testing.T) {
 				}
 			}
 			decoded := len(advSpans(bs))
-			st := advCheckStats(t, tr, decoded)
+			st := conformance.CheckAccounting(t, tr, decoded)
 			if tp.name == "udp" {
 				if st.Dropped != 1 {
 					t.Errorf("UDP: want the 1 MB-name span counted as dropped, stats %+v", st)
@@ -428,7 +365,7 @@ func TestAdversarialJaegerBatchesSplitAtMaxPacket(t *testing.T) {
 			if len(seen) != n {
 				t.Errorf("decoded %d of %d spans in %d datagrams", len(seen), n, len(bs))
 			}
-			advCheckStats(t, tr, len(seen))
+			conformance.CheckAccounting(t, tr, len(seen))
 		})
 	}
 }
@@ -608,7 +545,15 @@ func TestAdversarialJaegerCloseFlushesEverything(t *testing.T) {
 			if decoded != n {
 				t.Errorf("decoded %d of %d", decoded, n)
 			}
-			advCheckStats(t, tr, decoded)
+			conformance.CheckAccounting(t, tr, decoded)
 		})
 	}
+}
+
+// tagValues are conformance's tag values of every kind, invalid UTF-8
+// included: the thrift encoding carries any bytes.
+func tagValues() map[string]any {
+	v := conformance.TagValues()
+	maps.Copy(v, conformance.InvalidText())
+	return v
 }

@@ -24,12 +24,9 @@ import (
 	otlog "github.com/opentracing/opentracing-go/log"
 
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
+	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 )
-
-type advStringer struct{ n int }
-
-func (s *advStringer) String() string { return "stringer-" + strconv.Itoa(s.n) }
 
 func advSpans(c *lightsteptest.Collector) []*collectorpb.Span {
 	var out []*collectorpb.Span
@@ -58,18 +55,6 @@ func advTags(s *collectorpb.Span) map[string]any {
 	return m
 }
 
-func advStats(t *testing.T, tr *core.Tracer, decoded int) core.Stats {
-	t.Helper()
-	st := tr.Stats()
-	if st.Reported != uint64(decoded) {
-		t.Errorf("Stats.Reported = %d, but the collector decoded %d spans (stats %+v)", st.Reported, decoded, st)
-	}
-	if st.Pending != 0 {
-		t.Errorf("Stats.Pending = %d after Close (stats %+v)", st.Pending, st)
-	}
-	return st
-}
-
 // TestAdversarialLightstepEveryValue: tags of every Go type (invalid UTF-8
 // and NULs included: gogo protobuf does not check UTF-8), logs of every
 // field type, odd LogKV, references, explicit times, a second finish.
@@ -87,7 +72,7 @@ func TestAdversarialLightstepEveryValue(t *testing.T) {
 				"uint32": uint32(math.MaxUint32), "uint64.max": uint64(math.MaxUint64), "uint.max": uint(math.MaxUint),
 				"float64.nan": math.NaN(), "float64.inf": math.Inf(-1), "string.bad": "a\xff\xfeb\x00c",
 				"bytes": []byte{0, 0xff}, "error": errors.New("boom\xff"), "struct": struct{ A int }{1},
-				"stringer": &advStringer{3}, "pointer": &x, "\xffkey": "v",
+				"stringer": &conformance.Stringer{N: 3}, "pointer": &x, "\xffkey": "v",
 			}
 			s := tr.StartSpan("every\x00value\xff",
 				opentracing.FollowsFrom(b.Context()), opentracing.ChildOf(a.Context()), opentracing.ChildOf(b.Context()),
@@ -116,7 +101,7 @@ func TestAdversarialLightstepEveryValue(t *testing.T) {
 			if len(spans) != 3 {
 				t.Fatalf("collector decoded %d spans, want 3", len(spans))
 			}
-			advStats(t, tr, 3)
+			conformance.CheckAccounting(t, tr, 3)
 			var sp, ra, rb *collectorpb.Span
 			for _, x := range spans {
 				switch x.OperationName {
@@ -191,7 +176,7 @@ func TestAdversarialLightstepHugeAndManyTags(t *testing.T) {
 				t.Fatalf("collector errors: %v", errs)
 			}
 			spans := advSpans(c)
-			st := advStats(t, tr, len(spans))
+			st := conformance.CheckAccounting(t, tr, len(spans))
 			if len(spans) != 6 {
 				t.Errorf("collector decoded %d of 6 spans (stats %+v)", len(spans), st)
 			}
@@ -225,7 +210,7 @@ func TestAdversarialLightstepTimesAnd128Bit(t *testing.T) {
 			tr.StartSpan("child128", opentracing.ChildOf(parent)).Finish()
 			_ = tr.Close()
 			spans := advSpans(c)
-			advStats(t, tr, len(spans))
+			conformance.CheckAccounting(t, tr, len(spans))
 			if len(spans) != 3 {
 				t.Fatalf("%d spans, want 3", len(spans))
 			}
@@ -281,7 +266,7 @@ func TestAdversarialLightstepCloseFlushesAndLateSpans(t *testing.T) {
 			if len(spans) != 2503 {
 				t.Errorf("collector decoded %d spans, want 2503", len(spans))
 			}
-			st := advStats(t, tr, len(spans))
+			st := conformance.CheckAccounting(t, tr, len(spans))
 			if st.Finished != 3 {
 				t.Errorf("Stats.Finished = %d, want 3", st.Finished)
 			}
@@ -305,7 +290,7 @@ func TestAdversarialLightstepBufferOverflow(t *testing.T) {
 			}
 			_ = tr.Close()
 			spans := advSpans(c)
-			st := advStats(t, tr, len(spans))
+			st := conformance.CheckAccounting(t, tr, len(spans))
 			if st.Reported+st.Dropped != 250 {
 				t.Errorf("Reported %d + Dropped %d != 250 (%v)", st.Reported, st.Dropped, st.DroppedBy)
 			}
@@ -386,7 +371,7 @@ func TestAdversarialLightstepNilStringerTag(t *testing.T) {
 	if os.Getenv("TRACEPLUG_ADV_CHILD") == "1" {
 		c := lightsteptest.New(t)
 		tr := newTracer(t, c, "http")
-		var nilStringer *advStringer
+		var nilStringer *conformance.Stringer
 		tr.StartSpan("nil-stringer").SetTag("stringer.nil", nilStringer).Finish()
 		_ = tr.Close()
 		if n := len(c.Spans()); n != 1 {

@@ -18,24 +18,15 @@ import (
 	"time"
 
 	"github.com/opentracing/opentracing-go"
-	"github.com/opentracing/opentracing-go/ext"
 	otlog "github.com/opentracing/opentracing-go/log"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
+	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 )
 
 var advTransports = []string{"http", "grpc"}
-
-type advStringer struct{ n int }
-
-func (s *advStringer) String() string { return "stringer-" + strconv.Itoa(s.n) }
-
-type advStruct struct {
-	A int
-	B string
-}
 
 func advNew(t *testing.T, endpoint string, opts ...core.Option) *core.Tracer {
 	t.Helper()
@@ -75,64 +66,6 @@ func advAttrs(s *tracepb.Span) map[string]any {
 	return m
 }
 
-// advStats checks Stats after Close: Reported equals what the collector
-// decoded, nothing pending, and Dropped is the sum of DroppedBy.
-func advStats(t *testing.T, tr *core.Tracer, decoded int) core.Stats {
-	t.Helper()
-	st := tr.Stats()
-	if st.Reported != uint64(decoded) {
-		t.Errorf("Stats.Reported = %d, but the collector decoded %d spans (stats %+v)", st.Reported, decoded, st)
-	}
-	if st.Pending != 0 {
-		t.Errorf("Stats.Pending = %d after Close (stats %+v)", st.Pending, st)
-	}
-	var sum uint64
-	for _, n := range st.DroppedBy {
-		sum += n
-	}
-	if sum != st.Dropped {
-		t.Errorf("Stats.Dropped = %d, DroppedBy sums to %d", st.Dropped, sum)
-	}
-	return st
-}
-
-// everyValue: tag values of every Go type, all with valid UTF-8 text.
-func everyValue() map[string]any {
-	var nilStringer *advStringer
-	x := 7
-	return map[string]any{
-		"nil":          nil,
-		"bool.true":    true,
-		"bool.false":   false,
-		"int":          int(-1),
-		"int8":         int8(math.MinInt8),
-		"int16":        int16(math.MinInt16),
-		"int32":        int32(math.MinInt32),
-		"int64.min":    int64(math.MinInt64),
-		"int64.max":    int64(math.MaxInt64),
-		"uint":         uint(math.MaxUint),
-		"uint8":        uint8(math.MaxUint8),
-		"uint16":       uint16(math.MaxUint16),
-		"uint32":       uint32(math.MaxUint32),
-		"uint64.max":   uint64(math.MaxUint64),
-		"float32":      float32(1.5),
-		"float64.nan":  math.NaN(),
-		"float64.inf":  math.Inf(1),
-		"float64.-inf": math.Inf(-1),
-		"string.nul":   "a\x00b\u2028\"<&>",
-		"string.empty": "",
-		"bytes":        []byte{'a', 'b'},
-		"err.value":    errors.New("boom"),
-		"struct":       advStruct{A: 1, B: "b"},
-		"stringer":     &advStringer{n: 3},
-		"stringer.nil": nilStringer,
-		"pointer":      &x,
-		"kind":         ext.SpanKindRPCServerEnum,
-		"map":          map[string]int{"k": 1},
-		"slice":        []int{1, 2, 3},
-	}
-}
-
 // TestAdversarialOtelEveryValue: tags of every Go type, logs of every field
 // type, LogKV with odd counts, baggage, several references, explicit times;
 // what the collector decodes is what the package documentation promises
@@ -154,7 +87,7 @@ func TestAdversarialOtelEveryValue(t *testing.T) {
 				opentracing.StartTime(start),
 				opentracing.Tag{Key: "start.tag", Value: uint64(math.MaxUint64)},
 			)
-			for k, v := range everyValue() {
+			for k, v := range conformance.TagValues() {
 				s.SetTag(k, v)
 			}
 			s.SetBaggageItem("bag", "gage")
@@ -166,13 +99,13 @@ func TestAdversarialOtelEveryValue(t *testing.T) {
 				otlog.String("s", "v\x00"), otlog.Bool("b", true), otlog.Int("i", -3), otlog.Int32("i32", math.MinInt32),
 				otlog.Int64("i64", math.MinInt64), otlog.Uint32("u32", math.MaxUint32), otlog.Uint64("u64", math.MaxUint64),
 				otlog.Float32("f32", float32(math.Inf(-1))), otlog.Float64("f64", math.NaN()), otlog.Error(errors.New("err")),
-				otlog.Error(nil), otlog.Object("obj", advStruct{A: 2}), otlog.Object("nilobj", nil), otlog.Event("ev"), otlog.Message("msg"),
+				otlog.Error(nil), otlog.Object("obj", conformance.ValueStruct{A: 2}), otlog.Object("nilobj", nil), otlog.Event("ev"), otlog.Message("msg"),
 				otlog.Lazy(func(fv otlog.Encoder) { fv.EmitString("lazy1", "x"); fv.EmitInt("lazy2", 2) }),
 			)
 			s.LogKV("odd", 1, "count")
 			s.LogKV(3, "non-string key")
 			s.LogKV()
-			s.LogKV("k", advStruct{}, "k2", nil)
+			s.LogKV("k", conformance.ValueStruct{}, "k2", nil)
 			s.FinishWithOptions(opentracing.FinishOptions{
 				FinishTime: start.Add(1500 * time.Nanosecond),
 				LogRecords: []opentracing.LogRecord{{Timestamp: start.Add(-time.Hour), Fields: []otlog.Field{otlog.String("early", "log")}}},
@@ -192,7 +125,7 @@ func TestAdversarialOtelEveryValue(t *testing.T) {
 			if len(raw) != 3 {
 				t.Fatalf("collector decoded %d spans, want 3", len(raw))
 			}
-			advStats(t, tr, 3)
+			conformance.CheckAccounting(t, tr, 3)
 			by := advByName(raw)
 			sp := by["every-value"]
 			if sp == nil {
@@ -206,7 +139,7 @@ func TestAdversarialOtelEveryValue(t *testing.T) {
 				"uint": strconv.FormatUint(math.MaxUint, 10), "uint8": int64(255), "uint16": int64(65535),
 				"uint32": int64(math.MaxUint32), "uint64.max": "18446744073709551615", "start.tag": "18446744073709551615",
 				"float32": 1.5, "float64.inf": math.Inf(1), "float64.-inf": math.Inf(-1),
-				"string.nul": "a\x00b\u2028\"<&>", "string.empty": "", "bytes": "[97 98]", "err.value": "boom",
+				"string.nul": "a\x00b\u2028\"<&>\\", "string.empty": "", "bytes": "[0 1 255]", "err.value": "boom",
 				"struct": "{1 b}", "stringer": "stringer-3", "stringer.nil": "<nil>", "kind": "server",
 				"map": "map[k:1]", "slice": "[1 2 3]",
 			}
@@ -300,7 +233,7 @@ func TestAdversarialOtelInvalidUTF8(t *testing.T) {
 				}
 				_ = tr.Close()
 				raw := advRaw(c)
-				st := advStats(t, tr, len(raw))
+				st := conformance.CheckAccounting(t, tr, len(raw))
 				if errs := c.Errors(); len(errs) > 0 {
 					t.Errorf("the collector could not decode: %v", errs)
 				}
@@ -343,7 +276,7 @@ func TestAdversarialOtelHugeAndManyTags(t *testing.T) {
 				t.Fatalf("collector errors: %v", errs)
 			}
 			raw := advRaw(c)
-			advStats(t, tr, len(raw))
+			conformance.CheckAccounting(t, tr, len(raw))
 			by := advByName(raw)
 			if bs := by[big]; bs == nil {
 				t.Errorf("the span with a 1 MB name did not arrive (%d spans)", len(raw))
@@ -385,7 +318,7 @@ func TestAdversarialOtelTimesAnd128Bit(t *testing.T) {
 			tr.StartSpan("child128", opentracing.ChildOf(parent)).Finish()
 			_ = tr.Close()
 			raw := advRaw(c)
-			advStats(t, tr, len(raw))
+			conformance.CheckAccounting(t, tr, len(raw))
 			by := advByName(raw)
 			if len(raw) != 3 {
 				t.Fatalf("%d spans decoded, want 3", len(raw))
@@ -439,7 +372,7 @@ func TestAdversarialOtelCloseFlushesAndLateSpans(t *testing.T) {
 			if len(raw) != 2504 {
 				t.Errorf("collector decoded %d spans, want 2504", len(raw))
 			}
-			st := advStats(t, tr, len(raw))
+			st := conformance.CheckAccounting(t, tr, len(raw))
 			if st.Finished != 3 {
 				t.Errorf("Stats.Finished = %d, want 3 middleware spans", st.Finished)
 			}
@@ -509,7 +442,7 @@ func TestAdversarialOtelCollectorAnswers(t *testing.T) {
 			if d := time.Since(begun); d > 30*time.Second {
 				t.Errorf("Close took %v", d)
 			}
-			st := advStats(t, tr, 0)
+			st := conformance.CheckAccounting(t, tr, 0)
 			if st.DroppedBy[tc.reason] != 7 || st.Dropped != 7 {
 				t.Errorf("DroppedBy %v, want 7 %q", st.DroppedBy, tc.reason)
 			}
@@ -527,7 +460,7 @@ func TestAdversarialOtelCollectorAnswers(t *testing.T) {
 			tr.StartSpan("s").Finish()
 		}
 		_ = tr.Close()
-		st := advStats(t, tr, 0)
+		st := conformance.CheckAccounting(t, tr, 0)
 		if st.DroppedBy[core.DropRejected] != 4 {
 			t.Errorf("DroppedBy %v, want 4 rejected", st.DroppedBy)
 		}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,7 @@ import (
 	zipkingo "github.com/openzipkin/zipkin-go"
 	"github.com/openzipkin/zipkin-go/model"
 
+	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -139,49 +141,11 @@ func normalize(m model.SpanModel) model.SpanModel {
 	return m
 }
 
-type advStringer struct{ n int }
-
-func (s *advStringer) String() string { return "stringer-" + strconv.Itoa(s.n) }
-
-type advStruct struct {
-	A int
-	B string
-}
-
-func everyValue() map[string]any {
-	var nilStringer *advStringer
-	x := 7
-	return map[string]any{
-		"nil":          nil,
-		"bool":         true,
-		"int":          int(-1),
-		"int8":         int8(math.MinInt8),
-		"int64.min":    int64(math.MinInt64),
-		"uint64.max":   uint64(math.MaxUint64),
-		"uint32":       uint32(math.MaxUint32),
-		"float32":      float32(1.5),
-		"float.nan":    math.NaN(),
-		"float.inf":    math.Inf(1),
-		"float.-inf":   math.Inf(-1),
-		"string.bad":   "a\xff\xfeb\x00c\u2028\"<&>\\",
-		"string.empty": "",
-		"bytes":        []byte{0, 1, 0xff},
-		"error":        errors.New("boom\x00\xff"),
-		"struct":       advStruct{A: 1, B: "b"},
-		"stringer":     &advStringer{n: 3},
-		"stringer.nil": nilStringer,
-		"pointer.nil":  (*int)(nil),
-		"map":          map[string]int{"k": 1},
-		"\xff\x00key":  "bad key",
-		"pointer":      &x,
-	}
-}
-
 // exercise does the same things to a span of either tracer: tags of every
 // type, logs of every field type at explicit times, baggage, a finish at an
 // explicit time.
 func exercise(s opentracing.Span, start time.Time) {
-	for k, v := range everyValue() {
+	for k, v := range tagValues() {
 		if k == "pointer" {
 			continue // an address: differs between runs
 		}
@@ -195,7 +159,7 @@ func exercise(s opentracing.Span, start time.Time) {
 				otlog.String("s", "v\x00\xff"), otlog.Bool("b", true), otlog.Int("i", -3), otlog.Int32("i32", math.MinInt32),
 				otlog.Int64("i64", math.MinInt64), otlog.Uint32("u32", math.MaxUint32), otlog.Uint64("u64", math.MaxUint64),
 				otlog.Float32("f32", float32(math.Inf(-1))), otlog.Float64("f64", math.NaN()), otlog.Error(errors.New("err")),
-				otlog.Error(nil), otlog.Object("obj", advStruct{A: 2}), otlog.Object("nilobj", nil), otlog.Event("ev"), otlog.Message("msg"),
+				otlog.Error(nil), otlog.Object("obj", conformance.ValueStruct{A: 2}), otlog.Object("nilobj", nil), otlog.Event("ev"), otlog.Message("msg"),
 				otlog.Lazy(func(fv otlog.Encoder) { fv.EmitString("lazy1", "x") }),
 			}},
 			{Timestamp: start.Add(2 * time.Microsecond), Fields: []otlog.Field{otlog.String("second", "record")}},
@@ -240,7 +204,7 @@ func TestAdversarialZipkinEveryValueMatchesStock(t *testing.T) {
 	kv.LogKV("odd", 1, "count")
 	kv.LogKV(3, "non-string key")
 	kv.LogKV()
-	kv.LogKV("k", advStruct{}, "k2", nil)
+	kv.LogKV("k", conformance.ValueStruct{}, "k2", nil)
 	kv.Finish()
 	a.FinishWithOptions(opentracing.FinishOptions{FinishTime: start.Add(time.Millisecond)})
 	b.FinishWithOptions(opentracing.FinishOptions{FinishTime: start.Add(time.Millisecond)})
@@ -580,4 +544,12 @@ func TestAdversarialZipkinCloseFlushesEverything(t *testing.T) {
 	if st := tr.Stats(); st.Reported != n || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
+}
+
+// tagValues are conformance's tag values of every kind, invalid UTF-8
+// included: zipkin's JSON writer must escape it as zipkin-go does.
+func tagValues() map[string]any {
+	v := conformance.TagValues()
+	maps.Copy(v, conformance.InvalidText())
+	return v
 }
