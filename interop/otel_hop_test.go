@@ -234,19 +234,6 @@ func remoteParent(t *testing.T, tid, sid string, flags trace.TraceFlags, ts stri
 	return trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(scc))
 }
 
-// otlpSpans returns every span the collector received, in order.
-func otlpSpans(c *oteltest.Collector) []*tracepb.Span {
-	var out []*tracepb.Span
-	for _, req := range c.Requests() {
-		for _, rs := range req.GetResourceSpans() {
-			for _, ss := range rs.GetScopeSpans() {
-				out = append(out, ss.GetSpans()...)
-			}
-		}
-	}
-	return out
-}
-
 // oneOfKind returns the only exported span of kind k named name.
 func oneOfKind(t *testing.T, spans []*tracepb.Span, name string, k tracepb.Span_SpanKind) *tracepb.Span {
 	t.Helper()
@@ -321,7 +308,7 @@ func TestOTelHopChainIDsAndKinds(t *testing.T) {
 				t.Fatal(err)
 			}
 			upClient := endedByKind(t, up, trace.SpanKindClient)
-			spans := otlpSpans(c)
+			spans := c.OTLPSpans()
 			server := oneOfKind(t, spans, "server", tracepb.Span_SPAN_KIND_SERVER)
 			client := oneOfKind(t, spans, "HTTP GET", tracepb.Span_SPAN_KIND_CLIENT)
 			seen := ds.last(t)
@@ -386,7 +373,7 @@ func TestOTelHopHTTPStatus(t *testing.T) {
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	_ = tr.Close()
 
-	spans := otlpSpans(c)
+	spans := c.OTLPSpans()
 	if st := oneOfKind(t, spans, "server 500", tracepb.Span_SPAN_KIND_SERVER).GetStatus(); st.GetCode() != tracepb.Status_STATUS_CODE_ERROR {
 		t.Errorf("server 500: status %v, want ERROR", st)
 	}
@@ -446,7 +433,7 @@ func TestOTelHopTraceStateFromOTel(t *testing.T) {
 	if got := endedByKind(t, up, trace.SpanKindClient).SpanContext().TraceState().String(); got != ts {
 		t.Fatalf("the upstream client itself has tracestate %q", got)
 	}
-	spans := otlpSpans(c)
+	spans := c.OTLPSpans()
 	for _, s := range []*tracepb.Span{oneOfKind(t, spans, "server", tracepb.Span_SPAN_KIND_SERVER), oneOfKind(t, spans, "HTTP GET", tracepb.Span_SPAN_KIND_CLIENT)} {
 		if s.GetTraceState() != ts {
 			t.Errorf("%s: OTLP trace_state %q, want %q", s.GetName(), s.GetTraceState(), ts)
@@ -503,11 +490,11 @@ func TestOTelHopTraceStateRaw(t *testing.T) {
 			if _, tid, _, _ := parseTP(t, seen.header.Get("traceparent")); tid != rvTraceID {
 				t.Fatalf("the tracestate broke the trace: downstream traceparent %q", seen.header.Get("traceparent"))
 			}
-			server := oneOfKind(t, otlpSpans(c), "server", tracepb.Span_SPAN_KIND_SERVER)
+			server := oneOfKind(t, c.OTLPSpans(), "server", tracepb.Span_SPAN_KIND_SERVER)
 			if hexOf(server.GetParentSpanId()) != rvSpanID {
 				t.Errorf("server span parent %x, want %s", server.GetParentSpanId(), rvSpanID)
 			}
-			if v, ok := attr(server, core.TagExtractError); ok {
+			if v, ok := oteltest.Attributes(server)[core.TagExtractError]; ok {
 				t.Errorf("a tracestate problem tagged the span %s=%v", core.TagExtractError, v)
 			}
 			got := normalizeTS(strings.Join(seen.header.Values("tracestate"), ","))
@@ -576,7 +563,7 @@ func TestOTelHopSampling(t *testing.T) {
 			if got := seen.header.Get("tracestate"); got != "up=1" {
 				t.Errorf("downstream tracestate %q, want up=1", got)
 			}
-			if n := len(otlpSpans(c)); tc.sampled && n != 2 || !tc.sampled && n != 0 {
+			if n := len(c.OTLPSpans()); tc.sampled && n != 2 || !tc.sampled && n != 0 {
 				t.Errorf("%d spans exported, want %d", n, map[bool]int{true: 2, false: 0}[tc.sampled])
 			}
 			if !tc.sampled && len(down.rec.Ended()) != 0 {
@@ -619,7 +606,7 @@ func TestOTelHopTraceFlagBits(t *testing.T) {
 			if f&2 != in&2 {
 				t.Errorf("flags %s upstream: downstream flags %s, want the random flag (W3C Level 2) kept", tc.in, flags)
 			}
-			if n := len(otlpSpans(c)); tc.sampled != (n > 0) {
+			if n := len(c.OTLPSpans()); tc.sampled != (n > 0) {
 				t.Errorf("%d spans exported, want sampled %v", n, tc.sampled)
 			}
 		})
@@ -678,7 +665,7 @@ func TestOTelHopTraceparentParsing(t *testing.T) {
 			if v := seen.bag.Member("user").Value(); v != "ann b" {
 				t.Errorf("downstream baggage user=%q, want %q (W3C baggage does not depend on traceparent)", v, "ann b")
 			}
-			spans := otlpSpans(c)
+			spans := c.OTLPSpans()
 			if tc.valid {
 				if dtid != tid || (flags == "01") != tc.sampled {
 					t.Errorf("downstream traceparent %q, want trace %s sampled %v", seen.header.Get("traceparent"), tid, tc.sampled)
@@ -693,7 +680,7 @@ func TestOTelHopTraceparentParsing(t *testing.T) {
 				if hexOf(server.GetTraceId()) != tid || hexOf(server.GetParentSpanId()) != sid {
 					t.Errorf("server span: trace %x parent %x, want %s %s", server.GetTraceId(), server.GetParentSpanId(), tid, sid)
 				}
-				if v, ok := attr(server, core.TagExtractError); ok {
+				if v, ok := oteltest.Attributes(server)[core.TagExtractError]; ok {
 					t.Errorf("valid traceparent tagged %s=%v", core.TagExtractError, v)
 				}
 				return
@@ -711,7 +698,7 @@ func TestOTelHopTraceparentParsing(t *testing.T) {
 			if hexOf(server.GetTraceId()) != dtid {
 				t.Errorf("downstream trace %s is not the new root's %x", dtid, server.GetTraceId())
 			}
-			if v, ok := attr(server, core.TagExtractError); !ok || v == "" {
+			if v, ok := oteltest.Attributes(server)[core.TagExtractError]; !ok || v == "" {
 				t.Errorf("new root not tagged %s", core.TagExtractError)
 			}
 		})
@@ -852,7 +839,7 @@ func TestOTelHopOTelInsideTraceplug(t *testing.T) {
 	hopRaw(t, srv.URL+"/x", http.Header{"Traceparent": {"00-" + rvTraceID + "-" + rvSpanID + "-01"}})
 	_ = tr.Close()
 
-	spans := otlpSpans(c)
+	spans := c.OTLPSpans()
 	server := oneOfKind(t, spans, "server", tracepb.Span_SPAN_KIND_SERVER)
 	work := oneOfKind(t, spans, "otel.work", tracepb.Span_SPAN_KIND_INTERNAL)
 	var client *tracepb.Span
@@ -903,7 +890,7 @@ func TestOTelHopTraceplugInsideOTel(t *testing.T) {
 	_ = tr.Close()
 
 	upClient := endedByKind(t, up, trace.SpanKindClient)
-	spans := otlpSpans(c)
+	spans := c.OTLPSpans()
 	var server, client *tracepb.Span
 	for _, s := range spans {
 		switch s.GetKind() {
@@ -1075,11 +1062,11 @@ func TestOTelHopEnv(t *testing.T) {
 		c := oteltest.New(t)
 		t.Setenv("OTEL_TRACES_SAMPLER", "always_off")
 		rvOneSpan(t, c.Options("http")...)
-		if n := len(otlpSpans(c)); n != 0 {
+		if n := len(c.OTLPSpans()); n != 0 {
 			t.Errorf("always_off: %d spans exported", n)
 		}
 		rvOneSpan(t, append(c.Options("http"), core.WithSampleRate(1))...)
-		if n := len(otlpSpans(c)); n != 1 {
+		if n := len(c.OTLPSpans()); n != 1 {
 			t.Errorf("WithSampleRate(1) over always_off: %d spans exported, want 1", n)
 		}
 	})
@@ -1093,7 +1080,7 @@ func TestOTelHopEnv(t *testing.T) {
 		hopRaw(t, mid.srv.URL+"/x", http.Header{"Traceparent": {"00-" + rvTraceID + "-" + rvSpanID + "-01"}})
 		hopRaw(t, mid.srv.URL+"/x", nil) // a new trace: ratio 0
 		_ = tr.Close()
-		if n := len(otlpSpans(c)); n != 2 {
+		if n := len(c.OTLPSpans()); n != 2 {
 			t.Errorf("%d spans exported, want the 2 of the sampled caller's trace", n)
 		}
 	})
@@ -1164,14 +1151,4 @@ func TestOTelHopEnv(t *testing.T) {
 			t.Errorf("batch_size=10 over OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2: %d requests, want 1", n)
 		}
 	})
-}
-
-// attr is the value of span s's attribute key, if it has one.
-func attr(s *tracepb.Span, key string) (any, bool) {
-	for _, kv := range s.GetAttributes() {
-		if kv.GetKey() == key {
-			return oteltest.Value(kv.GetValue()), true
-		}
-	}
-	return nil, false
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/core"
@@ -26,30 +25,6 @@ func semanticsTracer(t *testing.T, c *oteltest.Collector, opts ...core.Option) (
 	}
 	t.Cleanup(func() { _ = tr.Close() })
 	return tr, tr.Unwrap().(*Tracer)
-}
-
-// exportedSpans returns the OTLP spans the collector received, by name.
-func exportedSpans(c *oteltest.Collector) map[string]*tracepb.Span {
-	out := map[string]*tracepb.Span{}
-	for _, req := range c.Requests() {
-		for _, rs := range req.GetResourceSpans() {
-			for _, ss := range rs.GetScopeSpans() {
-				for _, s := range ss.GetSpans() {
-					out[s.GetName()] = s
-				}
-			}
-		}
-	}
-	return out
-}
-
-func spanAttr(s *tracepb.Span, key string) (any, bool) {
-	for _, kv := range s.GetAttributes() {
-		if kv.GetKey() == key {
-			return oteltest.Value(kv.GetValue()), true
-		}
-	}
-	return nil, false
 }
 
 // TestRepeatedSetTagIsBounded: a long-lived span that updates the
@@ -74,8 +49,8 @@ func TestRepeatedSetTagIsBounded(t *testing.T) {
 	}
 	s.Finish()
 	_ = ot.Close()
-	got := exportedSpans(c)["long-lived"]
-	if v, _ := spanAttr(got, "progress"); v != int64(n-1) {
+	got := oteltest.ByName(c.OTLPSpans())["long-lived"]
+	if v, _ := oteltest.Attributes(got)["progress"]; v != int64(n-1) {
 		t.Errorf("progress=%v, want %d", v, n-1)
 	}
 }
@@ -115,12 +90,12 @@ func TestConcurrentFinishKeepsTags(t *testing.T) {
 	close(g.gate)
 	wg.Wait()
 	_ = ot.Close()
-	got := exportedSpans(c)["raced"]
+	got := oteltest.ByName(c.OTLPSpans())["raced"]
 	if got == nil {
 		t.Fatal("span not exported")
 	}
 	for _, k := range []string{"start", "late"} {
-		if _, ok := spanAttr(got, k); !ok {
+		if _, ok := oteltest.Attributes(got)[k]; !ok {
 			t.Errorf("tag %q lost to a second Finish; attributes %v", k, got.GetAttributes())
 		}
 	}
@@ -195,7 +170,7 @@ func checkFallback(t *testing.T) {
 	otelChild.End()
 	root.Finish()
 	_ = tr.Close()
-	spans := exportedSpans(c)
+	spans := oteltest.ByName(c.OTLPSpans())
 	for child, parent := range map[string]string{"otel.child": "ot.root", "ot.grandchild": "otel.child", "otel.leaf": "ot.grandchild"} {
 		ch, p := spans[child], spans[parent]
 		if ch == nil || p == nil {

@@ -53,7 +53,7 @@ func TestErrorStatusKeepsLogMessage(t *testing.T) {
 	s.Finish()
 	_ = tr.Close()
 
-	spans := rawSpans(c)
+	spans := oteltest.ByName(c.OTLPSpans())
 	for name, want := range map[string]string{"HTTP GET": "db down", "direct": "timeout"} {
 		st := spans[name].GetStatus()
 		if st.GetCode() != tracepb.Status_STATUS_CODE_ERROR || st.GetMessage() != want {
@@ -87,7 +87,7 @@ func TestAttributeLimitAsSDK(t *testing.T) {
 	want.End()
 	_ = ot.Close()
 
-	got := rawSpans(c)["limited"]
+	got := oteltest.ByName(c.OTLPSpans())["limited"]
 	exp := rec.Ended()[0]
 	gotAttrs := map[string]any{}
 	for _, kv := range got.GetAttributes() {
@@ -205,7 +205,7 @@ func TestAcrossAPIs(t *testing.T) {
 	root.Finish()
 	_ = tr.Close()
 
-	spans := rawSpans(c)
+	spans := oteltest.ByName(c.OTLPSpans())
 	for ch, p := range map[string]string{"otel.child": "ot.root", "ot.grandchild": "otel.child", "otel.leaf": "ot.grandchild"} {
 		if !bytes.Equal(spans[ch].GetParentSpanId(), spans[p].GetSpanId()) || !bytes.Equal(spans[ch].GetTraceId(), spans[p].GetTraceId()) {
 			t.Errorf("%s is not a child of %s", ch, p)
@@ -214,7 +214,7 @@ func TestAcrossAPIs(t *testing.T) {
 			t.Errorf("%s: flags %#x, want a local parent", ch, f)
 		}
 	}
-	if v, _ := attr(spans["otel.child"], "via.view"); v != "yes" {
+	if v, _ := oteltest.Attributes(spans["otel.child"])["via.view"]; v != "yes" {
 		t.Errorf("a tag set through the view is missing: %v", spans["otel.child"].GetAttributes())
 	}
 }
@@ -313,7 +313,7 @@ func TestExceptionTypeOfErrorObject(t *testing.T) {
 	s.LogFields(otlog.String("event", "error"), otlog.String("message", "read failed"), otlog.Error(io.ErrUnexpectedEOF))
 	s.Finish()
 	_ = ot.Close()
-	got := rawSpans(c)["failed"]
+	got := oteltest.ByName(c.OTLPSpans())["failed"]
 	var typ any
 	for _, e := range got.GetEvents() {
 		if e.GetName() != "exception" {
@@ -354,9 +354,9 @@ func TestLastWriteWinsAcrossAPIs(t *testing.T) {
 	}
 	resp.Body.Close()
 	_ = ot.Close()
-	got := rawSpans(c)["HTTP GET"]
+	got := oteltest.ByName(c.OTLPSpans())["HTTP GET"]
 	for k, want := range map[string]string{"component": "my-service", "user.id": "from-otel"} {
-		if v, _ := attr(got, k); v != want {
+		if v, _ := oteltest.Attributes(got)[k]; v != want {
 			t.Errorf("%s=%v, want the later write %q", k, v, want)
 		}
 	}

@@ -17,30 +17,6 @@ import (
 	"github.com/traceplug/traceplug/propagation"
 )
 
-// rawSpans returns the OTLP spans the collector received, by name.
-func rawSpans(c *oteltest.Collector) map[string]*tracepb.Span {
-	out := map[string]*tracepb.Span{}
-	for _, req := range c.Requests() {
-		for _, rs := range req.GetResourceSpans() {
-			for _, ss := range rs.GetScopeSpans() {
-				for _, s := range ss.GetSpans() {
-					out[s.GetName()] = s
-				}
-			}
-		}
-	}
-	return out
-}
-
-func attr(s *tracepb.Span, key string) (any, bool) {
-	for _, kv := range s.GetAttributes() {
-		if kv.GetKey() == key {
-			return oteltest.Value(kv.GetValue()), true
-		}
-	}
-	return nil, false
-}
-
 // TestSpansAsOpenTelemetryExpectsThem: on the wire, server and client spans
 // have kinds SERVER and CLIENT, a 5xx and a panic have status ERROR (a
 // panic's message in the status and in an exception event), a 4xx has no
@@ -68,7 +44,7 @@ func TestSpansAsOpenTelemetryExpectsThem(t *testing.T) {
 		}
 	}
 	_ = tr.Close()
-	spans := rawSpans(c)
+	spans := oteltest.ByName(c.OTLPSpans())
 
 	missing, broken, panicked, client := spans["GET /missing"], spans["GET /broken"], spans["GET /panic"], spans["HTTP GET"]
 	if missing == nil || broken == nil || panicked == nil || client == nil {
@@ -79,18 +55,18 @@ func TestSpansAsOpenTelemetryExpectsThem(t *testing.T) {
 			t.Errorf("%s: kind %v, want SERVER", s.GetName(), s.GetKind())
 		}
 		for _, k := range []string{"span.kind", "error"} {
-			if v, ok := attr(s, k); ok {
+			if v, ok := oteltest.Attributes(s)[k]; ok {
 				t.Errorf("%s: attribute %s=%v: it is the kind or the status", s.GetName(), k, v)
 			}
 		}
-		if v, _ := attr(s, "component"); v != "traceplug" {
+		if v, _ := oteltest.Attributes(s)["component"]; v != "traceplug" {
 			t.Errorf("%s: component %v", s.GetName(), v)
 		}
 	}
 	if missing.GetStatus().GetCode() != tracepb.Status_STATUS_CODE_UNSET {
 		t.Errorf("404: status %v, want unset", missing.GetStatus())
 	}
-	if v, _ := attr(missing, "http.status_code"); v != int64(404) {
+	if v, _ := oteltest.Attributes(missing)["http.status_code"]; v != int64(404) {
 		t.Errorf("404: http.status_code %v (%T), want int64 404", v, v)
 	}
 	if broken.GetStatus().GetCode() != tracepb.Status_STATUS_CODE_ERROR {
@@ -273,7 +249,7 @@ func TestLinks(t *testing.T) {
 	other.Finish()
 	parent.Finish()
 	_ = ot.Close()
-	spans := rawSpans(c)
+	spans := oteltest.ByName(c.OTLPSpans())
 	p, o := spans["parent"], spans["other"]
 	type link struct {
 		span *tracepb.Span
@@ -325,7 +301,7 @@ func TestParentIsRemote(t *testing.T) {
 	ot.StartSpan("local", opentracing.ChildOf(server.Context())).Finish()
 	server.Finish()
 	_ = ot.Close()
-	spans := rawSpans(c)
+	spans := oteltest.ByName(c.OTLPSpans())
 	for name, want := range map[string]uint32{"server": hasIsRemote | isRemote, "local": hasIsRemote} {
 		if got := spans[name].GetFlags() &^ 0xff; got != want {
 			t.Errorf("%s: flags %#x, want %#x", name, got, want)

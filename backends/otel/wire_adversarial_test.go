@@ -19,7 +19,6 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 	otlog "github.com/opentracing/opentracing-go/log"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/conformance"
@@ -36,34 +35,6 @@ func advNew(t *testing.T, endpoint string, opts ...core.Option) *core.Tracer {
 	}
 	t.Cleanup(func() { _ = tr.Close() })
 	return tr
-}
-
-func advRaw(c *oteltest.Collector) []*tracepb.Span {
-	var out []*tracepb.Span
-	for _, req := range c.Requests() {
-		for _, rs := range req.GetResourceSpans() {
-			for _, ss := range rs.GetScopeSpans() {
-				out = append(out, ss.GetSpans()...)
-			}
-		}
-	}
-	return out
-}
-
-func advByName(spans []*tracepb.Span) map[string]*tracepb.Span {
-	m := map[string]*tracepb.Span{}
-	for _, s := range spans {
-		m[s.GetName()] = s
-	}
-	return m
-}
-
-func advAttrs(s *tracepb.Span) map[string]any {
-	m := map[string]any{}
-	for _, kv := range s.GetAttributes() {
-		m[kv.GetKey()] = oteltest.Value(kv.GetValue())
-	}
-	return m
 }
 
 // TestAdversarialOtelEveryValue: tags of every Go type, logs of every field
@@ -121,17 +92,17 @@ func TestAdversarialOtelEveryValue(t *testing.T) {
 			if errs := c.Errors(); len(errs) > 0 {
 				t.Fatalf("the collector could not decode: %v", errs)
 			}
-			raw := advRaw(c)
+			raw := c.OTLPSpans()
 			if len(raw) != 3 {
 				t.Fatalf("collector decoded %d spans, want 3", len(raw))
 			}
 			conformance.CheckAccounting(t, tr, 3)
-			by := advByName(raw)
+			by := oteltest.ByName(raw)
 			sp := by["every-value"]
 			if sp == nil {
 				t.Fatal("span every-value missing")
 			}
-			at := advAttrs(sp)
+			at := oteltest.Attributes(sp)
 			want := map[string]any{
 				"nil": "<nil>", "bool.true": true, "bool.false": false, "int": int64(-1),
 				"int8": int64(math.MinInt8), "int16": int64(math.MinInt16), "int32": int64(math.MinInt32),
@@ -232,7 +203,7 @@ func TestAdversarialOtelInvalidUTF8(t *testing.T) {
 					tr.StartSpan("good-" + strconv.Itoa(i)).Finish()
 				}
 				_ = tr.Close()
-				raw := advRaw(c)
+				raw := c.OTLPSpans()
 				st := conformance.CheckAccounting(t, tr, len(raw))
 				if errs := c.Errors(); len(errs) > 0 {
 					t.Errorf("the collector could not decode: %v", errs)
@@ -275,12 +246,12 @@ func TestAdversarialOtelHugeAndManyTags(t *testing.T) {
 			if errs := c.Errors(); len(errs) > 0 {
 				t.Fatalf("collector errors: %v", errs)
 			}
-			raw := advRaw(c)
+			raw := c.OTLPSpans()
 			conformance.CheckAccounting(t, tr, len(raw))
-			by := advByName(raw)
+			by := oteltest.ByName(raw)
 			if bs := by[big]; bs == nil {
 				t.Errorf("the span with a 1 MB name did not arrive (%d spans)", len(raw))
-			} else if v := advAttrs(bs)["big"]; v != big {
+			} else if v := oteltest.Attributes(bs)["big"]; v != big {
 				t.Errorf("1 MB tag arrived as %d bytes", len(fmt.Sprint(v)))
 			}
 			ms := by["many"]
@@ -317,9 +288,9 @@ func TestAdversarialOtelTimesAnd128Bit(t *testing.T) {
 			}
 			tr.StartSpan("child128", opentracing.ChildOf(parent)).Finish()
 			_ = tr.Close()
-			raw := advRaw(c)
+			raw := c.OTLPSpans()
 			conformance.CheckAccounting(t, tr, len(raw))
-			by := advByName(raw)
+			by := oteltest.ByName(raw)
 			if len(raw) != 3 {
 				t.Fatalf("%d spans decoded, want 3", len(raw))
 			}
@@ -368,7 +339,7 @@ func TestAdversarialOtelCloseFlushesAndLateSpans(t *testing.T) {
 			}
 			late.Finish()
 			late.Finish()
-			raw := advRaw(c)
+			raw := c.OTLPSpans()
 			if len(raw) != 2504 {
 				t.Errorf("collector decoded %d spans, want 2504", len(raw))
 			}

@@ -208,6 +208,39 @@ func (c *Collector) Errors() []error {
 	return append([]error(nil), c.errs...)
 }
 
+// OTLPSpans returns every span received so far as OTLP has it, in the
+// order received, including the spans it rejected.
+func (c *Collector) OTLPSpans() []*tracepb.Span {
+	var out []*tracepb.Span
+	for _, req := range c.Requests() {
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				out = append(out, ss.GetSpans()...)
+			}
+		}
+	}
+	return out
+}
+
+// ByName returns spans by name; of several with one name, the last.
+func ByName(spans []*tracepb.Span) map[string]*tracepb.Span {
+	m := make(map[string]*tracepb.Span, len(spans))
+	for _, s := range spans {
+		m[s.GetName()] = s
+	}
+	return m
+}
+
+// Attributes returns s's attributes by key, their values as [Value] gives
+// them.
+func Attributes(s *tracepb.Span) map[string]any {
+	m := make(map[string]any, len(s.GetAttributes()))
+	for _, kv := range s.GetAttributes() {
+		m[kv.GetKey()] = Value(kv.GetValue())
+	}
+	return m
+}
+
 // Spans returns every span received so far in the conformance model,
 // including the spans it rejected.
 func (c *Collector) Spans() []conformance.Span {
