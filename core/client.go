@@ -110,9 +110,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out.Header = make(http.Header)
 	}
 	c.span = span
-	if t.prop != nil {
-		t.prop.text.Clean(out.Header) // no stale context beside the new one
-	}
+	t.ClearContext(out.Header) // no stale context beside the new one
 	if err := t.Inject(span.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out.Header)); err != nil {
 		span.SetTag("traceplug.inject_error", t.redact.cap(err.Error()))
 	}

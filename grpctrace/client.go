@@ -154,6 +154,7 @@ func (in *instrumentation) startClient(ctx context.Context, fullMethod, target s
 	} else {
 		in.tagMetadata(span, md)
 	}
+	in.tr.ClearContext(md) // a proxy's copy of its incoming metadata holds another context
 	c.out = mdWriter{md: md, vals: c.vals[:0]}
 	if err := in.tr.Inject(span.Context(), opentracing.TextMap, &c.out); err != nil {
 		span.SetTag("traceplug.inject_error", err.Error())
@@ -174,6 +175,7 @@ func (in *instrumentation) propagate(ctx context.Context) context.Context {
 	if !ok {
 		md = metadata.MD{}
 	}
+	in.tr.ClearContext(md)
 	if in.tr.Inject(span.Context(), opentracing.TextMap, &mdWriter{md: md}) != nil {
 		return ctx
 	}

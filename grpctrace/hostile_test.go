@@ -1347,6 +1347,39 @@ func TestHostileMalformedOutgoingReplaced(t *testing.T) {
 	}
 }
 
+// Outgoing metadata copied from an incoming call (a proxy's) carries another
+// context's tracestate and B3 parent and debug flag: the client drops the
+// metadata of the tracer's formats before injecting its own, so none of it
+// travels beside the client span's context.
+func TestHostileStaleOutgoingContextDropped(t *testing.T) {
+	for _, mode := range rvModes {
+		t.Run(mode, func(t *testing.T) {
+			tr, _ := newTracer(t, core.WithTraceAll(true), core.WithPropagation("tracecontext,b3multi"))
+			got := make(chan metadata.MD, 1)
+			svc := &rvSvc{empty: func(ctx context.Context) error {
+				md, _ := metadata.FromIncomingContext(ctx)
+				got <- md
+				return nil
+			}}
+			_, c := rvPair(t, svc, rvServerOpts(mode, tr), rvDialOpts(mode, tr)...)
+			ctx := metadata.AppendToOutgoingContext(context.Background(),
+				"tracestate", "stale=1", "x-b3-parentspanid", "00f067aa0ba902b7", "x-b3-flags", "1", "x-app", "kept")
+			if _, err := c.EmptyCall(ctx, &testgrpc.Empty{}); err != nil {
+				t.Fatal(err)
+			}
+			md := <-got
+			for _, k := range []string{"tracestate", "x-b3-parentspanid", "x-b3-flags"} {
+				if v := md.Get(k); len(v) != 0 {
+					t.Errorf("stale %s %q sent beside the client span's context", k, v)
+				}
+			}
+			if len(md.Get("traceparent")) != 1 || len(md.Get("x-b3-traceid")) != 1 || len(md.Get("x-app")) != 1 {
+				t.Errorf("metadata %v: want one traceparent, one x-b3-traceid and the application's own key", md)
+			}
+		})
+	}
+}
+
 // The tracer's own additions to the redaction list, and values that are
 // secrets by their shape (a JWT) under innocent keys, are redacted in
 // metadata tags as in HTTP headers.
