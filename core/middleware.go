@@ -193,7 +193,6 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		rq.panicked = true
 		rq.end(t, r, rename, &rc)
 	}()
-	rq.countBytes = t.responseSize
 	rq.http2 = r.ProtoMajor >= 2
 	next.ServeHTTP(rq.wrap(w), r)
 	returned = true

@@ -29,10 +29,8 @@ type request struct {
 	bytes    int64
 	hijacked bool
 	panicked bool
-	// countBytes: the response's size is tagged (WithResponseSize).
-	countBytes bool
-	http2      bool       // the request came over HTTP/2 (or 3): no 101 there
-	rw         respWriter // the handler's writer, for net/http's own (wrap)
+	http2    bool       // the request came over HTTP/2 (or 3): no 101 there
+	rw       respWriter // the handler's writer, for net/http's own (wrap)
 
 	parent opentracing.SpanReference
 	start  opentracing.StartTime // with a Recorder

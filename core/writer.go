@@ -47,7 +47,7 @@ func (rq *request) sent() {
 
 // wrote records n body bytes sent, when they are counted.
 func (rq *request) wrote(n int64) {
-	if rq.countBytes {
+	if rq.t.responseSize {
 		rq.bytes += n
 	}
 }

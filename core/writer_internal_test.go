@@ -77,7 +77,8 @@ func TestWrapObservesAlike(t *testing.T) {
 		"httpsnoop": func() http.ResponseWriter { return everything{httptest.NewRecorder()} },
 	} {
 		t.Run(name, func(t *testing.T) {
-			rq := &request{countBytes: true}
+			sized := &Tracer{responseSize: true}
+			rq := &request{t: sized}
 			w := rq.wrap(mk())
 			_, _ = io.WriteString(w, "ab")
 			w.WriteHeader(http.StatusInternalServerError)
@@ -88,7 +89,7 @@ func TestWrapObservesAlike(t *testing.T) {
 			if want := shapeOf(mk()); shapeOf(w) != want {
 				t.Errorf("wrapped shape %b, want the writer's %b", shapeOf(w), want)
 			}
-			rq = &request{}
+			rq = &request{t: sized}
 			w = rq.wrap(mk())
 			w.WriteHeader(http.StatusTeapot)
 			w.WriteHeader(http.StatusInternalServerError)
@@ -96,7 +97,7 @@ func TestWrapObservesAlike(t *testing.T) {
 				t.Errorf("status %d, want the first WriteHeader's 418", rq.status)
 			}
 			if h, ok := w.(http.Hijacker); ok {
-				rq = &request{}
+				rq = &request{t: sized}
 				w = rq.wrap(mk())
 				h = w.(http.Hijacker)
 				_, _, _ = h.Hijack()
