@@ -127,9 +127,12 @@ func (h *clientHandler) HandleConn(context.Context, stats.ConnStats) {}
 // target, if not empty, is tagged as peer.address.
 func (in *instrumentation) startClient(ctx context.Context, fullMethod, target string) (*call, context.Context) {
 	c := &call{in: in, client: true}
-	if sc := in.traced(ctx, false); sc != nil && !sc.method.known && sc.method.full == fullMethod {
+	if m, ok := in.methods.Load(fullMethod); ok {
+		c.method = m.(*method) // a method this client has called before
+	} else if sc := in.traced(ctx, false); sc != nil && !sc.method.known && sc.method.full == fullMethod {
 		// A proxy forwarding a call its server does not know: the method
-		// came from the network, and names no client span either.
+		// came from the network, and names no client span either (nor
+		// enters the cache).
 		c.method = sc.method
 	} else {
 		c.method = in.method(fullMethod, false, false)
