@@ -14,26 +14,35 @@ import (
 	"strings"
 	"time"
 
-	"github.com/traceplug/traceplug/internal/report"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
 	grpcgzip "google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/traceplug/traceplug/internal/report"
 )
 
-// The backend sends spans with clients of its own, behind the OTLP
-// exporter's otlptrace.Client interface, so that the exporter turns SDK spans
-// into OTLP with OpenTelemetry's own code while the backend knows what became
-// of every span: delivered, rejected (in part, by a partial success), or not
+// The backend sends spans with clients of its own, which send the requests
+// the backend encodes (encode.go), so that the backend knows what became of
+// every span: delivered, rejected (in part, by a partial success), or not
 // delivered. The clients read no environment variables: the backend resolves
 // every setting once, with traceplug's precedence.
+
+// client sends encoded ExportTraceServiceRequests to a collector.
+type client interface {
+	// upload sends one request, trying again within ctx's deadline while
+	// the failure is worth another try.
+	upload(ctx context.Context, body []byte) error
+	// stop closes the client's connections, once no upload is under way.
+	stop()
+}
 
 // partialError is a partial success: the collector took the request but
 // rejected some of its spans.
@@ -125,7 +134,7 @@ type httpClient struct {
 	scrub  scrubber
 }
 
-var _ otlptrace.Client = (*httpClient)(nil)
+var _ client = (*httpClient)(nil)
 
 func newHTTPClient(s *settings) *httpClient {
 	h := http.Header{}
@@ -140,20 +149,9 @@ func newHTTPClient(s *settings) *httpClient {
 	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, conn: report.NewConn(), scrub: newScrubber(s.headers)}
 }
 
-func (c *httpClient) Start(context.Context) error { return nil }
+func (c *httpClient) stop() { c.conn.Abort() }
 
-// Stop closes the idle connections; the backend calls it once no export is
-// under way.
-func (c *httpClient) Stop(context.Context) error {
-	c.conn.Abort()
-	return nil
-}
-
-func (c *httpClient) UploadTraces(ctx context.Context, rs []*tracepb.ResourceSpans) error {
-	body, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: rs})
-	if err != nil {
-		return fmt.Errorf("encoding spans: %w", err)
-	}
+func (c *httpClient) upload(ctx context.Context, body []byte) error {
 	if c.gzip {
 		var buf bytes.Buffer
 		zw := gzip.NewWriter(&buf)
@@ -227,14 +225,13 @@ func retryAfter(v string) time.Duration {
 
 // grpcClient calls the OTLP TraceService.
 type grpcClient struct {
-	conn    *grpc.ClientConn
-	service coltracepb.TraceServiceClient
-	md      metadata.MD
-	call    []grpc.CallOption
-	scrub   scrubber
+	conn  *grpc.ClientConn
+	md    metadata.MD
+	call  []grpc.CallOption
+	scrub scrubber
 }
 
-var _ otlptrace.Client = (*grpcClient)(nil)
+var _ client = (*grpcClient)(nil)
 
 func newGRPCClient(s *settings) (*grpcClient, error) {
 	creds := insecure.NewCredentials()
@@ -245,24 +242,20 @@ func newGRPCClient(s *settings) (*grpcClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &grpcClient{conn: conn, service: coltracepb.NewTraceServiceClient(conn), md: metadata.New(s.headers), scrub: newScrubber(s.headers)}
+	c := &grpcClient{conn: conn, md: metadata.New(s.headers), call: []grpc.CallOption{grpc.ForceCodecV2(requestCodec{})}, scrub: newScrubber(s.headers)}
 	if s.gzip {
 		c.call = append(c.call, grpc.UseCompressor(grpcgzip.Name))
 	}
 	return c, nil
 }
 
-func (c *grpcClient) Start(context.Context) error { return nil }
+func (c *grpcClient) stop() { _ = c.conn.Close() }
 
-// Stop closes the connection; the backend calls it once no export is under
-// way.
-func (c *grpcClient) Stop(context.Context) error { return c.conn.Close() }
-
-func (c *grpcClient) UploadTraces(ctx context.Context, rs []*tracepb.ResourceSpans) error {
-	req := &coltracepb.ExportTraceServiceRequest{ResourceSpans: rs}
+func (c *grpcClient) upload(ctx context.Context, body []byte) error {
 	ctx = metadata.NewOutgoingContext(ctx, c.md)
 	return withRetry(ctx, func(ctx context.Context) error {
-		resp, err := c.service.Export(ctx, req, c.call...)
+		resp := &coltracepb.ExportTraceServiceResponse{}
+		err := c.conn.Invoke(ctx, coltracepb.TraceService_Export_FullMethodName, encodedRequest(body), resp, c.call...)
 		if err == nil {
 			if ps := resp.GetPartialSuccess(); ps != nil && ps.GetRejectedSpans() > 0 {
 				return &partialError{rejected: ps.GetRejectedSpans(), msg: c.scrub.scrub(ps.GetErrorMessage())}
@@ -286,3 +279,34 @@ func (c *grpcClient) UploadTraces(ctx context.Context, rs []*tracepb.ResourceSpa
 		return &rejectedError{msg: msg}
 	})
 }
+
+// encodedRequest is an ExportTraceServiceRequest in protobuf's wire format.
+type encodedRequest []byte
+
+// requestCodec is the gRPC codec of a call with an encoded request: the
+// request goes as it is, the answer is a protobuf message. It has no name,
+// so that the call's content type is plain application/grpc, as the OTLP
+// exporter's (which means protobuf), not application/grpc+NAME.
+type requestCodec struct{}
+
+var _ encoding.CodecV2 = requestCodec{}
+
+func (requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	req, ok := v.(encodedRequest)
+	if !ok {
+		return nil, fmt.Errorf("otel: the request codec sends an encoded request, not a %T", v)
+	}
+	return mem.BufferSlice{mem.SliceBuffer(req)}, nil
+}
+
+func (requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return fmt.Errorf("otel: the request codec reads a protobuf message, not a %T", v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	return proto.Unmarshal(buf.ReadOnlyData(), m)
+}
+
+func (requestCodec) Name() string { return "" }

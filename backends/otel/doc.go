@@ -147,6 +147,13 @@
 // are not sampled are neither. Collector errors are logged through the log
 // package, at most one line every 10s.
 //
+// The exporter writes OTLP's ExportTraceServiceRequest itself, straight from
+// the SDK's spans in protobuf's wire format: the message OpenTelemetry's
+// OTLP exporter sends, at a fifth of its cost and two allocations a batch
+// instead of some 24 a span. Text that is not UTF-8 (a tag holding a
+// header's bytes) goes with U+FFFD in place of each invalid sequence, so
+// that one such string does not make the collector refuse the batch.
+//
 // # Shutdown
 //
 // Close sends every queued span and closes the connection. Shutdown(ctx) does

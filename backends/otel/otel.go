@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/opentracing/opentracing-go"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	otelprop "go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -65,20 +64,15 @@ func New(cfg core.Config) (*Tracer, error) {
 	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
 		return nil, err
 	}
-	var client otlptrace.Client
+	var c client
 	if s.protocol == protocolGRPC {
-		if client, err = newGRPCClient(s); err != nil {
+		if c, err = newGRPCClient(s); err != nil {
 			return nil, fmt.Errorf("otel: gRPC client for %s: %w", redactURL(s.url), err)
 		}
 	} else {
-		client = newHTTPClient(s)
+		c = newHTTPClient(s)
 	}
-	exporter, err := otlptrace.New(context.Background(), client)
-	if err != nil {
-		_ = client.Stop(context.Background())
-		return nil, fmt.Errorf("otel: %w", err)
-	}
-	t.proc = newProcessor(exporter, s, t.counts, report.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
+	t.proc = newProcessor(c, s, t.counts, report.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
 	sdk := sdktrace.NewTracerProvider(
 		sdktrace.WithSampler(s.sampler),
 		sdktrace.WithResource(s.resource),

@@ -23,7 +23,8 @@ import (
 // finished after close without being handed. Spans that were not sampled are
 // neither.
 type processor struct {
-	exporter  sdktrace.SpanExporter
+	client    client
+	enc       encoder // the run goroutine's
 	counts    *core.SpanCounts
 	log       *report.Logger
 	endpoint  string // for log lines, without credentials
@@ -47,10 +48,10 @@ type processor struct {
 
 var _ sdktrace.SpanProcessor = (*processor)(nil)
 
-func newProcessor(exporter sdktrace.SpanExporter, s *settings, counts *core.SpanCounts, log *report.Logger) *processor {
+func newProcessor(c client, s *settings, counts *core.SpanCounts, log *report.Logger) *processor {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &processor{
-		exporter:  exporter,
+		client:    c,
 		counts:    counts,
 		log:       log,
 		endpoint:  redactURL(s.url),
@@ -128,7 +129,7 @@ func (p *processor) Shutdown(ctx context.Context) error {
 		}
 		p.abort()
 		// No export is under way: closing the connections is quick.
-		_ = p.exporter.Shutdown(context.Background())
+		p.client.stop()
 		p.counts.Settle()
 	})
 	return err
@@ -187,11 +188,13 @@ func (p *processor) export(batch []sdktrace.ReadOnlySpan) {
 		p.counts.Dropped(core.DropShutdown, n)
 		return
 	}
-	for i, s := range batch {
-		batch[i] = validUTF8(s)
+	body := p.enc.request(batch)
+	if body == nil {
+		p.counts.Reported(n) // no span to send
+		return
 	}
 	ctx, cancel := context.WithTimeout(p.abortCtx, p.timeout)
-	err := p.exporter.ExportSpans(ctx, batch)
+	err := p.client.upload(ctx, body)
 	cancel()
 	if err == nil {
 		p.counts.Reported(n)

@@ -1,0 +1,289 @@
+package otel
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
+)
+
+// capture is an otlptrace.Client that keeps what the OTLP exporter would
+// send.
+type capture struct{ got []*tracepb.ResourceSpans }
+
+func (c *capture) Start(context.Context) error { return nil }
+func (c *capture) Stop(context.Context) error  { return nil }
+func (c *capture) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpans) error {
+	c.got = append(c.got, rs...)
+	return nil
+}
+
+// exporterRequest is the request OpenTelemetry's OTLP exporter builds for
+// spans, with the link trace states the encoder writes and the exporter
+// leaves out.
+func exporterRequest(t *testing.T, spans []sdktrace.ReadOnlySpan) []*tracepb.ResourceSpans {
+	t.Helper()
+	c := &capture{}
+	exp, err := otlptrace.New(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.ExportSpans(context.Background(), spans); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{} // span id of a link -> its trace state
+	for _, s := range spans {
+		for _, l := range s.Links() {
+			id := l.SpanContext.SpanID()
+			states[string(id[:])] = l.SpanContext.TraceState().String()
+		}
+	}
+	for _, rs := range c.got {
+		for _, ss := range rs.ScopeSpans {
+			for _, sp := range ss.Spans {
+				for _, l := range sp.Links {
+					l.TraceState = states[string(l.SpanId)]
+				}
+			}
+		}
+	}
+	return c.got
+}
+
+// recordSpans runs fn with tracer providers that record their spans, one
+// per resource, and returns the spans in the order they ended.
+func recordSpans(t testing.TB, fn func(tps []trace.TracerProvider)) []sdktrace.ReadOnlySpan {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	resA := resource.NewWithAttributes("https://opentelemetry.io/schemas/1.26.0",
+		attribute.String("service.name", "a"), attribute.Int("pid", 7), attribute.StringSlice("tags", []string{"x", "y"}))
+	resB := resource.NewSchemaless(attribute.String("service.name", "b"))
+	var tps []trace.TracerProvider
+	for _, res := range []*resource.Resource{resA, resB} {
+		tp := sdktrace.NewTracerProvider(
+			sdktrace.WithResource(res),
+			sdktrace.WithSpanProcessor(rec),
+			sdktrace.WithRawSpanLimits(sdktrace.SpanLimits{
+				AttributeValueLengthLimit:   -1,
+				AttributeCountLimit:         12,
+				EventCountLimit:             3,
+				LinkCountLimit:              2,
+				AttributePerEventCountLimit: 2,
+				AttributePerLinkCountLimit:  2,
+			}))
+		t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		tps = append(tps, tp)
+	}
+	fn(tps)
+	return rec.Ended()
+}
+
+// everyValue is an attribute of every kind of value, zero values included.
+var everyValue = []attribute.KeyValue{
+	attribute.String("s", "text"),
+	attribute.String("empty", ""),
+	attribute.String("long", strings.Repeat("é", 20000)), // a length of three varint bytes
+	attribute.Bool("t", true),
+	attribute.Bool("f", false),
+	attribute.Int("zero", 0),
+	attribute.Int64("neg", -42),
+	attribute.Int64("max", math.MaxInt64),
+	attribute.Float64("pi", math.Pi),
+	attribute.Float64("fzero", 0),
+	attribute.Float64("nan", math.NaN()),
+	attribute.StringSlice("ss", []string{"a", "", "c"}),
+}
+
+var moreValues = []attribute.KeyValue{
+	attribute.BoolSlice("bs", []bool{true, false}),
+	attribute.Int64Slice("is", []int64{0, -1, 1 << 40}),
+	attribute.Float64Slice("fs", []float64{0, 1.5}),
+	attribute.ByteSlice("bytes", []byte{0, 1, 0xff}),
+	attribute.Slice("mixed", attribute.StringValue("x"), attribute.IntValue(3), attribute.SliceValue(attribute.BoolValue(true))),
+	attribute.Map("map", attribute.String("k", "v"), attribute.Map("inner", attribute.Int("n", 1))),
+	{Key: "nothing"}, // an empty value
+	attribute.String("", "no key"),
+	attribute.StringSlice("nos", nil),
+}
+
+func TestEncodeMatchesExporter(t *testing.T) {
+	tid := trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	ts, err := trace.ParseTraceState("vendor=value,other=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: tid, SpanID: trace.SpanID{9, 9, 9, 9, 9, 9, 9, 9},
+		TraceFlags: trace.FlagsSampled | 0x02, TraceState: ts, Remote: true,
+	})
+	linked := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0xaa, 1}, SpanID: trace.SpanID{0xbb, 2}, TraceState: ts,
+	})
+	spans := recordSpans(t, func(tps []trace.TracerProvider) {
+		ctx := trace.ContextWithRemoteSpanContext(context.Background(), remote)
+		tr := tps[0].Tracer("scope.one", trace.WithInstrumentationVersion("1.2.3"),
+			trace.WithSchemaURL("https://opentelemetry.io/schemas/1.20.0"),
+			trace.WithInstrumentationAttributes(attribute.String("scope.attr", "v")))
+		ctx, server := tr.Start(ctx, "server", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(everyValue...))
+		server.SetAttributes(moreValues...) // past the count limit: dropped attributes
+		for i := range 5 {                  // past the event limit
+			server.AddEvent("event", trace.WithAttributes(attribute.Int("i", i), attribute.String("a", "b"), attribute.Bool("c", true)))
+		}
+		server.RecordError(errTest)
+		server.SetStatus(codes.Error, "it failed")
+		_, client := tps[0].Tracer("scope.two").Start(ctx, "client", trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithLinks(
+				trace.Link{SpanContext: linked, Attributes: []attribute.KeyValue{attribute.String("why", "batch"), attribute.Int("n", 1), attribute.Int("m", 2)}},
+				trace.Link{SpanContext: remote},
+				trace.Link{SpanContext: linked},
+			))
+		client.SetStatus(codes.Ok, "ignored for OK")
+		client.End()
+		server.End()
+		for _, k := range []trace.SpanKind{trace.SpanKindInternal, trace.SpanKindProducer, trace.SpanKindConsumer, trace.SpanKindUnspecified} {
+			_, s := tps[1].Tracer("").Start(context.Background(), "", trace.WithSpanKind(k))
+			s.End()
+		}
+		_, s := tps[0].Tracer("scope.one", trace.WithInstrumentationVersion("1.2.3"),
+			trace.WithSchemaURL("https://opentelemetry.io/schemas/1.20.0"),
+			trace.WithInstrumentationAttributes(attribute.String("scope.attr", "v"))).Start(context.Background(), strings.Repeat("n", 300))
+		s.End()
+	})
+	if len(spans) != 7 {
+		t.Fatalf("recorded %d spans, want 7", len(spans))
+	}
+	if spans[1].DroppedAttributes() == 0 || spans[1].DroppedEvents() == 0 || spans[0].DroppedLinks() == 0 {
+		t.Fatalf("the spans drop nothing (attributes %d, events %d, links %d): the limits are not exercised",
+			spans[1].DroppedAttributes(), spans[1].DroppedEvents(), spans[0].DroppedLinks())
+	}
+
+	var enc encoder
+	for round := range 2 { // the second reuses the encoder's state
+		body := enc.request(spans)
+		var got coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(body, &got); err != nil {
+			t.Fatalf("round %d: the request does not decode: %v", round, err)
+		}
+		want := exporterRequest(t, spans)
+		if len(got.ResourceSpans) != len(want) {
+			t.Fatalf("round %d: %d resource spans, the exporter %d", round, len(got.ResourceSpans), len(want))
+		}
+		for _, g := range got.ResourceSpans {
+			found := false
+			for _, w := range want {
+				found = found || proto.Equal(g, w)
+			}
+			if !found {
+				t.Errorf("round %d: resource spans differ from the exporter's:\ngot:\n%s\nexporter's:\n%s", round,
+					prototext.Format(g), prototext.Format(&coltracepb.ExportTraceServiceRequest{ResourceSpans: want}))
+			}
+		}
+	}
+	// Resources and scopes in the order their first span came.
+	body := enc.request(spans)
+	var got coltracepb.ExportTraceServiceRequest
+	if err := proto.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, rs := range got.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			order = append(order, ss.GetScope().GetName())
+		}
+	}
+	if want := []string{"scope.two", "scope.one", "go.opentelemetry.io/otel/sdk/tracer"}; strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Errorf("scopes in the order %q, want %q", order, want)
+	}
+	if enc.request(nil) != nil {
+		t.Error("a request for no spans")
+	}
+}
+
+var errTest = &testError{}
+
+type testError struct{}
+
+func (*testError) Error() string { return "test error" }
+
+// TestEncodeRepairsUTF8: text that is not UTF-8, anywhere in a span, is
+// written with U+FFFD in place of each invalid sequence.
+func TestEncodeRepairsUTF8(t *testing.T) {
+	const bad, fixed = "a\xffb", "a\uFFFDb"
+	spans := recordSpans(t, func(tps []trace.TracerProvider) {
+		_, s := tps[0].Tracer("scope"+bad).Start(context.Background(), "name"+bad,
+			trace.WithAttributes(attribute.String("k"+bad, bad), attribute.StringSlice("ss", []string{bad}),
+				attribute.Map("m", attribute.String("in", bad))))
+		s.AddEvent("event"+bad, trace.WithAttributes(attribute.String("e", bad)))
+		s.SetStatus(codes.Error, "status"+bad)
+		s.End()
+	})
+	var enc encoder
+	var req coltracepb.ExportTraceServiceRequest
+	if err := proto.Unmarshal(enc.request(spans), &req); err != nil {
+		t.Fatalf("the request does not decode (protobuf strings must be UTF-8): %v", err)
+	}
+	ss := req.ResourceSpans[0].ScopeSpans[0]
+	span := ss.Spans[0]
+	attrs := span.Attributes
+	for _, c := range []struct{ what, got, want string }{
+		{"scope name", ss.Scope.Name, "scope" + fixed},
+		{"span name", span.Name, "name" + fixed},
+		{"attribute key", attrs[0].Key, "k" + fixed},
+		{"string value", attrs[0].Value.GetStringValue(), fixed},
+		{"string slice value", attrs[1].Value.GetArrayValue().Values[0].GetStringValue(), fixed},
+		{"map value", attrs[2].Value.GetKvlistValue().Values[0].Value.GetStringValue(), fixed},
+		{"event name", span.Events[0].Name, "event" + fixed},
+		{"event attribute", span.Events[0].Attributes[0].Value.GetStringValue(), fixed},
+		{"status message", span.Status.Message, "status" + fixed},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
+	}
+}
+
+// BenchmarkEncode is the cost of turning a batch of 512 spans, each with the
+// attributes of a traced gRPC call, into a request: the encoder's, and the
+// OTLP exporter's (tracetransform and proto.Marshal).
+func BenchmarkEncode(b *testing.B) {
+	spans := recordSpans(b, func(tps []trace.TracerProvider) {
+		tr := tps[0].Tracer(scopeName)
+		for range 512 {
+			_, s := tr.Start(context.Background(), "/grpc.testing.TestService/EmptyCall", trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(
+					attribute.String("component", "traceplug"), attribute.String("rpc.system", "grpc"),
+					attribute.String("rpc.service", "grpc.testing.TestService"), attribute.String("rpc.method", "EmptyCall"),
+					attribute.String("peer.address", "bufconn"), attribute.Int("rpc.grpc.status_code", 0)))
+			s.End()
+		}
+	})
+	b.Run("encoder", func(b *testing.B) {
+		var enc encoder
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = enc.request(spans)
+		}
+	})
+	b.Run("otlptrace+proto.Marshal", func(b *testing.B) {
+		c := &capture{}
+		exp, _ := otlptrace.New(context.Background(), c)
+		b.ReportAllocs()
+		for b.Loop() {
+			c.got = c.got[:0]
+			_ = exp.ExportSpans(context.Background(), spans)
+			_, _ = proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: c.got})
+		}
+	})
+}
