@@ -46,12 +46,11 @@ type call struct {
 	sent, received atomic.Int64
 	md             map[string][]string // a server's incoming metadata, from InHeader
 
-	// The span's start options, held here so that passing them allocates
-	// nothing.
+	// The span's peer tags and start options, held here so that passing
+	// them allocates nothing.
 	tags  [2]opentracing.Tag
-	npeer int       // peer tags in tags
-	peer  *connPeer // or the connection's, when it has them
-	opts  [3]opentracing.StartSpanOption
+	npeer int             // peer tags in tags
+	peer  *connPeer       // or the connection's, when it has them
 	start core.SpanBuffer // what the tracer's StartSpan gets
 
 	// A client's outgoing metadata's writer, and room for the values it
@@ -105,7 +104,8 @@ func (c *call) startServer(peer int) {
 	if c.md != nil {
 		carrier = opentracing.HTTPHeadersCarrier(c.md)
 	}
-	span := in.tr.StartServerSpanIn(&c.start, c.method.name, carrier, c.startOptions(peer)...)
+	var opts startOptions
+	span := in.tr.StartServerSpanIn(&c.start, c.method.name, carrier, c.startOptions(&opts, peer)...)
 	in.tagMetadata(span, c.md)
 	c.span = span
 	if in.hook != nil {
@@ -114,11 +114,15 @@ func (c *call) startServer(peer int) {
 	c.started.Store(true)
 }
 
-// startOptions are the span's start options: the first peer tags of
-// c.tags, and the method's tags. Every tag goes in at start, so that the
-// tracer takes them in one go (some, zipkin's, read the peer only then).
-func (c *call) startOptions(peer int) []opentracing.StartSpanOption {
-	opts := c.opts[:0]
+// startOptions holds a span's start options, on the stack of the call that
+// starts it: the tracer copies them (into its core.SpanBuffer).
+type startOptions [2 + len(method{}.tags)]opentracing.StartSpanOption
+
+// startOptions returns the span's start options, in buf: the first peer
+// tags of c.tags, and the method's tags. Every tag goes in at start, so that
+// the tracer takes them in one go (some, zipkin's, read the peer only then).
+func (c *call) startOptions(buf *startOptions, peer int) []opentracing.StartSpanOption {
+	opts := buf[:0]
 	tags := &c.tags
 	if c.peer != nil {
 		tags, peer = &c.peer.tags, c.peer.n
@@ -126,7 +130,10 @@ func (c *call) startOptions(peer int) []opentracing.StartSpanOption {
 	for i := range peer {
 		opts = append(opts, &tags[i])
 	}
-	return append(opts, c.method.tags)
+	for i := range c.method.tags {
+		opts = append(opts, &c.method.tags[i])
+	}
+	return opts
 }
 
 // end tags the span with the call's outcome and finishes it, once: err is

@@ -151,7 +151,8 @@ func (in *instrumentation) startClient(ctx context.Context, fullMethod, target s
 		// documentation shows for an RPC.
 		parent, _ = in.tr.Extract(opentracing.TextMap, opentracing.HTTPHeadersCarrier(md))
 	}
-	span := in.tr.StartClientSpanIn(&c.start, c.method.name, parent, c.startOptions(peer)...)
+	var opts startOptions
+	span := in.tr.StartClientSpanIn(&c.start, c.method.name, parent, c.startOptions(&opts, peer)...)
 	if !ok {
 		md = metadata.MD{}
 	} else {

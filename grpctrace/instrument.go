@@ -95,8 +95,9 @@ type method struct {
 	name  string
 	full  string // the full method name, as the call gave it
 	known bool
-	// tags are rpc.system, rpc.service and rpc.method, given at start.
-	tags opentracing.StartSpanOption
+	// tags are rpc.system, rpc.service and rpc.method, given at start one
+	// by one (as an opentracing.Tags map, a tracer would iterate a map).
+	tags [3]opentracing.Tag
 }
 
 // method returns the name and tags of fullMethod's spans. On a server
@@ -117,10 +118,10 @@ func (in *instrumentation) method(fullMethod string, server, registered bool) *m
 	if !ok {
 		svc, meth = fullMethod, ""
 	}
-	m := &method{name: fullMethod, full: fullMethod, tags: opentracing.Tags{
-		"rpc.system":  "grpc",
-		"rpc.service": in.tr.TagValue("", svc),
-		"rpc.method":  in.tr.TagValue("", meth),
+	m := &method{name: fullMethod, full: fullMethod, tags: [3]opentracing.Tag{
+		{Key: "rpc.system", Value: "grpc"},
+		{Key: "rpc.service", Value: in.tr.TagValue("", svc)},
+		{Key: "rpc.method", Value: in.tr.TagValue("", meth)},
 	}}
 	if server {
 		m.known = ok && (in.named[fullMethod] || registered || described(svc, meth))
