@@ -49,8 +49,8 @@ func BenchmarkExport(b *testing.B) {
 			if strings.Contains(accounting, "dropped") && !strings.Contains(accounting, "dropped 0 ") {
 				b.Log(accounting)
 			}
-			if v.Peer == "" && v.Name != "otelhttp" && v.Name != "gostdlib-jaeger" && v.Name != "gostdlib-jaeger-http" && v.Name != "gostdlib-zipkin" ||
-				v.Name == "traceplug-none" || v.Name == "traceplug-mock" {
+			switch v.Name {
+			case "bare", "traceplug-none", "gostdlib-none", "traceplug-mock", "gostdlib-mock":
 				return // exports nothing
 			}
 			// UDP datagrams may still be on their way.

@@ -63,10 +63,14 @@ if grep -q '^BenchmarkExport/' "$tmp/ir"; then
     END {
       for (i = 1; i <= n; i++) {
         t = order[i]; if (t !~ /^traceplug-/) continue
-        p = t; sub(/^traceplug-/, "gostdlib-", p); if (p == "gostdlib-otel") p = "otelhttp"
-        if (!(p in v)) continue
-        b = v["bare"]
-        printf "| %s | %s | %d, %d | %.2f | %s |\n", t, p, v[t], v[p], v[t] / v[p], (b && v[p] > b) ? sprintf("%.2f", (v[t] - b) / (v[p] - b)) : "–"
+        p = t; sub(/^traceplug-/, "gostdlib-", p)
+        np = split(p == "gostdlib-otel" ? "otelhttp otelhttp-backend" : p, peers, " ")
+        for (k = 1; k <= np; k++) {
+          p = peers[k]
+          if (!(p in v)) continue
+          b = v["bare"]
+          printf "| %s | %s | %d, %d | %.2f | %s |\n", t, p, v[t], v[p], v[t] / v[p], (b && v[p] > b) ? sprintf("%.2f", (v[t] - b) / (v[p] - b)) : "–"
+        }
       }
     }' "$tmp/ir"
 fi

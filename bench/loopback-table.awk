@@ -26,14 +26,19 @@ END {
     v = names[i]
     if (v !~ /^(base:)?traceplug-/) continue
     p = v; sub(/^base:/, "", p); sub(/^traceplug-/, "gostdlib-", p)
-    if (p == "gostdlib-otel") p = "otelhttp"
-    if (!(p in R)) continue
-    rr = cr = or = ""
-    for (r in rounds) {
-      if (!((r, v) in C1) || !((r, p) in C1)) continue
-      rr = rr " " R1[r, v] / R1[r, p]; cr = cr " " C1[r, v] / C1[r, p]
-      if ((r, "bare") in C1 && C1[r, p] > C1[r, "bare"]) or = or " " (C1[r, v] - C1[r, "bare"]) / (C1[r, p] - C1[r, "bare"])
+    np = 1; peers[1] = p
+    # otel's peers: otelhttp on the stock SDK pipeline, and on the backend's.
+    if (p == "gostdlib-otel") { peers[1] = "otelhttp"; peers[2] = "otelhttp-backend"; np = 2 }
+    for (k = 1; k <= np; k++) {
+      p = peers[k]
+      if (!(p in R)) continue
+      rr = cr = or = ""
+      for (r in rounds) {
+        if (!((r, v) in C1) || !((r, p) in C1)) continue
+        rr = rr " " R1[r, v] / R1[r, p]; cr = cr " " C1[r, v] / C1[r, p]
+        if ((r, "bare") in C1 && C1[r, p] > C1[r, "bare"]) or = or " " (C1[r, v] - C1[r, "bare"]) / (C1[r, p] - C1[r, "bare"])
+      }
+      printf "| %s | %s | %.2f | %.2f | %s |\n", v, p, median(rr), median(cr), or == "" ? "–" : sprintf("%.2f", median(or))
     }
-    printf "| %s | %s | %.2f | %.2f | %s |\n", v, p, median(rr), median(cr), or == "" ? "–" : sprintf("%.2f", median(or))
   }
 }

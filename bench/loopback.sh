@@ -39,7 +39,7 @@ if [ -n "${LOOPBACK:-}" ]; then cp "$LOOPBACK" "$tmp/loopback"; else go build -o
 go build -o "$tmp/sink" ./cmd/sink
 
 default_variants="bare traceplug-none gostdlib-none traceplug-mock gostdlib-mock traceplug-jaeger gostdlib-jaeger
-  traceplug-jaeger-http gostdlib-jaeger-http traceplug-zipkin gostdlib-zipkin traceplug-otel otelhttp"
+  traceplug-jaeger-http gostdlib-jaeger-http traceplug-zipkin gostdlib-zipkin traceplug-otel otelhttp otelhttp-backend"
 read -r -a variants <<<"$(echo ${VARIANTS:-$default_variants})"
 if [ -n "${BASELINE:-}" ]; then # each base:VARIANT right after VARIANT
   with_base=()

@@ -61,7 +61,7 @@ func main() {
 var exportPeers = [][2]string{
 	{"traceplug-none", "gostdlib-none"}, {"traceplug-mock", "gostdlib-mock"},
 	{"traceplug-jaeger", "gostdlib-jaeger"}, {"traceplug-jaeger-http", "gostdlib-jaeger-http"},
-	{"traceplug-zipkin", "gostdlib-zipkin"}, {"traceplug-otel", "otelhttp"},
+	{"traceplug-zipkin", "gostdlib-zipkin"}, {"traceplug-otel", "otelhttp"}, {"traceplug-otel", "otelhttp-backend"},
 }
 
 // export prints BenchmarkExport's medians: CPU time per request (the

@@ -13,6 +13,7 @@
 //	traceplug-jaeger-http  core.New("jaeger"), HTTP       gostdlib-jaeger-http  nethttp + jaeger-client-go, stock HTTP remote reporter
 //	traceplug-zipkin       core.New("zipkin")             gostdlib-zipkin       nethttp + zipkin-go-opentracing, zipkin-go's HTTP reporter
 //	traceplug-otel         core.New("otel"), OTLP/HTTP    otelhttp              otelhttp + the SDK's batch span processor and otlptracehttp
+//	                                                      otelhttp-backend      otelhttp + the otel backend's TracerProvider (its processor and encoder)
 //	traceplug-mock         core.New("mock")               gostdlib-mock         nethttp + the same in-memory mock tracer (no export)
 //	traceplug-none         no-op tracer                   gostdlib-none         nethttp + the no-op tracer
 package main

@@ -27,7 +27,7 @@ import (
 
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/mock"
-	_ "github.com/traceplug/traceplug/backends/otel"
+	"github.com/traceplug/traceplug/backends/otel"
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/core"
 )
@@ -133,6 +133,18 @@ var Variants = []Variant{
 		return Built{otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagation.TraceContext{})),
 			func() string { _ = tp.Shutdown(context.Background()); return "" }}, nil
 	}},
+	// otelhttp over the otel backend's own TracerProvider: the same SDK,
+	// batch processor and OTLP encoder as traceplug-otel, so that the pair
+	// differs only in the middleware and the span layer above the SDK.
+	{"otelhttp-backend", "", "w3c", func(a Addrs, h http.Handler) (Built, error) {
+		tr, err := core.New("otel", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("http://"+a.HTTP+"/v1/traces"))
+		if err != nil {
+			return Built{}, err
+		}
+		tp := tr.Unwrap().(*otel.Tracer).TracerProvider()
+		return Built{otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagation.TraceContext{})),
+			func() string { return closeTracer(tr) }}, nil
+	}},
 }
 
 // Lookup returns the variant called name.
@@ -159,12 +171,15 @@ func traceplug(tr *core.Tracer, err error) func(http.Handler) (Built, error) {
 		if err != nil {
 			return Built{}, err
 		}
-		return Built{tr.Middleware(h), func() string {
-			_ = tr.Close()
-			s := tr.Stats()
-			return fmt.Sprintf("finished %d reported %d dropped %d %v", s.Finished, s.Reported, s.Dropped, s.DroppedBy)
-		}}, nil
+		return Built{tr.Middleware(h), func() string { return closeTracer(tr) }}, nil
 	}
+}
+
+// closeTracer closes tr and says what its accounting shows.
+func closeTracer(tr *core.Tracer) string {
+	_ = tr.Close()
+	s := tr.Stats()
+	return fmt.Sprintf("finished %d reported %d dropped %d %v", s.Finished, s.Reported, s.Dropped, s.DroppedBy)
 }
 
 // stockJaeger is go-stdlib's middleware over jaeger-client-go with its own
