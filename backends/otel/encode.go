@@ -340,45 +340,21 @@ func appendAnyValue(b []byte, num protowire.Number, v attribute.Value) []byte {
 		b = protowire.AppendTag(b, pbAnyInt, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(v.AsInt64()))
 	case attribute.FLOAT64:
-		b = appendDouble(b, v.AsFloat64())
+		b = protowire.AppendTag(b, pbAnyDouble, protowire.Fixed64Type)
+		b = protowire.AppendFixed64(b, math.Float64bits(v.AsFloat64()))
 	case attribute.BYTESLICE:
 		b = protowire.AppendTag(b, pbAnyBytes, protowire.BytesType)
 		b = protowire.AppendBytes(b, v.AsByteSlice())
 	case attribute.STRINGSLICE:
-		var a int
-		b, a = beginMessage(b, pbAnyArray)
-		for _, s := range v.AsStringSlice() {
-			b = appendAnyValue(b, pbListValues, attribute.StringValue(s))
-		}
-		b = endMessage(b, a)
+		b = appendArray(b, v.AsStringSlice(), attribute.StringValue)
 	case attribute.BOOLSLICE:
-		var a int
-		b, a = beginMessage(b, pbAnyArray)
-		for _, x := range v.AsBoolSlice() {
-			b = appendAnyValue(b, pbListValues, attribute.BoolValue(x))
-		}
-		b = endMessage(b, a)
+		b = appendArray(b, v.AsBoolSlice(), attribute.BoolValue)
 	case attribute.INT64SLICE:
-		var a int
-		b, a = beginMessage(b, pbAnyArray)
-		for _, x := range v.AsInt64Slice() {
-			b = appendAnyValue(b, pbListValues, attribute.Int64Value(x))
-		}
-		b = endMessage(b, a)
+		b = appendArray(b, v.AsInt64Slice(), attribute.Int64Value)
 	case attribute.FLOAT64SLICE:
-		var a int
-		b, a = beginMessage(b, pbAnyArray)
-		for _, x := range v.AsFloat64Slice() {
-			b = appendAnyValue(b, pbListValues, attribute.Float64Value(x))
-		}
-		b = endMessage(b, a)
+		b = appendArray(b, v.AsFloat64Slice(), attribute.Float64Value)
 	case attribute.SLICE:
-		var a int
-		b, a = beginMessage(b, pbAnyArray)
-		for _, x := range v.AsSlice() {
-			b = appendAnyValue(b, pbListValues, x)
-		}
-		b = endMessage(b, a)
+		b = appendArray(b, v.AsSlice(), func(x attribute.Value) attribute.Value { return x })
 	case attribute.MAP:
 		var l int
 		b, l = beginMessage(b, pbAnyKVList)
@@ -395,9 +371,14 @@ func appendAnyValue(b []byte, num protowire.Number, v attribute.Value) []byte {
 	return endMessage(b, m)
 }
 
-func appendDouble(b []byte, f float64) []byte {
-	b = protowire.AppendTag(b, pbAnyDouble, protowire.Fixed64Type)
-	return protowire.AppendFixed64(b, math.Float64bits(f))
+// appendArray appends xs as the ArrayValue of an AnyValue, each element the
+// AnyValue of value(x).
+func appendArray[T any](b []byte, xs []T, value func(T) attribute.Value) []byte {
+	b, a := beginMessage(b, pbAnyArray)
+	for _, x := range xs {
+		b = appendAnyValue(b, pbListValues, value(x))
+	}
+	return endMessage(b, a)
 }
 
 // appendString appends s as string field num, unless it is empty (proto3),
