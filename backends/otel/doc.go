@@ -151,7 +151,7 @@
 // the SDK's spans in protobuf's wire format: the message OpenTelemetry's
 // OTLP exporter sends, at a fifth of its cost and two allocations a batch
 // instead of some 24 a span. Text that is not UTF-8 (a tag holding a
-// header's bytes) goes with U+FFFD in place of each invalid sequence, so
+// header's bytes) goes with U+FFFD in place of each run of invalid bytes, so
 // that one such string does not make the collector refuse the batch.
 //
 // # Shutdown

@@ -20,11 +20,11 @@ import (
 // and some 35 a span, then proto.Marshal walking it by reflection) was the
 // largest cost of a traced call on this backend: 10,000 instructions a span
 // in protobuf's marshaling alone (bench/results/grpc-*). The output is the
-// message the exporter builds (TestEncodeMatchesExporter compares the two
-// on every kind of span and value), with two differences:
+// message the exporter builds (TestEncodeMatchesExporter and FuzzEncode
+// compare the two on every kind of span and value), with two differences:
 //
 //   - Text that is not UTF-8 (an OpenTracing tag holding a header's bytes, a
-//     file name) is written with U+FFFD in place of each invalid sequence,
+//     file name) is written with U+FFFD in place of each run of invalid bytes,
 //     as W3C and OpenTelemetry replace them elsewhere: protobuf strings must
 //     be UTF-8, and the protobuf encoder refused a whole request, and every
 //     span of the batch, for one such string.
@@ -184,8 +184,11 @@ func (e *encoder) seenResource(i int) bool {
 	return false
 }
 
+// sameResource reports whether a and b have the same attributes, as the
+// OTLP exporter groups spans (a nil resource is an empty one; the first
+// span's resource, schema URL included, is the one written).
 func sameResource(a, b *resource.Resource) bool {
-	return a == b || (a != nil && b != nil && a.Equivalent() == b.Equivalent())
+	return a == b || a.Equivalent() == b.Equivalent()
 }
 
 // appendScopeSpans appends the ScopeSpans of group g's spans.
@@ -391,7 +394,8 @@ func appendString(b []byte, num protowire.Number, s string) []byte {
 	return protowire.AppendString(b, validText(s))
 }
 
-// validText is s with each invalid UTF-8 sequence replaced by U+FFFD.
+// validText is s with each run of bytes that are not UTF-8 replaced by one
+// U+FFFD (strings.ToValidUTF8).
 func validText(s string) string {
 	if utf8.ValidString(s) {
 		return s
