@@ -242,7 +242,7 @@ func newGRPCClient(s *settings) (*grpcClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &grpcClient{conn: conn, md: metadata.New(s.headers), call: []grpc.CallOption{grpc.ForceCodecV2(requestCodec{})}, scrub: newScrubber(s.headers)}
+	c := &grpcClient{conn: conn, md: metadata.New(s.headers), call: []grpc.CallOption{grpc.ForceCodecV2(requestCodec{}), grpc.StaticMethod()}, scrub: newScrubber(s.headers)}
 	if s.gzip {
 		c.call = append(c.call, grpc.UseCompressor(grpcgzip.Name))
 	}

@@ -149,8 +149,8 @@
 //
 // The exporter writes OTLP's ExportTraceServiceRequest itself, straight from
 // the SDK's spans in protobuf's wire format: the message OpenTelemetry's
-// OTLP exporter sends, at a fifth of its cost and two allocations a batch
-// instead of some 24 a span. Text that is not UTF-8 (a tag holding a
+// OTLP exporter sends, at a fifth of its cost and with two allocations a
+// batch instead of some 24 a span. Text that is not UTF-8 (a tag holding a
 // header's bytes) goes with U+FFFD in place of each run of invalid bytes, so
 // that one such string does not make the collector refuse the batch.
 //

@@ -17,11 +17,14 @@ import (
 // The backend writes OTLP's ExportTraceServiceRequest itself, in protobuf's
 // wire format with protowire, straight from the SDK's spans. The OTLP
 // exporter's way (a tree of generated messages, 3 allocations an attribute
-// and some 35 a span, then proto.Marshal walking it by reflection) was the
-// largest cost of a traced call on this backend: 10,000 instructions a span
-// in protobuf's marshaling alone (bench/results/grpc-*). The output is the
-// message the exporter builds (TestEncodeMatchesExporter and FuzzEncode
-// compare the two on every kind of span and value), with two differences:
+// and some 24 a span, then proto.Marshal walking it by reflection) costs five
+// times as much on a batch of gRPC spans, and 12,324 allocations where the
+// encoder makes 2 (BenchmarkEncode; bench/results/otel-encode-2026-11-26.txt).
+// With GC, each attribute cost a traced gRPC call some 8,000 instructions a
+// span (bench/results/grpc-instructions-2026-11-26-attrs-before-encoder.txt).
+// The output is the message the exporter builds (TestEncodeMatchesExporter
+// and FuzzEncode compare the two on every kind of span and value), with two
+// differences:
 //
 //   - Text that is not UTF-8 (an OpenTracing tag holding a header's bytes, a
 //     file name) is written with U+FFFD in place of each run of invalid bytes,
@@ -104,9 +107,9 @@ const (
 	pbFlagIsRemote    = 0x200
 )
 
-// encoder writes export requests. It keeps the grouping of a batch's spans
-// from one request to the next; it is not safe for concurrent use (the
-// processor's one goroutine exports).
+// encoder writes export requests. It keeps the memory it groups a batch's
+// spans in from one request to the next; it is not safe for concurrent use
+// (the processor's one goroutine exports).
 type encoder struct {
 	groups []spanGroup
 	group  []int // the group of each span of the batch

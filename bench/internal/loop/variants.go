@@ -143,7 +143,13 @@ var Variants = []Variant{
 		}
 		tp := tr.Unwrap().(*otel.Tracer).TracerProvider()
 		return Built{otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagation.TraceContext{})),
-			func() string { return closeTracer(tr) }}, nil
+			func() string {
+				// Its spans are the SDK's: core's Started and Finished do
+				// not count them, the backend's Reported and Dropped do.
+				_ = tr.Close()
+				s := tr.Stats()
+				return fmt.Sprintf("reported %d dropped %d %v", s.Reported, s.Dropped, s.DroppedBy)
+			}}, nil
 	}},
 }
 
@@ -171,15 +177,12 @@ func traceplug(tr *core.Tracer, err error) func(http.Handler) (Built, error) {
 		if err != nil {
 			return Built{}, err
 		}
-		return Built{tr.Middleware(h), func() string { return closeTracer(tr) }}, nil
+		return Built{tr.Middleware(h), func() string {
+			_ = tr.Close()
+			s := tr.Stats()
+			return fmt.Sprintf("finished %d reported %d dropped %d %v", s.Finished, s.Reported, s.Dropped, s.DroppedBy)
+		}}, nil
 	}
-}
-
-// closeTracer closes tr and says what its accounting shows.
-func closeTracer(tr *core.Tracer) string {
-	_ = tr.Close()
-	s := tr.Stats()
-	return fmt.Sprintf("finished %d reported %d dropped %d %v", s.Finished, s.Reported, s.Dropped, s.DroppedBy)
 }
 
 // stockJaeger is go-stdlib's middleware over jaeger-client-go with its own
