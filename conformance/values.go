@@ -2,8 +2,14 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"maps"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/opentracing/opentracing-go/ext"
@@ -12,7 +18,8 @@ import (
 )
 
 // This file holds what a backend's own wire tests share beyond the suite:
-// tag values of every kind, and the accounting check after Close.
+// tag values of every kind, a busy service's spans, and the checks of what
+// Close sent and counted.
 
 // TagValues returns tag values of every kind of Go value a backend is
 // handed, by name: nil, bools, every integer type at its extremes (uint64
@@ -70,6 +77,71 @@ func InvalidText() map[string]any {
 		"string.bad":  "a\xff\xfeb\x00c\u2028\"<&>\\",
 		"err.bad":     errors.New("boom\x00\xff"),
 		"\xff\x00key": "bad key",
+	}
+}
+
+// AllTagValues returns the values of [TagValues] and [InvalidText]
+// together, for a backend whose wire format carries any text.
+func AllTagValues() map[string]any {
+	v := TagValues()
+	maps.Copy(v, InvalidText())
+	return v
+}
+
+// FinishSpans starts and finishes n spans on tr from 4 goroutines at once,
+// as a busy service does: named "g<goroutine>-<i>" and tagged i=<i>.
+func FinishSpans(tr *core.Tracer, n int) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; i < n; i += 4 {
+				s := tr.StartSpan(fmt.Sprintf("g%d-%d", g, i))
+				s.SetTag("i", i)
+				s.Finish()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// CheckCloseFlushes serves 3 requests through tr's Middleware, finishes
+// 2,500 more spans, starts one more and closes tr, then finishes that span
+// (twice). It fails t unless decoded, called after Close, says the collector
+// got the 2,503 spans finished before Close, the accounting agrees
+// ([CheckAccounting]), Finished counts the 3 middleware spans and the late
+// span is dropped as finished after close. tr should flush on a timer far
+// longer than the test, so that Close sends the backlog.
+func CheckCloseFlushes(t testing.TB, tr *core.Tracer, decoded func() int) {
+	t.Helper()
+	srv := httptest.NewServer(tr.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	for range 3 {
+		resp, err := http.Get(srv.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	srv.Close()
+	for range 2500 {
+		tr.StartSpan("bulk").Finish()
+	}
+	late := tr.StartSpan("late")
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	late.Finish()
+	late.Finish()
+	n := decoded()
+	if n != 2503 {
+		t.Errorf("the collector decoded %d spans, want 2503", n)
+	}
+	st := CheckAccounting(t, tr, n)
+	if st.Finished != 3 {
+		t.Errorf("Stats.Finished = %d, want the 3 middleware spans", st.Finished)
+	}
+	if st.Dropped != 1 || st.DroppedBy[core.DropClosed] != 1 {
+		t.Errorf("DroppedBy %v, want the late span as %q", st.DroppedBy, core.DropClosed)
 	}
 }
 

@@ -9,9 +9,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -107,7 +105,7 @@ func TestAdversarialJaegerEveryValueMatchesStock(t *testing.T) {
 				opentracing.StartTime(start),
 				opentracing.Tag{Key: "start.tag", Value: uint64(math.MaxUint64)},
 			)
-			for k, v := range tagValues() {
+			for k, v := range conformance.AllTagValues() {
 				s.SetTag(k, v)
 			}
 			s.SetBaggageItem("bag", "gage\xff")
@@ -524,19 +522,7 @@ func TestAdversarialJaegerCloseFlushesEverything(t *testing.T) {
 			c := tp.start(t)
 			tr := advTracer(t, c.Endpoint(), core.WithParam("flush_interval", "1h"), core.WithParam("batch_size", "7"))
 			const n = 2000
-			var wg sync.WaitGroup
-			for g := 0; g < 4; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; i < n/4; i++ {
-						s := tr.StartSpan(fmt.Sprintf("g%d-%d", g, i))
-						s.SetTag("i", i)
-						s.Finish()
-					}
-				}()
-			}
-			wg.Wait()
+			conformance.FinishSpans(tr, n)
 			if err := tr.Close(); err != nil {
 				t.Errorf("Close: %v", err)
 			}
@@ -548,12 +534,4 @@ func TestAdversarialJaegerCloseFlushesEverything(t *testing.T) {
 			conformance.CheckAccounting(t, tr, decoded)
 		})
 	}
-}
-
-// tagValues are conformance's tag values of every kind, invalid UTF-8
-// included: the thrift encoding carries any bytes.
-func tagValues() map[string]any {
-	v := conformance.TagValues()
-	maps.Copy(v, conformance.InvalidText())
-	return v
 }

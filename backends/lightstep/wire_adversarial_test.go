@@ -243,36 +243,7 @@ func TestAdversarialLightstepCloseFlushesAndLateSpans(t *testing.T) {
 		t.Run(tp, func(t *testing.T) {
 			c := lightsteptest.New(t)
 			tr := newTracer(t, c, tp, core.WithParam("reporting_period", "1h"), core.WithParam("min_reporting_period", "1h"), core.WithTraceAll(true))
-			srv := httptest.NewServer(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
-			for i := 0; i < 3; i++ {
-				resp, err := http.Get(srv.URL + "/x")
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			srv.Close()
-			for i := 0; i < 2500; i++ {
-				tr.StartSpan("bulk").Finish()
-			}
-			late := tr.StartSpan("late")
-			if err := tr.Close(); err != nil {
-				t.Fatal(err)
-			}
-			late.Finish()
-			late.Finish()
-			spans := advSpans(c)
-			if len(spans) != 2503 {
-				t.Errorf("collector decoded %d spans, want 2503", len(spans))
-			}
-			st := conformance.CheckAccounting(t, tr, len(spans))
-			if st.Finished != 3 {
-				t.Errorf("Stats.Finished = %d, want 3", st.Finished)
-			}
-			if st.Dropped != 1 || st.DroppedBy[core.DropClosed] != 1 {
-				t.Errorf("DroppedBy %v, want 1 %q", st.DroppedBy, core.DropClosed)
-			}
+			conformance.CheckCloseFlushes(t, tr, func() int { return len(advSpans(c)) })
 		})
 	}
 }

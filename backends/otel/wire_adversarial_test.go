@@ -318,39 +318,8 @@ func TestAdversarialOtelCloseFlushesAndLateSpans(t *testing.T) {
 		t.Run(tp, func(t *testing.T) {
 			c := oteltest.New(t)
 			tr := advNew(t, c.Endpoint(tp), core.WithParam("export_interval", "1h"), core.WithParam("batch_size", "100"), core.WithTraceAll(true))
-			srv := httptest.NewServer(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
-			for i := 0; i < 3; i++ {
-				resp, err := http.Get(srv.URL + "/x")
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			srv.Close()
-			for i := 0; i < 2500; i++ {
-				tr.StartSpan("bulk").Finish()
-			}
-			late := tr.StartSpan("late")
-			late2 := tr.StartSpan("late2")
-			late2.Finish()
-			if err := tr.Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-			late.Finish()
-			late.Finish()
-			raw := c.OTLPSpans()
-			if len(raw) != 2504 {
-				t.Errorf("collector decoded %d spans, want 2504", len(raw))
-			}
-			st := conformance.CheckAccounting(t, tr, len(raw))
-			if st.Finished != 3 {
-				t.Errorf("Stats.Finished = %d, want 3 middleware spans", st.Finished)
-			}
-			if st.DroppedBy[core.DropClosed] != 1 || st.Dropped != 1 {
-				t.Errorf("late span: DroppedBy %v, want 1 %q", st.DroppedBy, core.DropClosed)
-			}
-			for _, s := range raw {
+			conformance.CheckCloseFlushes(t, tr, func() int { return len(c.OTLPSpans()) })
+			for _, s := range c.OTLPSpans() {
 				if s.GetName() == "late" {
 					t.Error("a span finished after Close was sent")
 				}

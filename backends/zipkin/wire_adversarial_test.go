@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -145,7 +144,7 @@ func normalize(m model.SpanModel) model.SpanModel {
 // type, logs of every field type at explicit times, baggage, a finish at an
 // explicit time.
 func exercise(s opentracing.Span, start time.Time) {
-	for k, v := range tagValues() {
+	for k, v := range conformance.AllTagValues() {
 		if k == "pointer" {
 			continue // an address: differs between runs
 		}
@@ -508,19 +507,7 @@ func TestAdversarialZipkinCloseFlushesEverything(t *testing.T) {
 	c := newAdvCollector(t)
 	tr := advTracer(t, c.endpoint(), core.WithParam("batch_interval", "1h"), core.WithParam("batch_size", "7"))
 	const n = 2000
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < n/4; i++ {
-				s := tr.StartSpan(fmt.Sprintf("g%d-%d", g, i))
-				s.SetTag("i", i)
-				s.Finish()
-			}
-		}()
-	}
-	wg.Wait()
+	conformance.FinishSpans(tr, n)
 	if err := tr.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
@@ -541,15 +528,7 @@ func TestAdversarialZipkinCloseFlushesEverything(t *testing.T) {
 		}
 	}
 	c.mu.Unlock()
-	if st := tr.Stats(); st.Reported != n || st.Dropped != 0 {
-		t.Errorf("stats %+v", st)
+	if st := conformance.CheckAccounting(t, tr, len(seen)); st.Dropped != 0 {
+		t.Errorf("dropped %d spans (stats %+v)", st.Dropped, st)
 	}
-}
-
-// tagValues are conformance's tag values of every kind, invalid UTF-8
-// included: zipkin's JSON writer must escape it as zipkin-go does.
-func tagValues() map[string]any {
-	v := conformance.TagValues()
-	maps.Copy(v, conformance.InvalidText())
-	return v
 }
