@@ -785,11 +785,7 @@ func TestAdversarialHijack(t *testing.T) {
 					return
 				}
 				defer c.Close()
-				_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
-				_ = rw.Flush()
-				line, _ := rw.ReadString('\n')
-				_, _ = rw.WriteString("echo:" + line)
-				_ = rw.Flush()
+				echoUpgrade(rw)
 				if tc.writeAft {
 					w.WriteHeader(http.StatusOK)
 				}
@@ -1502,11 +1498,7 @@ func TestAdversarialTransportUpgrade(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
-		_ = rw.Flush()
-		line, _ := rw.ReadString('\n')
-		_, _ = rw.WriteString("echo:" + line)
-		_ = rw.Flush()
+		echoUpgrade(rw)
 	}))
 	// (A client without Timeout: http.Client wraps the body of a request with a
 	// deadline in a type of its own, which is not writable.)
@@ -1679,4 +1671,14 @@ func TestAdversarialNestedMiddleware(t *testing.T) {
 	if inner == nil {
 		t.Error("no span inside")
 	}
+}
+
+// echoUpgrade answers an upgrade to the echo protocol on a hijacked
+// connection: 101, then the first line it reads, prefixed with "echo:".
+func echoUpgrade(rw *bufio.ReadWriter) {
+	_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+	_ = rw.Flush()
+	line, _ := rw.ReadString('\n')
+	_, _ = rw.WriteString("echo:" + line)
+	_ = rw.Flush()
 }

@@ -1320,18 +1320,7 @@ func TestHostileMalformedOutgoingReplaced(t *testing.T) {
 	for _, mode := range rvModes {
 		t.Run(mode, func(t *testing.T) {
 			tr, m := newTracer(t, core.WithTraceAll(true), core.WithPropagation("tracecontext"))
-			got := make(chan metadata.MD, 1)
-			svc := &rvSvc{empty: func(ctx context.Context) error {
-				md, _ := metadata.FromIncomingContext(ctx)
-				got <- md
-				return nil
-			}}
-			_, c := rvPair(t, svc, rvServerOpts(mode, tr), rvDialOpts(mode, tr)...)
-			ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", "00-garbage-garbage-01")
-			if _, err := c.EmptyCall(ctx, &testgrpc.Empty{}); err != nil {
-				t.Fatal(err)
-			}
-			md := <-got
+			md := sentMetadata(t, mode, tr, metadata.Pairs("traceparent", "00-garbage-garbage-01"))
 			spans := rvMustSettle(t, tr, m)
 			client, server := rvOne(t, spans, "client"), rvOne(t, spans, "server")
 			if tp := md.Get("traceparent"); len(tp) != 1 || !strings.Contains(tp[0], hex(client.SpanID)) {
@@ -1355,19 +1344,8 @@ func TestHostileStaleOutgoingContextDropped(t *testing.T) {
 	for _, mode := range rvModes {
 		t.Run(mode, func(t *testing.T) {
 			tr, _ := newTracer(t, core.WithTraceAll(true), core.WithPropagation("tracecontext,b3multi"))
-			got := make(chan metadata.MD, 1)
-			svc := &rvSvc{empty: func(ctx context.Context) error {
-				md, _ := metadata.FromIncomingContext(ctx)
-				got <- md
-				return nil
-			}}
-			_, c := rvPair(t, svc, rvServerOpts(mode, tr), rvDialOpts(mode, tr)...)
-			ctx := metadata.AppendToOutgoingContext(context.Background(),
-				"tracestate", "stale=1", "x-b3-parentspanid", "00f067aa0ba902b7", "x-b3-flags", "1", "x-app", "kept")
-			if _, err := c.EmptyCall(ctx, &testgrpc.Empty{}); err != nil {
-				t.Fatal(err)
-			}
-			md := <-got
+			md := sentMetadata(t, mode, tr,
+				metadata.Pairs("tracestate", "stale=1", "x-b3-parentspanid", "00f067aa0ba902b7", "x-b3-flags", "1", "x-app", "kept"))
 			for _, k := range []string{"tracestate", "x-b3-parentspanid", "x-b3-flags"} {
 				if v := md.Get(k); len(v) != 0 {
 					t.Errorf("stale %s %q sent beside the client span's context", k, v)
@@ -1404,4 +1382,21 @@ func TestHostileMetadataRedactionByListAndShape(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sentMetadata makes one call, traced by tr in mode, with out as its
+// outgoing metadata, and returns the metadata the server received.
+func sentMetadata(t *testing.T, mode string, tr *core.Tracer, out metadata.MD) metadata.MD {
+	t.Helper()
+	got := make(chan metadata.MD, 1)
+	svc := &rvSvc{empty: func(ctx context.Context) error {
+		md, _ := metadata.FromIncomingContext(ctx)
+		got <- md
+		return nil
+	}}
+	_, c := rvPair(t, svc, rvServerOpts(mode, tr), rvDialOpts(mode, tr)...)
+	if _, err := c.EmptyCall(metadata.NewOutgoingContext(context.Background(), out), &testgrpc.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	return <-got
 }
