@@ -14,6 +14,9 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/opentracing/opentracing-go/log"
+
+	"github.com/traceplug/traceplug/propagation"
+	"github.com/traceplug/traceplug/sampling"
 )
 
 // Transport returns an [http.RoundTripper] that traces each request it sends
@@ -66,12 +69,34 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.start = opentracing.StartTime(c.rec.start)
 		opts = append(opts, &c.start)
 	}
+	op, methodTag := method(req.Method)
+	op = t.redact.cap(op)
+	var decision sampling.Decision
 	if parent := opentracing.SpanFromContext(req.Context()); parent != nil {
-		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent.Context()}
-		opts = append(opts, &c.parent)
+		sc := parent.Context()
+		if cs := t.carried(sc); cs != nil {
+			psc, imported, sampled := t.continueCarried(cs, op)
+			if !sampled {
+				return tr.carry(req, psc) // a trace that records nothing here goes on
+			}
+			sc = imported
+		}
+		if sc != nil {
+			c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: sc}
+			opts = append(opts, &c.parent)
+		}
 	} else if sc, err := t.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(req.Header)); err == nil {
 		c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: sc} // injected by hand
 		opts = append(opts, &c.parent)
+	} else if t.sampling != nil {
+		carry, sc, d := t.decideRoot(op)
+		if carry != nil {
+			return tr.carry(req, carry.psc)
+		}
+		if decision = d; sc != nil {
+			c.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: sc}
+			opts = append(opts, &c.parent)
+		}
 	}
 	opts = append(opts, clientKind)
 	if req.URL != nil {
@@ -90,11 +115,12 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			opts = append(opts, &c.tags[2])
 		}
 	}
-	op, methodTag := method(req.Method)
-	op = t.redact.cap(op)
 	span := t.startSpan(op, opts, c.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)
 	c.t = t
+	if decision.Type != "" && decision.Type != samplerConst {
+		setSamplerTags(span, decision)
+	}
 	span.SetTag(string(ext.Component), componentName)
 	span.SetTag(string(ext.HTTPMethod), methodTag)
 	if methodTag == otherMethod {
@@ -143,6 +169,19 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = c
 	}
 	return resp, nil
+}
+
+// carry sends req with psc, the trace of a request that records nothing,
+// and no span of its own.
+func (tr *transport) carry(req *http.Request, psc propagation.SpanContext) (*http.Response, error) {
+	out := *req // RoundTrip must not modify the caller's request
+	out.Header = req.Header.Clone()
+	if out.Header == nil {
+		out.Header = make(http.Header)
+	}
+	tr.t.ClearContext(out.Header) // no stale context beside the new one
+	tr.t.prop.text.Inject(psc, opentracing.HTTPHeadersCarrier(out.Header))
+	return tr.base.RoundTrip(&out)
 }
 
 // errorText is err's message as a span shows it: within the tag length cap,

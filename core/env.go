@@ -1,9 +1,7 @@
 package core
 
 import (
-	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/traceplug/traceplug/propagation"
@@ -18,8 +16,10 @@ const (
 	EnvServiceName = "TRACEPLUG_SERVICE_NAME"
 	// EnvEndpoint is where spans go, in the backend's form ([WithEndpoint]).
 	EnvEndpoint = "TRACEPLUG_ENDPOINT"
-	// EnvSampleRate is the sample rate, a number from 0 to 1 ([WithSampleRate]);
-	// NaN is rejected.
+	// EnvSampleRate is the sample rate, a number from 0 to 1: the sampler
+	// parentbased_traceidratio at that rate. Like the other sampling variables
+	// ([EnvSampler]), [New] reads it too, below options in code; it cannot be
+	// set together with TRACEPLUG_SAMPLER. NaN is rejected.
 	EnvSampleRate = "TRACEPLUG_SAMPLE_RATE"
 	// EnvTraceAll is "true" or "false", in any case ([WithTraceAll]); nothing
 	// else (not 1 or 0).
@@ -78,13 +78,6 @@ func envOptions() ([]Option, error) {
 	}
 	if v, ok := lookupEnv(EnvEndpoint); ok {
 		opts = append(opts, WithEndpoint(v))
-	}
-	if v, ok := lookupEnv(EnvSampleRate); ok {
-		rate, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(rate) || rate < 0 || rate > 1 {
-			return nil, BadOptionf("traceplug: %s=%q: want a number from 0 to 1, such as 0.25", EnvSampleRate, capString(v, 100))
-		}
-		opts = append(opts, WithSampleRate(rate))
 	}
 	if v, ok := lookupEnv(EnvTraceAll); ok {
 		var on bool

@@ -21,7 +21,9 @@ func (t *Tracer) SpanContextIDs(sc opentracing.SpanContext) (traceID, spanID str
 		return "", "", false
 	}
 	var psc propagation.SpanContext
-	if t.prop != nil {
+	if cs := t.carried(sc); cs != nil {
+		psc, ok = cs.context(), true
+	} else if t.prop != nil {
 		psc, ok = t.prop.codec.ExportSpanContext(sc)
 	} else {
 		psc, ok = injectedContext(t.ot, sc)

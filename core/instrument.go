@@ -10,8 +10,13 @@ package core
 // of tag values. Applications need none of it.
 
 import (
+	"context"
+
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
+
+	"github.com/traceplug/traceplug/propagation"
+	"github.com/traceplug/traceplug/sampling"
 )
 
 // TraceAll reports whether the tracer traces every incoming request or call
@@ -42,16 +47,54 @@ func (t *Tracer) StartServerSpan(operation string, carrier opentracing.TextMapRe
 // in buf, which an instrumentation package keeps in its per-call state, so
 // that starting the span allocates nothing of traceplug's own; nil buf is
 // StartServerSpan.
+//
+// The span is sampled, or not, as the Tracer's sampler decides (see
+// [WithSampler]): an unsampled span records nothing, but its context passes
+// the trace and the decision on to the calls made under it.
 func (t *Tracer) StartServerSpanIn(buf *SpanBuffer, operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
-	parent, orphan, extractErr := t.extractContext(carrier)
+	var (
+		parent     opentracing.SpanContext
+		orphan     []propagation.BaggageItem
+		extractErr error
+		decision   sampling.Decision
+	)
+	if t.sampling != nil {
+		var psc propagation.SpanContext
+		psc, extractErr = t.extractNeutral(carrier)
+		if decision = t.sampling.decide(&psc, operation); !decision.Sampled {
+			return &carrySpan{t: t, psc: psc}
+		}
+		parent = t.importDecided(psc)
+	} else {
+		parent, orphan, extractErr = t.extractContext(carrier)
+	}
 	span := t.startKind(buf, operation, parent, serverKind, opts)
 	if extractErr != nil {
 		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
+	}
+	if decision.Type != "" && decision.Type != samplerConst {
+		setSamplerTags(span, decision)
 	}
 	for _, it := range orphan {
 		span.SetBaggageItem(it.Key, it.Value)
 	}
 	return span
+}
+
+// ContextWithIncoming returns ctx carrying the trace that carrier holds, for
+// a call the Tracer does not trace (trace-all off, say): nothing is
+// recorded, but spans started from the returned context, and the calls made
+// with it ([Tracer.Transport], [Tracer.StartClientSpan]), continue the
+// caller's trace and keep its sampling decision, as OpenTelemetry's
+// non-recording spans do. ctx is returned as it is when carrier holds no
+// trace, or the backend's span contexts cannot be carried. It is part of the
+// surface for instrumentation packages, and safe for concurrent use.
+func (t *Tracer) ContextWithIncoming(ctx context.Context, carrier opentracing.TextMapReader) context.Context {
+	psc, ok := t.incoming(carrier)
+	if !ok {
+		return ctx
+	}
+	return opentracing.ContextWithSpan(ctx, &carrySpan{t: t, psc: psc})
 }
 
 // StartClientSpan starts a span for an outgoing call named operation, as
@@ -70,7 +113,26 @@ func (t *Tracer) StartClientSpan(operation string, parent opentracing.SpanContex
 // StartClientSpanIn is [Tracer.StartClientSpan] with the start options held
 // in buf, as [Tracer.StartServerSpanIn] does; nil buf is StartClientSpan.
 func (t *Tracer) StartClientSpanIn(buf *SpanBuffer, operation string, parent opentracing.SpanContext, opts ...opentracing.StartSpanOption) opentracing.Span {
-	return t.startKind(buf, operation, parent, clientKind, opts)
+	var decision sampling.Decision
+	switch cs := t.carried(parent); {
+	case cs != nil:
+		psc, imported, sampled := t.continueCarried(cs, operation)
+		if !sampled {
+			return &carrySpan{t: t, psc: psc}
+		}
+		parent = imported
+	case parent == nil && t.sampling != nil:
+		carry, sc, d := t.decideRoot(operation)
+		if carry != nil {
+			return carry
+		}
+		parent, decision = sc, d
+	}
+	span := t.startKind(buf, operation, parent, clientKind, opts)
+	if decision.Type != "" && decision.Type != samplerConst {
+		setSamplerTags(span, decision)
+	}
+	return span
 }
 
 // SpanBuffer holds a span's start options while [Tracer.StartServerSpanIn]
@@ -90,6 +152,9 @@ type SpanBuffer struct {
 // [Tracer.StartClientSpan], and counts it in [Stats].Finished. Call it once
 // per span. It is part of the surface for instrumentation packages.
 func (t *Tracer) FinishSpan(span opentracing.Span) {
+	if _, ok := span.(*carrySpan); ok {
+		return // recorded nothing, counted nothing
+	}
 	span.Finish()
 	t.counts.finished.Add(1)
 }

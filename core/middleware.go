@@ -7,6 +7,9 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/opentracing/opentracing-go/log"
+
+	"github.com/traceplug/traceplug/propagation"
+	"github.com/traceplug/traceplug/sampling"
 )
 
 // serverKind is span.kind=server as a start option, boxed once.
@@ -35,17 +38,31 @@ var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
 // such a middleware replaces ([http.TimeoutHandler]'s 503 outside it).
 func (t *Tracer) Middleware(next http.Handler) http.Handler {
 	switch {
+	case !t.traceAll && t.sampling != nil:
+		return &passThrough{t: t, next: next}
 	case !t.traceAll:
 		return next
 	case t.noop:
 		return &noopHandler{t: t, next: next, outer: true}
 	}
-	return &middleware{t: t, next: next}
+	m := &middleware{t: t, next: next}
+	if rt, ok := next.(router); ok && t.sampling != nil && t.sampling.usesOp && t.opName == nil {
+		m.router = rt
+	}
+	return m
+}
+
+// router is what Middleware asks, when the sampler decides by operation, for
+// the route a request will take before its handler runs: [http.ServeMux]'s
+// Handler method, which returns the pattern that will match.
+type router interface {
+	Handler(r *http.Request) (h http.Handler, pattern string)
 }
 
 type middleware struct {
-	t    *Tracer
-	next http.Handler
+	t      *Tracer
+	next   http.Handler
+	router router // next, when the span's name must be known at its start
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +70,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.next.ServeHTTP(w, r) // Middleware inside Middleware: traced once
 		return
 	}
-	m.t.serve(w, r, m.next, "", m.t.attrs)
+	m.t.serve(w, r, m.next, "", m.t.attrs, m.router)
 }
 
 // Trace returns a decorator that traces the handler it wraps, with attrs as
@@ -98,11 +115,11 @@ type decorated struct {
 func (d *decorated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !d.t.traceAll:
-		d.t.serve(w, r, d.next, d.spanName(r), d.attrs)
+		d.t.serve(w, r, d.next, d.spanName(r), d.attrs, nil)
 	case r.Context().Value(ctxKey{d.t}) != nil:
 		d.next.ServeHTTP(w, r) // traced by the middleware already
 	default:
-		d.t.serve(w, r, d.next, d.spanName(r), d.t.attrs)
+		d.t.serve(w, r, d.next, d.spanName(r), d.t.attrs, nil)
 	}
 }
 
@@ -117,14 +134,36 @@ func (d *decorated) spanName(r *http.Request) string {
 
 // serve runs next inside a server span. name is the decorated handler's name,
 // or "" for the middleware.
-func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler, name string, attrs []attribute) {
+func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler, name string, attrs []attribute, rt router) {
 	if t.filter != nil && !t.filter(r) {
+		if psc, ok := t.incoming(opentracing.HTTPHeadersCarrier(r.Header)); ok {
+			t.carry(w, r, next, psc, false) // untraced, but the trace goes on
+			return
+		}
 		next.ServeHTTP(w, r)
 		return
 	}
+	var (
+		parent     opentracing.SpanContext
+		orphan     []propagation.BaggageItem
+		extractErr error
+		op         string
+		decision   sampling.Decision
+	)
+	if t.sampling != nil {
+		var psc propagation.SpanContext
+		psc, extractErr = t.extractNeutral(opentracing.HTTPHeadersCarrier(r.Header))
+		op = t.startName(r, name, rt)
+		if decision = t.sampling.decide(&psc, op); !decision.Sampled {
+			t.carry(w, r, next, psc, true)
+			return
+		}
+		parent = t.importDecided(psc)
+	} else {
+		parent, orphan, extractErr = t.extractContext(opentracing.HTTPHeadersCarrier(r.Header))
+		op = t.operationName(r, name)
+	}
 	rq := &request{t: t}
-	parent, orphan, extractErr := t.extractContext(opentracing.HTTPHeadersCarrier(r.Header))
-	op := t.operationName(r, name)
 	// The kind goes in at start: some tracers (zipkin's) can set it only then.
 	// The options live in rq, so that passing them allocates nothing.
 	var opts []opentracing.StartSpanOption
@@ -161,6 +200,9 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	if extractErr != nil {
 		// A malformed incoming context: this is a new root trace, and says why.
 		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
+	}
+	if decision.Type != "" && decision.Type != samplerConst {
+		setSamplerTags(span, decision)
 	}
 	for _, it := range orphan { // baggage that came without a trace
 		span.SetBaggageItem(it.Key, it.Value)

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/traceplug/traceplug/propagation"
+	"github.com/traceplug/traceplug/sampling"
 )
 
 // An Option configures a [Tracer]; pass options to [New], [FromEnv] or [Wrap].
@@ -53,6 +55,15 @@ type config struct {
 	allowHeaders []string // nil: every header's value is tagged; see WithTaggedHeaders
 	recorder     Recorder // nil: nothing recorded; see WithRecorder
 	errs         []error  // invalid options, reported by newConfig
+
+	// Sampling: see sampling.go.
+	sampler         sampling.Sampler // nil: from the environment
+	samplerExplicit bool             // WithSampler, not WithSampleRate
+	rules           []sampling.Rule
+	rulesSet        bool
+	forced          float64
+	forcedSet       bool
+	now             func() time.Time // nil: time.Now
 }
 
 // WithServiceName sets the name of the traced service, as the backend shows it.
@@ -76,10 +87,12 @@ func WithEndpoint(endpoint string) Option {
 	})
 }
 
-// WithSampleRate sets the fraction of new traces the backend samples, from 0
-// (none) to 1 (all, the default). Traces continued from an incoming request
-// follow the caller's decision where the backend's format carries one. A rate
-// outside [0, 1] is an error from [New].
+// WithSampleRate sets the fraction of new traces sampled, from 0 (none) to 1
+// (all, the default): [WithSampler] with
+// sampling.ParentBased(sampling.TraceIDRatio(rate)), decided on the trace id
+// so that services at one rate keep the same traces. Traces continued from
+// an incoming request follow the caller's decision. A rate outside [0, 1] is
+// an error from [New].
 func WithSampleRate(rate float64) Option {
 	return optionFunc(func(c *config) {
 		if math.IsNaN(rate) || rate < 0 || rate > 1 {
@@ -87,6 +100,7 @@ func WithSampleRate(rate float64) Option {
 			return
 		}
 		c.sampleRate, c.sampleRateSet = rate, true
+		c.sampler = sampling.ParentBased(sampling.TraceIDRatio(rate))
 	})
 }
 

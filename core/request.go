@@ -105,6 +105,10 @@ func (t *Tracer) GetSpan(r *http.Request) opentracing.Span {
 		if !rq.done.Load() {
 			return noopSpan
 		}
+	case *carryRequest:
+		if rq.traced && !rq.done.Load() {
+			return &rq.span
+		}
 	}
 	return nil
 }

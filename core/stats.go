@@ -30,6 +30,10 @@ type Stats struct {
 	// BaggageDropped counts incoming baggage items dropped by the limits of
 	// WithBaggageLimits.
 	BaggageDropped uint64
+	// Sampling says which sampler is in force, where it came from, and what
+	// it decided, by operation. Unsampled requests record nothing, so they
+	// count here and not in Started.
+	Sampling SamplingStats
 }
 
 // counters are a Tracer's own counts, updated on the request path with
@@ -49,6 +53,9 @@ func (t *Tracer) Stats() Stats {
 		CallbackPanics: t.counts.callbackPanics.Load(),
 		BaggageDropped: t.counts.baggageDropped.Load(),
 		DroppedBy:      map[string]uint64{},
+	}
+	if t.sampling != nil {
+		s.Sampling = t.sampling.stats()
 	}
 	if r, ok := t.ot.(StatsReporter); ok {
 		b := r.BackendStats()

@@ -51,8 +51,9 @@ type Tracer struct {
 
 	maxBaggageItems, maxBaggageBytes int
 
-	counts counters
-	routes routeCache // span names of routes: see routeName
+	counts   counters
+	routes   routeCache // span names of routes: see routeName
+	sampling *sampler   // nil when the backend samples by itself: see sampling.go
 
 	closeOnce sync.Once
 }
@@ -101,9 +102,13 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 	}
 	t.ot, t.shutdown = ot, shutdown
 	t.settings.Backend = name
-	if err := t.start(); err != nil {
+	if err := t.start(c); err != nil {
 		if shutdown != nil {
 			_ = shutdown(context.Background())
+		}
+		var se samplerError
+		if errors.As(err, &se) {
+			return nil, se.error // the user's setting, not the backend's
 		}
 		return nil, fmt.Errorf("traceplug: backend %q: %w", name, err)
 	}
@@ -138,7 +143,7 @@ func Wrap(ot opentracing.Tracer, opts ...Option) (*Tracer, error) {
 	case interface{ Close() error }:
 		t.shutdown = func(context.Context) error { return cl.Close() }
 	}
-	if err := t.start(); err != nil {
+	if err := t.start(c); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -169,9 +174,10 @@ func newTracer(c *config) (*Tracer, error) {
 	}, nil
 }
 
-// start asks the backend's tracer, once, for what it implements, and
-// registers t as the global tracer if asked.
-func (t *Tracer) start() error {
+// start asks the backend's tracer, once, for what it implements, builds the
+// sampler of a backend whose span contexts core can carry, and registers t as
+// the global tracer if asked.
+func (t *Tracer) start(c *config) error {
 	_, t.noop = t.ot.(opentracing.NoopTracer)
 	switch ot := t.ot.(type) {
 	case SpanContextCodec:
@@ -184,6 +190,16 @@ func (t *Tracer) start() error {
 		for _, p := range ot.BaggageHeaderPrefixes() {
 			t.baggagePrefixes = append(t.baggagePrefixes, strings.ToLower(p))
 		}
+	}
+	switch {
+	case t.prop != nil:
+		sm, err := newSampler(c, t.ot)
+		if err != nil {
+			return samplerError{err}
+		}
+		t.sampling = sm
+	case c.samplerExplicit || c.rulesSet:
+		return BadOptionf("traceplug: WithSampler, WithSamplingRules: the tracer (%T) is no SpanContextCodec, so it samples by itself: configure its own sampler", t.ot)
 	}
 	if t.global {
 		makeGlobal(t)
@@ -214,9 +230,12 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		if t.global {
 			dropGlobal(t)
 		}
+		if t.sampling != nil {
+			err = t.sampling.close()
+		}
 		if t.shutdown != nil {
 			if e := t.shutdown(ctx); e != nil {
-				err = fmt.Errorf("traceplug: shutdown: %w", e)
+				err = errors.Join(err, fmt.Errorf("traceplug: shutdown: %w", e))
 			}
 		}
 		err = errors.Join(err, t.lostSpans())
@@ -262,6 +281,12 @@ func (t *Tracer) lostSpans() error {
 // attached ([WithRecorder]), the span is a wrapper of the backend's, so that
 // its end is recorded.
 func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOption) opentracing.Span {
+	if t.sampling != nil {
+		var carry *carrySpan
+		if carry, opts = t.sampleStart(operationName, opts); carry != nil {
+			return carry
+		}
+	}
 	if t.recorder != nil && !t.noop {
 		return t.startRecorded(operationName, opts)
 	}
@@ -308,6 +333,9 @@ func (t *Tracer) startWithoutReferences(operationName string, opts []opentracing
 // native format by default); Binary is the backend's. A span context of
 // another tracer is [opentracing.ErrInvalidSpanContext].
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) (err error) {
+	if cs := t.carried(sc); cs != nil {
+		return t.injectCarried(cs.context(), format, carrier)
+	}
 	if t.prop != nil && (format == opentracing.TextMap || format == opentracing.HTTPHeaders) {
 		return t.prop.Inject(sc, format, carrier)
 	}

@@ -190,13 +190,14 @@ func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOp
 			s.ignoredRefs++
 			continue
 		}
-		if s.parentID == 0 { // the first valid reference is the parent
+		if s.parentID == 0 && !s.newTrace { // the first valid reference is the parent
 			s.ctx = SpanContext{TraceIDHigh: parent.TraceIDHigh, TraceID: parent.TraceID, Sampled: parent.Sampled,
 				Random: parent.Random, TraceState: parent.TraceState, baggage: parent.baggage}
 			s.parentID = parent.SpanID
+			s.newTrace = parent.SpanID == 0 // a new trace core decided: a root of it
 		}
 	}
-	if s.parentID == 0 {
+	if s.parentID == 0 && !s.newTrace {
 		s.ctx.TraceID = newID()
 		s.ctx.Sampled = t.sample()
 	}
@@ -242,6 +243,7 @@ func (t *Tracer) record(s Span, again bool) {
 type span struct {
 	tracer      *Tracer
 	parentID    uint64
+	newTrace    bool // a root of a trace core decided (see ImportSpanContext)
 	start       time.Time
 	ignoredRefs int
 

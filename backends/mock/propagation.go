@@ -42,10 +42,14 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 }
 
 // ImportSpanContext implements [core.SpanContextCodec]. The mock keeps all
-// 128 bits of a trace id, the random flag and the tracestate; a deferred sampling decision is
-// made with the tracer's sample rate.
+// 128 bits of a trace id, the random flag and the tracestate; a deferred
+// sampling decision is made with the tracer's sample rate.
+//
+// A psc with a trace id and no span id is a new trace that core decided:
+// spans started as its children are roots of that trace (no parent), with
+// its decision and baggage.
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
-	if !psc.IsValid() {
+	if psc.TraceID == 0 && psc.TraceIDHigh == 0 {
 		return nil, opentracing.ErrSpanContextCorrupted
 	}
 	c := SpanContext{

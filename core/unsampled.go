@@ -1,0 +1,174 @@
+package core
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/log"
+
+	"github.com/traceplug/traceplug/propagation"
+)
+
+// This file holds what a request that records nothing carries: a span that
+// is also its own span context, holding the incoming (or new) trace in
+// neutral form, so that the calls the handler makes pass the trace and its
+// decision on, as OpenTelemetry's non-recording spans do. It serves two
+// kinds of request: one whose trace is not sampled (traced, so GetSpan
+// returns the span), and one the Tracer does not trace (trace-all off and not
+// decorated, or filtered out) that came with a trace to pass on.
+
+// carrySpan is a span that records nothing. It is its own SpanContext. Its
+// methods are safe for concurrent use.
+type carrySpan struct {
+	t *Tracer
+
+	mu  sync.Mutex // guards psc.Baggage, which SetBaggageItem replaces
+	psc propagation.SpanContext
+}
+
+var (
+	_ opentracing.Span        = (*carrySpan)(nil)
+	_ opentracing.SpanContext = (*carrySpan)(nil)
+)
+
+// context returns s's trace, with its baggage.
+func (s *carrySpan) context() propagation.SpanContext {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.psc
+}
+
+func (s *carrySpan) Finish()                                      {}
+func (s *carrySpan) FinishWithOptions(opentracing.FinishOptions)  {}
+func (s *carrySpan) Context() opentracing.SpanContext             { return s }
+func (s *carrySpan) SetOperationName(string) opentracing.Span     { return s }
+func (s *carrySpan) SetTag(string, any) opentracing.Span          { return s }
+func (s *carrySpan) LogFields(...log.Field)                       {}
+func (s *carrySpan) LogKV(...any)                                 {}
+func (s *carrySpan) LogEvent(string)                              {}
+func (s *carrySpan) LogEventWithPayload(string, any)              {}
+func (s *carrySpan) Log(opentracing.LogData)                      {}
+func (s *carrySpan) Tracer() opentracing.Tracer                   { return s.t }
+func (s *carrySpan) sampled() bool                                { return s.psc.Sampling.IsSampled(false) }
+func (s *carrySpan) ForeachBaggageItem(fn func(k, v string) bool) { s.foreach(fn) }
+
+func (s *carrySpan) foreach(fn func(k, v string) bool) {
+	psc := s.context()
+	for _, it := range psc.Baggage {
+		if !fn(it.Key, it.Value) {
+			return
+		}
+	}
+}
+
+// SetBaggageItem sets a baggage item, passed on to the calls the request
+// makes like any other.
+func (s *carrySpan) SetBaggageItem(key, value string) opentracing.Span {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := make([]propagation.BaggageItem, 0, len(s.psc.Baggage)+1)
+	for _, it := range s.psc.Baggage {
+		if it.Key != key {
+			b = append(b, it)
+		}
+	}
+	s.psc.Baggage = append(b, propagation.BaggageItem{Key: key, Value: value})
+	return s
+}
+
+func (s *carrySpan) BaggageItem(key string) string {
+	psc := s.context()
+	for _, it := range psc.Baggage {
+		if it.Key == key {
+			return it.Value
+		}
+	}
+	return ""
+}
+
+// carryRequest is the context of a request that records nothing: it holds
+// the request's state under the Tracer's key (so that Middleware inside
+// Middleware, and Trace inside Middleware, see the request as handled) and
+// its carrySpan under opentracing's, in one allocation.
+type carryRequest struct {
+	context.Context
+	span   carrySpan
+	traced bool // an unsampled traced request: GetSpan returns span
+	done   atomic.Bool
+}
+
+func (cr *carryRequest) Value(key any) any {
+	switch key {
+	case ctxKey{cr.span.t}:
+		return cr
+	case spanKey:
+		if spanKey != nil {
+			return &cr.span
+		}
+	}
+	return cr.Context.Value(key)
+}
+
+// carry serves r with next, recording nothing, with psc in its context for
+// the calls the handler makes. traced says the request is traced but not
+// sampled: GetSpan then returns the span.
+func (t *Tracer) carry(w http.ResponseWriter, r *http.Request, next http.Handler, psc propagation.SpanContext, traced bool) {
+	cr := &carryRequest{Context: r.Context(), traced: traced}
+	cr.span.t, cr.span.psc = t, psc
+	var ctx context.Context = cr
+	if spanKey == nil {
+		ctx = opentracing.ContextWithSpan(cr, &cr.span)
+	}
+	defer cr.done.Store(true)
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// passThrough is Middleware with trace-all off: it traces nothing, but a
+// request that came with a trace passes it on (see carry).
+type passThrough struct {
+	t    *Tracer
+	next http.Handler
+}
+
+func (p *passThrough) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t := p.t
+	if r.Context().Value(ctxKey{t}) != nil {
+		p.next.ServeHTTP(w, r)
+		return
+	}
+	psc, ok := t.incoming(opentracing.HTTPHeadersCarrier(r.Header))
+	if !ok {
+		p.next.ServeHTTP(w, r)
+		return
+	}
+	t.carry(w, r, p.next, psc, false)
+}
+
+// incoming reads the trace a carrier holds, within the baggage limits; ok is
+// false when it holds none (nor baggage, nor a decision) or t cannot carry
+// one (its backend is no SpanContextCodec).
+func (t *Tracer) incoming(c opentracing.TextMapReader) (psc propagation.SpanContext, ok bool) {
+	if t.prop == nil || t.sampling == nil {
+		return psc, false
+	}
+	psc, _ = t.prop.text.Extract(c)
+	if !psc.IsValid() && len(psc.Baggage) == 0 && psc.Sampling == propagation.SamplingDeferred {
+		return psc, false
+	}
+	var dropped int
+	if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
+		t.counts.baggageDropped.Add(uint64(dropped))
+	}
+	return psc, true
+}
+
+// carried returns the carrySpan of t that sc is, or nil.
+func (t *Tracer) carried(sc opentracing.SpanContext) *carrySpan {
+	if s, ok := sc.(*carrySpan); ok && s.t == t {
+		return s
+	}
+	return nil
+}
