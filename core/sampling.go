@@ -290,7 +290,7 @@ func (sm *sampler) decide(psc *propagation.SpanContext, op string) sampling.Deci
 	}
 	if psc.TraceID == 0 && psc.TraceIDHigh == 0 {
 		psc.TraceIDHigh, psc.TraceID = newTraceID()
-		psc.SpanID, psc.ParentID, psc.Random = 0, 0, true
+		psc.SpanID, psc.ParentID = 0, 0
 	}
 	d := sm.s.ShouldSample(sampling.Params{TraceIDHigh: psc.TraceIDHigh, TraceID: psc.TraceID, Operation: op, Parent: psc.Sampling})
 	if d.Sampled {

@@ -291,7 +291,6 @@ func (s *strategy) addOperation(op string) *operationSampler {
 	}
 	o := newOperationSampler(l.rate, newRateLimiter(s.lowerBound, l.now))
 	l.ops.Store(strings.Clone(op), o) // a copy: the key outlives the request
-
 	l.room.Add(-1)
 	return o
 }
