@@ -48,6 +48,11 @@ func (r *rateLimiter) take() bool {
 func (r *rateLimiter) update(perSecond float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	now := r.now() // credit the time so far at the old rate first
+	if elapsed := now.Sub(r.last); elapsed > 0 {
+		r.balance = min(r.maxBalance, r.balance+elapsed.Seconds()*r.perSecond)
+		r.last = now
+	}
 	b := max(perSecond, 1)
 	if r.maxBalance > 0 {
 		r.balance *= b / r.maxBalance

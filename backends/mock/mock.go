@@ -85,6 +85,15 @@ type Span struct {
 	IgnoredReferences int
 }
 
+// TraceIDHex returns the span's trace id in lower-case hex as traceplug
+// writes it in logs and headers: 32 digits for a 128-bit id, else 16.
+func (s Span) TraceIDHex() string {
+	if s.TraceIDHigh != 0 {
+		return fmt.Sprintf("%016x%016x", s.TraceIDHigh, s.TraceID)
+	}
+	return fmt.Sprintf("%016x", s.TraceID)
+}
+
 // Log is a span's timestamped log record.
 type Log struct {
 	Time   time.Time

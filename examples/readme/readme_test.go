@@ -268,7 +268,7 @@ func TestLogsSnippet(t *testing.T) {
 	var out bytes.Buffer
 	_, _ = io.Copy(&out, r)
 	s := m.FinishedSpans()[0]
-	want := fmt.Sprintf(`"msg":"get order","id":"7","trace_id":"%016x","span_id":"%016x"}`, s.TraceID, s.SpanID)
+	want := fmt.Sprintf(`"msg":"get order","id":"7","trace_id":"%s","span_id":"%016x"}`, s.TraceIDHex(), s.SpanID)
 	if !strings.Contains(out.String(), want) {
 		t.Fatalf("logged %q, want %s", out.String(), want)
 	}
