@@ -92,6 +92,18 @@
 // outgoing metadata by hand (as django_opentracing's documentation shows
 // for an RPC) is continued too.
 //
+// A call that is not traced still passes its trace on, as
+// [core.Tracer.Middleware] passes an untraced request's: a server call left
+// out (trace-all off and the method not named by [WithMethods], or
+// filtered out) records nothing, but its handler's context carries the
+// trace of its metadata, with the caller's sampling decision, so the calls
+// the handler makes continue the caller's trace, sampled or not, rather
+// than start new ones. A traced call that the tracer's sampler leaves out
+// ([core.WithSampler], [core.WithSampleRate]) is the same: no span is
+// recorded or counted in [core.Tracer.Stats], and the calls made under it
+// carry its trace, marked not sampled (a new trace's ids included, when it
+// came with none), as OpenTelemetry's non-recording spans do.
+//
 // # Metadata
 //
 // No metadata is tagged unless [WithMetadata] names keys; then a key whose

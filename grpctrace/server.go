@@ -30,6 +30,12 @@ import (
 // context through [ClientHandler] or [UnaryClientInterceptor] are its
 // children. See the package documentation for its name and tags.
 //
+// A call it does not trace, or whose trace the tracer's sampler leaves out,
+// records nothing, but its handler's context carries the trace that came in
+// the call's metadata, with the caller's sampling decision, so that the
+// calls the handler makes continue that trace
+// ([core.Tracer.ContextWithIncoming]).
+//
 // A call to a method the server does not have is never routed, and gets no
 // span (the client's span says Unimplemented), unless the server has a
 // grpc.UnknownServiceHandler: then the span is named [UnknownMethod]. A
@@ -57,8 +63,11 @@ type serverHandler struct{ in *instrumentation }
 // state. The span starts at Begin, which only calls routed to a handler get
 // (an unknown method's call gets no End either).
 func (h *serverHandler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
-	if !h.in.serves(ctx, info.FullMethodName) || h.in.traced(ctx, false) != nil {
+	if h.in.traced(ctx, false) != nil {
 		return ctx
+	}
+	if !h.in.serves(ctx, info.FullMethodName) {
+		return h.in.passOn(ctx)
 	}
 	return &call{Context: ctx, in: h.in, method: h.in.method(info.FullMethodName, true, false)}
 }
@@ -134,7 +143,7 @@ func UnaryServerInterceptor(tr *core.Tracer, opts ...Option) grpc.UnaryServerInt
 			return handler(ctx, req)
 		}
 		if !in.serves(ctx, info.FullMethod) {
-			return handler(ctx, req)
+			return handler(in.passOn(ctx), req)
 		}
 		// gRPC calls unary interceptors only for registered methods (the
 		// unknown service handler is a stream).
@@ -164,6 +173,9 @@ func StreamServerInterceptor(tr *core.Tracer, opts ...Option) grpc.StreamServerI
 			return handler(srv, ss)
 		}
 		if !in.serves(ctx, info.FullMethod) {
+			if out := in.passOn(ctx); out != ctx {
+				ss = &untracedStream{ServerStream: ss, ctx: out}
+			}
 			return handler(srv, ss)
 		}
 		// A registered service's handler gets its implementation; the
