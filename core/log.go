@@ -30,6 +30,12 @@ const (
 // [slog.Logger.WithGroup], where the record's own attributes go into the
 // group. The handler is safe for concurrent use, as next must be; it
 // panics if next is nil.
+//
+// A record carries one trace_id and one span_id. When the application logs
+// top-level attributes of those names itself (a caller's correlation header,
+// say), the span's ids win and the application's are dropped: an id a
+// caller sent is not to file a line under another trace. Without a span in
+// the context, the application's own pass unchanged.
 func (t *Tracer) LogHandler(next slog.Handler) slog.Handler {
 	if next == nil {
 		panic("traceplug: LogHandler(nil): a handler to pass records to is required")
@@ -45,6 +51,7 @@ type logHandler struct {
 	t      *Tracer
 	next   slog.Handler
 	groups []logGroup
+	own    []slog.Attr // top-level trace_id and span_id given by WithAttrs: logged only without a span
 }
 
 type logGroup struct {
@@ -59,9 +66,16 @@ func (h *logHandler) Enabled(ctx context.Context, level slog.Level) bool {
 func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	traceID, spanID, ok := h.t.ContextIDs(ctx)
 	if len(h.groups) == 0 {
-		if ok {
+		switch {
+		case ok && hasIDAttr(r):
+			r = withoutIDs(r)
+			r.AddAttrs(slog.String(LogTraceIDKey, traceID), slog.String(LogSpanIDKey, spanID))
+		case ok:
 			r = r.Clone()
 			r.AddAttrs(slog.String(LogTraceIDKey, traceID), slog.String(LogSpanIDKey, spanID))
+		case len(h.own) > 0:
+			r = r.Clone()
+			r.AddAttrs(h.own...)
 		}
 		return h.next.Handle(ctx, r)
 	}
@@ -79,8 +93,35 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	nr.AddAttrs(inner...)
 	if ok {
 		nr.AddAttrs(slog.String(LogTraceIDKey, traceID), slog.String(LogSpanIDKey, spanID))
+	} else {
+		nr.AddAttrs(h.own...)
 	}
 	return h.next.Handle(ctx, nr)
+}
+
+// isIDKey reports whether key is one of the attribute names the handler
+// gives the ids.
+func isIDKey(key string) bool { return key == LogTraceIDKey || key == LogSpanIDKey }
+
+// hasIDAttr reports whether r has a top-level trace_id or span_id of its own.
+func hasIDAttr(r slog.Record) (found bool) {
+	r.Attrs(func(a slog.Attr) bool {
+		found = isIDKey(a.Key)
+		return !found
+	})
+	return found
+}
+
+// withoutIDs is r less its top-level trace_id and span_id.
+func withoutIDs(r slog.Record) slog.Record {
+	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		if !isIDKey(a.Key) {
+			nr.AddAttrs(a)
+		}
+		return true
+	})
+	return nr
 }
 
 func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -88,12 +129,20 @@ func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	if len(h.groups) == 0 {
-		return &logHandler{t: h.t, next: h.next.WithAttrs(attrs)}
+		own, rest := slices.Clone(h.own), make([]slog.Attr, 0, len(attrs))
+		for _, a := range attrs {
+			if isIDKey(a.Key) {
+				own = append(own, a)
+			} else {
+				rest = append(rest, a)
+			}
+		}
+		return &logHandler{t: h.t, next: h.next.WithAttrs(rest), own: own}
 	}
 	groups := slices.Clone(h.groups)
 	last := &groups[len(groups)-1]
 	last.attrs = slices.Concat(last.attrs, attrs)
-	return &logHandler{t: h.t, next: h.next, groups: groups}
+	return &logHandler{t: h.t, next: h.next, groups: groups, own: h.own}
 }
 
 func (h *logHandler) WithGroup(name string) slog.Handler {
@@ -101,5 +150,5 @@ func (h *logHandler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	groups := append(slices.Clone(h.groups), logGroup{name: name})
-	return &logHandler{t: h.t, next: h.next, groups: groups}
+	return &logHandler{t: h.t, next: h.next, groups: groups, own: h.own}
 }

@@ -122,3 +122,38 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestLogHandlerOneTraceID: a record the application gives a trace_id of its
+// own (a caller's correlation header) carries one trace_id, the span's, in
+// JSON; without a span, the application's passes.
+func TestLogHandlerOneTraceID(t *testing.T) {
+	tr, m := newMock(t, core.WithTraceAll(true))
+	var buf bytes.Buffer
+	logger := slog.New(tr.LogHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: noTime})))
+	withOwn := logger.With("trace_id", "forged-with")
+	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "own attr", "trace_id", "forged", "span_id", "x", "k", 1)
+		withOwn.InfoContext(r.Context(), "own with")
+		withOwn.WithGroup("g").InfoContext(r.Context(), "own in group", "trace_id", "grouped")
+	}))
+	do(h, newRequest("/"))
+	logger.Info("no span", "trace_id", "theirs")
+	withOwn.WithGroup("g").Info("no span, grouped")
+	server := onlySpan(t, m)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		`{"level":"INFO","msg":"own attr","k":1,"trace_id":"` + server.TraceIDHex() + `","span_id":"` + fmt.Sprintf("%016x", server.SpanID) + `"}`,
+		`{"level":"INFO","msg":"own with","trace_id":"` + server.TraceIDHex() + `","span_id":"` + fmt.Sprintf("%016x", server.SpanID) + `"}`,
+		`{"level":"INFO","msg":"own in group","g":{"trace_id":"grouped"},"trace_id":"` + server.TraceIDHex() + `","span_id":"` + fmt.Sprintf("%016x", server.SpanID) + `"}`,
+		`{"level":"INFO","msg":"no span","trace_id":"theirs"}`,
+		`{"level":"INFO","msg":"no span, grouped","trace_id":"forged-with"}`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("logged:\n%s", buf.String())
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d:\n got %s\nwant %s", i, lines[i], want[i])
+		}
+	}
+}
