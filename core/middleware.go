@@ -38,7 +38,7 @@ var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
 // such a middleware replaces ([http.TimeoutHandler]'s 503 outside it).
 func (t *Tracer) Middleware(next http.Handler) http.Handler {
 	switch {
-	case !t.traceAll && t.sampling != nil:
+	case !t.traceAll && t.prop != nil:
 		return &passThrough{t: t, next: next}
 	case !t.traceAll:
 		return next

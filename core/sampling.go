@@ -505,6 +505,9 @@ func (t *Tracer) continueCarried(cs *carrySpan, op string) (psc propagation.Span
 	case propagation.SamplingNo:
 		return psc, nil, false
 	case propagation.SamplingDeferred:
+		if t.sampling == nil { // a wrapped tracer that samples by itself decides
+			return psc, t.importDecided(psc), true
+		}
 		if !t.sampling.decide(&psc, op).Sampled {
 			return psc, nil, false
 		}
@@ -534,6 +537,23 @@ func (t *Tracer) sampleStart(op string, opts []opentracing.StartSpanOption) (*ca
 		}
 	}
 	if at < 0 {
+		if ref, ok := hiddenReference(opts); ok {
+			// A reference inside an option of another kind
+			// (ext.RPCServerOption): a child, decided as one.
+			cs := t.carried(ref.ReferencedContext)
+			if cs == nil {
+				return nil, opts
+			}
+			psc, parent, sampled := t.continueCarried(cs, op)
+			if !sampled {
+				return &carrySpan{t: t, psc: psc}, nil
+			}
+			if parent == nil {
+				return nil, opts
+			}
+			// The backend takes the first reference it knows: this one.
+			return nil, append([]opentracing.StartSpanOption{opentracing.SpanReference{Type: ref.Type, ReferencedContext: parent}}, opts...)
+		}
 		carry, parent, d := t.decideRoot(op)
 		if carry != nil {
 			return carry, nil
@@ -583,4 +603,24 @@ func (t *Tracer) injectCarried(psc propagation.SpanContext, format, carrier any)
 		return writeBinary(w, psc)
 	}
 	return opentracing.ErrUnsupportedFormat
+}
+
+// hiddenReference finds the first reference among opts that are not of
+// opentracing's plain kinds, by applying them: ext.RPCServerOption and the
+// like carry one inside.
+func hiddenReference(opts []opentracing.StartSpanOption) (opentracing.SpanReference, bool) {
+	var so opentracing.StartSpanOptions
+	for _, o := range opts {
+		switch o.(type) {
+		case opentracing.Tag, *opentracing.Tag, opentracing.Tags, opentracing.StartTime, *opentracing.StartTime:
+			continue // no reference in these: skip their allocations
+		}
+		o.Apply(&so)
+		for _, r := range so.References {
+			if r.ReferencedContext != nil {
+				return r, true
+			}
+		}
+	}
+	return opentracing.SpanReference{}, false
 }

@@ -102,7 +102,7 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 	}
 	t.ot, t.shutdown = ot, shutdown
 	t.settings.Backend = name
-	if err := t.start(c); err != nil {
+	if err := t.start(c, false); err != nil {
 		if shutdown != nil {
 			_ = shutdown(context.Background())
 		}
@@ -118,8 +118,12 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 // Wrap returns a Tracer that traces with ot, configured by opts: the
 // counterpart of django_opentracing's DjangoTracer(tracer). No registry is
 // involved, and the settings that only backends read (service name, endpoint,
-// sample rate, tags, params, propagation) are ignored: configure ot itself.
-// [Tracer.Shutdown] and [Tracer.Close] flush ot with its Shutdown(ctx) error
+// tags, params, propagation) are ignored: configure ot itself. Sampling is
+// ot's own unless code ([WithSampler], [WithSampleRate], [WithSamplingRules])
+// or the environment (TRACEPLUG_SAMPLER, OTEL_TRACES_SAMPLER, ...) chose a
+// sampler and ot is a [SpanContextCodec], whose traces core can decide; for
+// any other ot, WithSampler and WithSamplingRules are an error and the rest
+// is ignored. [Tracer.Shutdown] and [Tracer.Close] flush ot with its Shutdown(ctx) error
 // method if it has one, else with its Close() error method (as io.Closer),
 // as the registry-free constructors of traceplug's backends return.
 //
@@ -143,7 +147,7 @@ func Wrap(ot opentracing.Tracer, opts ...Option) (*Tracer, error) {
 	case interface{ Close() error }:
 		t.shutdown = func(context.Context) error { return cl.Close() }
 	}
-	if err := t.start(c); err != nil {
+	if err := t.start(c, true); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -177,7 +181,7 @@ func newTracer(c *config) (*Tracer, error) {
 // start asks the backend's tracer, once, for what it implements, builds the
 // sampler of a backend whose span contexts core can carry, and registers t as
 // the global tracer if asked.
-func (t *Tracer) start(c *config) error {
+func (t *Tracer) start(c *config, wrapped bool) error {
 	_, t.noop = t.ot.(opentracing.NoopTracer)
 	switch ot := t.ot.(type) {
 	case SpanContextCodec:
@@ -196,6 +200,11 @@ func (t *Tracer) start(c *config) error {
 		sm, err := newSampler(c, t.ot)
 		if err != nil {
 			return samplerError{err}
+		}
+		if wrapped && sm.source == SourceDefault {
+			// A tracer given to Wrap, and nothing chose a sampler: it
+			// samples as it was built to.
+			break
 		}
 		t.sampling = sm
 	case c.samplerExplicit || c.rulesSet:

@@ -151,7 +151,7 @@ func (p *passThrough) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // false when it holds none (nor baggage, nor a decision) or t cannot carry
 // one (its backend is no SpanContextCodec).
 func (t *Tracer) incoming(c opentracing.TextMapReader) (psc propagation.SpanContext, ok bool) {
-	if t.prop == nil || t.sampling == nil {
+	if t.prop == nil {
 		return psc, false
 	}
 	psc, _ = t.prop.text.Extract(c)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opentracing/opentracing-go"
 )
@@ -66,9 +67,9 @@ func writeTrace(w io.Writer, service, processTags string, spans []record, note s
 	}
 
 	total := end.Sub(t0)
-	header := fmt.Sprintf("trace %s (service %s", traceID(spans[0]), service)
+	header := fmt.Sprintf("trace %s (service %s", traceID(spans[0]), safe(service))
 	if processTags != "" {
-		header += " " + processTags
+		header += " " + safe(processTags)
 	}
 	n := "spans"
 	if len(spans) == 1 {
@@ -76,7 +77,7 @@ func writeTrace(w io.Writer, service, processTags string, spans []record, note s
 	}
 	header += fmt.Sprintf(", %d %s, %s", len(spans), n, round(total))
 	if note != "" {
-		header += "; " + note
+		header += "; " + safe(note)
 	}
 	fmt.Fprintln(w, header+")")
 
@@ -113,9 +114,9 @@ var (
 
 // label is a span's operation, kind and error mark.
 func label(s record) string {
-	l := s.operation
+	l := safe(s.operation)
 	if kind, ok := s.tags["span.kind"]; ok {
-		l += fmt.Sprintf(" [%v]", kind)
+		l += " [" + safe(fmt.Sprint(kind)) + "]"
 	}
 	if isError(s) {
 		l += " ERROR"
@@ -148,7 +149,7 @@ func renderTags[V any](tags map[string]V, hidden map[string]bool) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(k)
+		b.WriteString(safe(k))
 		b.WriteByte('=')
 		b.WriteString(value(tags[k]))
 	}
@@ -164,7 +165,7 @@ func renderLog(lr opentracing.LogRecord) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(f.Key())
+		b.WriteString(safe(f.Key()))
 		b.WriteByte('=')
 		b.WriteString(value(f.Value()))
 	}
@@ -182,10 +183,56 @@ func value(v any) string {
 		}
 		s = s[:cut] + "…"
 	}
-	if s == "" || strings.ContainsAny(s, " \t\n\"=") {
-		return strconv.Quote(s)
+	if s == "" || strings.ContainsAny(s, " \t\n\"=") || hasControl(s) {
+		return strconv.Quote(s) // escapes every control character
 	}
 	return s
+}
+
+// hasControl reports whether s holds a character a terminal would act on
+// rather than show: C0 controls (ESC, BEL, CR, backspace, ...), DEL, C1
+// controls (U+0080 to U+009F, CSI among them), Unicode's bidirectional
+// overrides and isolates (which reorder what follows), or invalid UTF-8.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if isControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == utf8.RuneError ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// safe is s with every control character (see hasControl) escaped as Go
+// writes it in a quoted string (\x1b, \r, \u009b), and everything else as
+// it is: names and keys from requests reach a developer's terminal and log
+// files, where a raw escape sequence could retitle, clear or overwrite the
+// screen, or forge whole lines.
+func safe(s string) string {
+	if !hasControl(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+				continue
+			}
+			b.WriteRune(r)
+		case isControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
