@@ -42,5 +42,6 @@
 // 'TestConformance/baggage'), and -v prints one line per property.
 //
 // The package uses only the standard library, opentracing-go and traceplug's
-// core, so that importing it costs a backend nothing else.
+// core, propagation and sampling packages, so that importing it costs a
+// backend nothing else.
 package conformance

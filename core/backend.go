@@ -264,6 +264,10 @@ const (
 	// TagExtractError holds why an incoming span context could not be
 	// continued (the span is then a new root).
 	TagExtractError = "traceplug.extract_error"
+	// TagDebugID holds the jaeger-debug-id a caller sent to force a trace,
+	// on the trace's root span, as jaeger-client-go tags it: the trace is
+	// found in Jaeger by that tag.
+	TagDebugID = "jaeger-debug-id"
 )
 
 // SpanCounts is a backend's tally of the spans it was given, for

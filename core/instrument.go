@@ -57,14 +57,15 @@ func (t *Tracer) StartServerSpanIn(buf *SpanBuffer, operation string, carrier op
 		orphan     []propagation.BaggageItem
 		extractErr error
 		decision   sampling.Decision
+		debugID    string
 	)
 	if t.sampling != nil {
 		var psc propagation.SpanContext
 		psc, extractErr = t.extractNeutral(carrier)
 		if decision = t.sampling.decide(&psc, operation); !decision.Sampled {
-			return &carrySpan{t: t, psc: psc}
+			return &carrySpan{t: t, psc: psc, decided: true}
 		}
-		parent = t.importDecided(psc)
+		parent, debugID = t.importDecided(psc), psc.DebugID
 	} else {
 		parent, orphan, extractErr = t.extractContext(carrier)
 	}
@@ -74,6 +75,9 @@ func (t *Tracer) StartServerSpanIn(buf *SpanBuffer, operation string, carrier op
 	}
 	if decision.Type != "" && decision.Type != samplerConst {
 		setSamplerTags(span, decision)
+	}
+	if debugID != "" {
+		span.SetTag(TagDebugID, t.redact.cap(debugID))
 	}
 	for _, it := range orphan {
 		span.SetBaggageItem(it.Key, it.Value)
@@ -118,7 +122,7 @@ func (t *Tracer) StartClientSpanIn(buf *SpanBuffer, operation string, parent ope
 	case cs != nil:
 		psc, imported, sampled := t.continueCarried(cs, operation)
 		if !sampled {
-			return &carrySpan{t: t, psc: psc}
+			return &carrySpan{t: t, psc: psc, decided: true}
 		}
 		parent = imported
 	case parent == nil && t.sampling != nil:

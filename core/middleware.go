@@ -149,6 +149,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		extractErr error
 		op         string
 		decision   sampling.Decision
+		debugID    string
 	)
 	if t.sampling != nil {
 		var psc propagation.SpanContext
@@ -158,7 +159,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 			t.carry(w, r, next, psc, true)
 			return
 		}
-		parent = t.importDecided(psc)
+		parent, debugID = t.importDecided(psc), psc.DebugID
 	} else {
 		parent, orphan, extractErr = t.extractContext(opentracing.HTTPHeadersCarrier(r.Header))
 		op = t.operationName(r, name)
@@ -203,6 +204,9 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	if decision.Type != "" && decision.Type != samplerConst {
 		setSamplerTags(span, decision)
+	}
+	if debugID != "" {
+		span.SetTag(TagDebugID, t.redact.cap(debugID))
 	}
 	for _, it := range orphan { // baggage that came without a trace
 		span.SetBaggageItem(it.Key, it.Value)

@@ -124,14 +124,15 @@ func withClock(now func() time.Time) Option {
 // sampler is a Tracer's sampling state: the sampler, what forced sampling
 // may take, and the counts by operation.
 type sampler struct {
-	s       sampling.Sampler
-	source  string
-	usesOp  bool
-	forced  *forcedLimit // nil: debug flags ignored
-	ops     sync.Map     // operation name -> *opCounts
-	numOps  atomic.Int64
-	other   opCounts
-	counted struct{ forced, forcedOver atomic.Uint64 }
+	s         sampling.Sampler
+	traceID64 bool // the backend holds 64-bit trace ids: new ones get no upper half
+	source    string
+	usesOp    bool
+	forced    *forcedLimit // nil: debug flags ignored
+	ops       sync.Map     // operation name -> *opCounts
+	numOps    atomic.Int64
+	other     opCounts
+	counted   struct{ forced, forcedOver atomic.Uint64 }
 }
 
 type opCounts struct{ sampled, notSampled atomic.Uint64 }
@@ -279,6 +280,13 @@ func envSampler(opts sampling.Options, backend any) (sampling.Sampler, string, e
 // or starts a new trace when psc has no ids (psc then gets the trace id the
 // decision was made on), and writes it into psc.Sampling.
 func (sm *sampler) decide(psc *propagation.SpanContext, op string) sampling.Decision {
+	if psc.TraceID == 0 && psc.TraceIDHigh == 0 {
+		psc.TraceIDHigh, psc.TraceID = newTraceID()
+		if sm.traceID64 {
+			psc.TraceIDHigh = 0
+		}
+		psc.SpanID, psc.ParentID = 0, 0
+	}
 	if psc.Sampling == propagation.SamplingDebug {
 		if sm.forced != nil && sm.forced.take() {
 			sm.counted.forced.Add(1)
@@ -287,10 +295,7 @@ func (sm *sampler) decide(psc *propagation.SpanContext, op string) sampling.Deci
 		}
 		sm.counted.forcedOver.Add(1)
 		psc.Sampling = propagation.SamplingDeferred // decided as any other trace
-	}
-	if psc.TraceID == 0 && psc.TraceIDHigh == 0 {
-		psc.TraceIDHigh, psc.TraceID = newTraceID()
-		psc.SpanID, psc.ParentID = 0, 0
+		psc.DebugID = ""
 	}
 	d := sm.s.ShouldSample(sampling.Params{TraceIDHigh: psc.TraceIDHigh, TraceID: psc.TraceID, Operation: op, Parent: psc.Sampling})
 	if d.Sampled {
@@ -452,6 +457,9 @@ func (t *Tracer) extractNeutral(c opentracing.TextMapReader) (propagation.SpanCo
 	if err != nil && !psc.IsValid() {
 		psc = propagation.SpanContext{Baggage: psc.Baggage}
 	}
+	if t.traceID64 {
+		psc.TraceIDHigh = 0 // as the backend would keep it
+	}
 	var dropped int
 	if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
 		t.counts.baggageDropped.Add(uint64(dropped))
@@ -490,7 +498,7 @@ func (t *Tracer) startName(r *http.Request, name string, rt router) string {
 func (t *Tracer) decideRoot(op string) (carry *carrySpan, parent opentracing.SpanContext, d sampling.Decision) {
 	var psc propagation.SpanContext
 	if d = t.sampling.decide(&psc, op); !d.Sampled {
-		return &carrySpan{t: t, psc: psc}, nil, d
+		return &carrySpan{t: t, psc: psc, decided: true}, nil, d
 	}
 	return nil, t.importDecided(psc), d
 }
@@ -501,16 +509,16 @@ func (t *Tracer) decideRoot(op string) (carry *carrySpan, parent opentracing.Spa
 // import it); an unsampled child carries psc on.
 func (t *Tracer) continueCarried(cs *carrySpan, op string) (psc propagation.SpanContext, parent opentracing.SpanContext, sampled bool) {
 	psc = cs.context()
-	switch psc.Sampling {
-	case propagation.SamplingNo:
-		return psc, nil, false
-	case propagation.SamplingDeferred:
-		if t.sampling == nil { // a wrapped tracer that samples by itself decides
-			return psc, t.importDecided(psc), true
-		}
-		if !t.sampling.decide(&psc, op).Sampled {
+	switch {
+	case cs.decided:
+		if psc.Sampling == propagation.SamplingNo {
 			return psc, nil, false
 		}
+	case t.sampling == nil: // a wrapped tracer that samples by itself decides
+	case !t.sampling.decide(&psc, op).Sampled:
+		// A caller's trace passed through an untraced request: the first
+		// span of it here is decided as any entry is.
+		return psc, nil, false
 	}
 	return psc, t.importDecided(psc), true
 }
@@ -546,7 +554,7 @@ func (t *Tracer) sampleStart(op string, opts []opentracing.StartSpanOption) (*ca
 			}
 			psc, parent, sampled := t.continueCarried(cs, op)
 			if !sampled {
-				return &carrySpan{t: t, psc: psc}, nil
+				return &carrySpan{t: t, psc: psc, decided: true}, nil
 			}
 			if parent == nil {
 				return nil, opts
@@ -574,7 +582,7 @@ func (t *Tracer) sampleStart(op string, opts []opentracing.StartSpanOption) (*ca
 	}
 	psc, parent, sampled := t.continueCarried(cs, op)
 	if !sampled {
-		return &carrySpan{t: t, psc: psc}, nil
+		return &carrySpan{t: t, psc: psc, decided: true}, nil
 	}
 	out := slices.Clone(opts)
 	if parent == nil {
@@ -623,4 +631,21 @@ func hiddenReference(opts []opentracing.StartSpanOption) (opentracing.SpanRefere
 		}
 	}
 	return opentracing.SpanReference{}, false
+}
+
+// holds64 reports whether codec's span contexts keep only 64 bits of a
+// trace id (lightstep's): core then starts new traces with 64-bit ids, and
+// carries incoming ones as the backend would continue them.
+func holds64(codec SpanContextCodec) (is64 bool) {
+	defer func() {
+		if recover() != nil {
+			is64 = false
+		}
+	}()
+	sc, err := codec.ImportSpanContext(propagation.SpanContext{TraceIDHigh: 1, TraceID: 2, SpanID: 3, Sampling: propagation.SamplingYes})
+	if err != nil || sc == nil {
+		return false
+	}
+	back, ok := codec.ExportSpanContext(sc)
+	return ok && back.TraceIDHigh == 0 && back.TraceID == 2
 }

@@ -219,3 +219,69 @@ func TestForcedSampling(t *testing.T) {
 		t.Errorf("%d forced traces recorded; stats forced %d, over the limit %d", n, s.Forced, s.ForcedOverLimit)
 	}
 }
+
+// TestForcedWithoutIDs: a debug flag with no trace (a lone X-B3-Flags: 1, a
+// lone jaeger-debug-id) starts a new trace that is exported, tagged with
+// the debug id when there is one.
+func TestForcedWithoutIDs(t *testing.T) {
+	tr, m := newMock(t, core.WithTraceAll(true), core.WithSampleRate(0), core.WithPropagation("jaeger,b3multi"))
+	h := tr.Middleware(ok)
+	r := newRequest("/")
+	r.Header.Set("X-B3-Flags", "1")
+	do(h, r)
+	r = newRequest("/")
+	r.Header.Set("Jaeger-Debug-Id", "ticket-42")
+	do(h, r)
+	spans := m.FinishedSpans()
+	if len(spans) != 1 { // one a second by default
+		t.Fatalf("recorded %d spans, want 1 (the limit)", len(spans))
+	}
+	tr2, m2 := newMock(t, core.WithTraceAll(true), core.WithSampleRate(0), core.WithPropagation("jaeger"))
+	do(tr2.Middleware(ok), r)
+	span := onlySpan(t, m2)
+	wantTag(t, span, core.TagDebugID, "ticket-42")
+	if span.TraceID == 0 || span.ParentID != 0 {
+		t.Errorf("forced root: trace %x parent %x", span.TraceID, span.ParentID)
+	}
+}
+
+// TestUntracedObeysForcedLimitAndSampler: with trace-all off, a caller's
+// decision passed through an untraced request is decided as any entry:
+// WithForcedSampling(0) ignores debug flags, and a sampler that is not
+// parent based overrules a caller's sampled flag, as with trace-all on.
+func TestUntracedObeysForcedLimitAndSampler(t *testing.T) {
+	srv, got := downstream(t)
+	for _, c := range []struct {
+		name   string
+		opts   []core.Option
+		header string
+	}{
+		{"forced off", []core.Option{core.WithSampleRate(0), core.WithForcedSampling(0)}, "1"},
+		{"always off", []core.Option{core.WithSampler(sampling.AlwaysOff())}, "0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr, m := newMock(t, append(c.opts, core.WithPropagation("b3multi"))...)
+			h := tr.Middleware(callFrom(t, tr, srv.URL))
+			r := newRequest("/")
+			r.Header.Set("X-B3-TraceId", "0af7651916cd43dd8448eb211c80319c")
+			r.Header.Set("X-B3-SpanId", "b7ad6b7169203331")
+			if c.header == "1" {
+				r.Header.Set("X-B3-Flags", "1")
+			} else {
+				r.Header.Set("X-B3-Sampled", "1")
+			}
+			do(h, r)
+			if n := len(m.FinishedSpans()); n != 0 {
+				t.Errorf("recorded %d spans", n)
+			}
+			last := (*got)[len(*got)-1]
+			if last.Get("X-B3-Traceid") != "0af7651916cd43dd8448eb211c80319c" || last.Get("X-B3-Sampled") != "0" {
+				t.Errorf("passed on %v", last)
+			}
+			s := tr.Stats().Sampling
+			if s.Operations["HTTP GET"].NotSampled != 1 {
+				t.Errorf("not counted: %+v", s)
+			}
+		})
+	}
+}

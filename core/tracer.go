@@ -55,6 +55,8 @@ type Tracer struct {
 	routes   routeCache // span names of routes: see routeName
 	sampling *sampler   // nil when the backend samples by itself: see sampling.go
 
+	traceID64 bool // the backend's span contexts hold 64-bit trace ids
+
 	closeOnce sync.Once
 }
 
@@ -195,12 +197,16 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 			t.baggagePrefixes = append(t.baggagePrefixes, strings.ToLower(p))
 		}
 	}
+	if t.prop != nil {
+		t.traceID64 = holds64(t.prop.codec)
+	}
 	switch {
 	case t.prop != nil:
 		sm, err := newSampler(c, t.ot)
 		if err != nil {
 			return samplerError{err}
 		}
+		sm.traceID64 = t.traceID64
 		if wrapped && sm.source == SourceDefault {
 			// A tracer given to Wrap, and nothing chose a sampler: it
 			// samples as it was built to.

@@ -23,7 +23,8 @@ import (
 // carrySpan is a span that records nothing. It is its own SpanContext. Its
 // methods are safe for concurrent use.
 type carrySpan struct {
-	t *Tracer
+	t       *Tracer
+	decided bool // core decided this trace here (not sampled); else it is a caller's, passed through
 
 	mu  sync.Mutex // guards psc.Baggage, which SetBaggageItem replaces
 	psc propagation.SpanContext
@@ -117,7 +118,7 @@ func (cr *carryRequest) Value(key any) any {
 // sampled: GetSpan then returns the span.
 func (t *Tracer) carry(w http.ResponseWriter, r *http.Request, next http.Handler, psc propagation.SpanContext, traced bool) {
 	cr := &carryRequest{Context: r.Context(), traced: traced}
-	cr.span.t, cr.span.psc = t, psc
+	cr.span.t, cr.span.psc, cr.span.decided = t, psc, traced
 	var ctx context.Context = cr
 	if spanKey == nil {
 		ctx = opentracing.ContextWithSpan(cr, &cr.span)
@@ -157,6 +158,9 @@ func (t *Tracer) incoming(c opentracing.TextMapReader) (psc propagation.SpanCont
 	psc, _ = t.prop.text.Extract(c)
 	if !psc.IsValid() && len(psc.Baggage) == 0 && psc.Sampling == propagation.SamplingDeferred {
 		return psc, false
+	}
+	if t.traceID64 {
+		psc.TraceIDHigh = 0
 	}
 	var dropped int
 	if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {

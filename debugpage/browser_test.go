@@ -16,6 +16,9 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +31,7 @@ import (
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/debugpage"
+	"github.com/traceplug/traceplug/sampling"
 )
 
 const (
@@ -37,8 +41,9 @@ const (
 
 // TestInBrowser loads the page of an app under load, from real requests
 // over loopback, in headless chromium: the DOM has the tables and the
-// waterfall, its counts agree with Stats() taken just before and after, and
-// the screenshot is a sensible, non-blank PNG.
+// waterfall, its counts (and the sampling decisions of a Jaeger remote
+// sampler) agree with Stats() taken just before and after, and the
+// screenshot is a sensible, non-blank PNG.
 func TestInBrowser(t *testing.T) {
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
@@ -47,8 +52,24 @@ func TestInBrowser(t *testing.T) {
 	if _, err := exec.LookPath(chromium); err != nil {
 		t.Fatalf("no browser: %v (apt-get install -y chromium, or set CHROMIUM)", err)
 	}
+	// The fleet's operators sample /slow at one half, from Jaeger.
+	strategies := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(rw, `{"strategyType":"PROBABILISTIC","operationSampling":{"defaultSamplingProbability":1,`+
+			`"defaultLowerBoundTracesPerSecond":1,"perOperationStrategies":[{"operation":"GET /slow","probabilisticSampling":{"samplingRate":0.5}}]}}`)
+	}))
+	t.Cleanup(strategies.Close) // after the world's cleanup, which stops the polling
+	remote, err := sampling.NewJaegerRemote(sampling.JaegerRemoteConfig{Endpoint: strategies.URL + "/sampling", ServiceName: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := newWorld(t, []debugpage.Option{debugpage.WithTraceURL("http://localhost:16686/trace/{trace_id}"), debugpage.WithTraces(6)},
-		core.WithEndpoint("http://user:s3cret@jaeger.internal:14268/api/traces?access_token=S3CRET"))
+		core.WithEndpoint("http://user:s3cret@jaeger.internal:14268/api/traces?access_token=S3CRET"),
+		core.WithSampler(sampling.ParentBased(remote)))
+	for deadline := time.Now().Add(10 * time.Second); w.tracer.Stats().Sampling.Remote.Updated.IsZero(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no strategy fetched: %+v", w.tracer.Stats().Sampling.Remote)
+		}
+	}
 	stop := make(chan struct{})
 	wg := w.load(t, 3, stop)
 	defer func() {
@@ -76,6 +97,10 @@ func TestInBrowser(t *testing.T) {
 		`class="bar internal"`, `class="hist"`,
 		`data-op="GET /front/{n}"`, `data-op="GET /back/{n}"`, `data-op="HTTP GET"`, `data-op="load item"`, `data-op="GET /slow"`,
 		`http://jaeger.internal:14268/api/traces?access_token=REDACTED`,
+		`<table class="kv" id="sampling">`, `<table id="sampling-operations">`,
+		`<div class="desc mono"><b>JaegerRemote{per-operation: 1 operation,<wbr> default 1,<wbr> lower bound 1/s}<wbr></b></div>`,
+		`<div class="desc" id="remote-endpoint">` + strategies.URL + `/sampling</div>`,
+		`data-sampling-op="GET /front/{n}"`, `data-sampling-op="GET /back/{n}"`, `data-sampling-op="GET /slow"`,
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM lacks %s", want)
@@ -119,6 +144,25 @@ func TestInBrowser(t *testing.T) {
 		if n := num(c.id); n < c.before || n > c.after {
 			t.Errorf("#%s = %d, want from %d to %d", c.id, n, c.before, c.after)
 		}
+	}
+	// The sampling decisions: between those before and after, and the
+	// strategy's age, "fetched 2s ago".
+	decided := func(st core.Stats) (sampled, notSampled uint64) {
+		for _, o := range st.Sampling.Operations {
+			sampled, notSampled = sampled+o.Sampled, notSampled+o.NotSampled
+		}
+		return sampled, notSampled
+	}
+	s0, n0 := decided(before)
+	s1, n1 := decided(after)
+	if n := num("sampling-sampled"); n < s0 || n > s1 {
+		t.Errorf("%d traces sampled, want from %d to %d", n, s0, s1)
+	}
+	if n := num("sampling-not-sampled"); n < n0 || n > n1 || n1 == 0 {
+		t.Errorf("%d traces not sampled, want from %d to %d, and some", n, n0, n1)
+	}
+	if !regexp.MustCompile(`<td id="remote-age">(just now|\d+s ago) <span class="muted">at \d\d:\d\d:\d\d</span> <span class="muted">· 1 poll, 0 failed</span></td>`).MatchString(dom) {
+		t.Errorf("the strategy's age is not shown: %s", regexp.MustCompile(`<td id="remote-age">.*?</td>`).FindString(dom))
 	}
 	if before.Finished < 100 {
 		t.Errorf("only %d spans finished before the page was drawn", before.Finished)

@@ -16,7 +16,15 @@
 //     finished, reported, dropped by reason, pending, baggage dropped,
 //     callback panics) and its settings ([core.Tracer.Settings]: backend,
 //     service, endpoint without credentials, sample rate, trace-all,
-//     propagation).
+//     propagation);
+//   - its sampling ([core.SamplingStats]): the sampler in force (a
+//     ParentBased sampler's root first, its whole description on hover)
+//     and where it came from (code, TRACEPLUG_SAMPLER, OTEL_TRACES_SAMPLER,
+//     the backend's environment, the default); for Jaeger's remote sampler
+//     its endpoint, the strategy, how long ago it was fetched, its polls and
+//     the last error; the traces callers forced, within the limit and over
+//     it; and per operation, by name, the traces sampled and not and the
+//     sampled share (the first 50 operations; the JSON form has them all).
 //
 // docs/debugpage.png in the repository is a screenshot.
 //
@@ -45,7 +53,12 @@
 // # The JSON form
 //
 // An object with "generated" and "recording_since" (times), "settings",
-// "stats" (as [core.Stats], snake_case), "recorded" (the spans the page
+// "stats" (as [core.Stats], snake_case; its "sampling" has "sampler",
+// "root" (a ParentBased sampler's), "source", "remote" with "endpoint",
+// "strategy", "updated", "age_ns", "last_error", "polls", "failures",
+// then "forced", "forced_over_limit", the totals "sampled" and
+// "not_sampled", and "operations" by name with "name", "sampled",
+// "not_sampled", "sampled_share"), "recorded" (the spans the page
 // recorded: "server", "client", "other"), "operations" (each with "kind",
 // "name", "requests", "errors", "last_minute" and "last_hour" windows
 // with "requests", "errors", "p50_ns", "p90_ns", "p99_ns", "max_ns",
@@ -91,7 +104,9 @@
 // The page shows no tag, log or baggage of any span. The strings it shows
 // are span names, URLs as the Tracer tagged them (userinfo and fragments
 // dropped, secret query values and JSON Web Tokens REDACTED, within the tag
-// length cap), the endpoint redacted the same way, ids, and numbers. A
+// length cap), the endpoint redacted the same way, the sampler's
+// description and a remote sampler's endpoint (without userinfo or query)
+// and last error, ids, and numbers. The HTML page escapes every one. A
 // [core.WithOperationName] function that puts secrets in span names sends
 // them to the backend, and the page shows them too.
 //

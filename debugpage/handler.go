@@ -8,7 +8,9 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/traceplug/traceplug/core"
 )
@@ -112,6 +114,12 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		return template.CSS(fmt.Sprintf("padding-left:%.1fem", 0.4+1.1*float64(min(depth, 20))))
 	},
 	"rate": func(r float64) string { return strconv.FormatFloat(r, 'g', -1, 64) },
+	"pct":  func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
+	"width": func(f float64) template.CSS {
+		return template.CSS(fmt.Sprintf("width:%.1f%%", 100*min(max(f, 0), 1)))
+	},
+	"age":  sinceText,
+	"desc": description,
 	"short": func(id string) string {
 		if len(id) > 16 {
 			return id[:16] + "…"
@@ -149,8 +157,11 @@ func fmtDuration(d time.Duration) string {
 
 // ago says how long before now t was: "just now", "42s ago", "5m07s ago",
 // "3h02m ago".
-func ago(t, now time.Time) string {
-	d := now.Sub(t)
+func ago(t, now time.Time) string { return sinceText(now.Sub(t)) }
+
+// sinceText says how long ago something was that happened d before:
+// "just now", "42s ago", "5m07s ago", "3h02m ago".
+func sinceText(d time.Duration) string {
 	switch {
 	case d < time.Second:
 		return "just now"
@@ -160,4 +171,35 @@ func ago(t, now time.Time) string {
 		return fmt.Sprintf("%dm%02ds ago", int(d/time.Minute), int(d%time.Minute/time.Second))
 	}
 	return fmt.Sprintf("%dh%02dm ago", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+// maxDescription caps, in bytes, the descriptions (a sampler's, a remote
+// strategy, an error) the HTML page shows; its JSON form has them whole.
+const maxDescription = 400
+
+// description cuts s, a description that may be long and hold no spaces
+// (OpenTelemetry's samplers describe themselves so), to maxDescription
+// bytes and into pieces after each comma and semicolon, for the template to
+// put a line break opportunity between.
+func description(s string) []string {
+	if len(s) > maxDescription {
+		cut := maxDescription
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	var out []string
+	for len(s) > 0 {
+		i := strings.IndexAny(s, ",;")
+		if i < 0 {
+			break
+		}
+		out = append(out, s[:i+1])
+		s = s[i+1:]
+	}
+	if s != "" || len(out) == 0 {
+		out = append(out, s)
+	}
+	return out
 }

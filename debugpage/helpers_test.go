@@ -158,12 +158,35 @@ type snapshot struct {
 		Started, Finished, Reported, Dropped uint64
 		DroppedBy                            map[string]uint64 `json:"dropped_by"`
 		Pending                              uint64
-		BaggageDropped                       uint64 `json:"baggage_dropped"`
-		CallbackPanics                       uint64 `json:"callback_panics"`
+		BaggageDropped                       uint64       `json:"baggage_dropped"`
+		CallbackPanics                       uint64       `json:"callback_panics"`
+		Sampling                             samplingJSON `json:"sampling"`
 	} `json:"stats"`
 	Recorded struct{ Server, Client, Other uint64 } `json:"recorded"`
 	Ops      []op                                   `json:"operations"`
 	Traces   []trace                                `json:"traces"`
+}
+
+// samplingJSON is the page's "stats"."sampling".
+type samplingJSON struct {
+	Sampler, Root, Source string
+	Remote                *struct {
+		Endpoint, Strategy string
+		Updated            time.Time
+		Age                time.Duration `json:"age_ns"`
+		LastError          string        `json:"last_error"`
+		Polls, Failures    uint64
+	}
+	Forced          uint64
+	ForcedOverLimit uint64 `json:"forced_over_limit"`
+	Sampled         uint64
+	NotSampled      uint64 `json:"not_sampled"`
+	Operations      []struct {
+		Name       string
+		Sampled    uint64
+		NotSampled uint64  `json:"not_sampled"`
+		Share      float64 `json:"sampled_share"`
+	}
 }
 
 type op struct {

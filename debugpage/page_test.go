@@ -366,7 +366,8 @@ func TestPageWithoutRecorder(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{"This Tracer has no recorder", "core.Wrap(opentracing.NoopTracer)", "No spans recorded yet."} {
+	for _, want := range []string{"This Tracer has no recorder", "core.Wrap(opentracing.NoopTracer)", "No spans recorded yet.",
+		"The tracer given to core.Wrap samples by itself"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -15,8 +15,8 @@ import (
 
 // This file takes a snapshot of what the page shows: the data of both the
 // HTML page and its JSON form. Every string in it is a span's name, a
-// value the Tracer already redacted (URLs, the endpoint), an id, or the
-// page's own.
+// value the Tracer already redacted (URLs, the endpoint), an id, the
+// page's own, or what the Tracer says of its sampling (sampling.go).
 
 type snapshot struct {
 	Generated time.Time    `json:"generated"`
@@ -51,6 +51,7 @@ type statsView struct {
 	Pending        uint64            `json:"pending"`
 	BaggageDropped uint64            `json:"baggage_dropped"`
 	CallbackPanics uint64            `json:"callback_panics"`
+	Sampling       samplingView      `json:"sampling"`
 }
 
 // recordedView counts the spans the page recorded, by kind: server and
@@ -67,6 +68,7 @@ type limitsView struct {
 	Failed        int `json:"failed_per_operation"`
 	RecentSpans   int `json:"recent_spans"`
 	Traces        int `json:"traces"`
+	SamplingRows  int `json:"sampling_operations_shown"`
 }
 
 type opView struct {
@@ -146,7 +148,7 @@ func (p *Page) snapshot(t *core.Tracer) *snapshot {
 		},
 		Limits: limitsView{
 			MaxOperations: p.cfg.maxOps, Slowest: p.cfg.slowest, Failed: p.cfg.failed,
-			RecentSpans: p.cfg.recentSpans, Traces: p.cfg.traces,
+			RecentSpans: p.cfg.recentSpans, Traces: p.cfg.traces, SamplingRows: samplingRows,
 		},
 	}
 	if set.Backend == "" {
@@ -187,7 +189,7 @@ func (p *Page) snapshot(t *core.Tracer) *snapshot {
 	s.Stats = statsView{
 		Started: st.Started, Finished: st.Finished, Reported: st.Reported, Dropped: st.Dropped,
 		DroppedBy: st.DroppedBy, Pending: st.Pending, BaggageDropped: st.BaggageDropped,
-		CallbackPanics: st.CallbackPanics,
+		CallbackPanics: st.CallbackPanics, Sampling: samplingOf(st.Sampling, now),
 	}
 	slices.SortFunc(s.Ops, func(a, b opView) int {
 		return cmp.Or(cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)), strings.Compare(a.Name, b.Name))

@@ -31,6 +31,12 @@ type SpanContext struct {
 	// TraceState is W3C tracestate, passed on as it came but for empty
 	// members and the white space around members: "" when absent or invalid.
 	TraceState string
+	// DebugID is jaeger-debug-id's value, for a trace a caller forced to be
+	// sampled and wants to find by it (jaeger-client-go tags the root span
+	// jaeger-debug-id with it); only set without ids, with Sampling
+	// SamplingDebug. Extract sets it (see the package documentation for the
+	// values it accepts); Inject never writes it.
+	DebugID string
 	// Baggage are the baggage items, in the order read or set; keys are lower
 	// case for the header formats that fold case.
 	Baggage []BaggageItem
@@ -53,7 +59,8 @@ const (
 	// SamplingYes means the trace is sampled.
 	SamplingYes
 	// SamplingDebug means the trace is sampled and marked for debugging (B3's
-	// X-B3-Flags: 1 or "d", jaeger's debug flag); it implies sampled.
+	// X-B3-Flags: 1 or "d", jaeger's debug flag, jaeger-debug-id); it implies
+	// sampled.
 	SamplingDebug
 )
 

@@ -12,7 +12,7 @@
 //	baggage       W3C Baggage: baggage (baggage only, never a span context)
 //	b3            B3 single header b3; reads b3 and X-B3-*
 //	b3multi       B3 multiple headers X-B3-*; reads b3 and X-B3-*
-//	jaeger        uber-trace-id, uberctx-KEY; reads jaeger-baggage too
+//	jaeger        uber-trace-id, uberctx-KEY; reads jaeger-baggage and jaeger-debug-id too
 //	ottrace       ot-tracer-traceid, ot-tracer-spanid, ot-tracer-sampled, ot-baggage-KEY
 //	none          nothing (alone)
 //
@@ -66,7 +66,17 @@
 //     flags a decimal byte (or, as
 //     jaeger-client-go writes flags of 10 and more, 1 or 2 hex digits). Flag
 //     bit 0 is sampled, bit 1 debug (when sampled); firehose (bit 3) is
-//     dropped, and so is jaeger-debug-id.
+//     dropped. A jaeger-debug-id header without uber-trace-id is, as for
+//     jaeger-client-go, a caller forcing a new trace to be sampled, to find
+//     it by that id: no context and not corrupt, Extract returns
+//     ErrSpanContextNotFound with SamplingDebug in the returned Sampling and
+//     the value in DebugID (for a tag on the trace's root span). The value is
+//     URL-decoded as uber-trace-id's, and cut to 256 bytes on a UTF-8
+//     boundary; an empty value, or one with invalid UTF-8 or a control
+//     character (tab included), is ignored, and so is the header beside an
+//     uber-trace-id, valid or corrupt, and whenever another listed format
+//     gives a valid context or is corrupt. Of a lone B3 decision and a
+//     jaeger-debug-id, the format listed first gives the decision.
 //   - ottrace reads a trace id of 1 to 32 hex digits, a span id of 1 to 16
 //     (either case, unpadded or not), and ot-tracer-sampled "true", "false",
 //     "1" or "0", case aside (absent or empty: deferred).
@@ -76,7 +86,9 @@
 // [Propagator.Inject] writes every listed format, with lower-case header
 // names and padded lower-case hex ids: trace ids in 16 digits, or 32 when
 // TraceIDHigh is not 0; span ids in 16. A context that is not valid writes
-// no context format (W3C baggage is still written).
+// no context format (W3C baggage is still written). DebugID is never
+// written: jaeger-debug-id starts a trace, and the trace then carries its
+// debug flag.
 //   - tracecontext writes version 00 and flags 01 for SamplingYes and
 //     SamplingDebug, 00 otherwise, plus 02 for Random (no other bit); a
 //     64-bit trace id is padded to 32 digits with zeros. TraceState is
@@ -148,5 +160,6 @@
 // A Propagator is an immutable value: parse the list once, when the
 // configuration is read. Extract makes one pass over the carrier, looks at a
 // name's first letter and length before comparing it, and allocates nothing
-// for a request without trace headers, nor for a context without baggage.
+// for a request without trace headers, nor for a context without baggage,
+// nor for a jaeger-debug-id of at most 256 bytes without "%" or "+".
 package propagation

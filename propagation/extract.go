@@ -20,7 +20,10 @@ import (
 // When no listed format gave a valid context, Extract returns an error:
 //   - [opentracing.ErrSpanContextNotFound], as is, when no listed format's
 //     context headers were present, or only a sampling decision (a lone
-//     "b3: 0" or X-B3-Sampled), which the returned Sampling then holds;
+//     "b3: 0" or X-B3-Sampled), which the returned Sampling then holds, or
+//     only a jaeger-debug-id (no uber-trace-id), for which the returned
+//     Sampling is [SamplingDebug] and DebugID its value (of two such
+//     decisions, the format listed first gives it);
 //   - an error wrapping [opentracing.ErrSpanContextCorrupted] that names each
 //     format whose headers were present and says what is wrong with them;
 //   - the carrier's own error, wrapped, when r.ForeachKey fails.
@@ -29,9 +32,10 @@ import (
 // with only a W3C baggage header): such a context is not valid
 // ([SpanContext.IsValid]), but its baggage belongs to the request.
 //
-// Extract allocates only for baggage, several tracestate headers and errors:
-// not at all for a request without trace headers or with a context alone,
-// when r is an [opentracing.HTTPHeadersCarrier], an
+// Extract allocates only for baggage, several tracestate headers, a
+// jaeger-debug-id that is URL-encoded or cut, and errors: not at all for a
+// request without trace headers, with a context alone or with a plain
+// jaeger-debug-id, when r is an [opentracing.HTTPHeadersCarrier], an
 // [opentracing.TextMapCarrier] or any carrier whose ForeachKey does not
 // allocate. It is safe for concurrent use.
 func (p Propagator) Extract(r Reader) (SpanContext, error) {
@@ -93,7 +97,7 @@ const (
 	gTraceContext group = 1 << iota // traceparent, tracestate
 	gBaggage                        // baggage
 	gB3                             // b3, x-b3-*, baggage-*, ot-baggage-*
-	gJaeger                         // uber-trace-id, jaeger-baggage, uberctx-*
+	gJaeger                         // uber-trace-id, jaeger-debug-id, jaeger-baggage, uberctx-*
 	gOTTrace                        // ot-tracer-*, ot-baggage-*
 )
 
@@ -113,6 +117,7 @@ const (
 	hdrB3Flags        = "x-b3-flags"
 	hdrUberTraceID    = "uber-trace-id"
 	hdrJaegerBaggage  = "jaeger-baggage"
+	hdrJaegerDebugID  = "jaeger-debug-id"
 	hdrOTTraceID      = "ot-tracer-traceid"
 	hdrOTSpanID       = "ot-tracer-spanid"
 	hdrOTSampled      = "ot-tracer-sampled"
@@ -134,6 +139,7 @@ const (
 	sB3Sampled
 	sB3Flags
 	sUberTraceID
+	sJaegerDebugID
 	sOTTraceID
 	sOTSpanID
 	sOTSampled
@@ -182,7 +188,8 @@ type scan struct {
 	b3Sampled      string
 	b3Flags        string
 
-	uberTraceID string
+	uberTraceID   string
+	jaegerDebugID string
 
 	otTraceID string
 	otSpanID  string
@@ -261,6 +268,11 @@ func (s *scan) visit(k, v string) {
 	case 14:
 		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrJaegerBaggage) {
 			s.addJaegerBaggage(v)
+			return
+		}
+	case 15:
+		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrJaegerDebugID) {
+			s.keep(sJaegerDebugID, &s.jaegerDebugID, v)
 			return
 		}
 	case 16:
@@ -391,7 +403,8 @@ func (s *scan) result(p *Propagator) (SpanContext, error) {
 	}
 	var (
 		sc       SpanContext
-		hint     Sampling // from a sampling-only B3 header
+		hint     Sampling // from a sampling-only B3 header or jaeger-debug-id
+		debugID  string   // jaeger-debug-id's, with hint
 		found    bool
 		b3Done   bool
 		problems [4]problem // one per context group
@@ -412,11 +425,14 @@ func (s *scan) result(p *Propagator) (SpanContext, error) {
 			}
 			b3Done = true
 			c, st, pr = s.b3Context(f.String())
-			if st == absent {
+			if st == absent && hint == SamplingDeferred {
 				hint = c.Sampling
 			}
 		case fJaeger:
 			c, st, pr = s.jaegerContext()
+			if st == absent && hint == SamplingDeferred {
+				hint, debugID = c.Sampling, c.DebugID
+			}
 		case fOTTrace:
 			c, st, pr = s.otContext()
 		default:
@@ -444,7 +460,7 @@ func (s *scan) result(p *Propagator) (SpanContext, error) {
 		}
 		return sc, fmt.Errorf("propagation: %s: %w", strings.Join(msgs, "; "), opentracing.ErrSpanContextCorrupted)
 	}
-	sc.Sampling = hint
+	sc.Sampling, sc.DebugID = hint, debugID
 	return sc, opentracing.ErrSpanContextNotFound
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/opentracing/opentracing-go"
 
@@ -43,6 +45,8 @@ func FuzzExtract(f *testing.F) {
 		"uber-trace-id: " + tid64 + ":" + sid + ":0:1\nuberctx-user: a%20b\njaeger-baggage: k=v, l=w",
 		"ot-tracer-traceid: " + tid128 + "\not-tracer-spanid: 1\not-tracer-sampled: false\not-baggage-x: y",
 		"Traceparent: 01" + tp128[2:] + "-x\nB3: 1-1\nUber-Trace-Id: 1:1:1:b",
+		"jaeger-debug-id: req%2042\nuberctx-k: v\nb3: 0",
+		"Jaeger-Debug-Id: " + strings.Repeat("é", 130) + "\nx-b3-flags: 1",
 	} {
 		f.Add(uint8(0xff), uint8(0), h)
 		f.Add(uint8(0x3f), uint8(3), h)
@@ -74,11 +78,20 @@ func FuzzExtract(f *testing.F) {
 		if sc.IsValid() != (err == nil) {
 			t.Fatalf("Extract = %+v, %v", sc, err)
 		}
+		if id := sc.DebugID; id != "" {
+			// A forced trace: no ids, debug, a bounded printable id.
+			if err != opentracing.ErrSpanContextNotFound || sc.Sampling != propagation.SamplingDebug || sc.TraceID != 0 || sc.SpanID != 0 {
+				t.Fatalf("Extract = %+v, %v: DebugID beside ids or another decision", sc, err)
+			}
+			if len(id) > 256 || !utf8.ValidString(id) || strings.IndexFunc(id, unicode.IsControl) >= 0 {
+				t.Fatalf("DebugID %q", id)
+			}
+		}
 
 		h := http.Header{}
 		p.Inject(sc, opentracing.HTTPHeadersCarrier(h))
 		for k, vs := range h {
-			if !validHeaderName(k) {
+			if !validHeaderName(k) || strings.EqualFold(k, "jaeger-debug-id") {
 				t.Fatalf("Inject wrote header name %q", k)
 			}
 			for _, v := range vs {

@@ -1,6 +1,12 @@
 package propagation
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/traceplug/traceplug/internal/textutil"
+)
 
 // Jaeger: https://www.jaegertracing.io/docs/latest/client-libraries/#propagation-format
 
@@ -13,9 +19,21 @@ const (
 // jaegerContext reads uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}
 // as jaeger-client-go's ContextFromString does, after URL-decoding the value
 // as its HTTPHeaders propagator does.
+//
+// Without uber-trace-id, a jaeger-debug-id gives absent with SamplingDebug
+// and the id, as jaeger-client-go@v2.30.0 reads it (propagation.go,
+// TextMapPropagator.Extract) and then starts a new debug trace from a
+// context holding only a debug id (tracer.go, startSpanWithOptions,
+// isDebugIDContainerOnly): the id is ignored beside a valid uber-trace-id,
+// and a malformed one fails its Extract altogether. (It takes a zero trace
+// id for none, and honours the id beside one; here that uber-trace-id is
+// corrupt, and the id ignored.)
 func (s *scan) jaegerContext() (SpanContext, status, problem) {
 	var sc SpanContext
 	if s.seen&sUberTraceID == 0 {
+		if id := s.debugID(); id != "" {
+			sc.Sampling, sc.DebugID = SamplingDebug, id
+		}
 		return sc, absent, problem{}
 	}
 	bad := func(why string) (SpanContext, status, problem) {
@@ -57,6 +75,34 @@ func (s *scan) jaegerContext() (SpanContext, status, problem) {
 		sc.Sampling = SamplingYes
 	}
 	return sc, valid, problem{}
+}
+
+// maxDebugIDSize caps the bytes of jaeger-debug-id's value kept: it comes
+// from strangers and ends up in a tag. A correlation id is far shorter.
+const maxDebugIDSize = 256
+
+// debugID returns jaeger-debug-id's value, trimmed of the white space around
+// it, URL-decoded as jaeger-client-go's HTTPHeaders propagator does (a bad
+// escape kept as is) and cut to maxDebugIDSize bytes on a UTF-8 boundary;
+// "" when the header is absent or empty, or the value holds invalid UTF-8 or
+// a control character (C0, DEL or C1, tab included) anywhere.
+func (s *scan) debugID() string {
+	if s.seen&sJaegerDebugID == 0 {
+		return ""
+	}
+	v := queryUnescape(trimOWS(s.jaegerDebugID))
+	if !utf8.ValidString(v) {
+		return ""
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return ""
+		}
+	}
+	if cut, ok := textutil.Cut(v, maxDebugIDSize); ok {
+		return strings.Clone(cut) // keep no megabyte header alive
+	}
+	return v
 }
 
 // parseJaegerFlags parses the flags as jaeger-client-go does, a decimal byte

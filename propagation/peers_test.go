@@ -566,7 +566,15 @@ func TestPeersJaeger(t *testing.T) {
 		{name: "debug without sampled", kv: ut(tid64 + ":" + sid + ":0:2"), want: ctx64(no)},
 		{name: "firehose sampled", kv: ut(tid64 + ":" + sid + ":0:9"), want: ctx64(yes)},
 		{name: "firehose debug (hex b as jaeger-client-go writes)", kv: ut(tid64 + ":" + sid + ":0:b"), want: ctx64(debug)},
-		{name: "jaeger-debug-id alone", kv: []string{"jaeger-debug-id", "abc"}, want: none, res: notFound},
+		// constants.go:30-34 JaegerDebugHeader; propagation.go:146-147 and
+		// :169 (a context holding the debug id alone); tracer.go:283-286 (a
+		// new trace, debug and sampled, tagged jaeger-debug-id).
+		{name: "jaeger-debug-id alone", kv: []string{"jaeger-debug-id", "abc"},
+			want: propagation.SpanContext{Sampling: debug, DebugID: "abc"}, res: notFound},
+		// span_context.go:362-364 isDebugIDContainerOnly: not with a trace id.
+		{name: "jaeger-debug-id with uber-trace-id", kv: ut(tid64+":"+sid+":0:1", "jaeger-debug-id", "abc"), want: ctx64(yes)},
+		// propagation.go:143-145: a malformed uber-trace-id fails Extract.
+		{name: "jaeger-debug-id with a malformed uber-trace-id", kv: ut("1:2", "jaeger-debug-id", "abc"), want: none, res: corrupted},
 		{name: "uberctx encoded", kv: ut(tid64+":"+sid+":0:1", "uberctx-k", "a%20b+c%2Bd%3D%26"), want: withBaggage(ctx64(yes), "k", "a b c+d=&")},
 		{name: "jaeger-baggage", kv: ut(tid64+":"+sid+":0:1", "jaeger-baggage", "k1=v1, k2=v2"), want: withBaggage(ctx64(yes), "k1", "v1", "k2", "v2")},
 		{name: "HTTP/2 lower", kv: []string{"uber-trace-id", tid64 + ":" + sid + ":0:1"}, want: ctx64(yes)},

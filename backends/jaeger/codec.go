@@ -15,6 +15,7 @@ import (
 var (
 	_ core.SpanContextCodec  = (*Tracer)(nil)
 	_ core.NativePropagation = (*Tracer)(nil)
+	_ core.SamplerDefault    = (*Tracer)(nil)
 )
 
 // NativePropagation implements [core.NativePropagation]: jaeger's
@@ -31,15 +32,17 @@ const (
 // 128-bit trace id are kept; the sampled and debug flags become SamplingYes,
 // SamplingDebug or SamplingNo (a jaeger span context always holds a
 // decision). A context with baggage and no ids (as jaeger's jaeger-baggage
-// header gives) exports its baggage alone.
+// header gives) exports its baggage alone; a new trace's context (see
+// [Tracer.ImportSpanContext]) exports as it was imported, without a span id.
 func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.SpanContext, bool) {
 	c, ok := sc.(jaeger.SpanContext)
 	if !ok {
 		return propagation.SpanContext{}, false
 	}
 	var psc propagation.SpanContext
-	if c.IsValid() { // an invalid context may have no sampling state at all
-		id := c.TraceID()
+	// A context without a trace id may have no sampling state at all; one
+	// with a trace id has (a new trace's context has no span id).
+	if id := c.TraceID(); id.IsValid() {
 		psc.TraceIDHigh, psc.TraceID = id.High, id.Low
 		psc.SpanID, psc.ParentID = uint64(c.SpanID()), uint64(c.ParentID())
 		switch {
@@ -66,17 +69,29 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 // kept; tracestate is dropped (jaeger has no place for it). Of two baggage
 // items with one key, the first wins. A psc with baggage and no ids gives a
 // context from which spans start a new trace carrying that baggage.
+//
+// A psc with a trace id and no span id is a new trace that core began: the
+// span that [Tracer.StartSpan] starts with the context as its parent
+// (ChildOf or FollowsFrom, the first reference) is the trace's root. It has
+// psc's trace id (128 bits when TraceIDHigh is not 0), no parent, a random
+// span id of its own, psc's baggage, and psc's decision, final: SamplingYes
+// (or SamplingDeferred) sampled, SamplingDebug sampled with jaeger's debug
+// flag, SamplingNo not sampled. Such a context given to jaeger-client-go's
+// own tracer instead starts a trace of that tracer's.
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
 	if t.jaeger == nil { // JAEGER_DISABLED
 		return opentracing.NoopTracer{}.StartSpan("").Context(), nil
 	}
+	id := jaeger.TraceID{High: psc.TraceIDHigh, Low: psc.TraceID}
 	if !psc.IsValid() {
+		if id.IsValid() {
+			return newTrace(id, psc), nil
+		}
 		if len(psc.Baggage) == 0 {
 			return nil, opentracing.ErrSpanContextNotFound
 		}
 		return jaeger.NewSpanContext(jaeger.TraceID{}, 0, 0, false, baggageMap(psc.Baggage)), nil
 	}
-	id := jaeger.TraceID{High: psc.TraceIDHigh, Low: psc.TraceID}
 	sampled := false
 	switch psc.Sampling {
 	case propagation.SamplingYes:

@@ -20,10 +20,31 @@
 //
 // # Sampling
 //
-// The sample rate picks jaeger's const sampler for 0 and 1 (so every trace is
-// sampled by default) and its probabilistic sampler in between. Jaeger's
-// remote sampler, which starts at 1 in 1000 and needs a sampling server, is
-// never used unless JAEGER_SAMPLER_TYPE=remote asks for it.
+// Sampling is core's: core takes every new trace's decision on a trace id of
+// its own and hands the trace to the tracer through
+// [Tracer.ImportSpanContext]; the span started from that context is the
+// trace's root, with core's trace id and decision (debug sets jaeger's debug
+// flag), and no jaeger sampler decides again. jaeger-client-go's own sampler
+// samples every trace it starts itself (as a span started on span.Tracer()
+// with no parent does).
+//
+// JAEGER_SAMPLER_TYPE and JAEGER_SAMPLER_PARAM are honoured through
+// [Tracer.DefaultSampler], which core asks when neither code nor
+// TRACEPLUG_SAMPLER nor OTEL_TRACES_SAMPLER chose a sampler:
+//
+//	const 1 (any number but 0)  parentbased_always_on
+//	const 0 (or no param)       parentbased_always_off
+//	probabilistic p             parentbased_traceidratio, p
+//	ratelimiting n              parentbased_traceplug_ratelimiting, n (traces a second)
+//	remote                      parentbased_jaeger_remote, endpoint=URL,initialSamplingRate=p
+//
+// The remote sampler's URL is JAEGER_SAMPLING_ENDPOINT (else, as
+// jaeger-client-go has it, the sampling port 5778 of JAEGER_AGENT_HOST, else
+// http://127.0.0.1:5778/sampling), its initial rate JAEGER_SAMPLER_PARAM
+// (else 0.001), and JAEGER_SAMPLER_REFRESH_INTERVAL adds
+// pollingIntervalMs. No type but a JAEGER_SAMPLING_ENDPOINT means remote, as
+// for jaeger-client-go; another type is passed on for core to reject.
+// JAEGER_SAMPLER_MAX_OPERATIONS has no equivalent and is ignored.
 //
 // # Propagation
 //
@@ -41,8 +62,8 @@
 //   - 128-bit trace ids, both halves (the trace_id_128bit param says only
 //     what new traces get);
 //   - the sampled and debug flags; a deferred decision (B3 without
-//     X-B3-Sampled) is taken on arrival by the tracer's sampler, on the
-//     trace id, as for a new trace (jaeger-client-go's own B3 propagator
+//     X-B3-Sampled), which core takes before it imports a context, is
+//     taken on arrival as sampled (jaeger-client-go's own B3 propagator
 //     would take it as not sampled);
 //   - baggage, keys unchanged (header formats lower-case them);
 //   - the parent id.
@@ -102,10 +123,11 @@
 // variable fills in only what traceplug left at its default. They are
 // JAEGER_SERVICE_NAME, JAEGER_ENDPOINT, JAEGER_AGENT_HOST, JAEGER_AGENT_PORT,
 // JAEGER_USER, JAEGER_PASSWORD, JAEGER_SAMPLER_TYPE, JAEGER_SAMPLER_PARAM
-// (with JAEGER_SAMPLING_ENDPOINT for the remote sampler), JAEGER_TAGS,
-// JAEGER_TRACEID_128BIT, JAEGER_REPORTER_MAX_QUEUE_SIZE,
-// JAEGER_REPORTER_FLUSH_INTERVAL, JAEGER_REPORTER_LOG_SPANS and
-// JAEGER_DISABLED (true turns the tracer into a no-op).
+// (with JAEGER_SAMPLING_ENDPOINT for the remote sampler: core's sampler,
+// see Sampling), JAEGER_TAGS, JAEGER_TRACEID_128BIT,
+// JAEGER_REPORTER_MAX_QUEUE_SIZE, JAEGER_REPORTER_FLUSH_INTERVAL,
+// JAEGER_REPORTER_LOG_SPANS and JAEGER_DISABLED (true turns the tracer into
+// a no-op).
 //
 // # Shutdown
 //

@@ -46,6 +46,8 @@ type Tracer struct {
 	counts  *core.SpanCounts
 	once    sync.Once
 	err     error
+
+	envSampler envSampler // JAEGER_SAMPLER_*, for DefaultSampler
 }
 
 var _ opentracing.Tracer = (*Tracer)(nil)
@@ -58,9 +60,9 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, err
 	}
 	if s.disabled {
-		return &Tracer{Tracer: opentracing.NoopTracer{}}, nil
+		return &Tracer{Tracer: opentracing.NoopTracer{}, envSampler: s.envSampler}, nil
 	}
-	t := &Tracer{counts: &core.SpanCounts{}}
+	t := &Tracer{counts: &core.SpanCounts{}, envSampler: s.envSampler}
 	prop, err := core.NewPropagator(cfg, t)
 	if err != nil {
 		return nil, fmt.Errorf("jaeger: %w", err)
@@ -111,28 +113,59 @@ func New(cfg core.Config) (*Tracer, error) {
 		reporter.Close()
 		return nil, err
 	}
-	jt, closer := jaeger.NewTracer(s.serviceName, t.sampler, reporter, opts...)
+	jt, closer := jaeger.NewTracer(s.serviceName, selfRefSampler{t.sampler}, reporter, opts...)
 	t.Tracer, t.jaeger, t.closer = jt, jt.(*jaeger.Tracer), closer
 	return t, nil
 }
 
-// StartSpan implements [opentracing.Tracer]: jaeger-client-go's, except that
-// a span.kind tag among opts (as traceplug's middleware and transport give)
-// is set on the span as soon as it starts, rather than passed in: passed in,
-// it costs the map of tags opentracing-go makes for every such start. The
-// span is the same, its tags in the same order.
+// StartSpan implements [opentracing.Tracer]: jaeger-client-go's, except
+// for two things. A span.kind tag among opts (as traceplug's middleware and
+// transport give) is set on the span as soon as it starts, rather than
+// passed in: passed in, it costs the map of tags opentracing-go makes for
+// every such start. The span is the same, its tags in the same order. And a
+// span whose first reference is to a new trace's context (see
+// [Tracer.ImportSpanContext]) is that trace's root.
 func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
-	kind := -1
-	if t.jaeger != nil && len(opts) <= maxStartOptions {
-		for i, o := range opts {
-			if tag, ok := o.(opentracing.Tag); ok && tag.Key == string(ext.SpanKind) {
+	if t.jaeger == nil {
+		return t.Tracer.StartSpan(op, opts...)
+	}
+	kind, root, refs := -1, -1, 0
+	var c jaeger.SpanContext
+	for i, o := range opts {
+		var sc opentracing.SpanContext
+		switch o := o.(type) {
+		case opentracing.Tag:
+			if kind < 0 && o.Key == string(ext.SpanKind) {
 				kind = i
-				break
+			}
+			continue
+		case opentracing.SpanReference:
+			sc = o.ReferencedContext
+		case *opentracing.SpanReference:
+			if o == nil {
+				continue
+			}
+			sc = o.ReferencedContext
+		case opentracing.StartTime, *opentracing.StartTime, opentracing.Tags:
+			continue
+		default: // an option of another kind may add references: apply them
+			return t.startApplied(op, opts)
+		}
+		if refs++; refs == 1 {
+			var ok bool
+			if c, ok = isNewTrace(sc); ok {
+				root = i
 			}
 		}
 	}
+	if len(opts) > maxStartOptions {
+		kind = -1
+	}
+	if root >= 0 {
+		return t.startNewTrace(op, opts, c, root, kind)
+	}
 	if kind < 0 {
-		return t.Tracer.StartSpan(op, opts...)
+		return t.jaeger.StartSpan(op, opts...)
 	}
 	var rest [maxStartOptions]opentracing.StartSpanOption
 	n := copy(rest[:], opts[:kind])
@@ -145,6 +178,18 @@ func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opent
 
 // maxStartOptions is how many start options StartSpan handles without help.
 const maxStartOptions = 8
+
+// DefaultSampler implements [core.SamplerDefault]: JAEGER_SAMPLER_TYPE and
+// JAEGER_SAMPLER_PARAM (and JAEGER_SAMPLING_ENDPOINT for the remote
+// sampler) in the vocabulary of OTEL_TRACES_SAMPLER, for core to use when
+// neither code nor TRACEPLUG_SAMPLER nor OTEL_TRACES_SAMPLER chose a
+// sampler; ok is false when JAEGER_SAMPLER_TYPE is unset (and
+// JAEGER_SAMPLING_ENDPOINT too: jaeger-client-go takes an endpoint alone
+// for its remote sampler). The variables are read when the Tracer is built;
+// the package documentation lists the mapping.
+func (t *Tracer) DefaultSampler() (name, arg string, ok bool) {
+	return t.envSampler.name, t.envSampler.arg, t.envSampler.ok
+}
 
 // Jaeger returns the jaeger-client-go tracer, or nil when JAEGER_DISABLED
 // made this tracer a no-op.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +45,7 @@ type settings struct {
 
 	samplerType  string
 	samplerParam float64
-	samplerEnv   *jaegercfg.SamplerConfig // JAEGER_SAMPLER_* when they apply
+	envSampler   envSampler
 
 	queueSize         int
 	flushInterval     time.Duration
@@ -84,13 +86,11 @@ func newSettings(cfg core.Config) (*settings, error) {
 		return nil, err
 	}
 
-	// Sampling: the user's rate, else JAEGER_SAMPLER_*, else everything.
-	switch {
-	case cfg.SampleRateSet || env.Sampler.Type == "":
-		s.samplerType, s.samplerParam = samplerFor(cfg.SampleRate)
-	default:
-		s.samplerEnv = env.Sampler
-	}
+	// Sampling is core's: jaeger-client-go's sampler takes the rate, which
+	// core leaves at 1, and JAEGER_SAMPLER_* go to core through
+	// DefaultSampler.
+	s.samplerType, s.samplerParam = samplerFor(cfg.SampleRate)
+	s.envSampler = samplerFromEnv(env.Sampler)
 
 	r := env.Reporter
 	p := cfg.Reader("jaeger")
@@ -179,17 +179,74 @@ func samplerFor(rate float64) (string, float64) {
 }
 
 func (s *settings) sampler() (jaeger.Sampler, error) {
-	if s.samplerEnv != nil {
-		sm, err := s.samplerEnv.NewSampler(s.serviceName, jaeger.NewNullMetrics())
-		if err != nil {
-			return nil, fmt.Errorf("jaeger: JAEGER_SAMPLER_TYPE=%q: %w: %w", s.samplerEnv.Type, err, core.ErrBadOption)
-		}
-		return sm, nil
-	}
 	if s.samplerType == jaeger.SamplerTypeConst {
 		return jaeger.NewConstSampler(s.samplerParam == 1), nil
 	}
 	return jaeger.NewProbabilisticSampler(s.samplerParam)
+}
+
+// envSampler is a sampler of core's, by name and argument (in the
+// vocabulary of OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG), or none
+// (ok false).
+type envSampler struct {
+	name, arg string
+	ok        bool
+}
+
+// Defaults of jaeger-client-go's remote sampler.
+const (
+	defaultSamplingEndpoint    = "http://127.0.0.1:5778/sampling"
+	defaultInitialSamplingRate = "0.001"
+)
+
+// samplerFromEnv maps the JAEGER_SAMPLER_* variables (in sc, as
+// jaegercfg.FromEnv read them) to a sampler of core's, as DefaultSampler
+// documents: const 1 (or any number but 0) is parentbased_always_on, const
+// 0 parentbased_always_off, probabilistic p parentbased_traceidratio with
+// p, ratelimiting n parentbased_traceplug_ratelimiting with n, and remote (or no type
+// but JAEGER_SAMPLING_ENDPOINT) parentbased_jaeger_remote. Another type is
+// passed on as it is, for core to reject.
+func samplerFromEnv(sc *jaegercfg.SamplerConfig) envSampler {
+	typ := strings.ToLower(strings.TrimSpace(sc.Type))
+	param, paramSet := os.LookupEnv("JAEGER_SAMPLER_PARAM")
+	param = strings.TrimSpace(param)
+	paramSet = paramSet && param != ""
+	if typ == "" && os.Getenv("JAEGER_SAMPLING_ENDPOINT") != "" {
+		typ = jaeger.SamplerTypeRemote // as jaeger-client-go takes it
+	}
+	switch typ {
+	case "":
+		return envSampler{}
+	case jaeger.SamplerTypeConst:
+		if sc.Param != 0 {
+			return envSampler{name: "parentbased_always_on", ok: true}
+		}
+		return envSampler{name: "parentbased_always_off", ok: true}
+	case jaeger.SamplerTypeProbabilistic:
+		if !paramSet {
+			param = "0" // jaeger-client-go's rate when the param is unset
+		}
+		return envSampler{name: "parentbased_traceidratio", arg: param, ok: true}
+	case jaeger.SamplerTypeRateLimiting:
+		if !paramSet {
+			param = "0"
+		}
+		return envSampler{name: "parentbased_traceplug_ratelimiting", arg: param, ok: true}
+	case jaeger.SamplerTypeRemote:
+		endpoint := sc.SamplingServerURL
+		if endpoint == "" {
+			endpoint = defaultSamplingEndpoint
+		}
+		if !paramSet {
+			param = defaultInitialSamplingRate
+		}
+		arg := "endpoint=" + endpoint + ",initialSamplingRate=" + param
+		if os.Getenv("JAEGER_SAMPLER_REFRESH_INTERVAL") != "" {
+			arg += ",pollingIntervalMs=" + strconv.FormatInt(sc.SamplingRefreshInterval.Milliseconds(), 10)
+		}
+		return envSampler{name: "parentbased_jaeger_remote", arg: arg, ok: true}
+	}
+	return envSampler{name: strings.TrimSpace(sc.Type), arg: param, ok: true}
 }
 
 // parseHeaders reads "Name:value;Name2:value2".

@@ -30,11 +30,17 @@
 // The service name is Lightstep's component name. Process tags are reporter
 // tags; the command line, which lightstep-tracer-go would send whole (and
 // which may hold secrets), is replaced by the program's name. Lightstep has no
-// sampler of its own: with a sample rate below 1, new traces are sampled at
-// that rate here (unsampled ones still propagate, marked not sampled), and
-// continued traces follow the caller's decision. System metrics are never
-// sent: this version of lightstep-tracer-go has no collector for them, and
-// traceplug turns them off explicitly.
+// sampler of its own. Core decides which new traces are sampled and hands
+// the backend each new trace, its trace id and decision, through
+// [Tracer.ImportSpanContext]: the root is started with that trace id (its
+// low 64 bits) and decision (unsampled traces still propagate, marked not
+// sampled, and report nothing). Continued traces follow the caller's
+// decision. With a sample rate below 1 in [core.Config] (core passes 1), new
+// traces started without a hand-off are sampled at that rate here; at 1,
+// every one is.
+//
+// System metrics are never sent: this version of lightstep-tracer-go has no
+// collector for them, and traceplug turns them off explicitly.
 //
 // # Propagation
 //

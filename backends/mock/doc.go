@@ -28,5 +28,7 @@
 //     and baggage ("tracecontext,baggage") by default. The mock's span
 //     contexts keep 128-bit trace ids and W3C tracestate, and the Binary
 //     format is traceplug's own (see core.Propagator).
-//   - Params: none.
+//   - Params: max_spans, how many finished spans the tracer keeps in memory
+//     ([DefaultMaxSpans] by default): the newest; older ones are evicted and
+//     counted ([Tracer.Evicted]).
 package mock

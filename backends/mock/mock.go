@@ -34,10 +34,20 @@ type Tracer struct {
 	collector  *Collector
 
 	mu             sync.Mutex
-	finished       []Span
+	finished       []Span // a ring of at most maxSpans, oldest at head once full
+	head           int
+	maxSpans       int
+	evicted        uint64
 	doubleFinishes int
 	reported       atomic.Uint64
 }
+
+// DefaultMaxSpans is how many finished spans a mock tracer keeps by default
+// (the max_spans param): the newest; older ones are evicted and counted
+// ([Tracer.Evicted]). A program that names the mock by mistake in
+// production (TRACEPLUG_BACKEND=mock) so holds a few megabytes, not every
+// span it ever made.
+const DefaultMaxSpans = 10000
 
 var _ opentracing.Tracer = (*Tracer)(nil)
 
@@ -45,10 +55,15 @@ var _ opentracing.Tracer = (*Tracer)(nil)
 // endpoint names no live [Collector], the propagation format is unknown, or a
 // param is set (mock has none).
 func New(cfg core.Config) (*Tracer, error) {
-	if err := cfg.CheckParams("mock"); err != nil {
+	if err := cfg.CheckParams("mock", "max_spans"); err != nil {
 		return nil, err
 	}
-	t := &Tracer{service: cfg.ServiceName, tags: maps.Clone(cfg.Tags), sampleRate: cfg.SampleRate}
+	p := cfg.Reader("mock")
+	t := &Tracer{service: cfg.ServiceName, tags: maps.Clone(cfg.Tags), sampleRate: cfg.SampleRate,
+		maxSpans: p.Positive("max_spans", DefaultMaxSpans)}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
 	var err error
 	if t.propagator, err = core.NewPropagator(cfg, t); err != nil {
 		return nil, err
@@ -115,15 +130,27 @@ func (s Span) clone() Span {
 	return s
 }
 
-// FinishedSpans returns copies of the spans finished so far, in finishing order.
+// FinishedSpans returns copies of the spans finished so far, in finishing
+// order: the newest max_spans of them ([DefaultMaxSpans] by default).
 func (t *Tracer) FinishedSpans() []Span {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]Span, len(t.finished))
-	for i, s := range t.finished {
-		out[i] = s.clone()
+	out := make([]Span, 0, len(t.finished))
+	for _, s := range t.finished[t.head:] {
+		out = append(out, s.clone())
+	}
+	for _, s := range t.finished[:t.head] {
+		out = append(out, s.clone())
 	}
 	return out
+}
+
+// Evicted counts the finished spans dropped from memory to keep the newest
+// max_spans ([DefaultMaxSpans] by default); they still count as reported.
+func (t *Tracer) Evicted() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.evicted
 }
 
 // DoubleFinishes counts the calls to Finish on spans already finished. Such
@@ -140,11 +167,11 @@ func (t *Tracer) BackendStats() core.BackendStats {
 	return core.BackendStats{Reported: t.reported.Load()}
 }
 
-// Reset forgets the finished spans and the double-finish count.
+// Reset forgets the finished spans and the double-finish and eviction counts.
 func (t *Tracer) Reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.finished = nil
+	t.finished, t.head, t.evicted = nil, 0, 0
 	t.doubleFinishes = 0
 }
 
@@ -239,7 +266,13 @@ func (t *Tracer) record(s Span, again bool) {
 		return
 	}
 	if s.Sampled {
-		t.finished = append(t.finished, s)
+		if len(t.finished) < t.maxSpans || t.maxSpans == 0 {
+			t.finished = append(t.finished, s)
+		} else {
+			t.finished[t.head] = s
+			t.head = (t.head + 1) % len(t.finished)
+			t.evicted++
+		}
 		t.reported.Add(1)
 	}
 	t.mu.Unlock()

@@ -7,8 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opentracing/opentracing-go"
+
+	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/propagation"
 )
 
 var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
@@ -228,13 +232,14 @@ func TestFinishedAfterClose(t *testing.T) {
 		t.Errorf("reported %d, dropped %v, pending %d: want 1 reported, 2 finished after close", st.Reported, st.DroppedBy, st.Pending)
 	}
 
-	unsampled, err := core.New("otel", append(c.Options("http"), core.WithSampleRate(0))...)
+	unsampled, err := core.New("otel", c.Options("http")...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	unsampled.StartSpan("unsampled").Finish()
+	notSampled := newTrace(t, unsampled.Unwrap().(*otel.Tracer), propagation.SamplingNo)
+	unsampled.StartSpan("unsampled", opentracing.ChildOf(notSampled)).Finish()
 	_ = unsampled.Close()
-	unsampled.StartSpan("unsampled after close").Finish()
+	unsampled.StartSpan("unsampled after close", opentracing.ChildOf(notSampled)).Finish()
 	if st := unsampled.Stats(); st.Reported != 0 || st.Dropped != 0 || st.Pending != 0 {
 		t.Errorf("unsampled spans were counted: %+v", st)
 	}

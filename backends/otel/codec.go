@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/opentracing/opentracing-go"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -27,10 +26,12 @@ func (t *Tracer) NativePropagation() string { return t.native }
 
 // ExportSpanContext implements [core.SpanContextCodec]. A trace id's upper 8
 // bytes become TraceIDHigh; the W3C sampled flag becomes SamplingYes or
-// SamplingNo; the random flag (W3C Level 2) is kept.
+// SamplingNo; the random flag (W3C Level 2) is kept. A context that
+// [Tracer.ImportSpanContext] made for a new trace exports as it was
+// imported: its trace id and decision, no span id.
 func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.SpanContext, bool) {
 	c, ok := sc.(*spanContext)
-	if !ok || !c.sc.IsValid() {
+	if !ok || !c.sc.HasTraceID() {
 		return propagation.SpanContext{}, false
 	}
 	tid, sid := c.sc.TraceID(), c.sc.SpanID()
@@ -52,37 +53,45 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 }
 
 // ImportSpanContext implements [core.SpanContextCodec]. OpenTelemetry has no
-// deferred sampling decision nor debug flag: a deferred decision is taken
-// here, by the sampler of new traces on the trace id (so that it is the
-// decision a root span of that trace would get), and debug means sampled.
-// The parent id is dropped. A tracestate that does not parse is dropped, as
-// W3C says. Baggage items that OpenTelemetry's baggage refuses (an empty
-// key, text that is not UTF-8) are dropped. A psc without ids but with baggage gives a context from which spans start a new
-// trace carrying that baggage.
+// deferred sampling decision nor debug flag: a deferred decision means
+// sampled (core decides which new traces are sampled; the backend samples
+// what it is handed), and debug means sampled. The parent id is dropped. A
+// tracestate that does not parse is dropped, as W3C says. Baggage items that
+// OpenTelemetry's baggage refuses (an empty key, text that is not UTF-8)
+// are dropped; of two items with one key, the last wins (as OpenTelemetry's
+// OpenTracing bridge kept them).
+//
+// A psc with a trace id but no span id (SpanID 0) is a new trace, as core
+// hands it over once it has decided to start one: a span started from the
+// context (ChildOf, through [Tracer.StartSpan]) is a root, with no parent,
+// psc's trace id (all 128 bits), a new random span id, psc's decision
+// (SamplingNo: not sampled, nothing exported; any other: sampled), its
+// tracestate, random flag and baggage; its children continue it as usual.
+//
+// A psc without ids but with baggage gives a context from which spans start
+// a new trace carrying that baggage.
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
 	var scc trace.SpanContextConfig
-	if psc.IsValid() {
+	switch {
+	case psc.TraceIDHigh != 0 || psc.TraceID != 0:
 		binary.BigEndian.PutUint64(scc.TraceID[:8], psc.TraceIDHigh)
 		binary.BigEndian.PutUint64(scc.TraceID[8:], psc.TraceID)
-		binary.BigEndian.PutUint64(scc.SpanID[:], psc.SpanID)
-		scc.Remote = true
-		scc.TraceState, _ = trace.ParseTraceState(psc.TraceState)
-		sampled := psc.Sampling.IsSampled(false)
-		if psc.Sampling == propagation.SamplingDeferred {
-			sampled = t.sampledByDefault(scc.TraceID)
+		// A new trace (no span id) is the parent of a root: a span context
+		// that the SDK continues (it keeps a parent's trace id even without
+		// a span id) and whose flags the SDK's sampler reads (see
+		// [sampler]), but that is neither valid nor remote, so that the
+		// root reports no parent.
+		if psc.SpanID != 0 {
+			binary.BigEndian.PutUint64(scc.SpanID[:], psc.SpanID)
+			scc.Remote = true
 		}
+		scc.TraceState, _ = trace.ParseTraceState(psc.TraceState)
+		sampled := psc.Sampling != propagation.SamplingNo
 		scc.TraceFlags = trace.TraceFlags(0).WithSampled(sampled).WithRandom(psc.Random)
-	} else if len(psc.Baggage) == 0 {
+	case len(psc.Baggage) == 0:
 		return nil, opentracing.ErrSpanContextNotFound
 	}
 	return &spanContext{sc: trace.NewSpanContext(scc), baggage: validItems(psc.Baggage)}, nil
-}
-
-// sampledByDefault is the decision the sampler of new traces takes for a
-// trace id.
-func (t *Tracer) sampledByDefault(id trace.TraceID) bool {
-	p := sdktrace.SamplingParameters{ParentContext: context.Background(), TraceID: id}
-	return t.root.ShouldSample(p).Decision == sdktrace.RecordAndSample
 }
 
 // noopSpan is a span of OpenTelemetry's no-op tracer.

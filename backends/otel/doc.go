@@ -54,21 +54,18 @@
 //	                                                OTEL_EXPORTER_OTLP_HEADERS (the whole list)
 //	compression         compression param           OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,         none
 //	                                                OTEL_EXPORTER_OTLP_COMPRESSION
-//	sampler             WithSampleRate              OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG   parentbased_traceidratio, 1
 //	OTel propagator     WithPropagation             OTEL_PROPAGATORS                               tracecontext,baggage
 //	queue_size          queue_size param            OTEL_BSP_MAX_QUEUE_SIZE                        10000
 //	batch_size          batch_size param            OTEL_BSP_MAX_EXPORT_BATCH_SIZE                 512
 //	export_interval     export_interval param       OTEL_BSP_SCHEDULE_DELAY (ms)                   1s
 //	export_timeout      export_timeout param        OTEL_BSP_EXPORT_TIMEOUT (ms)                   10s
 //
-// OTEL_TRACES_SAMPLER takes always_on, always_off, traceidratio,
-// parentbased_always_on, parentbased_always_off and parentbased_traceidratio
-// (OTEL_TRACES_SAMPLER_ARG is the ratio, from 0 to 1, default 1); a sample
-// rate set in code means parentbased_traceidratio at that rate.
 // OTEL_PROPAGATORS takes tracecontext, baggage, b3 (single header), b3multi,
 // jaeger, ottrace and none. The SDK's own OTEL_SPAN_*_LIMIT variables apply
 // as the SDK reads them. No other variable is read: TLS certificates and
-// OTEL_EXPORTER_OTLP_TIMEOUT are not honoured (use export_timeout).
+// OTEL_EXPORTER_OTLP_TIMEOUT are not honoured (use export_timeout), and
+// OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG are core's, which reads
+// them for every backend (see Sampling).
 //
 // # Spans
 //
@@ -92,10 +89,20 @@
 // tagged traceplug.dropped_reference. Baggage items follow OpenTelemetry's
 // rules: an empty key, or text that is not UTF-8, is dropped.
 //
-// The service name and tags are resource attributes. Sampling is by the
-// SDK's sampler: ParentBased(TraceIDRatioBased(rate)) for the sample rate,
-// so every span is sampled by default and a continued trace follows its
-// caller's decision.
+// The service name and tags are resource attributes.
+//
+// # Sampling
+//
+// Core decides which new traces are sampled (by its sampler, which
+// OTEL_TRACES_SAMPLER may choose), for this backend as for every other: it
+// picks the trace id and hands the backend the trace to start, with its
+// decision, through [Tracer.ImportSpanContext]. The SDK's sampler obeys: the
+// root of a trace handed over as sampled is sampled, with the handed trace
+// id; one handed over as not sampled records nothing, is never exported, and
+// propagates its trace id with the sampled flag off. A span with a parent
+// follows the parent's decision, as ParentBased does; a root started
+// without a hand-off (through the tracer without core, or on
+// [Tracer.TracerProvider]) is sampled.
 //
 // # OpenTelemetry code in the same process
 //
@@ -127,8 +134,8 @@
 // Binary format in traceplug's encoding; the tracer's own Inject and Extract
 // (and those of span.Tracer(), which is the tracer) do the same. W3C
 // tracestate passes through; OpenTelemetry has no deferred sampling decision
-// (B3's) nor debug flag, so an incoming context without a decision gets the
-// decision of the sampler of new traces, and debug means sampled.
+// (B3's) nor debug flag, so an incoming context without a decision is
+// sampled, and debug means sampled.
 // [Tracer.TextMapPropagator], for OpenTelemetry code, speaks the formats of
 // WithPropagation, else of OTEL_PROPAGATORS, else the native ones.
 //

@@ -38,7 +38,6 @@ type Tracer struct {
 	provider   *tracerProvider
 	propagator otelprop.TextMapPropagator
 	native     string           // see NativePropagation
-	root       sdktrace.Sampler // the sampler of new traces
 	prop       *core.Propagator // traceplug's formats, for Inject and Extract
 	proc       *processor
 	counts     *core.SpanCounts
@@ -60,7 +59,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tracer{propagator: s.propagator, native: s.native, root: s.root, counts: &core.SpanCounts{}}
+	t := &Tracer{propagator: s.propagator, native: s.native, counts: &core.SpanCounts{}}
 	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
 		return nil, err
 	}
@@ -74,7 +73,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	}
 	t.proc = newProcessor(c, s, t.counts, report.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
 	sdk := sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(s.sampler),
+		sdktrace.WithSampler(sampler{}),
 		sdktrace.WithResource(s.resource),
 		sdktrace.WithSpanProcessor(t.proc),
 	)

@@ -23,6 +23,7 @@ import (
 	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/propagation"
 )
 
 // TestErrorStatusKeepsLogMessage: an error log with a message puts
@@ -245,8 +246,8 @@ func spanContextOf(t *testing.T, ot *otel.Tracer, sc opentracing.SpanContext) tr
 // context propagates the sampled flag as 00 in every format.
 func TestNotSampled(t *testing.T) {
 	c := oteltest.New(t)
-	tr, ot := newTracer(t, c, core.WithSampleRate(0))
-	s := ot.StartSpan("unsampled", opentracing.Tag{Key: "a", Value: 1})
+	tr, ot := newTracer(t, c)
+	s := ot.StartSpan("unsampled", opentracing.ChildOf(newTrace(t, ot, propagation.SamplingNo)), opentracing.Tag{Key: "a", Value: 1})
 	s.SetTag("b", 2)
 	s.LogKV("event", "x")
 	s.SetBaggageItem("user", "ann")

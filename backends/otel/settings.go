@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otelprop "go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
@@ -37,8 +36,6 @@ const (
 	EnvTracesProtocol     = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
 	EnvCompression        = "OTEL_EXPORTER_OTLP_COMPRESSION"
 	EnvTracesCompression  = "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"
-	EnvSampler            = "OTEL_TRACES_SAMPLER"
-	EnvSamplerArg         = "OTEL_TRACES_SAMPLER_ARG"
 	EnvPropagators        = "OTEL_PROPAGATORS"
 	EnvBSPMaxQueueSize    = "OTEL_BSP_MAX_QUEUE_SIZE"
 	EnvBSPMaxExportBatch  = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
@@ -59,7 +56,6 @@ const (
 	defaultExportTimeout   = 10 * time.Second
 	nativePropagation      = "tracecontext,baggage"
 	validPropagatorsHint   = "tracecontext, baggage, b3, b3multi, jaeger, ottrace, none"
-	validSamplersHint      = "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio"
 	validProtocolsHint     = "http/protobuf, grpc"
 	validCompressionsHint  = "gzip, none"
 	maxHeaderOrAttrEntries = 256
@@ -79,8 +75,6 @@ type settings struct {
 	headers  map[string]string // secret: never logged, never in an error
 	gzip     bool
 
-	sampler    sdktrace.Sampler
-	root       sdktrace.Sampler // the sampler of new traces, for deferred decisions
 	propagator otelprop.TextMapPropagator
 	// native is what the tracer names as its native propagation: the formats
 	// of OTEL_PROPAGATORS when set, else tracecontext,baggage.
@@ -99,9 +93,6 @@ func newSettings(cfg core.Config) (*settings, error) {
 		return nil, err
 	}
 	if err := s.readEndpoint(cfg); err != nil {
-		return nil, err
-	}
-	if err := s.readSampler(cfg); err != nil {
 		return nil, err
 	}
 	if err := s.readPropagators(cfg); err != nil {
@@ -291,51 +282,6 @@ func redactURL(u *url.URL) string {
 	c := *u
 	c.User, c.RawQuery, c.ForceQuery = nil, "", false
 	return c.String()
-}
-
-// readSampler: the code's rate (or TRACEPLUG_SAMPLE_RATE), else
-// OTEL_TRACES_SAMPLER, else traceplug's default rate (1: everything).
-func (s *settings) readSampler(cfg core.Config) error {
-	rate := cfg.SampleRate
-	name, _, fromEnv := env(EnvSampler)
-	if cfg.SampleRateSet || !fromEnv {
-		s.root = sdktrace.TraceIDRatioBased(rate)
-		s.sampler = sdktrace.ParentBased(s.root)
-		return nil
-	}
-	name = strings.ToLower(name)
-	arg, argName, hasArg := env(EnvSamplerArg)
-	ratio := 1.0
-	if strings.HasSuffix(name, "traceidratio") && hasArg {
-		f, err := strconv.ParseFloat(arg, 64)
-		if err != nil || f < 0 || f > 1 {
-			return badEnv(argName, arg, "a number from 0 to 1, the sampled fraction of new traces")
-		}
-		ratio = f
-	}
-	switch name {
-	case "always_on":
-		s.root = sdktrace.AlwaysSample()
-		s.sampler = s.root
-	case "always_off":
-		s.root = sdktrace.NeverSample()
-		s.sampler = s.root
-	case "traceidratio":
-		s.root = sdktrace.TraceIDRatioBased(ratio)
-		s.sampler = s.root
-	case "parentbased_always_on":
-		s.root = sdktrace.AlwaysSample()
-		s.sampler = sdktrace.ParentBased(s.root)
-	case "parentbased_always_off":
-		s.root = sdktrace.NeverSample()
-		s.sampler = sdktrace.ParentBased(s.root)
-	case "parentbased_traceidratio":
-		s.root = sdktrace.TraceIDRatioBased(ratio)
-		s.sampler = sdktrace.ParentBased(s.root)
-	default:
-		return badEnv(EnvSampler, name, validSamplersHint)
-	}
-	return nil
 }
 
 // readPropagators picks the OpenTelemetry propagator (TextMapPropagator):

@@ -188,31 +188,29 @@ func TestEnvHeaders(t *testing.T) {
 	}
 }
 
-// TestEnvSampler: the code's sample rate over OTEL_TRACES_SAMPLER over
-// traceplug's default of everything.
-func TestEnvSampler(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		env     map[string]string
-		opts    []core.Option
-		sampled bool
-	}{
-		{name: "default", sampled: true},
-		{name: "always_off", env: map[string]string{otel.EnvSampler: "always_off"}, sampled: false},
-		{name: "code over variable", env: map[string]string{otel.EnvSampler: "always_off"}, opts: []core.Option{core.WithSampleRate(1)}, sampled: true},
-		{name: "code rate 0 over always_on", env: map[string]string{otel.EnvSampler: "always_on"}, opts: []core.Option{core.WithSampleRate(0)}, sampled: false},
-		{name: "parentbased_traceidratio 0", env: map[string]string{otel.EnvSampler: "parentbased_traceidratio", otel.EnvSamplerArg: "0"}, sampled: false},
-		{name: "traceidratio 1", env: map[string]string{otel.EnvSampler: "traceidratio", otel.EnvSamplerArg: "1"}, sampled: true},
-		{name: "parentbased_always_on", env: map[string]string{otel.EnvSampler: "parentbased_always_on"}, sampled: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
+// TestSamplerVariablesAreCores: OTEL_TRACES_SAMPLER and
+// OTEL_TRACES_SAMPLER_ARG are core's to read (it samples new traces for
+// every backend, and hands the backend its decision): the backend built
+// without core neither reads them nor rejects a bad value, and samples
+// every root it is not handed a decision for, whichever API starts it.
+func TestSamplerVariablesAreCores(t *testing.T) {
+	for _, env := range [][2]string{{"always_off", ""}, {"parentbased_traceidratio", "0"}, {"sometimes", "2"}} {
+		t.Run(env[0], func(t *testing.T) {
+			t.Setenv("OTEL_TRACES_SAMPLER", env[0])
+			t.Setenv("OTEL_TRACES_SAMPLER_ARG", env[1])
 			c := oteltest.New(t)
-			probe(t, append(c.Options("http"), tc.opts...)...)
-			if got := len(c.Spans()) == 1; got != tc.sampled {
-				t.Errorf("sampled %v, want %v", got, tc.sampled)
+			ot, err := otel.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http")})
+			if err != nil {
+				t.Fatalf("otel.New read OTEL_TRACES_SAMPLER=%q: %v", env[0], err)
+			}
+			ot.StartSpan("opentracing").Finish()
+			_, s := ot.TracerProvider().Tracer("test").Start(t.Context(), "opentelemetry")
+			s.End()
+			if err := ot.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(c.Spans()); n != 2 {
+				t.Errorf("%d of 2 roots exported, want both sampled", n)
 			}
 		})
 	}
@@ -269,8 +267,6 @@ func TestBadSettings(t *testing.T) {
 		opts []core.Option
 		want []string
 	}{
-		{"sampler", map[string]string{otel.EnvSampler: "sometimes"}, nil, []string{otel.EnvSampler, "parentbased_traceidratio"}},
-		{"sampler arg", map[string]string{otel.EnvSampler: "traceidratio", otel.EnvSamplerArg: "2"}, nil, []string{otel.EnvSamplerArg, "from 0 to 1"}},
 		{"protocol", map[string]string{otel.EnvProtocol: "http/json"}, nil, []string{otel.EnvProtocol, "http/protobuf, grpc"}},
 		{"traces protocol", map[string]string{otel.EnvTracesProtocol: "udp"}, nil, []string{otel.EnvTracesProtocol, "http/protobuf, grpc"}},
 		{"protocol param", nil, []core.Option{core.WithParam("protocol", "thrift")}, []string{`"protocol"`, "http/protobuf, grpc"}},

@@ -23,7 +23,9 @@ func (t *Tracer) NativePropagation() string { return t.native }
 // 128-bit trace id are kept, and the parent id; zipkin's debug flag is
 // SamplingDebug, and a context whose decision is still open (as a B3 header
 // without X-B3-Sampled left it) is SamplingDeferred. A span context of
-// zipkin-go-opentracing itself, without baggage, is accepted too.
+// zipkin-go-opentracing itself, without baggage, is accepted too. A new
+// trace's context (see [Tracer.ImportSpanContext]) exports as it was
+// imported, without a span id.
 func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.SpanContext, bool) {
 	var c spanContext
 	switch v := sc.(type) {
@@ -35,7 +37,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 		return propagation.SpanContext{}, false
 	}
 	var psc propagation.SpanContext
-	if !c.TraceID.Empty() && c.ID != 0 {
+	if !c.TraceID.Empty() {
 		psc.TraceIDHigh, psc.TraceID, psc.SpanID = c.TraceID.High, c.TraceID.Low, uint64(c.ID)
 		if c.ParentID != nil {
 			psc.ParentID = uint64(*c.ParentID)
@@ -67,6 +69,14 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 // or a lone X-B3-Sampled) gives a context from which spans start a new trace
 // carrying that baggage, and that decision, as zipkin-go does for such B3
 // headers.
+//
+// A psc with a trace id and no span id is a new trace that core began: the
+// span that [Tracer.StartSpan] starts with the context as its first
+// reference is the trace's root. It has psc's trace id (128 bits when
+// TraceIDHigh is not 0), no parent id (even with shared_spans), a random
+// span id of its own, psc's baggage, and psc's decision: SamplingYes (or
+// SamplingDeferred) sampled, SamplingDebug zipkin's debug, SamplingNo not
+// sampled (and not reported).
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
 	var c spanContext
 	switch {
@@ -76,6 +86,11 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 		if psc.ParentID != 0 {
 			parent := model.ID(psc.ParentID)
 			c.ParentID = &parent
+		}
+	case psc.TraceIDHigh != 0 || psc.TraceID != 0: // a new trace
+		c.TraceID = model.TraceID{High: psc.TraceIDHigh, Low: psc.TraceID}
+		if psc.Sampling == propagation.SamplingDeferred {
+			psc.Sampling = propagation.SamplingYes
 		}
 	case len(psc.Baggage) == 0 && psc.Sampling == propagation.SamplingDeferred:
 		return nil, opentracing.ErrSpanContextNotFound

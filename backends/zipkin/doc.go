@@ -28,9 +28,15 @@
 //
 // # Sampling
 //
-// The sample rate picks zipkin-go's always- and never-samplers for 1 and 0 and
-// its boundary sampler (by trace id, so every service of a trace agrees) in
-// between.
+// Sampling is core's: core takes every new trace's decision on a trace id of
+// its own and hands the trace to the tracer through
+// [Tracer.ImportSpanContext]; the span started from that context is the
+// trace's root, with core's trace id and decision (debug is zipkin's debug
+// flag). zipkin-go's sampler takes only what is left to it (a trace that
+// zipkin-go starts itself, a decision still open): the sample rate, which
+// core leaves at 1, picks zipkin-go's always- and never-samplers for 1 and
+// 0 and its boundary sampler (by trace id, so every service of a trace
+// agrees) in between.
 //
 // # Propagation
 //

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	zipkinot "github.com/openzipkin-contrib/zipkin-go-opentracing"
+	"github.com/openzipkin/zipkin-go/model"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/log"
@@ -34,13 +35,17 @@ func (c spanContext) ForeachBaggageItem(handler func(k, v string) bool) {
 	}
 }
 
-// StartSpan implements [opentracing.Tracer].
+// StartSpan implements [opentracing.Tracer]. A span whose first reference
+// is to a new trace's context (see [Tracer.ImportSpanContext]) is that
+// trace's root.
 func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
 	// zipkin-go-opentracing knows only its own contexts: unwrap ours, in a
 	// copy of opts (the caller's are theirs). The options of the usual
 	// kinds are looked at without applying them, which would make maps
 	// zipkin-go-opentracing makes again.
 	inner, baggage := opts, map[string]string(nil)
+	var root model.TraceID // a new trace's, when the first reference is to one
+	refs := 0
 	for i, o := range opts {
 		var ref opentracing.SpanReference
 		switch o := o.(type) {
@@ -56,6 +61,7 @@ func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opent
 		default: // an option of its own kind may add references: apply them
 			return t.startSpanApplied(op, opts)
 		}
+		refs++
 		c, ours := ref.ReferencedContext.(spanContext)
 		if !ours {
 			continue
@@ -67,9 +73,21 @@ func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opent
 			inner = slices.Clone(opts)
 		}
 		ref.ReferencedContext = c.SpanContext
+		if refs == 1 && isNewTrace(c.SpanContext) {
+			root, ref.ReferencedContext = c.TraceID, decisionOnly(c.SpanContext)
+		}
 		inner[i] = ref
 	}
-	return &span{Span: t.ot.StartSpan(op, inner...), tracer: t, baggage: baggage}
+	return &span{Span: t.start(root, op, inner), tracer: t, baggage: baggage}
+}
+
+// start starts a span with zipkin-go-opentracing's tracer, or, for a new
+// trace's root (root not empty), with a root tracer.
+func (t *Tracer) start(root model.TraceID, op string, opts []opentracing.StartSpanOption) opentracing.Span {
+	if root.Empty() {
+		return t.ot.StartSpan(op, opts...)
+	}
+	return t.roots.start(root, op, opts)
 }
 
 // startSpanApplied starts a span from options of any kind, by applying them.
@@ -79,13 +97,17 @@ func (t *Tracer) startSpanApplied(op string, opts []opentracing.StartSpanOption)
 		o.Apply(&so)
 	}
 	var baggage map[string]string
+	var root model.TraceID
 	inner := make([]opentracing.StartSpanOption, 0, len(so.References)+2)
-	for _, ref := range so.References {
+	for i, ref := range so.References {
 		if c, ok := ref.ReferencedContext.(spanContext); ok {
 			if baggage == nil {
 				baggage = c.baggage
 			}
 			ref.ReferencedContext = c.SpanContext
+			if i == 0 && isNewTrace(c.SpanContext) {
+				root, ref.ReferencedContext = c.TraceID, decisionOnly(c.SpanContext)
+			}
 		}
 		inner = append(inner, ref)
 	}
@@ -95,7 +117,7 @@ func (t *Tracer) startSpanApplied(op string, opts []opentracing.StartSpanOption)
 	if len(so.Tags) > 0 {
 		inner = append(inner, opentracing.Tags(so.Tags))
 	}
-	return &span{Span: t.ot.StartSpan(op, inner...), tracer: t, baggage: baggage}
+	return &span{Span: t.start(root, op, inner), tracer: t, baggage: baggage}
 }
 
 // Inject implements [opentracing.Tracer] with core's [core.Propagator]: the

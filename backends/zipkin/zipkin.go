@@ -46,6 +46,7 @@ type Tracer struct {
 	native string // the native propagation list, as b3_inject says
 
 	zipkin *zipkin.Tracer
+	roots  *rootTracers // start the roots of traces core began
 	rep    *reporter
 	counts *core.SpanCounts
 	conn   *report.Conn
@@ -104,19 +105,23 @@ func New(cfg core.Config) (*Tracer, error) {
 		queueSize: queueSize,
 	}, t.counts, report.NewLogger("traceplug/zipkin: "))
 
-	zt, err := zipkin.NewTracer(t.rep,
+	opts := []zipkin.TracerOption{
 		zipkin.WithLocalEndpoint(local),
 		zipkin.WithSampler(sampler(cfg.SampleRate)),
 		zipkin.WithTraceID128Bit(traceID128),
 		zipkin.WithSharedSpans(shared),
 		zipkin.WithNoopSpan(true),
 		zipkin.WithTags(cfg.Tags),
-	)
+	}
+	zt, err := zipkin.NewTracer(t.rep, opts...)
+	if err == nil {
+		t.zipkin, t.ot = zt, zipkinot.Wrap(zt)
+		t.roots, err = newRootTracers(t.rep, opts, t.ot)
+	}
 	if err != nil {
 		_ = t.Shutdown(context.Background())
 		return nil, fmt.Errorf("zipkin: %w", err)
 	}
-	t.zipkin, t.ot = zt, zipkinot.Wrap(zt)
 	return t, nil
 }
 
