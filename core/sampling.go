@@ -633,19 +633,21 @@ func hiddenReference(opts []opentracing.StartSpanOption) (opentracing.SpanRefere
 	return opentracing.SpanReference{}, false
 }
 
-// holds64 reports whether codec's span contexts keep only 64 bits of a
+// holds64 reports whether spans of the backend keep only 64 bits of a
 // trace id (lightstep's): core then starts new traces with 64-bit ids, and
-// carries incoming ones as the backend would continue them.
-func holds64(codec SpanContextCodec) (is64 bool) {
+// carries incoming ones as the backend would continue them. It asks by
+// starting, once, an unsampled child of a 128-bit context, which is never
+// finished and so never exported.
+func holds64(ot opentracing.Tracer, codec SpanContextCodec) (is64 bool) {
 	defer func() {
 		if recover() != nil {
 			is64 = false
 		}
 	}()
-	sc, err := codec.ImportSpanContext(propagation.SpanContext{TraceIDHigh: 1, TraceID: 2, SpanID: 3, Sampling: propagation.SamplingYes})
+	sc, err := codec.ImportSpanContext(propagation.SpanContext{TraceIDHigh: 1, TraceID: 2, SpanID: 3, Sampling: propagation.SamplingNo})
 	if err != nil || sc == nil {
 		return false
 	}
-	back, ok := codec.ExportSpanContext(sc)
+	back, ok := codec.ExportSpanContext(ot.StartSpan("traceplug.probe", opentracing.ChildOf(sc)).Context())
 	return ok && back.TraceIDHigh == 0 && back.TraceID == 2
 }

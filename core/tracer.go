@@ -198,7 +198,7 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 		}
 	}
 	if t.prop != nil {
-		t.traceID64 = holds64(t.prop.codec)
+		t.traceID64 = holds64(t.ot, t.prop.codec)
 	}
 	switch {
 	case t.prop != nil:
