@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
@@ -57,7 +58,8 @@ type Tracer struct {
 
 	traceID64 bool // the backend's span contexts hold 64-bit trace ids
 
-	closeOnce sync.Once
+	closeOnce  sync.Once
+	closedLate atomic.Uint64 // spans counted DropClosed when Shutdown last reported them
 }
 
 var _ opentracing.Tracer = (*Tracer)(nil)
@@ -235,13 +237,32 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 // exits non-zero on an error from Shutdown never loses spans silently, on
 // every backend alike.
 //
-// Only the first call of Shutdown or [Tracer.Close] does the work; later
-// calls return nil. A Tracer built [WithGlobal] stops being the global
-// tracer's first. Spans started after Shutdown go to the backend, which
-// drops and counts them (see [DropClosed]).
+// Spans that Middleware, Trace, Transport or gRPC's instrumentation started
+// and that are still open when Shutdown begins (a request in flight: the
+// HTTP server was not shut down first) are lost when they finish: the error
+// says how many, wrapping [ErrSpansLost].
+//
+// Only the first call of Shutdown or [Tracer.Close] does the work. A later
+// call returns an error wrapping [ErrSpansLost] when spans finished after
+// the first (and so were dropped, see [DropClosed]) since it reported, and
+// nil otherwise. A Tracer built [WithGlobal] stops being the global tracer's
+// first.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	var err error
+	first := false
 	t.closeOnce.Do(func() {
+		first = true
+		if open := t.openSpans(); open > 0 {
+			spans := "spans"
+			if open == 1 {
+				spans = "span"
+			}
+			err = &sentinelError{
+				err: fmt.Errorf("traceplug: %d %s still open at shutdown, lost when they finish (shut the server down first: http.Server.Shutdown, then the Tracer's)",
+					open, spans),
+				sentinel: ErrSpansLost,
+			}
+		}
 		if t.global {
 			dropGlobal(t)
 		}
@@ -254,8 +275,40 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 			}
 		}
 		err = errors.Join(err, t.lostSpans())
+		t.closedLate.Store(t.Stats().DroppedBy[DropClosed])
 	})
+	if !first {
+		return t.lateSpans()
+	}
 	return err
+}
+
+// openSpans counts the spans core started and has not seen finish.
+func (t *Tracer) openSpans() uint64 {
+	started, finished := t.counts.started.Load(), t.counts.finished.Load()
+	if started > finished {
+		return started - finished
+	}
+	return 0
+}
+
+// lateSpans is the error for spans that finished after Shutdown since the
+// last report of them, or nil.
+func (t *Tracer) lateSpans() error {
+	now := t.Stats().DroppedBy[DropClosed]
+	before := t.closedLate.Swap(now)
+	if now <= before {
+		return nil
+	}
+	n := now - before
+	spans := "spans"
+	if n == 1 {
+		spans = "span"
+	}
+	return &sentinelError{
+		err:      fmt.Errorf("traceplug: %d %s finished after shutdown and were lost", n, spans),
+		sentinel: ErrSpansLost,
+	}
 }
 
 // Close is Shutdown without a deadline: it flushes every span the backend
