@@ -268,6 +268,10 @@ const (
 	// on the trace's root span, as jaeger-client-go tags it: the trace is
 	// found in Jaeger by that tag.
 	TagDebugID = "jaeger-debug-id"
+	// TagHTTPRoute is the route a server span's request matched, as a path
+	// template ("/items/{id}"), the attribute OpenTelemetry's HTTP
+	// conventions and span-metrics pipelines group by.
+	TagHTTPRoute = "http.route"
 )
 
 // SpanCounts is a backend's tally of the spans it was given, for

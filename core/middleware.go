@@ -265,9 +265,13 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	if t.responseSize {
 		span.SetTag("http.response_size", rq.bytes)
 	}
-	if rename && r.Pattern != "" {
-		rc.op = t.routeName(r.Method, r.Pattern)
-		span.SetOperationName(rc.op)
+	if r.Pattern != "" {
+		rt := t.route(r.Method, r.Pattern)
+		if rename {
+			rc.op = rt.name
+			span.SetOperationName(rc.op)
+		}
+		span.SetTag(TagHTTPRoute, rt.tag)
 	}
 	rq.done.Store(true)
 	if t.recorder != nil {

@@ -45,14 +45,31 @@ func (t *Tracer) userOperationName(r *http.Request) (op string) {
 // from t's cache of route names when it is there: a routed request's span is
 // then named without searching the pattern or allocating.
 func (t *Tracer) routeName(method, pattern string) string {
+	return t.route(method, pattern).name
+}
+
+// route returns the cached names of a route: the span's, and the http.route
+// tag's.
+func (t *Tracer) route(method, pattern string) *route {
 	method = methodName(method) // unknown methods are one: "_OTHER"
 	e := &t.routes[routeSlot(method, pattern)]
 	if r := e.Load(); r != nil && r.pattern == pattern && r.method == method {
-		return r.name
+		return r
 	}
-	r := &route{method: method, pattern: pattern, name: t.redact.cap(patternName(method, pattern))}
+	r := &route{method: method, pattern: pattern, name: t.redact.cap(patternName(method, pattern)),
+		tag: t.redact.cap(routePath(pattern))}
 	e.Store(r)
-	return r.name
+	return r
+}
+
+// routePath is the http.route of a ServeMux pattern: its path, from the
+// first "/", without the method or host ("GET example.com/items/{id}" is
+// "/items/{id}"), as otelhttp writes it.
+func routePath(pattern string) string {
+	if i := strings.IndexByte(pattern, '/'); i >= 0 {
+		return pattern[i:]
+	}
+	return pattern
 }
 
 // routeCache holds span names of routes, direct-mapped by method and
@@ -62,7 +79,10 @@ func (t *Tracer) routeName(method, pattern string) string {
 // service's routes.
 type routeCache [64]atomic.Pointer[route]
 
-type route struct{ method, pattern, name string }
+type route struct {
+	method, pattern, name string
+	tag                   any // the http.route tag's value, boxed once
+}
 
 func routeSlot(method, pattern string) int {
 	h := uint(len(pattern))*31 + uint(method[0]) + uint(len(method))*7

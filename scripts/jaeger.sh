@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# jaeger.sh start|stop|status|install: a real Jaeger, in-memory, every listener
-# on 127.0.0.1, for the end-to-end tests and for looking at traces.
+# jaeger.sh start|stop|status|install|strategies: a real Jaeger, in-memory,
+# every listener on 127.0.0.1, for the end-to-end tests and for looking at
+# traces.
 #
 # Environment:
 #   JAEGER_VERSION    v2 (the default): Jaeger v2.13.0, built from Go module
@@ -12,6 +13,21 @@
 #                     user's stop never ends another user's Jaeger.
 #   JAEGER_CACHE_DIR  the built binaries, one folder per Jaeger version; default
 #                     ${XDG_CACHE_HOME:-$HOME/.cache}/traceplug/jaeger.
+#   JAEGER_SAMPLING   how the remote sampling endpoint (5778) decides:
+#                     file (the default): the strategies of a file, which
+#                     Jaeger reloads every second (below);
+#                     adaptive: Jaeger's adaptive sampling, with settings for
+#                     tests (a calculation a second, a target of 5 traces a
+#                     second per operation: scripts/jaeger-v2-adaptive.yaml
+#                     for v2, the flags below for v1), not for production.
+#   JAEGER_SAMPLING_STRATEGIES
+#                     the strategies file Jaeger starts with (JSON, in
+#                     Jaeger's format); default scripts/sampling-strategies.json,
+#                     every trace of every service. start copies it into the
+#                     run dir, as sampling-strategies.json, and Jaeger
+#                     reloads that copy every second: rewrite the copy (the
+#                     e2e tests do; `jaeger.sh strategies` prints its path) to
+#                     change a running Jaeger's strategies, never the original.
 #
 # Both versions listen on the same ports, all on 127.0.0.1:
 #   OTLP gRPC 4317, OTLP HTTP 4318 (POST /v1/traces)
@@ -22,6 +38,9 @@
 #   remote sampling HTTP 5778
 #   v1 only: health and metrics 14269, jaeger gRPC 14250, Zipkin UDP 5775
 #   v2 only: health 13133 (/status), metrics 8888, remote sampling gRPC 5779
+#
+# strategies prints the path of the strategies file the running Jaeger
+# reloads, and fails when none runs or it runs adaptive sampling.
 #
 # install builds the binary when the cache lacks it: v1 with `go install`
 # (2 to 3 minutes on 2 cores with an empty Go build cache), v2 in a scratch
@@ -40,16 +59,22 @@ cache_dir=${JAEGER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/traceplug/jaeger}
 pid_file=$run_dir/jaeger.pid
 cmd_file=$run_dir/jaeger.cmd # the binary's path, to tell our process from a reused pid
 version_file=$run_dir/jaeger.version
+sampling_file=$run_dir/jaeger.sampling # file or adaptive, as started
 log_file=$run_dir/jaeger.log
+live_strategies=$run_dir/sampling-strategies.json # the copy Jaeger reloads
+sampling_kind=${JAEGER_SAMPLING:-file}
+strategies_src=${JAEGER_SAMPLING_STRATEGIES:-$script_dir/sampling-strategies.json}
 
 usage() {
   cat >&2 <<EOF
-usage: [JAEGER_VERSION=v2|v1] $0 start|stop|status|install
-  start    install if needed, start Jaeger on 127.0.0.1, wait until it is healthy
-  stop     stop the Jaeger this user's start started (any version)
-  status   say whether it runs, which version, and where
-  install  only build the binary into the cache
-environment: JAEGER_VERSION (v2, the default, or v1), JAEGER_RUN_DIR, JAEGER_CACHE_DIR;
+usage: [JAEGER_VERSION=v2|v1] [JAEGER_SAMPLING=file|adaptive] $0 start|stop|status|install|strategies
+  start       install if needed, start Jaeger on 127.0.0.1, wait until it is healthy
+  stop        stop the Jaeger this user's start started (any version)
+  status      say whether it runs, which version, how it samples, and where
+  install     only build the binary into the cache
+  strategies  print the path of the strategies file the running Jaeger reloads
+environment: JAEGER_VERSION (v2, the default, or v1), JAEGER_SAMPLING (file, the
+default, or adaptive), JAEGER_SAMPLING_STRATEGIES, JAEGER_RUN_DIR, JAEGER_CACHE_DIR;
 see the top of $0.
 EOF
 }
@@ -69,6 +94,14 @@ case "$version_kind" in
     ;;
   *)
     echo "jaeger: JAEGER_VERSION=$version_kind: want v2 or v1" >&2
+    usage
+    exit 2
+    ;;
+esac
+case "$sampling_kind" in
+  file | adaptive) ;;
+  *)
+    echo "jaeger: JAEGER_SAMPLING=$sampling_kind: want file or adaptive" >&2
     usage
     exit 2
     ;;
@@ -260,19 +293,31 @@ start() {
   fi
   chmod 700 "$run_dir"
   if running; then
-    local other
+    local other other_sampling
     other=$(cat "$version_file" 2>/dev/null || echo unknown)
-    if [ "$other" != "$version_kind" ]; then
-      echo "jaeger: $other is running (pid $(cat "$pid_file")), not $version_kind; stop it first: $0 stop" >&2
+    other_sampling=$(cat "$sampling_file" 2>/dev/null || echo unknown)
+    if [ "$other" != "$version_kind" ] || [ "$other_sampling" != "$sampling_kind" ]; then
+      echo "jaeger: $other is running with $other_sampling sampling (pid $(cat "$pid_file")), not $version_kind with $sampling_kind; stop it first: $0 stop" >&2
       return 1
     fi
     echo "jaeger: $version_kind already running (pid $(cat "$pid_file"))"
     return 0
   fi
-  rm -f "$pid_file" "$cmd_file" "$version_file"
+  rm -f "$pid_file" "$cmd_file" "$version_file" "$sampling_file"
+  if [ "$sampling_kind" = file ] && [ ! -r "$strategies_src" ]; then
+    echo "jaeger: JAEGER_SAMPLING_STRATEGIES=$strategies_src: no such readable file" >&2
+    return 1
+  fi
   check_ports_free # before a build of minutes, and again after it
   install
   check_ports_free
+  if [ "$sampling_kind" = file ]; then
+    # A fresh copy at every start: what a test wrote last time is gone.
+    cp "$strategies_src" "$live_strategies.tmp"
+    mv "$live_strategies.tmp" "$live_strategies"
+  else
+    rm -f "$live_strategies"
+  fi
   local args
   case "$version_kind" in
     v1)
@@ -293,12 +338,37 @@ start() {
         --query.http-server.host-port=127.0.0.1:16686
         --query.grpc-server.host-port=127.0.0.1:16685
       )
+      export SPAN_STORAGE_TYPE=memory
+      if [ "$sampling_kind" = file ]; then
+        args+=(
+          --sampling.strategies-file="$live_strategies"
+          --sampling.strategies-reload-interval=1s
+        )
+      else
+        # The settings of scripts/jaeger-v2-adaptive.yaml, as v1's flags.
+        export SAMPLING_CONFIG_TYPE=adaptive SAMPLING_STORAGE_TYPE=memory
+        args+=(
+          --sampling.calculation-interval=1s
+          --sampling.delay=2s
+          --sampling.aggregation-buckets=10
+          --sampling.buckets-for-calculation=1
+          --sampling.initial-sampling-probability=0.1
+          --sampling.target-samples-per-second=5
+          --sampling.delta-tolerance=0.3
+          --sampling.leader-lease-refresh-interval=1s
+        )
+      fi
       ;;
-    v2) args=(--config "$script_dir/jaeger-v2.yaml") ;;
+    v2)
+      # The base, then what differs by sampling (its remote_sampling
+      # provider, and for adaptive a processor in the traces pipeline).
+      args=(--config "$script_dir/jaeger-v2.yaml" --config "$script_dir/jaeger-v2-$sampling_kind.yaml")
+      export JAEGER_LIVE_STRATEGIES=$live_strategies # read by jaeger-v2-file.yaml
+      ;;
   esac
   echo "$version_kind" >"$version_file"
+  echo "$sampling_kind" >"$sampling_file"
   echo "$bin" >"$cmd_file"
-  [ "$version_kind" = v1 ] && export SPAN_STORAGE_TYPE=memory
   nohup "$bin" "${args[@]}" >"$log_file" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$pid_file"
@@ -306,7 +376,7 @@ start() {
     if ! alive "$pid"; then
       echo "jaeger: $version_kind exited during start; its log ($log_file):" >&2
       tail -n 30 "$log_file" >&2
-      rm -f "$pid_file" "$cmd_file" "$version_file"
+      rm -f "$pid_file" "$cmd_file" "$version_file" "$sampling_file"
       return 1
     fi
     if healthy; then
@@ -314,7 +384,7 @@ start() {
       # alive and hold every port.
       sleep 0.5
       if running && check_ports_ours "$pid"; then
-        echo "jaeger: $version_kind running (pid $pid, $bin); query API at http://127.0.0.1:16686/api/, log $log_file"
+        echo "jaeger: $version_kind running (pid $pid, $bin), $(describe_sampling); query API at http://127.0.0.1:16686/api/, log $log_file"
         return 0
       fi
       echo "jaeger: $version_kind answered its health check but is not serving every port; its log ($log_file):" >&2
@@ -332,7 +402,7 @@ start() {
 
 stop() {
   if ! running; then
-    rm -f "$pid_file" "$cmd_file" "$version_file"
+    rm -f "$pid_file" "$cmd_file" "$version_file" "$sampling_file"
     echo "jaeger: not running (run dir $run_dir)"
     return 0
   fi
@@ -345,13 +415,22 @@ stop() {
     sleep 0.1
   done
   kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pid_file" "$cmd_file" "$version_file"
+  rm -f "$pid_file" "$cmd_file" "$version_file" "$sampling_file"
   echo "jaeger: $version stopped (pid $pid)"
+}
+
+# describe_sampling says how the running (or starting) Jaeger samples.
+describe_sampling() {
+  if [ "$(cat "$sampling_file" 2>/dev/null)" = adaptive ]; then
+    echo "adaptive sampling"
+  else
+    echo "sampling strategies from $live_strategies (reloaded every second)"
+  fi
 }
 
 status() {
   if running && healthy; then
-    echo "jaeger: $(cat "$version_file") running (pid $(cat "$pid_file"), $(cat "$cmd_file")); query API at http://127.0.0.1:16686/api/"
+    echo "jaeger: $(cat "$version_file") running (pid $(cat "$pid_file"), $(cat "$cmd_file")), $(describe_sampling); query API at http://127.0.0.1:16686/api/"
   elif running; then
     echo "jaeger: $(cat "$version_file") running (pid $(cat "$pid_file")) but not healthy; log $log_file"
     return 1
@@ -361,11 +440,26 @@ status() {
   fi
 }
 
+# strategies prints the path of the strategies file the running Jaeger
+# reloads.
+strategies() {
+  if ! running; then
+    echo "jaeger: not running (run dir $run_dir)" >&2
+    return 1
+  fi
+  if [ "$(cat "$sampling_file" 2>/dev/null)" != file ]; then
+    echo "jaeger: $(cat "$version_file") runs $(cat "$sampling_file" 2>/dev/null || echo unknown) sampling, from no strategies file" >&2
+    return 1
+  fi
+  echo "$live_strategies"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
   install) install ;;
+  strategies) strategies ;;
   -h | --help | help) usage ;;
   *) usage; exit 2 ;;
 esac
