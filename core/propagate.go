@@ -62,6 +62,11 @@ func (p *Propagator) Inject(sc opentracing.SpanContext, format, carrier any) err
 	if !ok {
 		return opentracing.ErrInvalidSpanContext
 	}
+	return p.inject(psc, format, carrier)
+}
+
+// inject writes psc into carrier in format.
+func (p *Propagator) inject(psc propagation.SpanContext, format, carrier any) error {
 	switch format {
 	case opentracing.TextMap, opentracing.HTTPHeaders:
 		w, ok := carrier.(opentracing.TextMapWriter)

@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -547,20 +546,12 @@ func (t *Tracer) sampleStart(op string, opts []opentracing.StartSpanOption) (*ca
 	if at < 0 {
 		if ref, ok := hiddenReference(opts); ok {
 			// A reference inside an option of another kind
-			// (ext.RPCServerOption): a child, decided as one.
-			cs := t.carried(ref.ReferencedContext)
-			if cs == nil {
-				return nil, opts
-			}
-			psc, parent, sampled := t.continueCarried(cs, op)
-			if !sampled {
-				return &carrySpan{t: t, psc: psc, decided: true}, nil
-			}
-			if parent == nil {
-				return nil, opts
-			}
-			// The backend takes the first reference it knows: this one.
-			return nil, append([]opentracing.StartSpanOption{opentracing.SpanReference{Type: ref.Type, ReferencedContext: parent}}, opts...)
+			// (ext.RPCServerOption): a child, decided as one. The
+			// backend takes the first reference it knows: put the
+			// backend's parent first.
+			return t.childOfCarried(op, ref, opts, func(parent opentracing.SpanContext) []opentracing.StartSpanOption {
+				return append([]opentracing.StartSpanOption{opentracing.SpanReference{Type: ref.Type, ReferencedContext: parent}}, opts...)
+			})
 		}
 		carry, parent, d := t.decideRoot(op)
 		if carry != nil {
@@ -576,41 +567,34 @@ func (t *Tracer) sampleStart(op string, opts []opentracing.StartSpanOption) (*ca
 		}
 		return nil, out
 	}
+	return t.childOfCarried(op, ref, opts, func(parent opentracing.SpanContext) []opentracing.StartSpanOption {
+		out := slices.Clone(opts)
+		out[at] = opentracing.SpanReference{Type: ref.Type, ReferencedContext: parent}
+		return out
+	})
+}
+
+// childOfCarried starts, for sampleStart, a child whose parent reference ref
+// may be a span that records nothing: unsampled, the child records nothing
+// either; sampled, with, given the backend's parent, the options to start it.
+// Any other reference is the backend's.
+func (t *Tracer) childOfCarried(op string, ref opentracing.SpanReference, opts []opentracing.StartSpanOption,
+	with func(parent opentracing.SpanContext) []opentracing.StartSpanOption) (*carrySpan, []opentracing.StartSpanOption) {
 	cs := t.carried(ref.ReferencedContext)
 	if cs == nil {
 		return nil, opts
 	}
 	psc, parent, sampled := t.continueCarried(cs, op)
-	if !sampled {
+	switch {
+	case !sampled:
 		return &carrySpan{t: t, psc: psc, decided: true}, nil
+	case parent == nil: // the backend could not import it: a root of its own
+		return nil, slices.DeleteFunc(slices.Clone(opts), func(o opentracing.StartSpanOption) bool {
+			r, ok := o.(opentracing.SpanReference)
+			return ok && r.ReferencedContext == ref.ReferencedContext
+		})
 	}
-	out := slices.Clone(opts)
-	if parent == nil {
-		return nil, slices.Delete(out, at, at+1)
-	}
-	out[at] = opentracing.SpanReference{Type: ref.Type, ReferencedContext: parent}
-	return nil, out
-}
-
-// injectCarried writes psc, the trace of a span that records nothing, into
-// carrier in format.
-func (t *Tracer) injectCarried(psc propagation.SpanContext, format, carrier any) error {
-	switch format {
-	case opentracing.TextMap, opentracing.HTTPHeaders:
-		w, ok := carrier.(opentracing.TextMapWriter)
-		if !ok {
-			return opentracing.ErrInvalidCarrier
-		}
-		t.prop.text.Inject(psc, w)
-		return nil
-	case opentracing.Binary:
-		w, ok := carrier.(io.Writer)
-		if !ok {
-			return opentracing.ErrInvalidCarrier
-		}
-		return writeBinary(w, psc)
-	}
-	return opentracing.ErrUnsupportedFormat
+	return nil, with(parent)
 }
 
 // hiddenReference finds the first reference among opts that are not of

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/ext"
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/sampling"
@@ -283,5 +284,30 @@ func TestUntracedObeysForcedLimitAndSampler(t *testing.T) {
 				t.Errorf("not counted: %+v", s)
 			}
 		})
+	}
+}
+
+// TestStartSpanChildOfCarriedSampled: in an untraced request that came with
+// a sampled trace, a span started from its context (ChildOf, or inside
+// ext.RPCServerOption) is a recorded child of the caller's span.
+func TestStartSpanChildOfCarriedSampled(t *testing.T) {
+	tr, m := newMock(t)
+	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		child, _ := opentracing.StartSpanFromContextWithTracer(r.Context(), tr, "db")
+		child.Finish()
+		rpc := tr.StartSpan("rpc", ext.RPCServerOption(opentracing.SpanFromContext(r.Context()).Context()))
+		rpc.Finish()
+	}))
+	in := newRequest("/")
+	in.Header.Set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	do(h, in)
+	spans := m.FinishedSpans()
+	if len(spans) != 2 {
+		t.Fatalf("recorded %d spans, want 2", len(spans))
+	}
+	for _, s := range spans {
+		if s.TraceIDHex() != "0af7651916cd43dd8448eb211c80319c" || s.ParentID != 0xb7ad6b7169203331 {
+			t.Errorf("%s: trace %s parent %x", s.Operation, s.TraceIDHex(), s.ParentID)
+		}
 	}
 }

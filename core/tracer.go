@@ -402,7 +402,7 @@ func (t *Tracer) startWithoutReferences(operationName string, opts []opentracing
 // another tracer is [opentracing.ErrInvalidSpanContext].
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) (err error) {
 	if cs := t.carried(sc); cs != nil {
-		return t.injectCarried(cs.context(), format, carrier)
+		return t.prop.inject(cs.context(), format, carrier)
 	}
 	if t.prop != nil && (format == opentracing.TextMap || format == opentracing.HTTPHeaders) {
 		return t.prop.Inject(sc, format, carrier)
