@@ -13,7 +13,9 @@ func (s *scan) b3Context(name string) (SpanContext, status, problem) {
 		hint      Sampling
 		singleBad problem
 	)
-	if s.seen&sB3 != 0 {
+	if s.differ&sB3 != 0 {
+		singleBad = twoValues(name, hdrB3)
+	} else if s.seen&sB3 != 0 {
 		sc, st, why := parseB3Single(s.b3)
 		switch st {
 		case valid:
@@ -117,9 +119,20 @@ func b3SamplingState(c byte) Sampling {
 	return SamplingDeferred
 }
 
-// b3Multi reads the X-B3-* headers.
+// b3MultiHeaders are the X-B3-* headers, in the order their problems are
+// told.
+var b3MultiHeaders = []singleHeader{
+	{sB3TraceID, hdrB3TraceID}, {sB3SpanID, hdrB3SpanID}, {sB3ParentSpanID, hdrB3ParentSpanID},
+	{sB3Sampled, hdrB3Sampled}, {sB3Flags, hdrB3Flags},
+}
+
+// b3Multi reads the X-B3-* headers. One with two different values makes them
+// corrupt, even a lone sampling decision.
 func (s *scan) b3Multi(name string) (SpanContext, status, problem) {
 	var sc SpanContext
+	if pr, ok := s.twice(name, b3MultiHeaders); ok {
+		return sc, corrupt, pr
+	}
 	// An empty header is as good as none, as every peer reads it.
 	if s.seen&sB3Sampled != 0 {
 		switch v := trimOWS(s.b3Sampled); {

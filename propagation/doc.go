@@ -34,9 +34,31 @@
 // is wrong when some were present but none was valid. Error texts quote at
 // most 64 bytes of a header.
 //
-// Of a header that should appear once, the first value is read and the others
-// ignored, except traceparent, which W3C requires to be unique: two make
-// tracecontext corrupt.
+// # Repeated headers and two spellings
+//
+// A TextMap or an http.Header is a map, whose order is random, and a message
+// queue's headers may hold one name in two spellings (x-b3-traceid and
+// X-B3-TraceId) that no proxy merged. So that Extract's result depends on
+// neither that order nor a spelling a sender chose to win (past a proxy that
+// replaced the other), only on the order of the values of one key:
+//   - A header that should appear once, found with two different values
+//     (repeated, or under two spellings), makes its format corrupt, with an
+//     error naming the header and quoting neither value; as with any corrupt
+//     format, a later listed one may still give the context. The same value
+//     twice is read once. So for b3, each X-B3-* header (a lone X-B3-Sampled
+//     too), uber-trace-id and the ot-tracer-* headers (ot-tracer-sampled
+//     without ids is no context anyway). A jaeger-debug-id with two values is
+//     ignored, as an invalid one is. Traceparent alone is refused twice even
+//     with one value, as W3C requires.
+//   - A list header, whose values are joined in order (tracestate, baggage,
+//     jaeger-baggage), is read so when repeated under one name, as an
+//     http.Header holds it (net/http makes one name of every spelling). Under
+//     two spellings, its value is read once when they all hold the same one;
+//     else none is read (no tracestate, no item of that header), and the
+//     context still counts.
+//   - A prefixed baggage header (baggage-KEY, ot-baggage-KEY, uberctx-KEY)
+//     with two different values of a key gives no item of that key, as if
+//     absent: the item of another header or format may then be read.
 //
 // Per format, on extraction:
 //   - tracecontext accepts version 00 exactly, and a later version (01 to fe)
@@ -152,7 +174,8 @@
 // order), the first item of a key winning; at most 180 items. W3C
 // baggage keys keep their case, but an item of one format whose key differs
 // only in case from one of an earlier format is dropped (prefixed headers
-// fold case: "UserID" in baggage is "userid" in uberctx-userid).
+// fold case: "UserID" in baggage is "userid" in uberctx-userid). Past 180
+// headers of one prefix, those of the smallest keys are read.
 // ot-baggage- headers are read once when b3 and ottrace are both listed.
 //
 // # Performance

@@ -32,6 +32,11 @@ import (
 // with only a W3C baggage header): such a context is not valid
 // ([SpanContext.IsValid]), but its baggage belongs to the request.
 //
+// The result does not depend on the order of r's keys, only on the order of
+// the values of one key: a header that should appear once with two
+// different values, repeated or in two spellings, makes its format corrupt
+// (see "Repeated headers and two spellings" in the package documentation).
+//
 // Extract allocates only for baggage, several tracestate headers, a
 // jaeger-debug-id that is URL-encoded or cut, and errors: not at all for a
 // request without trace headers, with a context alone or with a plain
@@ -172,14 +177,25 @@ type item struct {
 
 // scan is what one pass over a carrier found. Values are kept as read; the
 // formats parse them afterwards, in list order.
+//
+// A carrier's headers come in no order (a TextMapCarrier or an http.Header
+// is a map), so nothing scan keeps may depend on it: of a header that should
+// appear once, scan notes a second, different value (differ) rather than
+// keep either; a list header (whose values are joined in order) under two
+// spellings is watched (listHeader); prefixed baggage headers are sorted,
+// and past maxBaggageItems the smallest kept (keepSmallest).
 type scan struct {
-	reads group
-	seen  uint16
+	reads  group
+	seen   uint16
+	differ uint16 // seen bits of headers that had two different values
 
 	traceparent string
 	tracestate  string
 	tsBuf       []byte // the tracestate headers joined, when several
 	tsTooLong   bool
+	tsList      listHeader
+	bagList     listHeader // baggage
+	jbList      listHeader // jaeger-baggage
 
 	b3             string
 	b3TraceID      string
@@ -203,7 +219,35 @@ type scan struct {
 	// all, are the first in list order (mergeBaggage) whatever the order
 	// of the headers.
 	perSource [numSources]uint8
+	// heaps holds, once a prefixed source is full, a max-heap of the
+	// indices of its items (keepSmallest); nil until then.
+	heaps *[numSources][]int32
 }
+
+// listHeader watches a header whose values are joined in order (tracestate,
+// baggage, jaeger-baggage) for the same header under two spellings, which
+// no carrier orders: read once when all its values are one, dropped when
+// they differ. Under one spelling (an http.Header's values), the values are
+// in order and joined.
+type listHeader struct {
+	key, first string // the first spelling and value seen
+	seen       bool
+	spellings  bool // seen under more than one spelling
+	differ     bool // two different values
+}
+
+func (h *listHeader) see(k, v string) {
+	if !h.seen {
+		h.key, h.first, h.seen = k, v, true
+		return
+	}
+	h.spellings = h.spellings || k != h.key
+	h.differ = h.differ || v != h.first
+}
+
+// dropped reports whether the header is under two spellings with different
+// values: then none of them is read.
+func (h *listHeader) dropped() bool { return h.spellings && h.differ }
 
 // visit looks at one key and value. Names are matched case-insensitively,
 // after a look at the first letter and the length: most headers of a request
@@ -225,12 +269,13 @@ func (s *scan) visit(k, v string) {
 		}
 	case 7:
 		if s.reads&gBaggage != 0 && strings.EqualFold(k, hdrBaggage) {
+			s.bagList.see(k, v)
 			s.addW3CBaggage(v)
 			return
 		}
 	case 10:
 		if s.reads&gTraceContext != 0 && strings.EqualFold(k, hdrTracestate) {
-			s.addTraceState(v)
+			s.addTraceState(k, v)
 			return
 		}
 		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3Flags) {
@@ -267,6 +312,7 @@ func (s *scan) visit(k, v string) {
 		}
 	case 14:
 		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrJaegerBaggage) {
+			s.jbList.see(k, v)
 			s.addJaegerBaggage(v)
 			return
 		}
@@ -312,51 +358,68 @@ func (s *scan) visit(k, v string) {
 	}
 }
 
-// keep stores the first value of a single-valued header; later ones (a
-// repeated header, or the same name in another case in a TextMap) are
-// ignored, as http.Header.Get ignores them.
+// keep stores the value of a single-valued header. Of two different values
+// (a repeated header, or the same name in two spellings in a TextMap), the
+// carrier's order would pick one, and an attacker the spelling that wins:
+// keep notes it in differ, and the format refuses the header.
 func (s *scan) keep(bit uint16, dst *string, v string) {
-	if s.seen&bit == 0 {
+	switch {
+	case s.seen&bit == 0:
 		s.seen |= bit
 		*dst = v
+	case v != *dst:
+		s.differ |= bit
 	}
 }
 
 // addTraceState joins tracestate headers with ",", as W3C Trace Context
 // requires of several, in tsBuf, whose growth is amortized: a request may
-// hold thousands. Past maxTraceStateSize the tracestate is invalid.
-func (s *scan) addTraceState(v string) {
+// hold thousands. Past maxTraceStateSize the tracestate is invalid. Under two
+// spellings the values are not joined (see listHeader).
+func (s *scan) addTraceState(k, v string) {
+	s.tsList.see(k, v)
+	n := len(s.tracestate)
+	if s.tsBuf != nil {
+		n = len(s.tsBuf)
+	}
 	switch {
 	case s.seen&sTracestate == 0:
 		s.seen |= sTracestate
 		s.tracestate = v
-	case s.tsTooLong:
-	case len(s.tracestate)+len(s.tsBuf)+1+len(v) > maxTraceStateSize:
+	case s.tsTooLong || s.tsList.spellings:
+	case n+1+len(v) > maxTraceStateSize:
 		s.tsTooLong = true
 	default:
 		if s.tsBuf == nil {
-			s.tsBuf = make([]byte, 0, 2*(len(s.tracestate)+1+len(v)))
+			s.tsBuf = make([]byte, 0, 2*(n+1+len(v)))
 			s.tsBuf = append(s.tsBuf, s.tracestate...)
-			s.tracestate = ""
 		}
 		s.tsBuf = append(append(s.tsBuf, ','), v...)
 	}
 }
 
-// traceState returns the joined tracestate headers, ok false when too long.
+// traceState returns the joined tracestate headers, ok false when too long
+// or under two spellings with different values.
 func (s *scan) traceState() (string, bool) {
-	if s.tsTooLong {
+	switch {
+	case s.tsList.spellings:
+		return s.tracestate, !s.tsList.differ
+	case s.tsTooLong:
 		return "", false
-	}
-	if s.tsBuf != nil {
+	case s.tsBuf != nil:
 		return string(s.tsBuf), true
 	}
 	return s.tracestate, true
 }
 
-// add keeps a baggage item, up to maxBaggageItems of its source.
+// add keeps a baggage item, up to maxBaggageItems of its source: the first
+// of a header's members (W3C baggage, jaeger-baggage, in order), and of
+// prefixed headers, which come in no order, those of the smallest keys.
 func (s *scan) add(src source, k, v string) {
 	if s.full(src) {
+		if prefixed(src) {
+			s.keepSmallest(src, k, v)
+		}
 		return
 	}
 	s.perSource[src]++
@@ -371,11 +434,92 @@ func (s *scan) add(src source, k, v string) {
 // full reports whether s keeps no more items of src.
 func (s *scan) full(src source) bool { return s.perSource[src] >= maxBaggageItems }
 
+// prefixed reports whether src's items come from prefixed headers, one item
+// each (baggage-KEY, ot-baggage-KEY, uberctx-KEY).
+func prefixed(src source) bool { return src == srcB3 || src == srcOT || src == srcUberctx }
+
+// keepSmallest puts k and v in place of the largest (by key, then value) of
+// src's items when they are smaller, so that the items kept of a full source
+// are the smallest whatever the order of the headers. A max-heap of the
+// indices of src's items, built when the source fills (past 180 headers of a
+// prefix: a flood), finds the largest.
+func (s *scan) keepSmallest(src source, k, v string) {
+	if s.heaps == nil {
+		s.heaps = new([numSources][]int32)
+	}
+	h := s.heaps[src]
+	if h == nil {
+		h = make([]int32, 0, maxBaggageItems)
+		for i := 0; i < s.nbag; i++ {
+			if s.item(i).src == src {
+				h = append(h, int32(i))
+			}
+		}
+		for i := len(h)/2 - 1; i >= 0; i-- {
+			s.siftDown(h, i)
+		}
+		s.heaps[src] = h
+	}
+	if top := s.item(int(h[0])); itemLess(k, v, top.key, top.value) {
+		top.key, top.value = k, v
+		s.siftDown(h, 0)
+	}
+}
+
+// siftDown restores the max-heap h below its index i.
+func (s *scan) siftDown(h []int32, i int) {
+	larger := func(a, b int32) bool {
+		x, y := s.item(int(a)), s.item(int(b))
+		return itemLess(y.key, y.value, x.key, x.value)
+	}
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && larger(h[c+1], h[c]) {
+			c++
+		}
+		if !larger(h[c], h[i]) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
+
+func itemLess(k1, v1, k2, v2 string) bool {
+	if k1 != k2 {
+		return k1 < k2
+	}
+	return v1 < v2
+}
+
 func (s *scan) item(i int) *item {
 	if i < len(s.bag) {
 		return &s.bag[i]
 	}
 	return &s.more[i-len(s.bag)]
+}
+
+// singleHeader names a header that should appear once, by its seen bit.
+type singleHeader struct {
+	bit  uint16
+	name string
+}
+
+// twice returns the problem of the first of hs that had two different
+// values, ok false when none had.
+func (s *scan) twice(format string, hs []singleHeader) (pr problem, ok bool) {
+	if s.differ == 0 {
+		return problem{}, false
+	}
+	for _, h := range hs {
+		if s.differ&h.bit != 0 {
+			return twoValues(format, h.name), true
+		}
+	}
+	return problem{}, false
 }
 
 // status is what a format made of the headers.
@@ -392,7 +536,23 @@ type problem struct {
 	format, header, value, why string
 }
 
+// Problems of a header with several values, whose texts quote none: which
+// came first is the carrier's order.
+const (
+	whyTwoValues    = "two different values (a repeated header, or one name in two spellings)"
+	whyMoreThanOnce = "more than one header"
+)
+
+// twoValues is the problem of a single-valued header with two different
+// values.
+func twoValues(format, header string) problem {
+	return problem{format, header, "", whyTwoValues}
+}
+
 func (p problem) String() string {
+	if p.why == whyTwoValues || p.why == whyMoreThanOnce {
+		return fmt.Sprintf("%s: %s: %s", p.format, p.header, p.why)
+	}
 	return fmt.Sprintf("%s: %s %s: %s", p.format, p.header, quote(p.value), p.why)
 }
 
@@ -479,7 +639,9 @@ var sources = [numFormats][]source{
 // within a format in its sources' order, those of prefixed headers sorted by
 // key; of items with the same key the first is kept, keys from different
 // sources being compared without case (prefixed headers fold it); the first
-// maxBaggageItems of them.
+// maxBaggageItems of them. A prefixed header with two different values (two
+// spellings, or repeated) gives no item; nor does a list header under two
+// spellings with different values (see listHeader).
 func (s *scan) mergeBaggage(p *Propagator) []BaggageItem {
 	out := make([]BaggageItem, 0, min(s.nbag, 2*maxBaggageItems))
 	var done uint8
@@ -492,21 +654,43 @@ func (s *scan) mergeBaggage(p *Propagator) []BaggageItem {
 			if len(out) >= maxBaggageItems {
 				break // later sources come after the items returned
 			}
+			if src == srcW3C && s.bagList.dropped() || src == srcJaegerBaggage && s.jbList.dropped() {
+				continue
+			}
 			start := len(out)
+			pre := prefixed(src)
 		items:
 			for i := 0; i < s.nbag; i++ {
 				it := s.item(i)
 				if it.src != src {
 					continue
 				}
-				for j, o := range out {
-					if o.Key == it.key || j < start && strings.EqualFold(o.Key, it.key) {
+				for j := range out {
+					o := &out[j]
+					switch {
+					case o.Key == "" && o.Value == it.key:
+						continue items // a key of two values, dropped below
+					case o.Key == it.key:
+						if pre && j >= start && o.Value != it.value {
+							*o = BaggageItem{Value: it.key} // two values: drop the key
+						}
+						continue items
+					case j < start && strings.EqualFold(o.Key, it.key):
 						continue items
 					}
 				}
 				out = append(out, BaggageItem{it.key, it.value})
 			}
-			if src != srcW3C && src != srcJaegerBaggage {
+			if pre {
+				n := start
+				for _, o := range out[start:] {
+					if o.Key != "" { // keys are never empty, but those dropped
+						out[n] = o
+						n++
+					}
+				}
+				clear(out[n:])
+				out = out[:n]
 				// Headers come in no order: sort, for the same result from
 				// every carrier.
 				slices.SortFunc(out[start:], func(a, b BaggageItem) int { return strings.Compare(a.Key, b.Key) })

@@ -2,7 +2,10 @@ package propagation_test
 
 import (
 	"errors"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -35,7 +38,8 @@ func fuzzList(mask, rot uint8) string {
 // formats: Extract never panics and says not found or corrupted, or returns a
 // valid context, which Inject writes as valid header fields that Extract
 // reads back to the same ids, as far as the first context format carries
-// them.
+// them. Read from a TextMap or an http.Header (maps), the result does not
+// depend on the order of the keys.
 func FuzzExtract(f *testing.F) {
 	for _, h := range []string{
 		"traceparent: " + tp128 + "\ntracestate: rojo=1\nbaggage: a=1,b=%20",
@@ -47,6 +51,11 @@ func FuzzExtract(f *testing.F) {
 		"Traceparent: 01" + tp128[2:] + "-x\nB3: 1-1\nUber-Trace-Id: 1:1:1:b",
 		"jaeger-debug-id: req%2042\nuberctx-k: v\nb3: 0",
 		"Jaeger-Debug-Id: " + strings.Repeat("é", 130) + "\nx-b3-flags: 1",
+		// One header under two spellings (issue 27), every format.
+		"traceparent: " + tp128 + "\ntracestate: a=1\nTracestate: b=2\nbaggage: a=1\nBaggage: a=2\nB3: 1-1\nb3: 1-2",
+		"x-b3-traceid: abc\nX-B3-TraceId: abd\nx-b3-spanid: 1\nbaggage-k: 1\nBaggage-K: 2\nOt-Baggage-K: 3",
+		"uber-trace-id: 1:1:0:1\nUber-Trace-Id: 2:1:0:1\nuberctx-k: 1\nUberctx-K: 2\njaeger-debug-id: a\nJaeger-Debug-Id: b",
+		"ot-tracer-traceid: 1\nOT-Tracer-TraceId: 2\not-tracer-spanid: 1\not-baggage-k: 1\nOT-Baggage-K: 2\njaeger-baggage: k=1\nJaeger-Baggage: k=2",
 	} {
 		f.Add(uint8(0xff), uint8(0), h)
 		f.Add(uint8(0x3f), uint8(3), h)
@@ -62,6 +71,7 @@ func FuzzExtract(f *testing.F) {
 			kv = append(kv, k, strings.TrimPrefix(v, " "))
 		}
 		sc, err := p.Extract(kv)
+		sameInEveryOrder(t, p, kv)
 		switch {
 		case err == nil:
 			if !sc.IsValid() {
@@ -143,4 +153,43 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// sameInEveryOrder checks that Extract reads kv as a TextMap (the last value
+// of a key) and as an http.Header holding kv's keys as they are (the values
+// of a key in order) as it reads them in an ordered carrier, keys sorted
+// either way: a map's order, random, changes nothing.
+func sameInEveryOrder(t *testing.T, p propagation.Propagator, kv pairs) {
+	t.Helper()
+	tm := opentracing.TextMapCarrier{}
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		tm[kv[i]] = kv[i+1]
+		h[kv[i]] = append(h[kv[i]], kv[i+1])
+	}
+	keys := slices.Sorted(maps.Keys(h))
+	for range 2 {
+		var fromTM, fromH pairs
+		for _, k := range keys {
+			fromTM = append(fromTM, k, tm[k])
+			for _, v := range h[k] {
+				fromH = append(fromH, k, v)
+			}
+		}
+		for _, c := range []struct {
+			what    string
+			carrier propagation.Reader
+			ordered pairs
+		}{
+			{"TextMap", tm, fromTM},
+			{"http.Header", opentracing.HTTPHeadersCarrier(h), fromH},
+		} {
+			want, wantErr := p.Extract(c.ordered)
+			got, err := p.Extract(c.carrier)
+			if !reflect.DeepEqual(got, want) || errText(err) != errText(wantErr) {
+				t.Fatalf("%s %q read\n %+v, %v\nin order %q\n %+v, %v", c.what, p, got, err, c.ordered, want, wantErr)
+			}
+		}
+		slices.Reverse(keys)
+	}
 }

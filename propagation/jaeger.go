@@ -36,6 +36,9 @@ func (s *scan) jaegerContext() (SpanContext, status, problem) {
 		}
 		return sc, absent, problem{}
 	}
+	if s.differ&sUberTraceID != 0 {
+		return SpanContext{}, corrupt, twoValues(Jaeger, hdrUberTraceID)
+	}
 	bad := func(why string) (SpanContext, status, problem) {
 		return SpanContext{}, corrupt, problem{Jaeger, hdrUberTraceID, s.uberTraceID, why}
 	}
@@ -84,10 +87,11 @@ const maxDebugIDSize = 256
 // debugID returns jaeger-debug-id's value, trimmed of the white space around
 // it, URL-decoded as jaeger-client-go's HTTPHeaders propagator does (a bad
 // escape kept as is) and cut to maxDebugIDSize bytes on a UTF-8 boundary;
-// "" when the header is absent or empty, or the value holds invalid UTF-8 or
-// a control character (C0, DEL or C1, tab included) anywhere.
+// "" when the header is absent or empty, or has two different values, or the
+// value holds invalid UTF-8 or a control character (C0, DEL or C1, tab
+// included) anywhere.
 func (s *scan) debugID() string {
-	if s.seen&sJaegerDebugID == 0 {
+	if s.seen&sJaegerDebugID == 0 || s.differ&sJaegerDebugID != 0 {
 		return ""
 	}
 	v := queryUnescape(trimOWS(s.jaegerDebugID))

@@ -5,11 +5,22 @@ import "strings"
 // OpenTracing basic tracer / lightstep: ot-tracer-traceid, ot-tracer-spanid,
 // ot-tracer-sampled.
 
+// otHeaders are the ot-tracer-* headers, in the order their problems are
+// told.
+var otHeaders = []singleHeader{{sOTTraceID, hdrOTTraceID}, {sOTSpanID, hdrOTSpanID}, {sOTSampled, hdrOTSampled}}
+
+// otContext reads the ot-tracer-* headers. Without ids, ot-tracer-sampled
+// is no context, whatever its values.
 func (s *scan) otContext() (SpanContext, status, problem) {
 	var sc SpanContext
-	switch ids := s.seen & (sOTTraceID | sOTSpanID); ids {
-	case 0:
+	ids := s.seen & (sOTTraceID | sOTSpanID)
+	if ids == 0 {
 		return sc, absent, problem{} // ot-tracer-sampled alone is no context
+	}
+	if pr, ok := s.twice(OTTrace, otHeaders); ok {
+		return sc, corrupt, pr
+	}
+	switch ids {
 	case sOTTraceID:
 		return sc, corrupt, problem{OTTrace, hdrOTTraceID, s.otTraceID, "no ot-tracer-spanid"}
 	case sOTSpanID:

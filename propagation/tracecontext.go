@@ -9,7 +9,8 @@ func (s *scan) traceContext() (SpanContext, status, problem) {
 		return SpanContext{}, absent, problem{}
 	}
 	if s.seen&sTraceparentTwice != 0 {
-		return SpanContext{}, corrupt, problem{TraceContext, hdrTraceparent, s.traceparent, "more than one traceparent header"}
+		// W3C: even alike.
+		return SpanContext{}, corrupt, problem{TraceContext, hdrTraceparent, "", whyMoreThanOnce}
 	}
 	sc, why := parseTraceparent(s.traceparent)
 	if why != "" {

@@ -49,7 +49,7 @@ func TestExtractTraceContext(t *testing.T) {
 		{name: "two traceparents", kv: []string{"traceparent", tp128, "traceparent", tp128}, res: corrupted, text: "more than one"},
 		{name: "tracestate", kv: []string{"traceparent", tp128, "tracestate", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"},
 			want: withState(ctx128(yes), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")},
-		{name: "tracestate headers joined", kv: []string{"traceparent", tp128, "tracestate", "rojo=1", "Tracestate", "congo=2"},
+		{name: "tracestate headers joined", kv: []string{"traceparent", tp128, "tracestate", "rojo=1", "tracestate", "congo=2"},
 			want: withState(ctx128(yes), "rojo=1,congo=2")},
 		{name: "tracestate multi-tenant keys", kv: []string{"traceparent", tp128, "tracestate", "1a@rojo=1, t_-*/@x9=2 ,,"},
 			want: withState(ctx128(yes), "1a@rojo=1,t_-*/@x9=2")},
