@@ -14,8 +14,9 @@ import (
 // BenchmarkExport is the loopback benchmark in one process, for profiles,
 // allocation counts and instruction counts: each variant of loop.Variants
 // serves requests as a server builds them (half with an incoming parent in
-// the variant's native format), exporting every span for real to a sink in
-// the same process. Besides ns/op (wall time: the exporters run beside the
+// the variant's native format, sampled, or not sampled for the variants that
+// sample 1%), exporting every span it samples for real to a sink in the same
+// process. Besides ns/op (wall time: the exporters run beside the
 // loop, on the other core), it reports cpu-ns/op, the process's CPU time
 // (getrusage) per request: everything a request causes, middleware, tracer,
 // exporter, GC, and the sink's reading (the same for a variant and its peer,
@@ -33,7 +34,11 @@ func BenchmarkExport(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			reqs := [2]*http.Request{serverRequest(b, nil), serverRequest(b, parents[v.Parent])}
+			parent := parents[v.Parent]
+			if v.Rate < 1 { // the caller sampled at that rate too: not this trace
+				parent = unsampledParents[v.Parent]
+			}
+			reqs := [2]*http.Request{serverRequest(b, nil), serverRequest(b, parent)}
 			before, _ := sink.Spans()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -50,8 +55,14 @@ func BenchmarkExport(b *testing.B) {
 				b.Log(accounting)
 			}
 			switch v.Name {
-			case "bare", "traceplug-none", "gostdlib-none", "traceplug-mock", "gostdlib-mock":
+			case "bare", "traceplug-none", "gostdlib-none", "traceplug-mock", "gostdlib-mock", "traceplug-mock-1pct":
 				return // exports nothing
+			}
+			if v.Rate < 1 { // no count to wait for: what arrives in 50ms
+				time.Sleep(50 * time.Millisecond)
+				got, _ := sink.Spans()
+				b.ReportMetric(float64(got-before)/float64(b.N), "exported/op")
+				return
 			}
 			// UDP datagrams may still be on their way.
 			for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
@@ -77,4 +88,12 @@ var parents = map[string]http.Header{
 	"jaeger": {"Uber-Trace-Id": {"4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1"}},
 	"b3":     {"X-B3-Traceid": {"4bf92f3577b34da6a3ce929d0e0e4736"}, "X-B3-Spanid": {"00f067aa0ba902b7"}, "X-B3-Sampled": {"1"}},
 	"w3c":    {"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}},
+}
+
+// unsampledParents are incoming traces in each native format that their
+// caller did not sample.
+var unsampledParents = map[string]http.Header{
+	"jaeger": {"Uber-Trace-Id": {"4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:0"}},
+	"b3":     {"X-B3-Traceid": {"4bf92f3577b34da6a3ce929d0e0e4736"}, "X-B3-Spanid": {"00f067aa0ba902b7"}, "X-B3-Sampled": {"0"}},
+	"w3c":    {"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"}},
 }

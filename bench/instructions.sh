@@ -5,7 +5,9 @@
 # iterations, and the difference in instructions over N2-N1 is its cost per
 # op (setup and the b.N=1 probe cancel out). GOGC=off leaves the collector's
 # marking out (allocations are counted by `go test -benchmem`), unless GC=on;
-# GOMAXPROCS=1 and no async preemption, which callgrind does not survive.
+# GOMAXPROCS=1 and no async preemption, which callgrind does not survive; nor
+# RDTSCP on a host whose CPU lacks it (valgrind's CPU has it, its decoder
+# then does not): the runtime reads the clock with RDTSC instead.
 # Callgrind runs one thread at a time, so every goroutine's instructions
 # count: for BenchmarkExport, the exporters' and the sink's too. The default
 # REGEXP is BenchmarkServer's variants over jaeger, zipkin, their backends,
@@ -13,6 +15,7 @@
 #
 #	./instructions.sh                       # about 2 minutes
 #	GC=on ./instructions.sh Export          # about 5 minutes
+#	./instructions.sh 'Unsampled/rate=0/|RemoteSampler'  # the unsampled path, about 3 minutes
 #	./instructions.sh 'Server/parent=yes/bare$|Server/parent=yes/(traceplug|gostdlib)/^jaeger$'
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,7 +28,7 @@ go test -c -o "$tmp/bench.test" .
 gogc=off
 [ "${GC:-}" = on ] && gogc=100
 ir() { # ir NAME N: instructions of running benchmark NAME for N iterations
-  GOGC=$gogc GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+  GOGC=$gogc GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
     "$tmp/bench.test" -test.run XXX -test.bench "^$1\$" -test.benchtime "$2x" 2>&1 | awk '/Collected :/{print $4}'
 }
 # The benchmarks' full names, from a dry run of one iteration each.
@@ -64,12 +67,41 @@ if grep -q '^BenchmarkExport/' "$tmp/ir"; then
       for (i = 1; i <= n; i++) {
         t = order[i]; if (t !~ /^traceplug-/) continue
         p = t; sub(/^traceplug-/, "gostdlib-", p)
-        np = split(p == "gostdlib-otel" ? "otelhttp otelhttp-backend" : p, peers, " ")
+        sfx = p; sub(/^gostdlib-otel/, "", sfx)
+        np = split(p ~ /^gostdlib-otel/ ? "otelhttp" sfx " otelhttp-backend" sfx : p, peers, " ")
         for (k = 1; k <= np; k++) {
           p = peers[k]
           if (!(p in v)) continue
           b = v["bare"]
           printf "| %s | %s | %d, %d | %.2f | %s |\n", t, p, v[t], v[p], v[t] / v[p], (b && v[p] > b) ? sprintf("%.2f", (v[t] - b) / (v[p] - b)) : "–"
+        }
+      }
+    }' "$tmp/ir"
+fi
+
+# BenchmarkUnsampled's and BenchmarkRemoteSampler's variants over the bare
+# handler of the same case; traceplug's as a ratio of the cheaper peer's
+# (gostdlib-jaeger or otelhttp), a remote sampler's as a ratio of remote-10's.
+if grep -qE '^Benchmark(Unsampled|RemoteSampler)/' "$tmp/ir"; then
+  echo
+  echo "| case | variant | instructions | over bare | ratio |"
+  echo "| --- | --- | --- | --- | --- |"
+  awk '$1 ~ /^Benchmark(Unsampled|RemoteSampler)\// {
+      c = $1; sub(/\/[^\/]*$/, "", c); v = $1; sub(/^.*\//, "", v)
+      ir[c, v] = $2; if (!(c in seen)) { seen[c] = 1; cases[++nc] = c }; names[c] = names[c] " " v
+    }
+    END {
+      for (i = 1; i <= nc; i++) {
+        c = cases[i]; b = ir[c, "bare"]
+        peer = ""
+        if ((c, "gostdlib-jaeger") in ir) peer = "gostdlib-jaeger"
+        if ((c, "otelhttp") in ir && (peer == "" || ir[c, "otelhttp"] < ir[c, peer])) peer = "otelhttp"
+        if ((c, "remote-10") in ir) peer = "remote-10"
+        n = split(substr(names[c], 2), vs, " ")
+        for (k = 1; k <= n; k++) {
+          v = vs[k]; r = "–"
+          if (v != "bare" && v != peer && peer != "" && (v ~ /^traceplug-/ || peer == "remote-10")) r = sprintf("%.2f (÷ %s)", (ir[c, v] - b) / (ir[c, peer] - b), peer)
+          printf "| %s | %s | %d | %d | %s |\n", c, v, ir[c, v], ir[c, v] - b, r
         }
       }
     }' "$tmp/ir"

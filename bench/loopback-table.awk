@@ -13,10 +13,20 @@ function median(list,   xs, m, a, b, t) {
 }
 END {
   n = split(order, names, " ")
-  print "| variant | requests/s | ratio to bare | server CPU µs/request | spans exported/request |"
-  print "| --- | --- | --- | --- | --- |"
+  # Beside the ratio of the medians to bare's, the medians of the ratios
+  # within a round: of requests/s, and of bare's CPU per request to the
+  # variant's (the requests/s a server bound by its core would serve).
+  print "| variant | requests/s | ratio to bare | same round | server CPU µs/request | bare's ÷ it, same round | spans exported/request |"
+  print "| --- | --- | --- | --- | --- | --- | --- |"
   for (i = 1; i <= n; i++) { v = names[i]; R[v] = median(rps[v]); C[v] = median(cpu[v]); S[v] = median(spans[v]) }
-  for (i = 1; i <= n; i++) { v = names[i]; printf "| %s | %.0f | %.2f | %.2f | %.2f |\n", v, R[v], R[v] / R["bare"], C[v], S[v] }
+  for (i = 1; i <= n; i++) {
+    v = names[i]; br = bc = ""
+    for (r in rounds) if ((r, v) in R1 && (r, "bare") in R1 && R1[r, "bare"] > 0 && C1[r, v] > 0) {
+      br = br " " R1[r, v] / R1[r, "bare"]; bc = bc " " C1[r, "bare"] / C1[r, v]
+    }
+    printf "| %s | %.0f | %.2f | %s | %.2f | %s | %.2f |\n", v, R[v], R[v] / R["bare"], br == "" ? "–" : sprintf("%.2f", median(br)),
+      C[v], bc == "" ? "–" : sprintf("%.2f", median(bc)), S[v]
+  }
   print ""
   print "Each traceplug variant beside its peer: medians of the ratios within a round."
   print ""
@@ -28,7 +38,7 @@ END {
     p = v; sub(/^base:/, "", p); sub(/^traceplug-/, "gostdlib-", p)
     np = 1; peers[1] = p
     # otel's peers: otelhttp on the stock SDK pipeline, and on the backend's.
-    if (p == "gostdlib-otel") { peers[1] = "otelhttp"; peers[2] = "otelhttp-backend"; np = 2 }
+    if (p ~ /^gostdlib-otel/) { sfx = substr(p, 14); peers[1] = "otelhttp" sfx; peers[2] = "otelhttp-backend" sfx; np = 2 }
     for (k = 1; k <= np; k++) {
       p = peers[k]
       if (!(p in R)) continue

@@ -17,6 +17,12 @@
 # machine, CPU per request is the steadier measure: requests/s also depend on
 # how much of its core the server gets.
 #
+# The -1pct variants (traceplug-mock-1pct, traceplug-jaeger-1pct,
+# gostdlib-jaeger-1pct, traceplug-otel-1pct, otelhttp-1pct) sample 1% of new
+# traces, each as its library samples by ratio, and are sent parents of which
+# 1 in 100 is sampled; they are not in the default list:
+# VARIANTS="bare traceplug-otel-1pct otelhttp-1pct ..." runs them.
+#
 # Bounded: ROUNDS x variants x (SECONDS + ~0.5 s); the defaults, 5 rounds of
 # 5 s over 13 variants, take about six minutes. VARIANTS="bare traceplug-jaeger
 # ..." runs a subset. BASELINE=path/to/a/loopback/binary (built from another
@@ -78,6 +84,15 @@ parent_format() {
   esac
 }
 
+# parent_sampled is the fraction of a variant's incoming traces that their
+# caller sampled: the rate the variant samples new traces at (-1pct: 0.01).
+parent_sampled() {
+  case $1 in
+    *-1pct) echo 0.01 ;;
+    *) echo 1 ;;
+  esac
+}
+
 for round in $(seq 1 "$rounds"); do
   for v in "${variants[@]}"; do
     bin=$tmp/loopback name=$v
@@ -95,7 +110,7 @@ for round in $(seq 1 "$rounds"); do
     done
     [ -n "$addr" ] || exit 1
     cpu0=$(cpu_ticks "$pid")
-    "${pin_other[@]}" wrk -t1 -c16 -d"${seconds}s" -s loopback.lua "http://$addr/" -- "$(parent_format "$v")" >"$tmp/wrk.out"
+    "${pin_other[@]}" wrk -t1 -c16 -d"${seconds}s" -s loopback.lua "http://$addr/" -- "$(parent_format "$v")" "$(parent_sampled "$v")" >"$tmp/wrk.out"
     cpu1=$(cpu_ticks "$pid")
     kill "$pid"
     wait "$pid" 2>/dev/null || true

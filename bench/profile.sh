@@ -22,11 +22,12 @@ sink_pid=$!
 for _ in $(seq 1 400); do [ -s "$tmp/sink.addr" ] && break; sleep 0.05; done
 read -r sink_udp sink_http <"$tmp/sink.addr"
 case $variant in *jaeger*) parent=jaeger ;; *zipkin*) parent=b3 ;; *) parent=w3c ;; esac
+case $variant in *-1pct) sampled=0.01 ;; *) sampled=1 ;; esac # the parents' sampled fraction, as loopback.sh
 GOMAXPROCS=1 "${pin_server[@]}" "$bin" -variant "$variant" -udp "$sink_udp" -http "$sink_http" -cpuprofile "$variant.cpu.out" >"$tmp/server.out" &
 pid=$!
 for _ in $(seq 1 400); do [ -s "$tmp/server.out" ] && break; sleep 0.05; done
 addr=$(head -n1 "$tmp/server.out")
-"${pin_other[@]}" wrk -t1 -c16 -d"${seconds}s" -s loopback.lua "http://$addr/" -- "$parent" >"$tmp/wrk.out"
+"${pin_other[@]}" wrk -t1 -c16 -d"${seconds}s" -s loopback.lua "http://$addr/" -- "$parent" "$sampled" >"$tmp/wrk.out"
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 served=$(awk '/^served /{print $2}' "$tmp/server.out")

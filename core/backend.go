@@ -386,6 +386,14 @@ type SpanContextCodec interface {
 	// hold them. psc may be invalid (baggage alone, no ids): a tracer that
 	// can start a new trace with that baggage returns such a context, else
 	// an error.
+	//
+	// A psc with a trace id and no span id is a new trace that core
+	// decided (see docs/sampling.md): spans started as children of the
+	// returned context are roots of that trace (no parent id on the wire),
+	// with psc's decision (SamplingNo: not sampled; any other: sampled, with
+	// the backend's debug flag for SamplingDebug), its baggage and
+	// tracestate as far as the backend holds them, and a fresh span id. The
+	// backend must not sample such a trace again.
 	ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error)
 }
 
@@ -405,4 +413,13 @@ type NativePropagation interface {
 // list, each member one item.
 type BaggageHeaders interface {
 	BaggageHeaderPrefixes() []string
+}
+
+// SamplerDefault is implemented by a backend's tracer whose own environment
+// names a sampler (jaeger's JAEGER_SAMPLER_TYPE, say): core uses it, in the
+// vocabulary of OTEL_TRACES_SAMPLER ([sampling.Parse]), when neither code,
+// nor TRACEPLUG_SAMPLER, nor OTEL_TRACES_SAMPLER chose a sampler. ok is false
+// when the backend's environment names none.
+type SamplerDefault interface {
+	DefaultSampler() (name, arg string, ok bool)
 }

@@ -64,15 +64,6 @@ const maxSampledOperations = 1000
 // operations past the first 1,000.
 const OtherOperations = "(other operations)"
 
-// SamplerDefault is implemented by a backend's tracer whose own environment
-// names a sampler (jaeger's JAEGER_SAMPLER_TYPE, say): core uses it, in the
-// vocabulary of OTEL_TRACES_SAMPLER ([sampling.Parse]), when neither code,
-// nor TRACEPLUG_SAMPLER, nor OTEL_TRACES_SAMPLER chose a sampler. ok is false
-// when the backend's environment names none.
-type SamplerDefault interface {
-	DefaultSampler() (name, arg string, ok bool)
-}
-
 // WithSampler sets the sampler that decides which traces are recorded and
 // exported, on every backend alike (see package [sampling]): it wins over
 // TRACEPLUG_SAMPLER and OTEL_TRACES_SAMPLER. The default is
@@ -130,11 +121,45 @@ type sampler struct {
 	forced    *forcedLimit // nil: debug flags ignored
 	ops       sync.Map     // operation name -> *opCounts
 	numOps    atomic.Int64
-	other     opCounts
+	other     opCounts // counted past maxSampledOperations; its name matches no operation
+	recent    opCache  // operations counted lately, to skip ops' hashing
 	counted   struct{ forced, forcedOver atomic.Uint64 }
 }
 
-type opCounts struct{ sampled, notSampled atomic.Uint64 }
+type opCounts struct {
+	name                string
+	sampled, notSampled atomic.Uint64
+}
+
+// counts returns op's counts, made on first use; past maxSampledOperations,
+// the counts of the other operations.
+func (sm *sampler) counts(op string) *opCounts {
+	if v, ok := sm.ops.Load(op); ok {
+		return v.(*opCounts)
+	}
+	if sm.numOps.Load() >= maxSampledOperations {
+		return &sm.other
+	}
+	v, loaded := sm.ops.LoadOrStore(op, &opCounts{name: op})
+	if !loaded {
+		sm.numOps.Add(1)
+	}
+	return v.(*opCounts)
+}
+
+// opSlot picks an operation's slot in the sampler's cache of counts.
+func opSlot(op string) int {
+	h := uint(len(op)) * 31
+	if n := len(op); n > 0 {
+		h = h*131 + uint(op[0])
+		h = h*131 + uint(op[n-1])
+		h = h*131 + uint(op[n/2])
+	}
+	return int(h % uint(len(opCache{})))
+}
+
+// opCache holds recently counted operations, direct-mapped by opSlot.
+type opCache [64]atomic.Pointer[opCounts]
 
 // forcedLimit is a token bucket of forced traces.
 type forcedLimit struct {
@@ -213,6 +238,7 @@ func newSampler(c *config, backend any) (*sampler, error) {
 		forced = f
 	}
 	sm := &sampler{s: s, source: source, usesOp: sampling.UsesOperation(s)}
+	sm.other.name = "\x00" // no operation's name: never found in the cache
 	if forced > 0 {
 		sm.forced = &forcedLimit{rate: forced, balance: max(forced, 1), last: now(), now: now}
 	}
@@ -309,19 +335,14 @@ func (sm *sampler) decide(psc *propagation.SpanContext, op string) sampling.Deci
 	return d
 }
 
-// count adds a decision to op's counts.
+// count adds a decision to op's counts. A direct-mapped cache in front of
+// the map finds a service's few operations without the map's hashing.
 func (sm *sampler) count(op string, sampled bool) {
-	var c *opCounts
-	if v, ok := sm.ops.Load(op); ok {
-		c = v.(*opCounts)
-	} else if sm.numOps.Load() >= maxSampledOperations {
-		c = &sm.other
-	} else {
-		v, loaded := sm.ops.LoadOrStore(op, &opCounts{})
-		if !loaded {
-			sm.numOps.Add(1)
-		}
-		c = v.(*opCounts)
+	slot := &sm.recent[opSlot(op)]
+	c := slot.Load()
+	if c == nil || c.name != op {
+		c = sm.counts(op)
+		slot.Store(c)
 	}
 	if sampled {
 		c.sampled.Add(1)

@@ -16,6 +16,7 @@ import (
 	"github.com/traceplug/traceplug/backends/zipkin/zipkintest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/sampling"
 
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	_ "github.com/traceplug/traceplug/backends/lightstep"
@@ -133,7 +134,9 @@ func drain(t *testing.T, h conformance.Harness, col conformance.Collector, tr *c
 	if err := tr.Close(); err != nil {
 		t.Errorf("traceplug/%s: Close: %v", h.Backend, err)
 	}
-	sentinel, err := core.New(h.Backend, append(append(col.Options(), h.Options...), core.WithServiceName("interop-sentinel"))...)
+	// The sentinel is always sampled, whatever sampler the environment of
+	// the test names.
+	sentinel, err := core.New(h.Backend, append(append(col.Options(), h.Options...), core.WithServiceName("interop-sentinel"), core.WithSampler(sampling.AlwaysOn()))...)
 	if err != nil {
 		t.Fatalf("traceplug/%s: the sentinel tracer: %v", h.Backend, err)
 	}

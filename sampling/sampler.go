@@ -90,15 +90,16 @@ func (alwaysOff) Description() string          { return "AlwaysOffSampler" }
 // TraceIDRatio samples the fraction of traces whose id falls below it, as
 // OpenTelemetry's TraceIDRatioBased does (the trace id's lower 64 bits,
 // shifted right by one, against fraction × 2⁶³), so that services at one
-// ratio, in any language, keep the same traces. A fraction of 1 or more is
-// [AlwaysOn]; 0 or less samples nothing. OTEL_TRACES_SAMPLER=traceidratio.
+// ratio, in any language, keep the same traces. A fraction of 1 or more
+// samples every trace, 0 or less none; it describes itself as OpenTelemetry's
+// does, "TraceIDRatioBased{0.25}". OTEL_TRACES_SAMPLER=traceidratio.
 func TraceIDRatio(fraction float64) Sampler {
-	if fraction >= 1 {
-		return AlwaysOn()
-	}
-	r := traceIDRatio{fraction: max(fraction, 0)}
-	r.bound = uint64(r.fraction * (1 << 63))
+	r := traceIDRatio{fraction: min(max(fraction, 0), 1)}
+	r.bound = uint64(r.fraction * (1 << 63)) // 2⁶³ at 1: above every id>>1
 	r.decision = Decision{Type: "probabilistic", Param: r.fraction}
+	if r.fraction == 1 {
+		r.decision = sampledConst
+	}
 	return r
 }
 

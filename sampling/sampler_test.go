@@ -185,7 +185,7 @@ func TestParse(t *testing.T) {
 		{"always_on", "", "AlwaysOnSampler"},
 		{" ALWAYS_OFF ", "", "AlwaysOffSampler"},
 		{"traceidratio", "0.25", "TraceIDRatioBased{0.25}"},
-		{"traceidratio", "", "AlwaysOnSampler"},
+		{"traceidratio", "", "TraceIDRatioBased{1}"},
 		{"parentbased_always_off", "", "ParentBased{root:AlwaysOffSampler,"},
 		{"parentbased_traceidratio", "0.5", "ParentBased{root:TraceIDRatioBased{0.5},"},
 		{"traceplug_ratelimiting", "10", "RateLimiting{10/s}"},

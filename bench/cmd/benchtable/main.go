@@ -1,10 +1,18 @@
 // Command benchtable reads `go test -bench` output (several -count runs) and
 // prints, as Markdown, each middleware's median overhead over the bare
 // handler in the same run, and traceplug's overhead as a ratio of go-stdlib's
-// over the same tracer.
+// over the same tracer; for BenchmarkUnsampled, each variant's cost over the
+// bare handler and traceplug's as a ratio of the cheaper peer's; for
+// BenchmarkRemoteSampler, each sampler's cost over the bare ServeMux.
 //
 //	go test -run XXX -bench . -count 6 > bench.txt
 //	go run ./cmd/benchtable < bench.txt
+//
+// Where the input is several -count 1 runs one after the other (for i in
+// 1 2 3 4 5 6; do go test -bench ...; done), so that every variant of a run
+// ran close in time, the i-th result of each benchmark is from the i-th run,
+// and the ratios of BenchmarkUnsampled's and BenchmarkRemoteSampler's tables
+// are also given as medians of the ratios within a run.
 package main
 
 import (
@@ -13,6 +21,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,21 +49,27 @@ func metric(re *regexp.Regexp, text string) float64 {
 }
 
 func main() {
-	medians, err := read(os.Stdin)
+	medians, runs, err := read(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
 	for _, parent := range []string{"parent=no", "parent=yes"} {
-		fmt.Printf("\n### Server, %s: overhead over the bare handler\n\n", parent)
-		table(medians, "BenchmarkServer/"+parent+"/", "BenchmarkTracerDirect/"+parent+"/")
+		if _, ok := medians["BenchmarkServer/"+parent+"/bare"]; ok {
+			fmt.Printf("\n### Server, %s: overhead over the bare handler\n\n", parent)
+			table(medians, "BenchmarkServer/"+parent+"/", "BenchmarkTracerDirect/"+parent+"/")
+		}
 	}
-	fmt.Printf("\n### Client: overhead over the bare round tripper\n\n")
-	table(medians, "BenchmarkClient/", "")
+	if _, ok := medians["BenchmarkClient/bare"]; ok {
+		fmt.Printf("\n### Client: overhead over the bare round tripper\n\n")
+		table(medians, "BenchmarkClient/", "")
+	}
 	if _, ok := medians["BenchmarkExport/bare"]; ok {
 		fmt.Printf("\n### In process, every span exported (BenchmarkExport): CPU per request\n\n")
 		export(medians)
 	}
+	unsampled(medians, runs)
+	remote(medians, runs)
 }
 
 // exportPeers are BenchmarkExport's traceplug variants and their peers.
@@ -88,7 +103,9 @@ func export(m map[string]sample) {
 	}
 }
 
-func read(r io.Reader) (map[string]sample, error) {
+// read returns each benchmark's medians, and its runs in the order they
+// came (the i-th run of each is from the i-th of several -count 1 runs).
+func read(r io.Reader) (map[string]sample, map[string][]sample, error) {
 	runs := map[string][]sample{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -102,7 +119,7 @@ func read(r io.Reader) (map[string]sample, error) {
 		runs[m[1]] = append(runs[m[1]], s)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string]sample{}
 	for name, ss := range runs {
@@ -114,7 +131,7 @@ func read(r io.Reader) (map[string]sample, error) {
 			exported: median(ss, func(s sample) float64 { return s.exported }),
 		}
 	}
-	return out, nil
+	return out, runs, nil
 }
 
 func median(ss []sample, f func(sample) float64) float64 {
@@ -122,6 +139,14 @@ func median(ss []sample, f func(sample) float64) float64 {
 	for i, s := range ss {
 		v[i] = f(s)
 	}
+	return medianOf(v)
+}
+
+func medianOf(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
 	sort.Float64s(v)
 	if n := len(v); n%2 == 1 {
 		return v[n/2]

@@ -1,12 +1,12 @@
 // Command loopback serves a trivial handler (200 "ok") on 127.0.0.1, bare or
 // through one middleware and tracer, for the loopback benchmark
 // (../../loopback.sh). It prints its address, serves until it is sent SIGTERM
-// or SIGINT, then closes its tracer (which flushes it) and prints "served N"
+// or SIGINT (or for -for), then closes its tracer (which flushes it) and prints "served N"
 // and, for traceplug's variants, the backend's span accounting.
 //
-// Every tracing variant samples every request and exports every span for
-// real to the sink (../sink, another process) at -udp (its jaeger agent
-// address) and -http. Each traceplug variant has a peer on the same client
+// Every tracing variant but the -1pct ones samples every request; each
+// exports every span it samples for real to the sink (../sink, another
+// process) at -udp (its jaeger agent address) and -http. Each traceplug variant has a peer on the same client
 // library or SDK (see [loop.Variants]):
 //
 //	traceplug-jaeger       core.New("jaeger"), UDP        gostdlib-jaeger       nethttp + jaeger-client-go, stock UDP remote reporter
@@ -16,6 +16,12 @@
 //	                                                      otelhttp-backend      otelhttp + the otel backend's TracerProvider (its processor and encoder)
 //	traceplug-mock         core.New("mock")               gostdlib-mock         nethttp + the same in-memory mock tracer (no export)
 //	traceplug-none         no-op tracer                   gostdlib-none         nethttp + the no-op tracer
+//
+// The -1pct variants sample 1% of new traces and follow an incoming trace's
+// decision ([loop.Sampling]): traceplug-jaeger-1pct and traceplug-otel-1pct
+// (core.WithSampleRate(0.01)) beside gostdlib-jaeger-1pct (jaeger-client-go's
+// probabilistic sampler) and otelhttp-1pct (ParentBased(TraceIDRatioBased)),
+// and traceplug-mock-1pct.
 package main
 
 import (
@@ -40,6 +46,7 @@ func main() {
 	udp := flag.String("udp", "", "the sink's UDP address (jaeger agent)")
 	httpAddr := flag.String("http", "", "the sink's HTTP address")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving (until SIGTERM) to this file")
+	serveFor := flag.Duration("for", 0, "stop after serving this long, as on SIGTERM (callgrind does not survive the signal: ../../loopback-instructions.sh)")
 	flag.Parse()
 	v, err := loop.Lookup(*name)
 	if err != nil {
@@ -74,7 +81,14 @@ func main() {
 	go func() { _ = srv.Serve(ln) }()
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
-	<-stop
+	var stopAfter <-chan time.Time
+	if *serveFor > 0 {
+		stopAfter = time.After(*serveFor)
+	}
+	select {
+	case <-stop:
+	case <-stopAfter:
+	}
 	pprof.StopCPUProfile()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -1,6 +1,6 @@
 // Package loop holds what the loopback benchmark and the in-process export
 // benchmarks share: the variants (a middleware over a tracer that exports
-// every span for real) and the sink they export to.
+// every span it samples for real) and the sink they export to.
 package loop
 
 import (
@@ -59,20 +59,29 @@ type Variant struct {
 	// Parent is the incoming trace format the variant reads natively:
 	// "jaeger", "b3" or "w3c".
 	Parent string
-	Build  func(a Addrs, h http.Handler) (Built, error)
+	// Rate is the fraction of new traces the variant samples (it follows an
+	// incoming trace's decision), and the fraction of the incoming traces
+	// it is sent that come sampled (loopback.lua, BenchmarkExport): 1 for
+	// every variant but the -1pct ones (see [Sampling]).
+	Rate  float64
+	Build func(a Addrs, h http.Handler) (Built, error)
 }
 
 // Variants are every variant, in the order of the benchmarks' tables. Each
-// traceplug variant comes before its peer.
-var Variants = []Variant{
-	{"bare", "", "w3c", func(_ Addrs, h http.Handler) (Built, error) { return Built{h, nothing}, nil }},
-	{"traceplug-none", "gostdlib-none", "w3c", func(_ Addrs, h http.Handler) (Built, error) {
+// traceplug variant comes before its peer. All but the last, [Sampling]'s at
+// 1% ("-1pct"), sample every request.
+var Variants = append(everyRequest, Sampling(0.01, "-1pct")...)
+
+// everyRequest are the variants that sample every request.
+var everyRequest = []Variant{
+	{"bare", "", "w3c", 1, func(_ Addrs, h http.Handler) (Built, error) { return Built{h, nothing}, nil }},
+	{"traceplug-none", "gostdlib-none", "w3c", 1, func(_ Addrs, h http.Handler) (Built, error) {
 		return traceplug(core.Wrap(opentracing.NoopTracer{}, core.WithTraceAll(true)))(h)
 	}},
-	{"gostdlib-none", "", "w3c", func(_ Addrs, h http.Handler) (Built, error) {
+	{"gostdlib-none", "", "w3c", 1, func(_ Addrs, h http.Handler) (Built, error) {
 		return Built{nethttp.Middleware(opentracing.NoopTracer{}, h), nothing}, nil
 	}},
-	{"traceplug-mock", "gostdlib-mock", "w3c", func(_ Addrs, h http.Handler) (Built, error) {
+	{"traceplug-mock", "gostdlib-mock", "w3c", 1, func(_ Addrs, h http.Handler) (Built, error) {
 		tr, err := core.New("mock", core.WithTraceAll(true))
 		if err != nil {
 			return Built{}, err
@@ -81,7 +90,7 @@ var Variants = []Variant{
 		b, err := traceplug(tr, nil)(h)
 		return Built{b.Handler, func() string { stop(); return b.Close() }}, err
 	}},
-	{"gostdlib-mock", "", "w3c", func(_ Addrs, h http.Handler) (Built, error) {
+	{"gostdlib-mock", "", "w3c", 1, func(_ Addrs, h http.Handler) (Built, error) {
 		mt, err := mock.New(core.Config{ServiceName: "loopback", SampleRate: 1})
 		if err != nil {
 			return Built{}, err
@@ -89,26 +98,26 @@ var Variants = []Variant{
 		stop := forget(mt)
 		return Built{nethttp.Middleware(mt, h), func() string { stop(); return "" }}, nil
 	}},
-	{"traceplug-jaeger", "gostdlib-jaeger", "jaeger", func(a Addrs, h http.Handler) (Built, error) {
+	{"traceplug-jaeger", "gostdlib-jaeger", "jaeger", 1, func(a Addrs, h http.Handler) (Built, error) {
 		return traceplug(core.New("jaeger", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("udp://"+a.UDP)))(h)
 	}},
-	{"gostdlib-jaeger", "", "jaeger", func(a Addrs, h http.Handler) (Built, error) {
+	{"gostdlib-jaeger", "", "jaeger", 1, func(a Addrs, h http.Handler) (Built, error) {
 		sender, err := jaeger.NewUDPTransport(a.UDP, 0)
 		if err != nil {
 			return Built{}, err
 		}
-		return stockJaeger(sender, h), nil
+		return stockJaeger(sender, jaeger.NewConstSampler(true), h), nil
 	}},
-	{"traceplug-jaeger-http", "gostdlib-jaeger-http", "jaeger", func(a Addrs, h http.Handler) (Built, error) {
+	{"traceplug-jaeger-http", "gostdlib-jaeger-http", "jaeger", 1, func(a Addrs, h http.Handler) (Built, error) {
 		return traceplug(core.New("jaeger", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("http://"+a.HTTP+"/api/traces")))(h)
 	}},
-	{"gostdlib-jaeger-http", "", "jaeger", func(a Addrs, h http.Handler) (Built, error) {
-		return stockJaeger(transport.NewHTTPTransport("http://"+a.HTTP+"/api/traces"), h), nil
+	{"gostdlib-jaeger-http", "", "jaeger", 1, func(a Addrs, h http.Handler) (Built, error) {
+		return stockJaeger(transport.NewHTTPTransport("http://"+a.HTTP+"/api/traces"), jaeger.NewConstSampler(true), h), nil
 	}},
-	{"traceplug-zipkin", "gostdlib-zipkin", "b3", func(a Addrs, h http.Handler) (Built, error) {
+	{"traceplug-zipkin", "gostdlib-zipkin", "b3", 1, func(a Addrs, h http.Handler) (Built, error) {
 		return traceplug(core.New("zipkin", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("http://"+a.HTTP+"/api/v2/spans")))(h)
 	}},
-	{"gostdlib-zipkin", "", "b3", func(a Addrs, h http.Handler) (Built, error) {
+	{"gostdlib-zipkin", "", "b3", 1, func(a Addrs, h http.Handler) (Built, error) {
 		// Its log says when its backlog overflows (the sink counts what
 		// arrives): kept out of the benchmarks' output.
 		rep := zipkinhttp.NewReporter("http://"+a.HTTP+"/api/v2/spans", zipkinhttp.MaxBacklog(QueueSize), zipkinhttp.BatchInterval(FlushInterval),
@@ -120,23 +129,16 @@ var Variants = []Variant{
 		}
 		return Built{nethttp.Middleware(zipkinot.Wrap(zt), h), func() string { _ = rep.Close(); return "" }}, nil
 	}},
-	{"traceplug-otel", "otelhttp", "w3c", func(a Addrs, h http.Handler) (Built, error) {
+	{"traceplug-otel", "otelhttp", "w3c", 1, func(a Addrs, h http.Handler) (Built, error) {
 		return traceplug(core.New("otel", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("http://"+a.HTTP+"/v1/traces")))(h)
 	}},
-	{"otelhttp", "", "w3c", func(a Addrs, h http.Handler) (Built, error) {
-		exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL("http://"+a.HTTP+"/v1/traces"))
-		if err != nil {
-			return Built{}, err
-		}
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
-			sdktrace.WithBatcher(exp, sdktrace.WithMaxQueueSize(QueueSize), sdktrace.WithBatchTimeout(FlushInterval)))
-		return Built{otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagation.TraceContext{})),
-			func() string { _ = tp.Shutdown(context.Background()); return "" }}, nil
+	{"otelhttp", "", "w3c", 1, func(a Addrs, h http.Handler) (Built, error) {
+		return otelHTTP(a, sdktrace.AlwaysSample(), h)
 	}},
 	// otelhttp over the otel backend's own TracerProvider: the same SDK,
 	// batch processor and OTLP encoder as traceplug-otel, so that the pair
 	// differs only in the middleware and the span layer above the SDK.
-	{"otelhttp-backend", "", "w3c", func(a Addrs, h http.Handler) (Built, error) {
+	{"otelhttp-backend", "", "w3c", 1, func(a Addrs, h http.Handler) (Built, error) {
 		tr, err := core.New("otel", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("http://"+a.HTTP+"/v1/traces"))
 		if err != nil {
 			return Built{}, err
@@ -151,6 +153,47 @@ var Variants = []Variant{
 				return fmt.Sprintf("reported %d dropped %d %v", s.Reported, s.Dropped, s.DroppedBy)
 			}}, nil
 	}},
+}
+
+// Sampling are the variants that sample a fraction rate of new traces, each
+// as its library samples by ratio, and follow an incoming trace's decision,
+// named with suffix: traceplug (core.WithSampleRate) on the mock, jaeger and
+// otel backends; go-stdlib over jaeger-client-go with its probabilistic
+// sampler; otelhttp with ParentBased(TraceIDRatioBased). The sampled spans
+// are exported as in the variants that sample every request.
+func Sampling(rate float64, suffix string) []Variant {
+	sampleRate := core.WithSampleRate(rate)
+	return []Variant{
+		{"traceplug-mock" + suffix, "", "w3c", rate, func(_ Addrs, h http.Handler) (Built, error) {
+			tr, err := core.New("mock", core.WithTraceAll(true), sampleRate)
+			if err != nil {
+				return Built{}, err
+			}
+			stop := forget(tr.Unwrap().(*mock.Tracer))
+			b, err := traceplug(tr, nil)(h)
+			return Built{b.Handler, func() string { stop(); return b.Close() }}, err
+		}},
+		{"traceplug-jaeger" + suffix, "gostdlib-jaeger" + suffix, "jaeger", rate, func(a Addrs, h http.Handler) (Built, error) {
+			return traceplug(core.New("jaeger", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("udp://"+a.UDP), sampleRate))(h)
+		}},
+		{"gostdlib-jaeger" + suffix, "", "jaeger", rate, func(a Addrs, h http.Handler) (Built, error) {
+			sender, err := jaeger.NewUDPTransport(a.UDP, 0)
+			if err != nil {
+				return Built{}, err
+			}
+			sampler, err := jaeger.NewProbabilisticSampler(rate)
+			if err != nil {
+				return Built{}, err
+			}
+			return stockJaeger(sender, sampler, h), nil
+		}},
+		{"traceplug-otel" + suffix, "otelhttp" + suffix, "w3c", rate, func(a Addrs, h http.Handler) (Built, error) {
+			return traceplug(core.New("otel", core.WithTraceAll(true), core.WithServiceName("loopback"), core.WithEndpoint("http://"+a.HTTP+"/v1/traces"), sampleRate))(h)
+		}},
+		{"otelhttp" + suffix, "", "w3c", rate, func(a Addrs, h http.Handler) (Built, error) {
+			return otelHTTP(a, sdktrace.ParentBased(sdktrace.TraceIDRatioBased(rate)), h)
+		}},
+	}
 }
 
 // Lookup returns the variant called name.
@@ -185,12 +228,25 @@ func traceplug(tr *core.Tracer, err error) func(http.Handler) (Built, error) {
 	}
 }
 
-// stockJaeger is go-stdlib's middleware over jaeger-client-go with its own
-// remote reporter over sender.
-func stockJaeger(sender jaeger.Transport, h http.Handler) Built {
+// stockJaeger is go-stdlib's middleware over jaeger-client-go with sampler
+// and its own remote reporter over sender.
+func stockJaeger(sender jaeger.Transport, sampler jaeger.Sampler, h http.Handler) Built {
 	rep := jaeger.NewRemoteReporter(sender, jaeger.ReporterOptions.QueueSize(QueueSize), jaeger.ReporterOptions.BufferFlushInterval(FlushInterval))
-	jt, closer := jaeger.NewTracer("loopback", jaeger.NewConstSampler(true), rep)
+	jt, closer := jaeger.NewTracer("loopback", sampler, rep)
 	return Built{nethttp.Middleware(jt, h), func() string { _ = closer.Close(); return "" }}
+}
+
+// otelHTTP is otelhttp over the SDK with sampler, its batch span processor
+// and otlptracehttp, exporting to the sink at a.
+func otelHTTP(a Addrs, sampler sdktrace.Sampler, h http.Handler) (Built, error) {
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL("http://"+a.HTTP+"/v1/traces"))
+	if err != nil {
+		return Built{}, err
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler),
+		sdktrace.WithBatcher(exp, sdktrace.WithMaxQueueSize(QueueSize), sdktrace.WithBatchTimeout(FlushInterval)))
+	return Built{otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagation.TraceContext{})),
+		func() string { _ = tp.Shutdown(context.Background()); return "" }}, nil
 }
 
 // forget empties the mock tracer's record of finished spans every 100ms, so

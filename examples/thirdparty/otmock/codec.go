@@ -22,14 +22,15 @@ func (t *Tracer) NativePropagation() string {
 // mocktracer.MockSpanContext, otmock's span context and mocktracer's. The
 // ids are read as unsigned (mocktracer stores them in an int), the sampled
 // flag is SamplingYes or SamplingNo, and the baggage items are sorted by
-// key. A context without ids gives its baggage alone.
+// key. A context without ids gives its baggage alone, and a new trace's
+// (see ImportSpanContext) its trace id without a span id.
 func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.SpanContext, bool) {
 	c, ok := sc.(mocktracer.MockSpanContext)
 	if !ok {
 		return propagation.SpanContext{}, false
 	}
 	var psc propagation.SpanContext
-	if c.TraceID != 0 && c.SpanID != 0 {
+	if c.TraceID != 0 {
 		psc.TraceID, psc.SpanID = fromInt(c.TraceID), fromInt(c.SpanID)
 		psc.Sampling = propagation.SamplingNo
 		if c.Sampled {
@@ -46,16 +47,24 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 // mocktracer's context holds less than psc can say. The high half of a
 // 128-bit trace id is dropped (the trace continues under its low 64 bits),
 // and so are the tracestate and the parent id. SamplingDebug becomes
-// sampled, and a deferred decision is taken here, with the sample rate. On a
-// 32-bit platform, ids over 32 bits are an error: the request starts a new
-// trace. Of two baggage items with one key, the first wins.
+// sampled, and a caller's deferred decision is taken here, with the sample
+// rate. On a 32-bit platform, ids over 32 bits are an error: the span starts
+// a trace of its own, sampled at the sample rate. Of two baggage items with
+// one key, the first wins.
+//
+// A psc with a trace id and no span id is a new trace that core began, and
+// whose decision it took: the span started as a child of the returned
+// context is that trace's root, with no parent, a span id of its own, and
+// psc's decision (sampled unless SamplingNo: otmock does not sample it
+// again) and baggage. mocktracer starts exactly that span from a context
+// with a trace id and span id 0.
 //
 // A psc without ids but with baggage gives a context without ids, from
 // which otmock's StartSpan starts a new trace carrying that baggage.
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
 	var c mocktracer.MockSpanContext
 	switch {
-	case psc.IsValid():
+	case psc.TraceID != 0 || psc.TraceIDHigh != 0: // a trace to continue, or a new one (no span id)
 		if strconv.IntSize == 32 && (psc.TraceID > math.MaxUint32 || psc.SpanID > math.MaxUint32) {
 			return nil, fmt.Errorf("otmock: span context %016x:%016x: mocktracer's ids are ints of 32 bits on this platform: %w",
 				psc.TraceID, psc.SpanID, opentracing.ErrInvalidSpanContext)
@@ -65,7 +74,7 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 				psc.TraceIDHigh, psc.TraceID, opentracing.ErrInvalidSpanContext)
 		}
 		c.TraceID, c.SpanID = toInt(psc.TraceID), toInt(psc.SpanID)
-		if psc.Sampling == propagation.SamplingDeferred {
+		if psc.Sampling == propagation.SamplingDeferred && psc.SpanID != 0 {
 			c.Sampled = t.sample()
 		} else {
 			c.Sampled = psc.Sampling.IsSampled(true)

@@ -21,12 +21,19 @@
 //     http://127.0.0.1:9999/spans, and a URL without a path gets /spans.
 //   - Service name and tags (core.WithServiceName, core.WithTag): sent with
 //     every batch, as its service and process tags.
-//   - Sample rate: decides whether each new trace is sampled; a continued
-//     trace follows the caller's decision (a deferred one, as B3 allows, is
-//     taken here with the sample rate). Unsampled spans are propagated, not
-//     sent, and counted neither reported nor dropped. A span tagged
-//     sampling.priority (an int or uint16) overrides the decision, as
-//     mocktracer lets it.
+//   - Sampling: core decides each trace where it enters the service, with
+//     the user's sampler (core.WithSampleRate, core.WithSampler, rules,
+//     TRACEPLUG_SAMPLER, OTEL_TRACES_SAMPLER), and hands otmock only the
+//     traces it samples, a new one as a trace id without a span id (see
+//     [Tracer.ImportSpanContext]); otmock keeps core's decision. The sample
+//     rate (core.Config.SampleRate) decides only the traces otmock starts
+//     itself (roots started through span.Tracer(), or when core does not
+//     sample: [New] used alone, or given to core.Wrap with no sampler
+//     chosen) and a caller's deferred decision (as B3 allows) that reaches
+//     it. Unsampled spans are propagated, not sent, and counted neither
+//     reported nor dropped. A span tagged sampling.priority (an int or
+//     uint16) overrides the decision, as mocktracer lets it: 0 leaves a span
+//     of a sampled trace out.
 //   - Propagation: every format of core.WithPropagation; W3C trace context
 //     and baggage ("tracecontext,baggage") by default. The Binary format is
 //     traceplug's own (see core.Propagator).
@@ -56,11 +63,14 @@
 //   - A 128-bit trace id continues under its low 64 bits: the high half is
 //     lost, and the next service sees a 64-bit id (on a 32-bit platform,
 //     where int has 32 bits, an id that does not fit starts a new trace).
+//     Core sees this, and begins otmock's new traces with 64-bit ids.
 //   - W3C tracestate is dropped, and so are a debug flag (it becomes
 //     sampled) and an incoming parent id.
-//   - Ids are mocktracer's: a process-wide counter starting at 43, unique
-//     within a process but not across processes. Do not run two services on
-//     otmock against one real collector and expect their traces apart.
+//   - Span ids, and the trace ids of the traces otmock starts itself, are
+//     mocktracer's: a process-wide counter starting at 43, unique within a
+//     process but not across processes. Do not run two services on otmock
+//     against one real collector and expect their spans apart. (The traces
+//     core begins have its random trace ids.)
 //
 // mocktracer panics on a reference to another tracer's span context; otmock
 // ignores such references (the span starts a new trace, tagged

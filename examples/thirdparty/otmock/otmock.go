@@ -120,10 +120,12 @@ func collectorURL(endpoint string) (string, error) {
 func (t *Tracer) MockTracer() *mocktracer.MockTracer { return t.mt }
 
 // StartSpan implements [opentracing.Tracer]. The parent is the first
-// reference to a mocktracer span context with ids; references to other
-// tracers' span contexts, on which mocktracer would panic, are dropped, and
-// the span is tagged traceplug.dropped_reference. A new trace is sampled
-// with the configured rate.
+// reference to a mocktracer span context with a trace id; references to
+// other tracers' span contexts, on which mocktracer would panic, are
+// dropped, and the span is tagged traceplug.dropped_reference. A parent
+// without a span id is a new trace core began (see ImportSpanContext): the
+// span is its root, with core's decision. A trace otmock starts itself is
+// sampled with the configured rate.
 func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOption) opentracing.Span {
 	so := prepared{}
 	for _, o := range opts {
@@ -140,7 +142,7 @@ func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOp
 		switch {
 		case !ok:
 			dropped = true
-		case c.TraceID != 0 && c.SpanID != 0:
+		case c.TraceID != 0: // with no span id, mocktracer starts a root of the trace
 			if so.References == nil { // mocktracer continues References[0]
 				so.References = []opentracing.SpanReference{ref}
 			}
@@ -177,7 +179,7 @@ type prepared struct{ opentracing.StartSpanOptions }
 
 func (p *prepared) Apply(o *opentracing.StartSpanOptions) { *o = p.StartSpanOptions }
 
-// sample makes a new trace's sampling decision.
+// sample decides a trace otmock starts itself (never one core began).
 func (t *Tracer) sample() bool {
 	return t.rate >= 1 || (t.rate > 0 && rand.Float64() < t.rate)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/propagation"
+	"github.com/traceplug/traceplug/sampling"
 
 	"example.com/thirdparty/otmock"
 	"example.com/thirdparty/otmock/otmocktest"
@@ -200,19 +201,24 @@ func TestShutdownDeadline(t *testing.T) {
 	once.Do(func() { close(release) })
 }
 
+// Unsampled spans are neither sent nor counted. Core decides a trace where
+// it begins, so a trace it does not sample never reaches otmock; within a
+// sampled trace, mocktracer's sampling.priority tag can still unsample a
+// span, which otmock then leaves out.
 func TestUnsampledNotCounted(t *testing.T) {
-	tr, c := newTracer(t, core.WithSampleRate(0))
+	tr, c := newTracer(t, core.WithSamplingRules(sampling.Rule{Operation: "unsampled", Ratio: 0}))
 	tr.StartSpan("unsampled").Finish()
-	forced := tr.StartSpan("forced")
-	forced.SetTag("sampling.priority", 1) // mocktracer's override
-	forced.Finish()
+	s := tr.StartSpan("priority 0")
+	s.SetTag("sampling.priority", 0) // mocktracer's override
+	s.Finish()
+	tr.StartSpan("sampled").Finish()
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if s := wantAccounted(t, tr, 1); s.Reported != 1 {
-		t.Errorf("reported %d, want the forced span alone", s.Reported)
+		t.Errorf("reported %d, want the sampled span alone", s.Reported)
 	}
-	if spans := c.Spans(); len(spans) != 1 || spans[0].Operation != "forced" {
+	if spans := c.Spans(); len(spans) != 1 || spans[0].Operation != "sampled" {
 		t.Errorf("the collector has %v", spans)
 	}
 }
@@ -312,6 +318,92 @@ func TestCodec(t *testing.T) {
 	}
 	if _, err := tr.ImportSpanContext(propagation.SpanContext{}); !errors.Is(err, opentracing.ErrSpanContextNotFound) {
 		t.Errorf("an empty context: %v, want opentracing.ErrSpanContextNotFound", err)
+	}
+}
+
+// TestNewTraceFromCore: a context with a trace id and no span id, as core
+// hands over a new trace it decided, makes the span started from it a root
+// of that trace: the trace id (its low 64 bits), no parent, a span id of its
+// own, the context's decision whatever the sample rate (deferred is sampled:
+// core began the trace), and its baggage. Its child continues it, and a
+// second span started from the context is a second root. A trace otmock
+// starts itself is still sampled at the rate. What counts is what the
+// collector decoded.
+func TestNewTraceFromCore(t *testing.T) {
+	const high, low = 0x1234567890abcdef, 0xabcdef0123456789
+	baggage := []propagation.BaggageItem{{Key: "user", Value: "ann"}}
+	for _, tc := range []struct {
+		name     string
+		rate     float64
+		sampling propagation.Sampling
+		sampled  bool
+	}{
+		{"sampled at rate 0", 0, propagation.SamplingYes, true},
+		{"debug at rate 0", 0, propagation.SamplingDebug, true},
+		{"deferred at rate 0", 0, propagation.SamplingDeferred, true},
+		{"not sampled at rate 1", 1, propagation.SamplingNo, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := otmocktest.New(t)
+			tr, err := otmock.New(core.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: c.Endpoint()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			want := propagation.SamplingNo
+			if tc.sampled {
+				want = propagation.SamplingYes
+			}
+
+			parent, err := tr.ImportSpanContext(propagation.SpanContext{TraceIDHigh: high, TraceID: low, Sampling: tc.sampling, Baggage: baggage})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := tr.ExportSpanContext(parent); fmt.Sprint(got) != fmt.Sprint(propagation.SpanContext{TraceID: low, Sampling: want, Baggage: baggage}) {
+				t.Errorf("the imported context exports as %+v, want trace %x, no span id, sampling %v, baggage %v", got, uint64(low), want, baggage)
+			}
+			root := tr.StartSpan("root", opentracing.ChildOf(parent))
+			rc, _ := tr.ExportSpanContext(root.Context())
+			if rc.TraceID != low || rc.SpanID == 0 || rc.Sampling != want || root.BaggageItem("user") != "ann" {
+				t.Errorf("the root's context %+v: want trace %x, a span id, sampling %v, the baggage", rc, uint64(low), want)
+			}
+			child := tr.StartSpan("child", opentracing.ChildOf(root.Context()))
+			other := tr.StartSpan("other root", opentracing.ChildOf(parent))
+			own := tr.StartSpan("own root") // otmock's own trace, at the rate
+			for _, s := range []opentracing.Span{child, root, other, own} {
+				s.Finish()
+			}
+			if err := tr.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			got := map[string]otmock.Span{}
+			for _, b := range c.Batches() {
+				for _, s := range b.Spans {
+					got[s.Operation] = s
+				}
+			}
+			if !tc.sampled {
+				if len(got) != 1 || got["own root"].SpanID == "" {
+					t.Errorf("the collector has %v, want only otmock's own root, sampled at rate 1", got)
+				}
+				return
+			}
+			if len(got) != 3 {
+				t.Errorf("the collector has %v, want the root, its child, the other root, and not otmock's own root at rate 0", got)
+			}
+			trace := fmt.Sprintf("%016x", uint64(low))
+			r, o := got["root"], got["other root"]
+			if r.TraceID != trace || r.ParentID != "" || r.SpanID != fmt.Sprintf("%016x", rc.SpanID) {
+				t.Errorf("root %+v: want trace %s, no parent, span %016x", r, trace, rc.SpanID)
+			}
+			if ch := got["child"]; ch.TraceID != trace || ch.ParentID != r.SpanID {
+				t.Errorf("child %+v: want trace %s, parent %s", ch, trace, r.SpanID)
+			}
+			if o.TraceID != trace || o.ParentID != "" || o.SpanID == r.SpanID {
+				t.Errorf("other root %+v: want a second root of trace %s", o, trace)
+			}
+		})
 	}
 }
 
