@@ -1,7 +1,9 @@
 package core
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/traceplug/traceplug/propagation"
@@ -44,35 +46,86 @@ const (
 // them, so an option given in code overrides the variable for the same setting
 // (as OpenTelemetry's SDKs do). List settings combine: traced attributes, tags
 // and params from both are used, and for the same tag or param key the code's
-// value wins.
+// value wins. Options wrapped in [Defaults] go the other way: they apply
+// before the environment, which can override them, so that a program gives
+// its defaults and its operators the last word:
 //
-// TRACEPLUG_BACKEND must be set (to "none" to turn tracing off), so that a
+//	tracer, err := core.FromEnv(core.Defaults(
+//		core.WithBackend("console"), core.WithServiceName("shop"), core.WithTraceAll(true)))
+//
+// The backend is TRACEPLUG_BACKEND's, or [WithBackend]'s (in code it wins
+// over the variable; in Defaults it is used when the variable is unset). With
+// neither, FromEnv fails (set it to "none" to turn tracing off), so that a
 // missing variable is an error rather than a silently untraced service. A bad
 // value is an error wrapping [ErrBadOption] that names the variable and says
-// what it accepts.
+// what it accepts; a TRACEPLUG_ variable that traceplug does not know is
+// logged as a warning naming the nearest known one.
 func FromEnv(opts ...Option) (*Tracer, error) {
-	name, ok := os.LookupEnv(EnvBackend)
-	if !ok || strings.TrimSpace(name) == "" {
-		return nil, backendUnset()
-	}
-	f, err := backends.lookup(strings.TrimSpace(name), " in "+EnvBackend)
-	if err != nil {
-		return nil, err
-	}
 	envOpts, err := envOptions()
 	if err != nil {
 		return nil, err
 	}
-	c, err := newConfig(append(envOpts, opts...))
+	var defaults, code []Option
+	for _, o := range opts {
+		if d, ok := o.(defaultsOption); ok {
+			defaults = append(defaults, d...)
+		} else {
+			code = append(code, o)
+		}
+	}
+	c, err := newConfig(slices.Concat(defaults, envOpts, code))
 	if err != nil {
 		return nil, err
 	}
-	return build(strings.TrimSpace(name), f, c)
+	name := strings.TrimSpace(c.backend)
+	if name == "" {
+		return nil, backendUnset()
+	}
+	where := " in " + EnvBackend
+	if !c.backendFromEnv {
+		where = " in WithBackend"
+	}
+	f, err := backends.lookup(name, where)
+	if err != nil {
+		return nil, err
+	}
+	return build(name, f, c)
+}
+
+// Defaults returns an option that holds opts as defaults: [FromEnv] applies
+// them before the TRACEPLUG_* variables, which override them, where other
+// options override the variables. [New] and [Wrap] apply them as they are.
+func Defaults(opts ...Option) Option { return defaultsOption(opts) }
+
+type defaultsOption []Option
+
+func (d defaultsOption) apply(c *config) {
+	for _, o := range d {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+}
+
+// WithBackend names the backend [FromEnv] builds, as TRACEPLUG_BACKEND does:
+// given in code, it wins over the variable; inside [Defaults], it is the
+// backend when the variable is unset. [New], which takes the name itself,
+// rejects a WithBackend that names another; [Wrap] ignores it.
+func WithBackend(name string) Option {
+	return optionFunc(func(c *config) { c.backend, c.backendFromEnv = name, false })
+}
+
+// withEnvBackend is TRACEPLUG_BACKEND as an option.
+func withEnvBackend(name string) Option {
+	return optionFunc(func(c *config) { c.backend, c.backendFromEnv = name, true })
 }
 
 // envOptions turns the TRACEPLUG_* variables, except the backend, into options.
 func envOptions() ([]Option, error) {
 	var opts []Option
+	if v, ok := lookupEnv(EnvBackend); ok {
+		opts = append(opts, withEnvBackend(v))
+	}
 	if v, ok := lookupEnv(EnvServiceName); ok {
 		opts = append(opts, WithServiceName(v))
 	}
@@ -164,4 +217,28 @@ func backendUnset() error {
 	}
 	return BadOptionf("traceplug: %s is not set: set it to one of %s (or, to turn tracing off, import _ %q and set it to %q)",
 		EnvBackend, strings.Join(names, ", "), modulePath+"/backends/none", "none")
+}
+
+// knownEnv are the TRACEPLUG_ variables traceplug reads.
+var knownEnv = []string{EnvBackend, EnvServiceName, EnvEndpoint, EnvSampleRate, EnvTraceAll, EnvTracedAttributes,
+	EnvPropagation, EnvParams, EnvTags, EnvSampler, EnvSamplerArg, EnvSamplingRules, EnvForcedSampling}
+
+// unknownEnv returns a warning for each set TRACEPLUG_ variable that
+// traceplug does not know (a misspelt TRACEPLUG_SERVICE, say), sorted, each
+// naming the nearest known variable.
+func unknownEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "TRACEPLUG_") || contains(knownEnv, k) {
+			continue
+		}
+		msg := fmt.Sprintf("traceplug: the environment variable %s is not one traceplug reads, and is ignored", capString(k, 100))
+		if s := suggest(k, knownEnv); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", s)
+		}
+		out = append(out, msg)
+	}
+	slices.Sort(out)
+	return out
 }

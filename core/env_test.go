@@ -1,7 +1,9 @@
 package core_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
@@ -182,5 +184,55 @@ func TestCloseIsIdempotent(t *testing.T) {
 		if err := tr.Close(); err != nil {
 			t.Fatalf("Close #%d: %v", i+1, err)
 		}
+	}
+}
+
+// TestDefaultsYieldToTheEnvironment: options in Defaults apply before the
+// TRACEPLUG_* variables, which override them; options outside win.
+func TestDefaultsYieldToTheEnvironment(t *testing.T) {
+	t.Setenv(core.EnvServiceName, "checkout")
+	t.Setenv(core.EnvTraceAll, "false")
+	tr, err := core.FromEnv(core.Defaults(core.WithBackend("mock"), core.WithServiceName("shop"), core.WithTraceAll(true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if s := tr.Settings(); s.ServiceName != "checkout" || s.Backend != "mock" || tr.TraceAll() {
+		t.Errorf("settings %+v, trace-all %v: want the environment's service and trace-all, the default backend", s, tr.TraceAll())
+	}
+	t.Setenv(core.EnvBackend, "none")
+	tr2, err := core.FromEnv(core.Defaults(core.WithBackend("mock")), core.WithServiceName("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr2.Close()
+	if s := tr2.Settings(); s.ServiceName != "code" || s.Backend != "none" {
+		t.Errorf("settings %+v: want the variable's backend over the default, code's name over the variable", s)
+	}
+	tr3, err := core.FromEnv(core.WithBackend("mock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr3.Close()
+	if s := tr3.Settings(); s.Backend != "mock" {
+		t.Errorf("WithBackend in code: backend %q, want it over TRACEPLUG_BACKEND", s.Backend)
+	}
+	if _, err := core.New("mock", core.WithBackend("none")); err == nil {
+		t.Error("New(mock) with WithBackend(none): no error")
+	}
+}
+
+// TestUnknownVariableWarned: a misspelt TRACEPLUG_ variable is logged, with
+// the variable it probably meant.
+func TestUnknownVariableWarned(t *testing.T) {
+	t.Setenv("TRACEPLUG_SERVICE", "checkout")
+	var buf bytes.Buffer
+	tr, err := core.New("mock", core.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if !strings.Contains(buf.String(), "TRACEPLUG_SERVICE is not one traceplug reads, and is ignored; did you mean TRACEPLUG_SERVICE_NAME?") {
+		t.Errorf("logged %q", buf.String())
 	}
 }

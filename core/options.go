@@ -56,6 +56,9 @@ type config struct {
 	recorder     Recorder // nil: nothing recorded; see WithRecorder
 	errs         []error  // invalid options, reported by newConfig
 
+	backend        string // WithBackend or TRACEPLUG_BACKEND, for FromEnv
+	backendFromEnv bool
+
 	// Sampling: see sampling.go.
 	sampler         sampling.Sampler // nil: from the environment
 	samplerExplicit bool             // WithSampler, not WithSampleRate

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"maps"
 	"net/http"
 	"slices"
@@ -85,6 +86,9 @@ func New(name string, opts ...Option) (*Tracer, error) {
 	c, err := newConfig(opts)
 	if err != nil {
 		return nil, err
+	}
+	if c.backend != "" && c.backend != name {
+		return nil, BadOptionf("traceplug: New(%q) with WithBackend(%q): name one backend", capString(name, 100), capString(c.backend, 100))
 	}
 	return build(name, f, c)
 }
@@ -197,6 +201,13 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 	case BaggageHeaders:
 		for _, p := range ot.BaggageHeaderPrefixes() {
 			t.baggagePrefixes = append(t.baggagePrefixes, strings.ToLower(p))
+		}
+	}
+	for _, w := range unknownEnv() {
+		if c.logger != nil {
+			c.logger.Warn(w)
+		} else {
+			stdlog.Print(w)
 		}
 	}
 	if t.prop != nil {
