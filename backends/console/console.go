@@ -15,6 +15,7 @@ import (
 
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -86,7 +87,7 @@ func NewWriter(w io.Writer, cfg core.Config) (*Tracer, error) {
 		return nil, core.BadOptionf("console: NewWriter: nil writer")
 	}
 	if cfg.Endpoint != "" {
-		return nil, core.BadOptionf("console: NewWriter: endpoint %q: NewWriter prints to its writer, so the endpoint must be empty", cfg.Endpoint)
+		return nil, core.BadOptionf("console: NewWriter: endpoint %q: NewWriter prints to its writer, so the endpoint must be empty", redact.Endpoint(cfg.Endpoint))
 	}
 	return newTracer(cfg, w)
 }
@@ -124,10 +125,15 @@ func openEndpoint(endpoint string) (io.Writer, *os.File, error) {
 		return os.Stdout, nil, nil
 	}
 	if strings.Contains(endpoint, "://") {
-		return nil, nil, core.BadOptionf("console: endpoint %q: want stderr (the default), stdout, or a file's path (still set for another backend?)", endpoint)
+		return nil, nil, core.BadOptionf("console: endpoint %q: want stderr (the default), stdout, or a file's path (still set for another backend?)", redact.Endpoint(endpoint))
 	}
 	f, err := os.OpenFile(endpoint, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
+		// The path, shown as an endpoint: one left for another backend
+		// ("user:pass@host:port") loses its credentials.
+		if pe, ok := err.(*os.PathError); ok {
+			return nil, nil, core.BadOptionf("console: endpoint: %s %s: %w", pe.Op, redact.Endpoint(pe.Path), pe.Err)
+		}
 		return nil, nil, core.BadOptionf("console: endpoint: %w", err)
 	}
 	return f, f, nil

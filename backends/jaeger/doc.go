@@ -16,7 +16,9 @@
 //   - "http://HOST:PORT/api/traces" or https: a Jaeger collector, spans as
 //     binary-thrift batches. An empty path means /api/traces.
 //
-// Anything else is an error from [core.New].
+// Anything else is an error from [core.New]. Credentials in the endpoint
+// (user:password@, query values) reach the collector and nowhere else: every
+// log line and error shows the endpoint with them REDACTED.
 //
 // # Sampling
 //
@@ -89,7 +91,8 @@
 //	timeout               HTTP request timeout (default 5s)
 //	user, password        HTTP basic auth for the collector
 //	http_headers          extra HTTP headers, "Name:value;Name2:value2"
-//	log_spans             true to also log each span through the log package
+//	log_spans             true to also log each span, at info level through
+//	                      core.WithLogger's logger (else the log package)
 //
 // # Reporting
 //
@@ -115,6 +118,10 @@
 // send failed (the agent or the collector unreachable), rejected by collector
 // (an HTTP collector's 4xx or 5xx), too large, finished after close, unsent
 // at shutdown.
+//
+// Failed sends and refusals are logged as errors through [core.WithLogger]'s
+// logger (the log package by default), at most one line every 10s, saying
+// how many were held back.
 //
 // # Environment
 //

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/traceplug/traceplug/core"
 	jaeger "github.com/uber/jaeger-client-go"
+
+	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact"
 )
 
 // httpSender posts batches of spans to a Jaeger collector as binary-thrift
@@ -21,6 +23,7 @@ import (
 // thrift.go). The reporter calls it from one goroutine.
 type httpSender struct {
 	url       string
+	shown     string // url for logs and errors, credentials redacted
 	client    *http.Client
 	header    http.Header
 	batchSize int
@@ -45,6 +48,7 @@ func newHTTPSender(url string, rt http.RoundTripper, timeout time.Duration, s *s
 	}
 	return &httpSender{
 		url:       url,
+		shown:     redact.Endpoint(url),
 		client:    &http.Client{Transport: rt, Timeout: timeout},
 		header:    h,
 		batchSize: s.batchSize,
@@ -101,10 +105,13 @@ func (s *httpSender) Flush() (int, error) {
 }
 
 // collectorError is the collector's answer to a post it refused.
-type collectorError struct{ status int }
+type collectorError struct {
+	status int
+	url    string // redacted
+}
 
 func (e collectorError) Error() string {
-	return fmt.Sprintf("the collector refused the spans: HTTP %d %s", e.status, http.StatusText(e.status))
+	return fmt.Sprintf("the collector at %s refused the spans: HTTP %d %s", e.url, e.status, http.StatusText(e.status))
 }
 
 func (s *httpSender) post(body []byte) error {
@@ -115,12 +122,13 @@ func (s *httpSender) post(body []byte) error {
 	req.Header = s.header.Clone()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return err
+		// Go's *url.Error would repeat the URL's user name and query.
+		return fmt.Errorf("sending spans to %s: %w", s.shown, redact.URLCause(err))
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode >= http.StatusBadRequest {
-		return collectorError{resp.StatusCode}
+		return collectorError{resp.StatusCode, s.shown}
 	}
 	return nil
 }

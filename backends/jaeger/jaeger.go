@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 
@@ -67,7 +68,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jaeger: %w", err)
 	}
-	logger := newLogger()
+	logger := newLoggerTo(cfg.Logger)
 	metrics := jaeger.NewMetrics(countingFactory{t.counts}, nil)
 
 	var sender jaeger.Transport
@@ -88,7 +89,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		jaeger.ReporterOptions.Metrics(metrics),
 	), counts: t.counts}
 	if s.logSpans {
-		reporter = jaeger.NewCompositeReporter(reporter, jaeger.NewLoggingReporter(jaeger.StdLogger))
+		reporter = jaeger.NewCompositeReporter(reporter, jaeger.NewLoggingReporter(spanLogger(cfg.Logger)))
 	}
 	opts := []jaeger.TracerOption{
 		// jaeger-client-go's own ids come from a sync.Pool of math/rand
@@ -225,11 +226,38 @@ func (t *Tracer) BackendStats() core.BackendStats {
 // Close flushes every buffered span and closes the reporter.
 func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
 
-// logger adapts report.Logger to jaeger-client-go's logger.
+// logger adapts report.Logger to jaeger-client-go's logger: errors go to
+// core.WithLogger's logger (the log package when nil), repeats held back;
+// jaeger-client-go's info and debug lines are dropped.
 type logger struct{ *report.Logger }
 
-func newLogger() logger { return logger{report.NewLogger("traceplug/jaeger: ")} }
+func newLoggerTo(to *slog.Logger) logger {
+	return logger{report.NewLoggerTo(to, "traceplug/jaeger: ")}
+}
+
+// newLogger returns a logger over the log package.
+func newLogger() logger { return newLoggerTo(nil) }
 
 func (l logger) Error(msg string)      { l.Printf("%s", msg) }
 func (l logger) Infof(string, ...any)  {}
 func (l logger) Debugf(string, ...any) {}
+
+// spanLogger is where log_spans logs each span: core.WithLogger's logger,
+// at info level and never held back (each line is a span asked for), or
+// jaeger-client-go's logger over the log package when there is none.
+func spanLogger(to *slog.Logger) jaeger.Logger {
+	if to == nil {
+		return jaeger.StdLogger
+	}
+	return slogSpans{to}
+}
+
+type slogSpans struct{ log *slog.Logger }
+
+func (l slogSpans) Error(msg string) {
+	l.log.LogAttrs(context.Background(), slog.LevelError, msg, slog.String("component", "traceplug/jaeger"))
+}
+
+func (l slogSpans) Infof(format string, args ...any) {
+	l.log.LogAttrs(context.Background(), slog.LevelInfo, fmt.Sprintf(format, args...), slog.String("component", "traceplug/jaeger"))
+}

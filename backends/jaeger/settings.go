@@ -14,6 +14,7 @@ import (
 	jaegercfg "github.com/uber/jaeger-client-go/config"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact"
 )
 
 // Defaults, where traceplug's differ from jaeger-client-go's.
@@ -26,6 +27,9 @@ const (
 	defaultBatchSize         = 100
 	defaultTimeout           = 5 * time.Second
 )
+
+// wantEndpoint says what an endpoint looks like, for errors.
+const wantEndpoint = "want udp://HOST:PORT (agent) or http(s)://HOST:PORT/api/traces (collector)"
 
 var params = []string{
 	"queue_size", "flush_interval", "trace_id_128bit", "max_tag_value_length", "max_packet_size",
@@ -62,6 +66,17 @@ type settings struct {
 func newSettings(cfg core.Config) (*settings, error) {
 	if err := cfg.CheckParams("jaeger", params...); err != nil {
 		return nil, err
+	}
+	// jaegercfg.FromEnv's error for a JAEGER_ENDPOINT it cannot parse
+	// repeats the value, credentials and all: checked first, as it checks.
+	if e := os.Getenv("JAEGER_ENDPOINT"); e != "" {
+		if _, err := url.ParseRequestURI(e); err != nil {
+			hint := redact.InvalidHint(e)
+			if redact.Ambiguous(e) {
+				hint = redact.AmbiguousHint
+			}
+			return nil, fmt.Errorf("jaeger: JAEGER_ENDPOINT %q: %s; %s: %w", redact.Endpoint(e), hint, wantEndpoint, core.ErrBadOption)
+		}
 	}
 	env, err := jaegercfg.FromEnv()
 	if err != nil {
@@ -134,25 +149,33 @@ func newSettings(cfg core.Config) (*settings, error) {
 // endpoint picks the transport: the user's endpoint, else JAEGER_ENDPOINT,
 // else JAEGER_AGENT_HOST/PORT, else the local agent.
 func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) error {
+	source := "endpoint" // for errors
 	if endpoint == "" {
 		switch {
 		case env.CollectorEndpoint != "":
-			endpoint = env.CollectorEndpoint
+			endpoint, source = env.CollectorEndpoint, "JAEGER_ENDPOINT"
 		case env.LocalAgentHostPort != "":
-			endpoint = "udp://" + env.LocalAgentHostPort
+			endpoint, source = "udp://"+env.LocalAgentHostPort, "JAEGER_AGENT_HOST and JAEGER_AGENT_PORT"
 		default:
 			endpoint = defaultEndpoint
 		}
 	}
+	shown := redact.Endpoint(endpoint) // url.Parse's error would repeat it whole
+	if redact.Ambiguous(endpoint) {
+		return fmt.Errorf("jaeger: %s %q: %s: %w", source, shown, redact.AmbiguousHint, core.ErrBadOption)
+	}
 	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("jaeger: endpoint %q: want udp://HOST:PORT (agent) or http(s)://HOST:PORT/api/traces (collector): %w", endpoint, core.ErrBadOption)
+	if err != nil {
+		return fmt.Errorf("jaeger: %s %q: %s; %s: %w", source, shown, redact.InvalidHint(endpoint), wantEndpoint, core.ErrBadOption)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("jaeger: %s %q: %s: %w", source, shown, wantEndpoint, core.ErrBadOption)
 	}
 	switch u.Scheme {
 	case "udp":
 		host, port, err := net.SplitHostPort(u.Host)
 		if err != nil || host == "" || port == "" || (u.Path != "" && u.Path != "/") {
-			return fmt.Errorf("jaeger: endpoint %q: want udp://HOST:PORT, such as %s: %w", endpoint, defaultEndpoint, core.ErrBadOption)
+			return fmt.Errorf("jaeger: %s %q: want udp://HOST:PORT, such as %s: %w", source, shown, defaultEndpoint, core.ErrBadOption)
 		}
 		s.transport, s.hostPort = "udp", u.Host
 	case "http", "https":
@@ -161,7 +184,7 @@ func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) erro
 		}
 		s.transport, s.url = "http", u.String()
 	default:
-		return fmt.Errorf("jaeger: endpoint %q: scheme %q is not udp, http or https: %w", endpoint, u.Scheme, core.ErrBadOption)
+		return fmt.Errorf("jaeger: %s %q: scheme %q is not udp, http or https: %w", source, shown, u.Scheme, core.ErrBadOption)
 	}
 	return nil
 }

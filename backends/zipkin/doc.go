@@ -13,7 +13,9 @@
 //
 // The collector's URL; the default is http://127.0.0.1:9411/api/v2/spans. An
 // http(s) URL with an empty path gets /api/v2/spans. Anything else is an
-// error from [core.New].
+// error from [core.New]. Credentials in it (user:password@, query values)
+// reach the collector and nowhere else: every log line and error shows the
+// endpoint with them REDACTED.
 //
 // # Mapping
 //
@@ -105,6 +107,10 @@
 // 1970 or past 2262, a negative duration) rather than the whole batch, again
 // and again; a log of such a time is dropped alone, the span kept.
 // Requests to the collector are POSTs of at most batch_size spans.
+//
+// Failed sends, refusals and drops are logged as errors through
+// [core.WithLogger]'s logger (the log package by default), at most one line
+// every 10s, saying how many were held back.
 //
 // # Shutdown
 //

@@ -3,6 +3,7 @@ package zipkin
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
 )
 
@@ -30,6 +32,7 @@ import (
 // Every span handed to Send is counted once, as reported or dropped.
 type reporter struct {
 	url       string
+	shown     string // url for logs and errors, credentials redacted
 	client    *http.Client
 	timeout   time.Duration
 	batchSize int
@@ -61,6 +64,7 @@ type reporterConfig struct {
 func newReporter(c reporterConfig, counts *core.SpanCounts, log *report.Logger) *reporter {
 	r := &reporter{
 		url:       c.url,
+		shown:     redact.Endpoint(c.url),
 		client:    c.client,
 		timeout:   c.timeout,
 		batchSize: c.batchSize,
@@ -165,14 +169,14 @@ func (r *reporter) send() error {
 		r.json.spans(r.held[:n])
 		status, err := r.post(r.json.b)
 		if err != nil {
-			r.log.Printf("sending %d spans to %s: %v", n, r.url, err)
-			return err
+			r.log.Printf("sending %d spans to %s: %v", n, r.shown, err)
+			return fmt.Errorf("zipkin: sending %d spans to %s: %w", n, r.shown, err)
 		}
 		if status >= 200 && status <= 299 {
 			r.counts.Reported(uint64(n))
 		} else {
 			r.counts.Dropped(core.DropRejected, uint64(n))
-			r.log.Printf("the collector at %s answered %d to %d spans", r.url, status, n)
+			r.log.Printf("the collector at %s answered %d to %d spans", r.shown, status, n)
 		}
 		rest := copy(r.held, r.held[n:])
 		clear(r.held[rest:])
@@ -193,7 +197,7 @@ func (r *reporter) post(body []byte) (int, error) {
 	req.Header = http.Header{"Content-Type": {"application/json"}, "B3": {"0"}}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, redact.URLCause(err) // send's message names the URL, redacted
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()

@@ -15,6 +15,7 @@ import (
 	"github.com/openzipkin/zipkin-go/model"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/propagation"
 )
@@ -103,7 +104,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		batchSize: batchSize,
 		backlog:   backlog,
 		queueSize: queueSize,
-	}, t.counts, report.NewLogger("traceplug/zipkin: "))
+	}, t.counts, report.NewLoggerTo(cfg.Logger, "traceplug/zipkin: "))
 
 	opts := []zipkin.TracerOption{
 		zipkin.WithLocalEndpoint(local),
@@ -165,9 +166,16 @@ func collectorURL(endpoint string) (string, error) {
 	if endpoint == "" {
 		return defaultEndpoint, nil
 	}
+	if redact.Ambiguous(endpoint) {
+		return "", fmt.Errorf("zipkin: endpoint %q: %s: %w", redact.Endpoint(endpoint), redact.AmbiguousHint, core.ErrBadOption)
+	}
 	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("zipkin: endpoint %q: want the collector's URL, such as %s: %w", endpoint, defaultEndpoint, core.ErrBadOption)
+	if err != nil {
+		return "", fmt.Errorf("zipkin: endpoint %q: %s; want the collector's URL, such as %s: %w",
+			redact.Endpoint(endpoint), redact.InvalidHint(endpoint), defaultEndpoint, core.ErrBadOption)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("zipkin: endpoint %q: want the collector's URL, such as %s: %w", redact.Endpoint(endpoint), defaultEndpoint, core.ErrBadOption)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/api/v2/spans"
