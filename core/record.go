@@ -2,12 +2,15 @@ package core
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
+
+	"github.com/traceplug/traceplug/internal/redact"
 )
 
 // This file is what a debug page (package debugpage, or one of your own)
@@ -393,10 +396,17 @@ type Settings struct {
 
 // settings freezes the Settings that c says; Backend is set by build.
 func (c *config) settings() Settings {
-	x := &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery}
+	// An endpoint with an "@" may hold credentials that do not parse as
+	// such (a password with "/", "#" or "?"): the backends' one rule for
+	// endpoints shows it. Others keep what is not secret in the query.
+	endpoint := redact.Endpoint(c.endpoint)
+	if !strings.Contains(c.endpoint, "@") {
+		x := &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery}
+		endpoint = x.urlString(c.endpoint)
+	}
 	return Settings{
 		ServiceName: c.serviceName,
-		Endpoint:    x.urlString(c.endpoint),
+		Endpoint:    endpoint,
 		SampleRate:  c.sampleRate,
 		TraceAll:    c.traceAll,
 		Propagation: c.propagation,

@@ -223,7 +223,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"access_token=REDACTED", "https://collector.example/api?access_token=REDACTED&amp;region=eu", "http://127.0.0.1:1/x?token=REDACTED", "named by the app"} {
+	for _, want := range []string{"access_token=REDACTED", "https://REDACTED@collector.example/api?access_token=REDACTED&amp;region=REDACTED", "http://127.0.0.1:1/x?token=REDACTED", "named by the app"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/traceplug/traceplug/internal/redact"
 )
 
 // remoteEndpoint is where a Jaeger remote sampler fetches its strategy.
@@ -27,7 +29,7 @@ func parseRemoteEndpoint(raw, service string) (remoteEndpoint, error) {
 	if raw == "" {
 		raw = defaultJaegerRemoteEndpoint
 	}
-	shown := capText(redactRawURL(raw))
+	shown := capText(redact.Endpoint(raw))
 	const want = "an HTTP URL such as http://localhost:5778/sampling (Jaeger agent or v2) or http://jaeger-collector:14268/api/sampling"
 	if !strings.Contains(raw, "://") {
 		return remoteEndpoint{}, fmt.Errorf("sampling: jaeger remote endpoint %q has no scheme: write http://%s, %s", shown, strings.TrimPrefix(shown, "//"), want)
@@ -35,6 +37,9 @@ func parseRemoteEndpoint(raw, service string) (remoteEndpoint, error) {
 	u, err := url.Parse(raw)
 	if err != nil { // its text would repeat raw, secrets and all
 		return remoteEndpoint{}, fmt.Errorf("sampling: jaeger remote endpoint %q is not a valid URL: write %s", shown, want)
+	}
+	if redact.Ambiguous(raw) { // a password holding "#" or "?" parses as another host
+		return remoteEndpoint{}, fmt.Errorf("sampling: jaeger remote endpoint %q: %s", shown, redact.AmbiguousHint)
 	}
 	if u.Hostname() == "" {
 		return remoteEndpoint{}, fmt.Errorf("sampling: jaeger remote endpoint %q has no host: write %s", shown, want)
@@ -64,24 +69,4 @@ func joinHostPort(host, port string) string {
 		return "[" + host + "]:" + port
 	}
 	return host + ":" + port
-}
-
-// redactRawURL returns s, which may not parse as a URL, without its query,
-// fragment and userinfo, so that an error can quote it.
-func redactRawURL(s string) string {
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		s = s[:i]
-	}
-	start := 0
-	if i := strings.Index(s, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	authority := s[start:]
-	if i := strings.IndexByte(authority, '/'); i >= 0 {
-		authority = authority[:i]
-	}
-	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-		s = s[:start] + s[start+at+1:]
-	}
-	return s
 }

@@ -781,7 +781,7 @@ func TestJaegerRemoteConfigErrors(t *testing.T) {
 		{"negative MaxOperations", sampling.JaegerRemoteConfig{MaxOperations: -1}, []string{"negative"}},
 		{"secrets not repeated, gRPC", sampling.JaegerRemoteConfig{Endpoint: "https://user:hunter2@localhost:14250/?token=s3cret"}, []string{"gRPC"}},
 		{"secrets not repeated, no scheme", sampling.JaegerRemoteConfig{Endpoint: "user:hunter2@localhost:5778?token=s3cret"}, []string{"no scheme"}},
-		{"secrets not repeated, bad URL", sampling.JaegerRemoteConfig{Endpoint: "http://user:hunter2@jaeger:port/?token=s3cret"}, []string{"not a valid URL", "http://jaeger:port/"}},
+		{"secrets not repeated, bad URL", sampling.JaegerRemoteConfig{Endpoint: "http://user:hunter2@jaeger:port/?token=s3cret"}, []string{"not a valid URL", "http://REDACTED@jaeger:port/"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.cfg.ServiceName == "" {
