@@ -21,10 +21,13 @@ func (h handed) RecordSpan(lightstep.RawSpan) { _ = h.counts.Handed(1) }
 // no collector refuses a report for its size: gRPC's default limit is 4 MiB),
 // sends them, and counts what they deliver: their spans, and the spans
 // lightstep-tracer-go says (in the report's "spans.dropped" count) its full
-// buffer dropped. When the first part fails, the error goes back to
-// lightstep-tracer-go, which keeps the spans to send again; when a later part
-// fails, the parts already delivered stay delivered and the others' spans are
-// counted as dropped, so that no span is sent twice.
+// buffer dropped. A part that the collector refuses as too large is sent in
+// halves; a span refused alone is dropped and counted as too large, and the
+// other parts are still sent. When a part fails otherwise before any span
+// of the report was delivered or dropped, the error goes back to
+// lightstep-tracer-go, which keeps the spans to send again; when it fails
+// later, the parts already delivered stay delivered and the others' spans
+// are counted as dropped, so that no span is sent twice.
 type countingSender struct {
 	sender
 	counts   *core.SpanCounts
@@ -34,19 +37,36 @@ type countingSender struct {
 func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportRequest) (*collectorpb.ReportResponse, error) {
 	parts := split(req, s.maxBytes)
 	var resp *collectorpb.ReportResponse
-	for i, part := range parts {
-		r, err := s.sender.Report(ctx, part)
-		if err != nil {
-			if i == 0 {
-				return nil, err
-			}
-			for _, lost := range parts[i:] {
-				s.counts.Dropped(core.DropSend, uint64(len(lost.Spans)))
-			}
-			break
+	settled := false // a span of req was delivered or dropped
+	failed := false
+	for len(parts) > 0 {
+		part := parts[0]
+		parts = parts[1:]
+		if failed {
+			s.counts.Dropped(core.DropSend, uint64(len(part.Spans)))
+			continue
 		}
-		s.counts.Reported(uint64(len(part.Spans)))
-		resp = r
+		r, err := s.sender.Report(ctx, part)
+		switch {
+		case err == nil:
+			s.counts.Reported(uint64(len(part.Spans)))
+			resp, settled = r, true
+		case tooLarge(err) && len(part.Spans) > 1:
+			parts = append(split(part, part.Size()/2), parts...)
+		case tooLarge(err):
+			s.counts.Dropped(core.DropTooLarge, uint64(len(part.Spans)))
+			settled = true
+			if part.InternalMetrics != nil && len(parts) > 0 {
+				next := *parts[0] // the metrics go with the next part
+				next.InternalMetrics = part.InternalMetrics
+				parts[0] = &next
+			}
+		case !settled:
+			return nil, err
+		default:
+			s.counts.Dropped(core.DropSend, uint64(len(part.Spans)))
+			failed = true
+		}
 	}
 	if m := req.InternalMetrics; m != nil {
 		for _, c := range m.Counts {
@@ -56,6 +76,9 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 				}
 			}
 		}
+	}
+	if resp == nil {
+		resp = &collectorpb.ReportResponse{} // every span was dropped
 	}
 	return resp, nil
 }

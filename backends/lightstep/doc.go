@@ -15,14 +15,17 @@
 //
 // HOST:PORT of a collector or satellite, over TLS unless the plaintext param
 // is true; "http://HOST:PORT" and "https://HOST:PORT" say plaintext or TLS in
-// the endpoint itself. The default is ingest.lightstep.com:443.
+// the endpoint itself. The default is ingest.lightstep.com:443. Credentials
+// go in the access token, never in the endpoint: one with userinfo
+// ("user:pass@") is an error, which shows it REDACTED.
 //
 // # Access token
 //
 // The access_token param, else the LIGHTSTEP_ACCESS_TOKEN variable. It is sent
 // to the collector and nowhere else: it is never a tag and never logged (the
-// backend routes lightstep's diagnostics through the log package with every
-// access token redacted, by installing lightstep's global event handler; call
+// backend routes lightstep's diagnostics through [core.WithLogger]'s logger,
+// the log package by default, with every access token redacted, by
+// installing lightstep's global event handler; call
 // lightstep.SetGlobalEventHandler after core.New to use your own).
 //
 // # Service name, tags, sampling

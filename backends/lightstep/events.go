@@ -67,7 +67,7 @@ func onEvent(e lightstep.Event) {
 	if !ok {
 		return
 	}
-	msg := redact(err.Error())
+	msg := redactTokens(err.Error())
 	liveMu.RLock()
 	defer liveMu.RUnlock()
 	for _, l := range loggers {
@@ -75,8 +75,8 @@ func onEvent(e lightstep.Event) {
 	}
 }
 
-// redact replaces every live access token in s.
-func redact(s string) string {
+// redactTokens replaces every live access token in s.
+func redactTokens(s string) string {
 	liveMu.RLock()
 	defer liveMu.RUnlock()
 	for t := range tokens {

@@ -12,12 +12,12 @@ import (
 
 func TestRedactLiveTokensOnly(t *testing.T) {
 	routeEvents("live-token-123", nil)
-	got := redact("report rejected for token live-token-123")
+	got := redactTokens("report rejected for token live-token-123")
 	forgetTracer("live-token-123", nil)
 	if got != "report rejected for token REDACTED" {
 		t.Fatalf("redact = %q", got)
 	}
-	if got := redact("old live-token-123"); got != "old live-token-123" {
+	if got := redactTokens("old live-token-123"); got != "old live-token-123" {
 		t.Fatalf("a forgotten token is still redacted: %q", got)
 	}
 }

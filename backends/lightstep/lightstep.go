@@ -19,6 +19,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
 )
 
@@ -118,7 +119,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	opts.Recorder = handed{t.counts}
 	if transport == "grpc" {
 		if t.sender, err = newGRPCSender(opts.Collector); err != nil {
-			return nil, fmt.Errorf("lightstep: gRPC client for %s: %w", cfg.Endpoint, err)
+			return nil, fmt.Errorf("lightstep: gRPC client for %s: %w", redact.Endpoint(cfg.Endpoint), err)
 		}
 	} else {
 		t.sender = newHTTPSender(opts.Collector, opts.AccessToken)
@@ -130,7 +131,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	if t.lightstep, err = lightstep.CreateTracer(opts); err != nil {
 		forgetTracer(opts.AccessToken, cfg.Logger)
 		t.sender.close()
-		return nil, core.BadOptionf("lightstep: %s", redact(err.Error()))
+		return nil, core.BadOptionf("lightstep: %s", redactTokens(err.Error()))
 	}
 	return t, nil
 }
@@ -140,18 +141,22 @@ func collector(endpoint string, plaintext bool) (lightstep.Endpoint, error) {
 	if endpoint == "" {
 		endpoint = defaultEndpoint
 	}
+	shown := redact.Endpoint(endpoint)
 	hostPort := endpoint
 	if scheme, rest, ok := strings.Cut(endpoint, "://"); ok {
 		u, err := url.Parse(endpoint)
 		if err != nil || (scheme != "http" && scheme != "https") || (u.Path != "" && u.Path != "/") {
-			return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, http://HOST:PORT or https://HOST:PORT", endpoint)
+			return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, http://HOST:PORT or https://HOST:PORT", shown)
 		}
 		hostPort, plaintext = strings.TrimSuffix(rest, "/"), scheme == "http"
+	}
+	if strings.Contains(hostPort, "@") { // a host has none: the rest would be dialled, and logged
+		return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT without credentials (the access_token param or %s carries them)", shown, EnvAccessToken)
 	}
 	host, port, err := net.SplitHostPort(hostPort)
 	n, perr := strconv.Atoi(port)
 	if err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
-		return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, such as %s", endpoint, defaultEndpoint)
+		return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, such as %s", shown, defaultEndpoint)
 	}
 	return lightstep.Endpoint{Host: host, Port: n, Plaintext: plaintext}, nil
 }

@@ -7,14 +7,17 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/lightstep/lightstep-tracer-common/golang/gogo/collectorpb"
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/traceplug/traceplug/internal/report"
 )
@@ -140,4 +143,13 @@ func (s *grpcSender) close() {
 	s.wait()
 	s.cancel()
 	_ = s.conn.Close()
+}
+
+// tooLarge reports whether err is gRPC's refusal of a message over its size
+// limit (the server's receive limit, 4 MiB unless raised, or the client's
+// send limit): ResourceExhausted, which also means a quota, so the message
+// is read ("grpc: received message larger than max (N vs. M)").
+func tooLarge(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max")
 }

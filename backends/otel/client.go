@@ -42,7 +42,18 @@ type client interface {
 	upload(ctx context.Context, body []byte) error
 	// stop closes the client's connections, once no upload is under way.
 	stop()
+	// maxRequest is the size of the largest request a collector takes by
+	// default, or 0 when there is none to speak of: the processor splits
+	// larger batches before sending them.
+	maxRequest() int
 }
+
+// grpcMaxRequest is the largest message a gRPC server receives unless told
+// otherwise: grpc-go's default, and the OpenTelemetry Collector's
+// (max_recv_msg_size_mib: 4). A larger request is refused whole, with
+// ResourceExhausted. OTLP/HTTP has no such common limit (the Collector's
+// default is 20 MiB, proxies' vary): a 413 answer says so.
+const grpcMaxRequest = 4 << 20
 
 // partialError is a partial success: the collector took the request but
 // rejected some of its spans.
@@ -151,6 +162,8 @@ func newHTTPClient(s *settings) *httpClient {
 
 func (c *httpClient) stop() { c.conn.Abort() }
 
+func (c *httpClient) maxRequest() int { return 0 }
+
 func (c *httpClient) upload(ctx context.Context, body []byte) error {
 	if c.gzip {
 		var buf bytes.Buffer
@@ -170,9 +183,13 @@ func (c *httpClient) post(ctx context.Context, body []byte) error {
 	req.Header = c.header.Clone()
 	resp, err := c.conn.Client.Do(req)
 	if err != nil {
+		final := refused(err)
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the URL, which the log line has already
+		}
+		if final {
+			return c.scrub.errorf("%v", err)
 		}
 		return &retryableError{err: c.scrub.errorf("%v", err)}
 	}
@@ -251,6 +268,8 @@ func newGRPCClient(s *settings) (*grpcClient, error) {
 
 func (c *grpcClient) stop() { _ = c.conn.Close() }
 
+func (c *grpcClient) maxRequest() int { return grpcMaxRequest }
+
 func (c *grpcClient) upload(ctx context.Context, body []byte) error {
 	ctx = metadata.NewOutgoingContext(ctx, c.md)
 	return withRetry(ctx, func(ctx context.Context) error {
@@ -267,6 +286,9 @@ func (c *grpcClient) upload(ctx context.Context, body []byte) error {
 		switch st.Code() {
 		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
 			// Not delivered: no collector, or no answer in time.
+			if st.Code() == codes.Unavailable && refusedMessage(st.Message()) {
+				return errors.New(msg) // see refused
+			}
 			return &retryableError{err: errors.New(msg)}
 		case codes.Aborted, codes.OutOfRange, codes.DataLoss:
 			return &retryableError{err: &rejectedError{msg: msg}}

@@ -145,7 +145,13 @@
 // BatchSpanProcessor counts nothing it drops): a bounded queue that a
 // finishing span never waits on, and one goroutine that exports batches,
 // retrying failures that the collector marks as temporary (429, 502, 503,
-// 504; gRPC Unavailable and the like) until export_timeout. Every sampled
+// 504; gRPC Unavailable and the like) until export_timeout. A refused
+// connection (nothing listens; recognised on Unix systems) is not retried:
+// the batch is lost at once, and Close does not wait on a collector that is
+// down. A batch over gRPC's default 4 MiB message limit, or that the
+// collector refuses as too large, is sent in halves, so that a span too
+// large for the collector is dropped alone and the rest of its batch is
+// delivered. Every sampled
 // span is counted in [Tracer.BackendStats] (and so in core's Stats) as
 // reported or dropped: queue full, rejected by collector (an error answer,
 // or the spans an OTLP partial success rejects), too large (HTTP 413, or a

@@ -181,21 +181,37 @@ func (p *processor) run() {
 	}
 }
 
-// export sends one batch and counts what became of its spans.
+// export sends one batch, within one export timeout, and counts what became
+// of its spans.
 func (p *processor) export(batch []sdktrace.ReadOnlySpan) {
-	n := uint64(len(batch))
+	ctx, cancel := context.WithTimeout(p.abortCtx, p.timeout)
+	defer cancel()
+	p.send(ctx, batch)
+}
+
+// send sends spans in one request, or, when the request is over the
+// client's limit or the collector refuses it as too large, in two halves
+// sent the same way: so one span too large for the collector is dropped
+// alone, and the others of its batch are delivered. A span over the limit
+// goes alone, and is dropped only if the collector refuses it (its limit
+// may be higher). A batch with one such span costs about log2(batch_size)
+// more requests, and as many encodings of it.
+func (p *processor) send(ctx context.Context, spans []sdktrace.ReadOnlySpan) {
+	n := uint64(len(spans))
 	if p.abortCtx.Err() != nil {
 		p.counts.Dropped(core.DropShutdown, n)
 		return
 	}
-	body := p.enc.request(batch)
+	body := p.enc.request(spans)
 	if body == nil {
 		p.counts.Reported(n) // no span to send
 		return
 	}
-	ctx, cancel := context.WithTimeout(p.abortCtx, p.timeout)
+	if limit := p.client.maxRequest(); limit > 0 && len(body) > limit && len(spans) > 1 {
+		p.sendHalves(ctx, spans)
+		return
+	}
 	err := p.client.upload(ctx, body)
-	cancel()
 	if err == nil {
 		p.counts.Reported(n)
 		return
@@ -207,6 +223,9 @@ func (p *processor) export(batch []sdktrace.ReadOnlySpan) {
 		r := min(uint64(partial.rejected), n)
 		p.counts.Reported(n - r)
 		p.counts.Dropped(core.DropRejected, r)
+	case errors.As(err, &rejected) && rejected.tooLarge && len(spans) > 1:
+		p.sendHalves(ctx, spans)
+		return
 	case errors.As(err, &rejected) && rejected.tooLarge:
 		p.counts.Dropped(core.DropTooLarge, n)
 	case errors.As(err, &rejected):
@@ -218,4 +237,11 @@ func (p *processor) export(batch []sdktrace.ReadOnlySpan) {
 		p.counts.Dropped(core.DropSend, n)
 	}
 	p.log.Printf("sending %d spans to %s: %v", n, p.endpoint, err)
+}
+
+// sendHalves sends each half of spans (at least two).
+func (p *processor) sendHalves(ctx context.Context, spans []sdktrace.ReadOnlySpan) {
+	half := len(spans) / 2
+	p.send(ctx, spans[:half])
+	p.send(ctx, spans[half:])
 }

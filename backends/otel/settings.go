@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/propagation"
 )
@@ -175,6 +176,9 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 	}
 	var u *url.URL
 	if raw != "" {
+		if redact.Ambiguous(raw) {
+			return core.BadOptionf("otel: %s %q: %s", source, redact.Endpoint(raw), redact.AmbiguousHint)
+		}
 		var err error
 		if u, err = url.Parse(raw); err != nil || u.Host == "" || u.Opaque != "" {
 			return endpointError(source, raw)
@@ -183,7 +187,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		case "http", "https":
 		case "grpc", "grpcs":
 			if protocol == protocolHTTP {
-				return core.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, raw, protocol)
+				return core.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, redact.Endpoint(raw), protocol)
 			}
 			protocol = protocolGRPC
 		default:
@@ -268,20 +272,15 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 }
 
 func endpointError(source, raw string) error {
-	shown := raw
-	if u, err := url.Parse(raw); err == nil {
-		shown = redactURL(u)
-	}
+	shown := redact.Endpoint(raw) // raw, as the user wrote it, may not parse
 	return core.BadOptionf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s) or grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS)",
 		source, shown, defaultHTTPEndpoint)
 }
 
-// redactURL renders u without its user information and query, which may
-// hold credentials.
+// redactURL renders u for logs and errors, its user information and query
+// values REDACTED as every backend shows an endpoint.
 func redactURL(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.ForceQuery = nil, "", false
-	return c.String()
+	return redact.Endpoint(u.String())
 }
 
 // readPropagators picks the OpenTelemetry propagator (TextMapPropagator):
