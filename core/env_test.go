@@ -76,7 +76,7 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{"misspelt attribute", "TRACEPLUG_TRACED_ATTRIBUTES", "path,methd", `; did you mean "method"?)`},
 		{"miscased attribute", "TRACEPLUG_TRACED_ATTRIBUTES", "Path", `unknown traced attribute "Path" (valid: `},
 		{"bad params", "TRACEPLUG_PARAMS", "novalue", `TRACEPLUG_PARAMS: "novalue" is not key=value`},
-		{"unknown param", "TRACEPLUG_PARAMS", "colour=blue", `mock: unknown param "colour" (known params: max_spans)`},
+		{"unknown param", "TRACEPLUG_PARAMS", "colour=blue", `backend "mock": unknown param "colour" (known params: max_spans)`},
 		{"bad propagation", "TRACEPLUG_PROPAGATION", "smoke-signals", `TRACEPLUG_PROPAGATION="smoke-signals": propagation: invalid format list: unknown format "smoke-signals"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestNewErrors(t *testing.T) {
 		{"NaN rate", core.WithSampleRate(math.NaN()), "traceplug: WithSampleRate(NaN): the rate must be from 0 to 1"},
 		{"empty param key", core.WithParam("", "x"), "traceplug: WithParam: empty key"},
 		{"empty tag key", core.WithTag("", "x"), "traceplug: WithTag: empty key"},
-		{"unknown param", core.WithParam("colour", "x"), `traceplug: backend "mock": mock: unknown param "colour" (known params: max_spans)`},
+		{"unknown param", core.WithParam("colour", "x"), `traceplug: backend "mock": unknown param "colour" (known params: max_spans)`},
 		{"propagation", core.WithPropagation("w3c"), `traceplug: WithPropagation("w3c"): propagation: invalid format list: unknown format "w3c" (did you mean "tracecontext"?); valid formats: `},
 		{"attribute", core.WithTracedAttributes("path", "Methd"), `traceplug: WithTracedAttributes: unknown traced attribute "Methd" (valid: path, path_info, method, scheme, content_type, content_params, encoding, GET, COOKIES, META, headers, Method, URL, Host, RemoteAddr, Proto, RequestURI, ContentLength, Header, Pattern; did you mean "Method"?)`},
 		{"miscased attribute", core.WithTracedAttributes("remoteaddr"), `; did you mean "RemoteAddr"?)`},

@@ -100,7 +100,7 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 	}
 	ot, shutdown, err := f(c.backendConfig())
 	if err != nil {
-		return nil, fmt.Errorf("traceplug: backend %q: %w", name, err)
+		return nil, &backendError{name: name, err: err}
 	}
 	if ot == nil {
 		if shutdown != nil {
@@ -118,10 +118,24 @@ func build(name string, f Factory, c *config) (*Tracer, error) {
 		if errors.As(err, &se) {
 			return nil, se.error // the user's setting, not the backend's
 		}
-		return nil, fmt.Errorf("traceplug: backend %q: %w", name, err)
+		return nil, &backendError{name: name, err: err}
 	}
 	return t, nil
 }
+
+// backendError is a backend's error as New reports it, in one voice: one
+// prefix naming the backend, before the backend's message less its own
+// prefix ("jaeger: "), so that it never reads "backend "jaeger": jaeger: …".
+type backendError struct {
+	name string
+	err  error
+}
+
+func (e *backendError) Error() string {
+	return fmt.Sprintf("traceplug: backend %q: %s", e.name, strings.TrimPrefix(e.err.Error(), e.name+": "))
+}
+
+func (e *backendError) Unwrap() error { return e.err }
 
 // Wrap returns a Tracer that traces with ot, configured by opts: the
 // counterpart of django_opentracing's DjangoTracer(tracer). No registry is

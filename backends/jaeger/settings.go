@@ -1,7 +1,6 @@
 package jaeger
 
 import (
-	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -75,12 +74,12 @@ func newSettings(cfg core.Config) (*settings, error) {
 			if redact.Ambiguous(e) {
 				hint = redact.AmbiguousHint
 			}
-			return nil, fmt.Errorf("jaeger: JAEGER_ENDPOINT %q: %s; %s: %w", redact.Endpoint(e), hint, wantEndpoint, core.ErrBadOption)
+			return nil, core.BadOptionf("jaeger: JAEGER_ENDPOINT %q: %s; %s", redact.Endpoint(e), hint, wantEndpoint)
 		}
 	}
 	env, err := jaegercfg.FromEnv()
 	if err != nil {
-		return nil, fmt.Errorf("jaeger: reading JAEGER_* variables: %w: %w", err, core.ErrBadOption)
+		return nil, core.BadOptionf("jaeger: reading JAEGER_* variables: %w", err)
 	}
 	s := &settings{serviceName: cfg.ServiceName, disabled: env.Disabled}
 	if !cfg.ServiceNameSet && env.ServiceName != "" {
@@ -134,14 +133,14 @@ func newSettings(cfg core.Config) (*settings, error) {
 	}
 	for name, v := range map[string]int{"queue_size": s.queueSize, "max_tag_value_length": s.maxTagValueLength, "batch_size": s.batchSize} {
 		if v <= 0 {
-			return nil, fmt.Errorf("jaeger: param %q must be positive, not %d: %w", name, v, core.ErrBadOption)
+			return nil, core.BadOptionf("jaeger: param %q must be positive, not %d", name, v)
 		}
 	}
 	if s.maxPacketSize < 1024 || s.maxPacketSize > 65000 {
-		return nil, fmt.Errorf("jaeger: param \"max_packet_size\" must be from 1024 to 65000, not %d: %w", s.maxPacketSize, core.ErrBadOption)
+		return nil, core.BadOptionf("jaeger: param \"max_packet_size\" must be from 1024 to 65000, not %d", s.maxPacketSize)
 	}
 	if s.flushInterval <= 0 || s.timeout <= 0 {
-		return nil, fmt.Errorf("jaeger: params \"flush_interval\" and \"timeout\" must be positive durations: %w", core.ErrBadOption)
+		return nil, core.BadOptionf("jaeger: params \"flush_interval\" and \"timeout\" must be positive durations")
 	}
 	return s, nil
 }
@@ -162,20 +161,20 @@ func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) erro
 	}
 	shown := redact.Endpoint(endpoint) // url.Parse's error would repeat it whole
 	if redact.Ambiguous(endpoint) {
-		return fmt.Errorf("jaeger: %s %q: %s: %w", source, shown, redact.AmbiguousHint, core.ErrBadOption)
+		return core.BadOptionf("jaeger: %s %q: %s", source, shown, redact.AmbiguousHint)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return fmt.Errorf("jaeger: %s %q: %s; %s: %w", source, shown, redact.InvalidHint(endpoint), wantEndpoint, core.ErrBadOption)
+		return core.BadOptionf("jaeger: %s %q: %s; %s", source, shown, redact.InvalidHint(endpoint), wantEndpoint)
 	}
 	if u.Host == "" {
-		return fmt.Errorf("jaeger: %s %q: %s: %w", source, shown, wantEndpoint, core.ErrBadOption)
+		return core.BadOptionf("jaeger: %s %q: %s", source, shown, wantEndpoint)
 	}
 	switch u.Scheme {
 	case "udp":
 		host, port, err := net.SplitHostPort(u.Host)
 		if err != nil || host == "" || port == "" || (u.Path != "" && u.Path != "/") {
-			return fmt.Errorf("jaeger: %s %q: want udp://HOST:PORT, such as %s: %w", source, shown, defaultEndpoint, core.ErrBadOption)
+			return core.BadOptionf("jaeger: %s %q: want udp://HOST:PORT, such as %s", source, shown, defaultEndpoint)
 		}
 		s.transport, s.hostPort = "udp", u.Host
 	case "http", "https":
@@ -184,7 +183,7 @@ func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) erro
 		}
 		s.transport, s.url = "http", u.String()
 	default:
-		return fmt.Errorf("jaeger: %s %q: scheme %q is not udp, http or https: %w", source, shown, u.Scheme, core.ErrBadOption)
+		return core.BadOptionf("jaeger: %s %q: scheme %q is not udp, http or https", source, shown, u.Scheme)
 	}
 	return nil
 }
@@ -281,7 +280,7 @@ func parseHeaders(v string) (map[string]string, error) {
 		}
 		k, val, ok := strings.Cut(item, ":")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("jaeger: param \"http_headers\": %q is not Name:value (want e.g. X-Org:acme;X-Env:prod): %w", item, core.ErrBadOption)
+			return nil, core.BadOptionf("jaeger: param \"http_headers\": %q is not Name:value (want e.g. X-Org:acme;X-Env:prod)", item)
 		}
 		out[strings.TrimSpace(k)] = strings.TrimSpace(val)
 	}

@@ -77,7 +77,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, err
 	}
 	if batchSize <= 0 || backlog <= 0 || queueSize <= 0 || batchInterval <= 0 || timeout <= 0 {
-		return nil, fmt.Errorf("zipkin: params batch_size, batch_interval, backlog, queue_size and timeout must be positive: %w", core.ErrBadOption)
+		return nil, core.BadOptionf("zipkin: params batch_size, batch_interval, backlog, queue_size and timeout must be positive")
 	}
 	native, err := nativeList(cfg)
 	if err != nil {
@@ -133,10 +133,10 @@ func nativeList(cfg core.Config) (string, error) {
 	list := map[string]string{"": propagation.B3Multi, "multi": propagation.B3Multi, "single": propagation.B3, "both": propagation.B3Multi + "," + propagation.B3}[v]
 	switch {
 	case list == "":
-		return "", fmt.Errorf("zipkin: param \"b3_inject\": %q is not multi, single or both: %w", v, core.ErrBadOption)
+		return "", core.BadOptionf("zipkin: param \"b3_inject\": %q is not multi, single or both", v)
 	case set && cfg.Propagation != "":
-		return "", fmt.Errorf("zipkin: param \"b3_inject\" picks the native B3 headers, and WithPropagation(%q) replaces them: "+
-			"drop b3_inject (\"b3\" writes the single b3 header, \"b3multi\" the X-B3-* headers): %w", cfg.Propagation, core.ErrBadOption)
+		return "", core.BadOptionf("zipkin: param \"b3_inject\" picks the native B3 headers, and WithPropagation(%q) replaces them: "+
+			"drop b3_inject (\"b3\" writes the single b3 header, \"b3multi\" the X-B3-* headers)", cfg.Propagation)
 	}
 	return list, nil
 }
@@ -167,15 +167,15 @@ func collectorURL(endpoint string) (string, error) {
 		return defaultEndpoint, nil
 	}
 	if redact.Ambiguous(endpoint) {
-		return "", fmt.Errorf("zipkin: endpoint %q: %s: %w", redact.Endpoint(endpoint), redact.AmbiguousHint, core.ErrBadOption)
+		return "", core.BadOptionf("zipkin: endpoint %q: %s", redact.Endpoint(endpoint), redact.AmbiguousHint)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return "", fmt.Errorf("zipkin: endpoint %q: %s; want the collector's URL, such as %s: %w",
-			redact.Endpoint(endpoint), redact.InvalidHint(endpoint), defaultEndpoint, core.ErrBadOption)
+		return "", core.BadOptionf("zipkin: endpoint %q: %s; want the collector's URL, such as %s",
+			redact.Endpoint(endpoint), redact.InvalidHint(endpoint), defaultEndpoint)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("zipkin: endpoint %q: want the collector's URL, such as %s: %w", redact.Endpoint(endpoint), defaultEndpoint, core.ErrBadOption)
+		return "", core.BadOptionf("zipkin: endpoint %q: want the collector's URL, such as %s", redact.Endpoint(endpoint), defaultEndpoint)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/api/v2/spans"
@@ -192,7 +192,7 @@ func localEndpoint(cfg core.Config) (*model.Endpoint, error) {
 	p, perr := strconv.ParseUint(port, 10, 16)
 	ip := net.ParseIP(host)
 	if err != nil || perr != nil || ip == nil {
-		return nil, fmt.Errorf("zipkin: param \"local_endpoint\": %q is not IP:PORT, such as 10.0.0.7:8080: %w", hostPort, core.ErrBadOption)
+		return nil, core.BadOptionf("zipkin: param \"local_endpoint\": %q is not IP:PORT, such as 10.0.0.7:8080", hostPort)
 	}
 	e := &model.Endpoint{ServiceName: cfg.ServiceName, Port: uint16(p)}
 	if ip.To4() != nil {
