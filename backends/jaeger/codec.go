@@ -15,7 +15,6 @@ import (
 var (
 	_ core.SpanContextCodec  = (*Tracer)(nil)
 	_ core.NativePropagation = (*Tracer)(nil)
-	_ core.SamplerDefault    = (*Tracer)(nil)
 )
 
 // NativePropagation implements [core.NativePropagation]: jaeger's

@@ -15,8 +15,13 @@ var (
 )
 
 // NativePropagation implements [core.NativePropagation]: the OpenTracing
-// basic tracer's ot-tracer-* headers, lightstep-tracer-go's own.
-func (t *Tracer) NativePropagation() string { return propagation.OTTrace }
+// basic tracer's ot-tracer-* headers, lightstep-tracer-go's own, then W3C
+// trace context and baggage, read and written by default so that
+// OpenTelemetry services on either side continue the trace with no
+// configuration.
+func (t *Tracer) NativePropagation() string {
+	return propagation.OTTrace + "," + core.DefaultPropagation
+}
 
 // ExportSpanContext implements [core.SpanContextCodec]. Sampled "false" is
 // SamplingNo and anything else SamplingYes, as lightstep-tracer-go records

@@ -16,8 +16,11 @@ var (
 )
 
 // NativePropagation implements [core.NativePropagation]: the B3 headers of
-// the b3_inject param, "b3multi" (zipkin-go's X-B3-* headers) by default.
-func (t *Tracer) NativePropagation() string { return t.native }
+// the b3_inject param, "b3multi" (zipkin-go's X-B3-* headers) by default,
+// then W3C trace context and baggage, read and written by default so that
+// OpenTelemetry services on either side continue the trace with no
+// configuration.
+func (t *Tracer) NativePropagation() string { return t.native + "," + core.DefaultPropagation }
 
 // ExportSpanContext implements [core.SpanContextCodec]. Both halves of a
 // 128-bit trace id are kept, and the parent id; zipkin's debug flag is
