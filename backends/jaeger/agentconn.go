@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +30,9 @@ type agentConn struct {
 
 	stop chan struct{} // nil for an IP address: nothing to look up again
 	done chan struct{}
+
+	abortMu sync.Mutex
+	aborted bool // refusedBy waits no more
 }
 
 func dialAgent(hostPort string, buffer int, logger logger) (*agentConn, error) {
@@ -99,14 +103,25 @@ func (c *agentConn) resolve() error {
 
 var errNoAgent = errors.New("no address for the agent yet")
 
-// Write sends one datagram. For an agent given by name, a failed write looks
-// the name up again and, if that succeeds, tries once more.
-func (c *agentConn) Write(b []byte) (int, error) {
-	n, err := c.write(b)
-	if err != nil && c.stop != nil && c.resolve() == nil {
-		return c.write(b)
+// Write sends one datagram, and reports whether the kernel said that a
+// datagram sent before it was refused.
+//
+// A datagram to a port where nothing listens is answered with an ICMP port
+// unreachable, which Linux keeps on the connected socket as ECONNREFUSED and
+// returns from the socket's next send (or receive) in place of it: the
+// write that reports a refusal sent nothing, and is made again. For an agent
+// given by name, a failed write looks the name up again first (the agent
+// may have moved), and, if that succeeds, tries once more too.
+func (c *agentConn) Write(b []byte) (refused bool, err error) {
+	_, err = c.write(b)
+	if err == nil {
+		return false, nil
 	}
-	return n, err
+	refused = errors.Is(err, syscall.ECONNREFUSED)
+	if c.stop != nil && c.resolve() == nil || refused {
+		_, err = c.write(b)
+	}
+	return refused, err
 }
 
 func (c *agentConn) write(b []byte) (int, error) {
@@ -116,6 +131,49 @@ func (c *agentConn) write(b []byte) (int, error) {
 		return 0, errNoAgent
 	}
 	return c.conn.Write(b)
+}
+
+// refusedBy reports whether the kernel reports a refusal (see Write) by
+// deadline, or at once if one is pending: it reads from the connected
+// socket, which returns a refusal as soon as one arrives (an agent sends
+// nothing back). The wait ends early, reporting none, when abort is called.
+func (c *agentConn) refusedBy(deadline time.Time) bool {
+	c.mu.RLock()
+	conn := c.conn
+	c.mu.RUnlock()
+	if conn == nil {
+		return false
+	}
+	c.abortMu.Lock()
+	if c.aborted {
+		c.abortMu.Unlock()
+		return false
+	}
+	// A deadline already past would fail the read before it asks the
+	// kernel.
+	if soon := time.Now().Add(time.Millisecond); deadline.Before(soon) {
+		deadline = soon
+	}
+	err := conn.SetReadDeadline(deadline)
+	c.abortMu.Unlock()
+	if err != nil {
+		return false
+	}
+	var b [1]byte
+	_, err = conn.Read(b[:])
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// abort ends refusedBy's wait, under way or to come.
+func (c *agentConn) abort() {
+	c.abortMu.Lock()
+	defer c.abortMu.Unlock()
+	c.aborted = true
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.conn != nil {
+		_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 // Close stops the lookups and closes the connection.

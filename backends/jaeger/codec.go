@@ -15,11 +15,16 @@ import (
 var (
 	_ core.SpanContextCodec  = (*Tracer)(nil)
 	_ core.NativePropagation = (*Tracer)(nil)
+	_ core.SamplerDefault    = (*Tracer)(nil)
 )
 
 // NativePropagation implements [core.NativePropagation]: jaeger's
-// uber-trace-id and uberctx- headers.
-func (t *Tracer) NativePropagation() string { return propagation.Jaeger }
+// uber-trace-id and uberctx- headers, then W3C trace context and baggage,
+// read and written by default so that OpenTelemetry services on either side
+// continue the trace with no configuration.
+func (t *Tracer) NativePropagation() string {
+	return propagation.Jaeger + "," + core.DefaultPropagation
+}
 
 // jaeger-client-go's flag bits.
 const (

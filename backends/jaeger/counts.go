@@ -36,8 +36,12 @@ func (r *countingReporter) Close() {
 
 // countingFactory turns jaeger's reporter metrics (reporter_spans with
 // result=ok, err or dropped) into report.Counts; every other metric is
-// discarded.
-type countingFactory struct{ counts *core.SpanCounts }
+// discarded. With senderReports, result=ok is discarded too: the sender
+// counts the spans it reports.
+type countingFactory struct {
+	counts        *core.SpanCounts
+	senderReports bool
+}
 
 func (f countingFactory) Counter(o metrics.Options) metrics.Counter {
 	if o.Name != "reporter_spans" {
@@ -45,6 +49,9 @@ func (f countingFactory) Counter(o metrics.Options) metrics.Counter {
 	}
 	switch o.Tags["result"] {
 	case "ok":
+		if f.senderReports {
+			return metrics.NullCounter
+		}
 		return counter(func(n uint64) { f.counts.Reported(n) })
 	case "err":
 		return counter(func(n uint64) { f.counts.Dropped(core.DropSend, n) })

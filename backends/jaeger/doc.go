@@ -108,6 +108,15 @@
 // Trace and span ids are random 64-bit numbers from math/rand/v2
 // (jaeger-client-go's own generator repeats ids under load).
 //
+// A span's first Finish (or FinishWithOptions) finishes and reports it; a
+// later one, from any goroutine, does nothing, as on every backend
+// (jaeger-client-go's Finish reports the span at every call, so that a span
+// finished by a handler and then by the middleware reached the collector
+// twice). So the spans [Tracer.StartSpan] returns are not *jaeger.Span but
+// jaeger-client-go's spans under a type of the backend's, which costs no
+// allocation; they have jaeger.Span's SpanContext method. Spans started on
+// [Tracer.Jaeger] (span.Tracer()) are jaeger-client-go's own.
+//
 // A span too large for one UDP datagram is not dropped, as jaeger-client-go's
 // own UDP sender does: its tags and then its logs are cut from the end until
 // it fits, and it carries the tag traceplug.truncated with the number of tags
@@ -115,9 +124,37 @@
 // name of many kilobytes) is dropped, counted as too large.
 //
 // [Tracer.BackendStats] counts every span as reported or dropped: queue full,
-// send failed (the agent or the collector unreachable), rejected by collector
-// (an HTTP collector's 4xx or 5xx), too large, finished after close, unsent
-// at shutdown.
+// send failed (the collector unreachable, nothing listening at the agent's
+// port), rejected by collector (an HTTP collector's 4xx or 5xx), too large,
+// finished after close, unsent at shutdown.
+//
+// # Delivery over UDP
+//
+// UDP tells a sender nothing of a datagram delivered. It sometimes tells of
+// one refused: when nothing listens at the agent's port, the agent's host
+// answers the datagram with an ICMP port unreachable, which Linux keeps on
+// the socket and returns, as ECONNREFUSED, from the socket's next write or
+// read, naming no datagram; it keeps one such refusal, not one a datagram.
+// The write that returns a refusal sends nothing, and is made again.
+//
+// So a datagram's spans are counted when the next write, or a check at
+// Shutdown, says whether a refusal came back since it was sent: as send
+// failed if one did, else as reported (until then [core.Tracer.Stats] shows
+// them as pending). The refusal is charged to the datagram sent before the
+// write or read that reports it, which is the refused one when refusals come
+// back before the next datagram leaves: a local agent's host answers before
+// the write even returns. Shutdown, after its last datagram, waits up to
+// 10ms for a refusal (no longer than its context allows): an agent that
+// listens answers nothing, and the wait is that long whenever the last
+// datagram was sent less than 10ms before.
+//
+// What UDP cannot tell, and so counts as reported: a datagram lost on the
+// way, dropped by an agent whose socket buffer is full, or refused by a host
+// whose answer is filtered out or comes back more than 10ms after the last
+// datagram (a far-away agent); and which of several datagrams sent faster
+// than their refusals come back was refused (for each refusal, one datagram
+// counts as send failed). Other systems than Linux may report no refusal at
+// all.
 //
 // Failed sends and refusals are logged as errors through [core.WithLogger]'s
 // logger (the log package by default), at most one line every 10s, saying

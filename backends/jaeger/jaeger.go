@@ -44,6 +44,7 @@ type Tracer struct {
 	sampler jaeger.Sampler // decides deferred incoming decisions
 	closer  io.Closer
 	conn    *report.Conn // the collector's connection, or nil for UDP
+	agent   *agentConn   // the agent's connection, or nil for HTTP
 	counts  *core.SpanCounts
 	once    sync.Once
 	err     error
@@ -69,18 +70,22 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, fmt.Errorf("jaeger: %w", err)
 	}
 	logger := newLoggerTo(cfg.Logger)
-	metrics := jaeger.NewMetrics(countingFactory{t.counts}, nil)
 
 	var sender jaeger.Transport
 	switch s.transport {
 	case "udp":
-		if sender, err = newUDPSender(s.hostPort, s.maxPacketSize, s.maxTagValueLength, t.counts, logger); err != nil {
+		udp, err := newUDPSender(s.hostPort, s.maxPacketSize, s.maxTagValueLength, t.counts, logger)
+		if err != nil {
 			return nil, fmt.Errorf("jaeger: agent %s: %w", s.hostPort, err)
 		}
+		sender, t.agent = udp, udp.conn
 	case "http":
 		t.conn = report.NewConn()
 		sender = newHTTPSender(s.url, t.conn.Client.Transport, s.timeout, s, t.counts)
 	}
+	// The UDP sender counts the spans it sends as reported itself, once it
+	// knows the agent's host did not refuse them (see udpSender.settle).
+	metrics := jaeger.NewMetrics(countingFactory{counts: t.counts, senderReports: t.agent != nil}, nil)
 
 	var reporter jaeger.Reporter = &countingReporter{Reporter: jaeger.NewRemoteReporter(sender,
 		jaeger.ReporterOptions.QueueSize(s.queueSize),
@@ -120,16 +125,25 @@ func New(cfg core.Config) (*Tracer, error) {
 }
 
 // StartSpan implements [opentracing.Tracer]: jaeger-client-go's, except
-// for two things. A span.kind tag among opts (as traceplug's middleware and
+// for three things. A span.kind tag among opts (as traceplug's middleware and
 // transport give) is set on the span as soon as it starts, rather than
 // passed in: passed in, it costs the map of tags opentracing-go makes for
-// every such start. The span is the same, its tags in the same order. And a
+// every such start. The span is the same, its tags in the same order. A
 // span whose first reference is to a new trace's context (see
-// [Tracer.ImportSpanContext]) is that trace's root.
+// [Tracer.ImportSpanContext]) is that trace's root. And the span's first
+// Finish is its only one: a second Finish or FinishWithOptions, from any
+// goroutine, does nothing (jaeger-client-go's would report the span again).
+// The span is not a *jaeger.Span, whose Finish reports at every call; it
+// has jaeger.Span's SpanContext method.
 func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
 	if t.jaeger == nil {
 		return t.Tracer.StartSpan(op, opts...)
 	}
+	return own(t.start(op, opts))
+}
+
+// start is StartSpan but for the span's type.
+func (t *Tracer) start(op string, opts []opentracing.StartSpanOption) opentracing.Span {
 	kind, root, refs := -1, -1, 0
 	var c jaeger.SpanContext
 	for i, o := range opts {
@@ -171,10 +185,10 @@ func (t *Tracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opent
 	var rest [maxStartOptions]opentracing.StartSpanOption
 	n := copy(rest[:], opts[:kind])
 	n += copy(rest[n:], opts[kind+1:])
-	span := t.jaeger.StartSpan(op, rest[:n]...)
+	started := t.jaeger.StartSpan(op, rest[:n]...)
 	tag := opts[kind].(opentracing.Tag)
-	span.SetTag(tag.Key, tag.Value)
-	return span
+	started.SetTag(tag.Key, tag.Value)
+	return started
 }
 
 // maxStartOptions is how many start options StartSpan handles without help.
@@ -206,8 +220,11 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 			return
 		}
 		abort := func() {}
-		if t.conn != nil {
+		switch {
+		case t.conn != nil:
 			abort = t.conn.Abort // HTTP sends fail at once, so Close ends promptly
+		case t.agent != nil:
+			abort = t.agent.abort // the wait for a refusal of the last datagram ends
 		}
 		t.err = report.Shutdown(ctx, "jaeger", t.closer.Close, abort)
 		t.counts.Settle()

@@ -3,6 +3,7 @@ package jaeger
 import (
 	"encoding/binary"
 	"strconv"
+	"time"
 
 	"github.com/traceplug/traceplug/core"
 	jaeger "github.com/uber/jaeger-client-go"
@@ -19,6 +20,9 @@ const truncatedTag = "traceplug.truncated"
 // over the datagram limit is taken back out and starts the next batch. And a
 // span too large for a datagram of its own is cut to fit, not dropped. The
 // reporter calls it from one goroutine.
+//
+// It counts the spans it sends itself, as reported or, refused by the
+// kernel, as failed sends, one datagram late: see settle.
 type udpSender struct {
 	conn      *agentConn
 	maxPacket int
@@ -32,7 +36,16 @@ type udpSender struct {
 	scratch writer
 	out     []byte // the datagram
 	seq     int64  // the last batch's number
+
+	unsettled int       // spans in the last datagram sent, not counted yet
+	sentAt    time.Time // when it was sent
 }
+
+// refusalWait is how long after its last datagram Close waits for the
+// kernel to report it refused: a refusal takes a round trip to the agent's
+// host (on the same host, it is reported before the write even returns),
+// and Close waits the whole time when the agent is there.
+var refusalWait = 10 * time.Millisecond
 
 func newUDPSender(hostPort string, maxPacketSize, maxTagLen int, counts *core.SpanCounts, logger logger) (*udpSender, error) {
 	conn, err := dialAgent(hostPort, maxPacketSize, logger)
@@ -139,11 +152,44 @@ func (s *udpSender) send(end, next int) (int, error) {
 	w.i64(s.seq)
 	w.b = append(w.b, 0, 0)
 	s.out = w.b
-	_, err := s.conn.Write(w.b)
+	refused, err := s.conn.Write(w.b)
+	s.settle(refused)
 	sent := s.n
+	if err == nil {
+		s.unsettled, s.sentAt = sent, time.Now()
+	} // else the reporter counts the spans as failed sends
 	s.spans.b = s.spans.b[:copy(s.spans.b, s.spans.b[end:])]
 	s.n = next
 	return sent, err
+}
+
+// settle counts the spans of the last datagram sent: as failed sends if the
+// kernel reported a refusal since (see agentConn.Write), else as reported.
+//
+// UDP says nothing of a datagram delivered, only, sometimes, of one refused:
+// when nothing listens at the agent's port, the ICMP port unreachable that
+// comes back surfaces as ECONNREFUSED on a later write or read, naming no
+// datagram, and Linux keeps one such error, not one per datagram. A refusal
+// is charged to the datagram sent before the write or read that reports it:
+// the one refused when the refusal came back before the next datagram left,
+// which a local agent's always does. Close checks the last datagram (see
+// refusedBy), within refusalWait of sending it.
+func (s *udpSender) settle(refused bool) {
+	n := uint64(s.unsettled)
+	if n == 0 {
+		return
+	}
+	s.unsettled = 0
+	if !refused {
+		s.counts.Reported(n)
+		return
+	}
+	s.counts.Dropped(core.DropSend, n)
+	spans := "spans"
+	if n == 1 {
+		spans = "span"
+	}
+	s.logger.Printf("%d %s refused by the agent's host: nothing listens at udp://%s", n, spans, s.conn.hostPort)
 }
 
 // fit removes logs, last first, then tags, last first, until js fits in room
@@ -200,8 +246,15 @@ func (s *udpSender) sizeOf(js *j.Span) int {
 	return len(s.scratch.b)
 }
 
-// Close implements jaeger.Transport.
-func (s *udpSender) Close() error { return s.conn.Close() }
+// Close implements jaeger.Transport: it settles the last datagram, waiting
+// until refusalWait after it was sent for a refusal, unless Shutdown's
+// context ends first (agentConn.abort), and closes the connection.
+func (s *udpSender) Close() error {
+	if s.unsettled > 0 {
+		s.settle(s.conn.refusedBy(s.sentAt.Add(refusalWait)))
+	}
+	return s.conn.Close()
+}
 
 // shortName is an operation name quoted for a log line, cut to 64 bytes.
 func shortName(name string) string {

@@ -1,6 +1,6 @@
 // Command quickstart is the README's Quick start: an HTTP service traced on
-// the backend TRACEPLUG_BACKEND names, which stops gracefully on Ctrl-C or
-// SIGTERM, flushing every span.
+// the backend TRACEPLUG_BACKEND names (console when it is unset, as in the
+// demo), which stops gracefully on Ctrl-C or SIGTERM, flushing every span.
 package main
 
 import (
@@ -25,8 +25,10 @@ import (
 )
 
 func main() {
-	// The backend and its settings come from TRACEPLUG_* variables; code wins.
-	tracer, err := core.FromEnv(core.WithServiceName("shop"), core.WithTraceAll(true))
+	// Settings come from TRACEPLUG_* variables, over these defaults: the
+	// console backend, the service "shop", every request traced.
+	tracer, err := core.FromEnv(core.Defaults(
+		core.WithBackend("console"), core.WithServiceName("shop"), core.WithTraceAll(true)))
 	if err != nil {
 		log.Fatal(err) // a bad or missing variable, or a missing import, says so
 	}

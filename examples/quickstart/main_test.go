@@ -224,17 +224,32 @@ func TestQuickStartOnConsole(t *testing.T) {
 	}
 }
 
-// TestQuickStartSaysWhatIsMissing: without TRACEPLUG_BACKEND, it fails
-// saying what to set.
+// TestQuickStartDefaultsToConsole: without TRACEPLUG_BACKEND it runs on the
+// console backend, its default (as the demo does), and the environment
+// still overrides its other defaults: TRACEPLUG_SERVICE_NAME names the
+// service.
+func TestQuickStartDefaultsToConsole(t *testing.T) {
+	p := start(t, "TRACEPLUG_BACKEND=", "TRACEPLUG_SERVICE_NAME=checkout")
+	p.get(t, 1)
+	p.stop(t)
+	out := p.output()
+	ids := logTraceIDs(t, out)
+	if len(ids) != 1 || !strings.Contains(out, "trace "+ids[0]+" (service checkout, 2 spans, ") {
+		t.Fatalf("want one trace of the service checkout printed:\n%s", out)
+	}
+}
+
+// TestQuickStartSaysWhatIsMissing: a backend it does not link fails saying
+// what to import.
 func TestQuickStartSaysWhatIsMissing(t *testing.T) {
 	bin, err := build()
 	if err != nil {
 		t.Skipf("cannot build the Quick start: %v", err)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "TRACEPLUG_BACKEND=")
+	cmd.Env = append(os.Environ(), "TRACEPLUG_BACKEND=jaeger", "PORT=0")
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "TRACEPLUG_BACKEND is not set: set it to one of console, mock, none, zipkin") {
+	if err == nil || !strings.Contains(string(out), `unknown backend "jaeger" in TRACEPLUG_BACKEND (registered: console, mock, none, zipkin; forgotten import _ "github.com/traceplug/traceplug/backends/jaeger"?)`) {
 		t.Fatalf("%v:\n%s", err, out)
 	}
 }

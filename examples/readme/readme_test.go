@@ -21,24 +21,36 @@ const root = "../.."
 
 func readme(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	return document(t, "README.md")
+}
+
+// document returns the text of the file name, a path from the root.
+func document(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(b)
 }
 
+// snippetDocuments are the documents whose Go blocks are all snippets: the
+// README, and the pages of docs/ that take its sections further.
+var snippetDocuments = []string{"README.md", "docs/guide.md", "docs/debugpage.md"}
+
 // block is a fenced code block of the README.
 type block struct {
 	lang, text string
 	line       int    // of the opening fence, from 1
+	before     string // the line just before it
 	source     string // the snippet marker's path[#name] just before it, if any
 }
 
 var marker = regexp.MustCompile(`^<!-- snippet: (\S+) -->$`)
 
-// blocks returns the README's fenced code blocks.
-func blocks(t *testing.T, text string) []block {
+// blocks returns the fenced code blocks of text, the README's unless
+// name says which document it is.
+func blocks(t *testing.T, text string, name ...string) []block {
 	t.Helper()
 	lines := strings.Split(text, "\n")
 	var out []block
@@ -49,6 +61,7 @@ func blocks(t *testing.T, text string) []block {
 		}
 		b := block{lang: lang, line: i + 1}
 		if i > 0 {
+			b.before = lines[i-1]
 			if m := marker.FindStringSubmatch(lines[i-1]); m != nil {
 				b.source = m[1]
 			}
@@ -58,7 +71,7 @@ func blocks(t *testing.T, text string) []block {
 			body = append(body, lines[i])
 		}
 		if i == len(lines) {
-			t.Fatalf("README.md:%d: the code block never ends", b.line)
+			t.Fatalf("%s:%d: the code block never ends", append(name, "README.md")[0], b.line)
 		}
 		b.text = strings.Join(body, "\n") + "\n"
 		out = append(out, b)
@@ -112,26 +125,29 @@ func snippet(t *testing.T, source string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// TestGoSnippetsAreRealCode: every Go block of the README is, byte for byte,
-// a file or a region of a file of this module that compiles and that a test
-// runs: the snippet marker before the block says which.
+// TestGoSnippetsAreRealCode: every Go block of the README (and of the docs
+// that take its sections further) is, byte for byte, a file or a region of a
+// file that compiles and that a test runs: the snippet marker before the
+// block says which.
 func TestGoSnippetsAreRealCode(t *testing.T) {
-	var n int
-	for _, b := range blocks(t, readme(t)) {
-		if b.lang != "go" {
-			continue
+	for _, name := range snippetDocuments {
+		var n int
+		for _, b := range blocks(t, document(t, name), name) {
+			if b.lang != "go" {
+				continue
+			}
+			n++
+			if b.source == "" {
+				t.Errorf("%s:%d: a Go block without a <!-- snippet: path[#name] --> line before it", name, b.line)
+				continue
+			}
+			if want := snippet(t, b.source); b.text != want {
+				t.Errorf("%s:%d: the block differs from %s; it should read:\n%s", name, b.line, b.source, want)
+			}
 		}
-		n++
-		if b.source == "" {
-			t.Errorf("README.md:%d: a Go block without a <!-- snippet: path[#name] --> line before it", b.line)
-			continue
+		if name == "README.md" && n < 5 {
+			t.Errorf("only %d Go blocks in the README", n)
 		}
-		if want := snippet(t, b.source); b.text != want {
-			t.Errorf("README.md:%d: the block differs from %s; it should read:\n%s", b.line, b.source, want)
-		}
-	}
-	if n < 5 {
-		t.Errorf("only %d Go blocks in the README", n)
 	}
 }
 
@@ -163,21 +179,60 @@ func TestCommands(t *testing.T) {
 			if strings.Contains(l, "go test") && strings.Contains(l, " ./...") {
 				t.Errorf("README.md:%d: %q: ./... covers one module; go test work covers every module of go.work", b.line, l)
 			}
+			if strings.HasPrefix(strings.TrimSpace(l), "go get github.com/traceplug/") {
+				t.Errorf("README.md:%d: %q: traceplug is not published, so go get answers 403; the recipe's replace lines are how to use it", b.line, l)
+			}
 		}
 	}
 	for _, want := range []string{
 		"Go 1.26 or later",
-		"go get github.com/traceplug/traceplug ",
-		"go get github.com/traceplug/traceplug/backends/jaeger",
-		"go get github.com/traceplug/traceplug/backends/zipkin",
-		"go get github.com/traceplug/traceplug/backends/lightstep",
-		"go get github.com/traceplug/traceplug/backends/otel",
 		"## Moving to OpenTelemetry",
-		"| `lightstep` | `ottrace` |",
 		"JAEGER_VERSION=v1",
+		"scripts/jaeger.sh strategies",
+		"http://127.0.0.1:16686/api/",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the README lacks %q", want)
+		}
+	}
+}
+
+// TestRecipe: the README's recipe for using traceplug before it is
+// published, which scripts/outside-module.sh runs, replaces the root module
+// and every nested module a program may import: each backend's and
+// grpctrace's.
+func TestRecipe(t *testing.T) {
+	var recipe *block
+	for _, b := range blocks(t, readme(t)) {
+		if strings.HasPrefix(b.before, "<!-- recipe:") {
+			recipe = &b
+			break
+		}
+	}
+	if recipe == nil {
+		t.Fatal("the README has no code block after a <!-- recipe: ... --> line: scripts/outside-module.sh runs that block")
+	}
+	want := []string{"."}
+	for _, pattern := range []string{"backends/*/go.mod", "grpctrace/go.mod"} {
+		mods, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mods {
+			rel, err := filepath.Rel(root, filepath.Dir(m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, filepath.ToSlash(rel))
+		}
+	}
+	for _, dir := range want {
+		path, local := "github.com/traceplug/traceplug", `"$TRACEPLUG"`
+		if dir != "." {
+			path, local = path+"/"+dir, `"$TRACEPLUG/`+dir+`"`
+		}
+		if line := "-replace " + path + "=" + local; !strings.Contains(recipe.text, line) {
+			t.Errorf("README.md:%d: the recipe lacks %s", recipe.line, line)
 		}
 	}
 }
@@ -202,7 +257,10 @@ func useTracer(t *testing.T, opts ...core.Option) *mock.Tracer {
 func TestDecoratorSnippet(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/about", func(w http.ResponseWriter, r *http.Request) {})
-	tr := decorator(mux)
+	tr, err := decorator(mux)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer tr.Close()
 	for _, path := range []string{"/about", "/checkout"} {
 		mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
@@ -277,7 +335,10 @@ func TestLogsSnippet(t *testing.T) {
 // TestDebugPageSnippet: the page the snippet mounts shows a request the
 // tracer traced.
 func TestDebugPageSnippet(t *testing.T) {
-	tr, admin := debugPage()
+	tr, admin, err := debugPage()
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer tr.Close()
 	tr.Middleware(http.HandlerFunc(checkout)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/checkout", nil))
 	w := httptest.NewRecorder()

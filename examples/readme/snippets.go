@@ -23,12 +23,15 @@ import (
 var tracer *core.Tracer
 
 // decorator wires the decorator snippet: only /checkout is traced.
-func decorator(mux *http.ServeMux) *core.Tracer {
+func decorator(mux *http.ServeMux) (*core.Tracer, error) {
 	// snippet:decorator
-	tracer, _ := core.New("mock") // trace-all off
+	tracer, err := core.New("mock") // trace-all off
+	if err != nil {
+		return nil, err
+	}
 	mux.Handle("/checkout", tracer.Trace("path", "META")(http.HandlerFunc(checkout)))
 	// end snippet
-	return tracer
+	return tracer, nil
 }
 
 func checkout(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "paid") }
@@ -58,7 +61,10 @@ func lookUp(ctx context.Context, id string) {
 func transport(r *http.Request, url string) (*http.Response, error) {
 	// snippet:transport
 	client := &http.Client{Transport: tracer.Transport(nil)} // nil: http.DefaultTransport
-	req, _ := http.NewRequestWithContext(r.Context(), "GET", url, nil)
+	req, err := http.NewRequestWithContext(r.Context(), "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := client.Do(req) // a client span, child of the request's span, injected into the headers
 	// end snippet
 	return resp, err
@@ -76,12 +82,19 @@ func logs(mux *http.ServeMux) {
 
 // debugPage wires the debug page snippet: the page records every span the
 // tracer finishes, and serves on an internal mux.
-func debugPage() (*core.Tracer, *http.ServeMux) {
+func debugPage() (*core.Tracer, *http.ServeMux, error) {
 	// snippet:debugpage
-	page, _ := debugpage.New(debugpage.WithTraceURL("http://localhost:16686/trace/{trace_id}"))
-	tracer, _ := core.New("mock", core.WithTraceAll(true), core.WithRecorder(page))
+	// Trace ids link to Jaeger's query API (to a Jaeger with its UI: /trace/{trace_id}).
+	page, err := debugpage.New(debugpage.WithTraceURL("http://127.0.0.1:16686/api/traces/{trace_id}"))
+	if err != nil {
+		return nil, nil, err
+	}
+	tracer, err := core.New("mock", core.WithTraceAll(true), core.WithRecorder(page))
+	if err != nil {
+		return nil, nil, err
+	}
 	admin := http.NewServeMux() // on an internal port only
 	admin.Handle("/debug/traceplug", page.Handler(tracer))
 	// end snippet
-	return tracer, admin
+	return tracer, admin, nil
 }
