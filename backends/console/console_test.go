@@ -212,9 +212,9 @@ func TestEndpoints(t *testing.T) {
 		opt  core.Option
 		want string
 	}{
-		{"url", core.WithEndpoint("http://127.0.0.1:9411/api/v2/spans"), `console: endpoint "http://127.0.0.1:9411/api/v2/spans": want stderr (the default), stdout, or a file's path`},
-		{"missing directory", core.WithEndpoint(filepath.Join(t.TempDir(), "no", "such", "dir", "x")), "console: endpoint: open "},
-		{"param", core.WithParam("colour", "red"), `console: unknown param "colour" (console takes no params)`},
+		{"url", core.WithEndpoint("http://127.0.0.1:9411/api/v2/spans"), `traceplug: backend "console": endpoint "http://127.0.0.1:9411/api/v2/spans": want stderr (the default), stdout, or a file's path`},
+		{"missing directory", core.WithEndpoint(filepath.Join(t.TempDir(), "no", "such", "dir", "x")), `traceplug: backend "console": endpoint: open `},
+		{"param", core.WithParam("colour", "red"), `traceplug: backend "console": unknown param "colour" (console takes no params)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := core.New("console", tc.opt)
