@@ -96,7 +96,7 @@ func TestInBrowser(t *testing.T) {
 		`<div id="requests">`, `<table class="reqs">`, `<section class="trace" id="trace-`, `class="bar server"`, `class="bar client"`,
 		`class="bar internal"`, `class="hist"`,
 		`data-op="GET /front/{n}"`, `data-op="GET /back/{n}"`, `data-op="HTTP GET"`, `data-op="load item"`, `data-op="GET /slow"`,
-		`http://jaeger.internal:14268/api/traces?access_token=REDACTED`,
+		`http://REDACTED@jaeger.internal:14268/api/traces?access_token=REDACTED`,
 		`<table class="kv" id="sampling">`, `<table id="sampling-operations">`,
 		`<div class="desc mono"><b>JaegerRemote{per-operation: 1 operation,<wbr> default 1,<wbr> lower bound 1/s}<wbr></b></div>`,
 		`<div class="desc" id="remote-endpoint">` + strategies.URL + `/sampling</div>`,
