@@ -91,7 +91,14 @@ func (s *httpSender) Flush() (int, error) {
 	w.b = append(w.b, s.spans.b...)
 	w.stop()
 	s.spans.b, s.n = s.spans.b[:0], 0
-	if err := s.post(w.b); err != nil {
+	if err := s.post(w.b, n); err != nil {
+		if errors.Is(err, context.Canceled) {
+			// Shutdown's deadline cut the post short: the spans are
+			// unsent at shutdown, which Shutdown's error says; nothing
+			// to log.
+			s.counts.Dropped(core.DropShutdown, uint64(n))
+			return 0, nil
+		}
 		var refused collectorError
 		if errors.As(err, &refused) {
 			// Counted here, as refused by the collector (an error to the
@@ -108,13 +115,22 @@ func (s *httpSender) Flush() (int, error) {
 type collectorError struct {
 	status int
 	url    string // redacted
+	n      int
 }
 
 func (e collectorError) Error() string {
-	return fmt.Sprintf("the collector at %s refused the spans: HTTP %d %s", e.url, e.status, http.StatusText(e.status))
+	return fmt.Sprintf("sending %d %s to %s: the collector refused the spans: %d %s", e.n, spansWord(e.n), e.url, e.status, http.StatusText(e.status))
 }
 
-func (s *httpSender) post(body []byte) error {
+// spansWord is "span" or "spans" for n.
+func spansWord(n int) string {
+	if n == 1 {
+		return "span"
+	}
+	return "spans"
+}
+
+func (s *httpSender) post(body []byte, n int) error {
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -123,12 +139,12 @@ func (s *httpSender) post(body []byte) error {
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// Go's *url.Error would repeat the URL's user name and query.
-		return fmt.Errorf("sending spans to %s: %w", s.shown, redact.URLCause(err))
+		return fmt.Errorf("sending %d %s to %s: %w", n, spansWord(n), s.shown, redact.URLCause(err))
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode >= http.StatusBadRequest {
-		return collectorError{resp.StatusCode, s.shown}
+		return collectorError{resp.StatusCode, s.shown, n}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 
 	"github.com/opentracing/opentracing-go"
@@ -255,7 +256,11 @@ func newLoggerTo(to *slog.Logger) logger {
 // newLogger returns a logger over the log package.
 func newLogger() logger { return newLoggerTo(nil) }
 
-func (l logger) Error(msg string)      { l.Printf("%s", msg) }
+// Error logs msg less the prefix jaeger-client-go's reporter puts before
+// a sender's error, which already says what failed.
+func (l logger) Error(msg string) {
+	l.Printf("%s", strings.TrimPrefix(msg, "failed to flush Jaeger spans to server: "))
+}
 func (l logger) Infof(string, ...any)  {}
 func (l logger) Debugf(string, ...any) {}
 

@@ -119,7 +119,7 @@ func TestOversizedSpansFitTheUDPLimit(t *testing.T) {
 
 func TestEndpoints(t *testing.T) {
 	for _, tc := range []struct{ endpoint, want string }{
-		{"tcp://127.0.0.1:6831", `scheme "tcp" is not udp, http or https`},
+		{"tcp://127.0.0.1:6831", `endpoint "tcp://127.0.0.1:6831": want udp://HOST:PORT (agent) or http(s)://HOST:PORT/api/traces (collector)`},
 		{"udp://127.0.0.1", "want udp://HOST:PORT"},
 		{"udp://:6831", "want udp://HOST:PORT"},
 		{"127.0.0.1:6831", "want udp://HOST:PORT (agent) or http(s)"},

@@ -36,9 +36,9 @@ func TestEndpointCredentialsNeverShow(t *testing.T) {
 		name, endpoint, want string // want: in the log; "" for nothing
 	}{
 		{"http down", redacttest.WithCredentials("http", down.Listener.Addr().String(), "/api/traces"),
-			"sending spans to http://REDACTED@"},
+			"sending 1 span to http://REDACTED@"},
 		{"http 500", redacttest.WithCredentials("http", failing.Listener.Addr().String(), "/api/traces"),
-			"the collector at http://REDACTED@" + failing.Listener.Addr().String() + "/api/traces?api_key=REDACTED refused the spans: HTTP 500"},
+			"sending 1 span to http://REDACTED@" + failing.Listener.Addr().String() + "/api/traces?api_key=REDACTED: the collector refused the spans: 500"},
 		{"udp down", redacttest.WithCredentials("udp", agentAddr, ""), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -183,7 +183,7 @@ func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) erro
 		}
 		s.transport, s.url = "http", u.String()
 	default:
-		return core.BadOptionf("jaeger: %s %q: scheme %q is not udp, http or https", source, shown, u.Scheme)
+		return core.BadOptionf("jaeger: %s %q: %s", source, shown, wantEndpoint)
 	}
 	return nil
 }

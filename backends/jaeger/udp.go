@@ -185,11 +185,7 @@ func (s *udpSender) settle(refused bool) {
 		return
 	}
 	s.counts.Dropped(core.DropSend, n)
-	spans := "spans"
-	if n == 1 {
-		spans = "span"
-	}
-	s.logger.Printf("%d %s refused by the agent's host: nothing listens at udp://%s", n, spans, s.conn.hostPort)
+	s.logger.Printf("sending %d %s to udp://%s: nothing listens there (the host refused them)", n, spansWord(int(n)), s.conn.hostPort)
 }
 
 // fit removes logs, last first, then tags, last first, until js fits in room

@@ -2,11 +2,14 @@ package lightstep
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 
 	"github.com/lightstep/lightstep-tracer-common/golang/gogo/collectorpb"
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/report"
 )
 
 // handed counts the spans lightstep-tracer-go buffers (its Recorder sees
@@ -23,49 +26,91 @@ func (h handed) RecordSpan(lightstep.RawSpan) { _ = h.counts.Handed(1) }
 // lightstep-tracer-go says (in the report's "spans.dropped" count) its full
 // buffer dropped. A part that the collector refuses as too large is sent in
 // halves; a span refused alone is dropped and counted as too large, and the
-// other parts are still sent. When a part fails otherwise before any span
-// of the report was delivered or dropped, the error goes back to
-// lightstep-tracer-go, which keeps the spans to send again; when it fails
-// later, the parts already delivered stay delivered and the others' spans
-// are counted as dropped, so that no span is sent twice.
+// other parts are still sent. A part the collector answers with an error is
+// dropped, as rejected by collector, as every backend drops it. When a part
+// fails otherwise (no collector, no answer in time) before any span of the
+// report was delivered or dropped, and Shutdown has not begun, the error
+// goes back to lightstep-tracer-go, which keeps the spans to send again;
+// when it fails later, the parts already delivered stay delivered and the
+// others' spans are counted as dropped, so that no span is sent twice. Once
+// Shutdown has begun nothing is sent again: a part that fails is dropped as
+// send failed, or, once Shutdown's deadline has ended, as unsent at
+// shutdown. What it drops it logs, as lightstep-tracer-go logs the errors
+// it is given.
 type countingSender struct {
 	sender
 	counts   *core.SpanCounts
 	maxBytes int
+	closing  *closing       // nil: Shutdown never begins (tests)
+	log      *report.Logger // nil: nothing logged (tests)
+	shown    string         // the collector's address, for the log
+}
+
+// closing is Shutdown's context, once Shutdown has begun.
+type closing struct {
+	ctx atomic.Pointer[context.Context]
+}
+
+// begin records that Shutdown has begun, with ctx.
+func (c *closing) begin(ctx context.Context) { c.ctx.Store(&ctx) }
+
+// state reports whether Shutdown has begun, and whether its deadline has
+// ended.
+func (c *closing) state() (begun, cut bool) {
+	if c == nil {
+		return false, false
+	}
+	ctx := c.ctx.Load()
+	if ctx == nil {
+		return false, false
+	}
+	return true, (*ctx).Err() != nil
 }
 
 func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportRequest) (*collectorpb.ReportResponse, error) {
 	parts := split(req, s.maxBytes)
 	var resp *collectorpb.ReportResponse
 	settled := false // a span of req was delivered or dropped
-	failed := false
+	lost := ""       // why the parts not yet sent are dropped, once one failed
 	for len(parts) > 0 {
 		part := parts[0]
 		parts = parts[1:]
-		if failed {
-			s.counts.Dropped(core.DropSend, uint64(len(part.Spans)))
+		n := uint64(len(part.Spans))
+		if lost != "" {
+			s.counts.Dropped(lost, n)
 			continue
 		}
 		r, err := s.sender.Report(ctx, part)
 		switch {
 		case err == nil:
-			s.counts.Reported(uint64(len(part.Spans)))
+			s.counts.Reported(n)
 			resp, settled = r, true
 		case tooLarge(err) && len(part.Spans) > 1:
 			parts = append(split(part, part.Size()/2), parts...)
 		case tooLarge(err):
-			s.counts.Dropped(core.DropTooLarge, uint64(len(part.Spans)))
+			s.counts.Dropped(core.DropTooLarge, n)
 			settled = true
 			if part.InternalMetrics != nil && len(parts) > 0 {
 				next := *parts[0] // the metrics go with the next part
 				next.InternalMetrics = part.InternalMetrics
 				parts[0] = &next
 			}
-		case !settled:
-			return nil, err
+		case rejected(err):
+			s.counts.Dropped(core.DropRejected, n)
+			settled = true
+			s.logf("sending %d spans to %s: %s", n, s.shown, cause(err))
 		default:
-			s.counts.Dropped(core.DropSend, uint64(len(part.Spans)))
-			failed = true
+			begun, cut := s.closing.state()
+			if !settled && !begun {
+				return nil, err // kept by lightstep-tracer-go, to send again
+			}
+			settled, lost = true, core.DropSend
+			if cut { // Shutdown's deadline, not the collector: its error says so
+				lost = core.DropShutdown
+			} else {
+				s.logf("sending %d spans to %s: %s", n, s.shown, cause(err))
+			}
+			s.counts.Dropped(lost, n)
 		}
 	}
 	if m := req.InternalMetrics; m != nil {
@@ -81,6 +126,13 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 		resp = &collectorpb.ReportResponse{} // every span was dropped
 	}
 	return resp, nil
+}
+
+// logf logs what the sender dropped, with every live access token redacted.
+func (s countingSender) logf(format string, args ...any) {
+	if s.log != nil {
+		s.log.Printf("%s", redactTokens(fmt.Sprintf(format, args...)))
+	}
 }
 
 // split cuts req into requests of at most maxBytes each (a span larger than

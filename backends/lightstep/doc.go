@@ -102,4 +102,15 @@
 // Close flushes every buffered span. Shutdown(ctx) does the same but returns
 // when ctx ends even if the collector hangs. Spans finished after Shutdown
 // began are dropped, and counted as finished after close.
+//
+// # Reporting
+//
+// A report the collector answers with an error (an HTTP status other than
+// 200, a gRPC status other than Unavailable, DeadlineExceeded or Canceled)
+// is dropped, and its spans counted as rejected by collector; one that gets
+// no answer (nothing listens, or no answer within report_timeout) is kept
+// and sent again with the next report, within max_buffered_spans, and at
+// Shutdown for the last time: what that fails to deliver is counted as send
+// failed, and what Shutdown's deadline cuts short as unsent at shutdown, as
+// on every backend. Both are logged.
 package lightstep

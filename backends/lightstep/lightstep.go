@@ -65,6 +65,10 @@ type Tracer struct {
 	// finished after close and never handed.
 	finishing sync.RWMutex
 	closed    bool
+
+	// closing tells the sender that Shutdown has begun, and with which
+	// context: from then on a report that fails is dropped, not kept.
+	closing closing
 }
 
 // New builds a lightstep tracer from cfg, without the registry; see the
@@ -117,14 +121,18 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, fmt.Errorf("lightstep: %w", err)
 	}
 	opts.Recorder = handed{t.counts}
+	var shown string // the collector, for the log
 	if transport == "grpc" {
 		if t.sender, err = newGRPCSender(opts.Collector); err != nil {
 			return nil, fmt.Errorf("lightstep: gRPC client for %s: %w", redact.Endpoint(cfg.Endpoint), err)
 		}
+		shown = net.JoinHostPort(opts.Collector.Host, strconv.Itoa(opts.Collector.Port))
 	} else {
-		t.sender = newHTTPSender(opts.Collector, opts.AccessToken)
+		hs := newHTTPSender(opts.Collector, opts.AccessToken)
+		t.sender, shown = hs, hs.url
 	}
-	t.sender = countingSender{sender: t.sender, counts: t.counts, maxBytes: maxReport}
+	t.sender = countingSender{sender: t.sender, counts: t.counts, maxBytes: maxReport, closing: &t.closing,
+		log: report.NewLoggerTo(cfg.Logger, "traceplug/lightstep: "), shown: shown}
 	opts.CustomCollector = t.sender
 
 	routeEvents(opts.AccessToken, cfg.Logger)
@@ -219,6 +227,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		t.finishing.Lock()
 		t.closed = true
 		t.finishing.Unlock()
+		t.closing.begin(ctx)
 		// lightstep-tracer-go's Close flushes until ctx ends; its own loop
 		// reports without a deadline, so the sender's abort fails whatever
 		// report is still under way, and Close then returns at once.

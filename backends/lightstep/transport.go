@@ -3,6 +3,7 @@ package lightstep
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
 )
 
@@ -92,7 +94,14 @@ func (s *httpSender) Report(ctx context.Context, req *collectorpb.ReportRequest)
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("collector answered %s", resp.Status)
+		answer := resp.Status
+		if text := strings.TrimSpace(string(data)); text != "" {
+			if len(text) > 200 {
+				text = text[:200] + "..."
+			}
+			answer += ": " + text
+		}
+		return nil, &rejectedError{answer: answer}
 	}
 	out := &collectorpb.ReportResponse{}
 	if err := proto.Unmarshal(data, out); err != nil {
@@ -143,6 +152,50 @@ func (s *grpcSender) close() {
 	s.wait()
 	s.cancel()
 	_ = s.conn.Close()
+}
+
+// rejectedError is the collector's answer refusing a report: its spans
+// reached the collector, and are not sent again. Its text is the answer: the
+// status and the start of the body.
+type rejectedError struct{ answer string }
+
+func (e *rejectedError) Error() string { return e.answer }
+
+// cause is err as the log gives it, after "sending N spans to COLLECTOR: ",
+// in the words of the other backends: the collector's refusal, or why the
+// report did not reach it, without the URL again or gRPC's framing.
+func cause(err error) string {
+	if rejected(err) {
+		if st, ok := status.FromError(err); ok {
+			return "the collector refused the spans: " + st.Code().String() + ": " + st.Message()
+		}
+		return "the collector refused the spans: " + err.Error()
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Code().String() + ": " + st.Message()
+	}
+	return redact.URLCause(err).Error()
+}
+
+// rejected reports whether err is the collector's answer refusing a report
+// (an HTTP status other than 200, or a gRPC status other than those of a
+// call that never reached it or got no answer in time), as every backend
+// counts it: "rejected by collector". A report refused as too large is
+// [tooLarge] instead.
+func rejected(err error) bool {
+	var re *rejectedError
+	if errors.As(err, &re) {
+		return true
+	}
+	st, ok := status.FromError(err)
+	if !ok || tooLarge(err) {
+		return false
+	}
+	switch st.Code() {
+	case codes.OK, codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return false
+	}
+	return true
 }
 
 // tooLarge reports whether err is gRPC's refusal of a message over its size

@@ -98,11 +98,14 @@
 // HTTP reporter, on zipkin-go's terms: a batch goes when it holds
 // batch_size spans or batch_interval has passed, as Zipkin v2 JSON (the
 // bytes zipkin-go writes) with the header b3: 0; a request that gets no
-// answer is tried again with the next batch, within the backlog; an answer
-// other than 2xx drops its spans. Unlike zipkin-go's, it never blocks a
-// request (a full queue drops the span), it counts every span as reported
-// or dropped in [Tracer.BackendStats] (queue full, backlog full, rejected by
-// collector, cannot be encoded, finished after close, unsent at shutdown),
+// answer is tried again with the next batch, within the backlog, and at
+// Close for the last time (what that send fails to deliver is dropped as
+// send failed); an answer other than 2xx drops its spans. Unlike
+// zipkin-go's, it never blocks a request (a full queue drops the span), it
+// counts every span as reported or dropped in [Tracer.BackendStats] (queue
+// full, backlog full, send failed, rejected by collector, cannot be
+// encoded, finished after close, unsent at shutdown: what Shutdown's
+// deadline cut short),
 // and it drops a span that Zipkin's JSON cannot carry (a timestamp before
 // 1970 or past 2262, a negative duration) rather than the whole batch, again
 // and again; a log of such a time is dropped alone, the span kept.

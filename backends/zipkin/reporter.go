@@ -3,9 +3,11 @@ package zipkin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -98,8 +100,9 @@ func (r *reporter) Send(s model.SpanModel) {
 }
 
 // Close implements reporter.Reporter: it sends every queued span and stops.
-// It returns the last send's error. Spans it could not send stay counted as
-// pending, for the tracer to settle.
+// Spans the collector did not take are counted as dropped (see giveUp);
+// when Shutdown's deadline aborted the last send, Close returns its error
+// and the spans it held stay counted as pending, for the tracer to settle.
 func (r *reporter) Close() error {
 	r.closed.Store(true)
 	close(r.stop)
@@ -134,11 +137,26 @@ func (r *reporter) run() {
 					if len(r.held) > 0 {
 						r.err = r.send()
 					}
+					r.giveUp()
 					return
 				}
 			}
 		}
 	}
+}
+
+// giveUp ends Close's last send: spans it could not send are dropped as
+// failed sends (the log has said why), as every backend counts a refused
+// connection or a send that timed out, and Close returns no error for them.
+// Spans whose send Shutdown's deadline cut short stay held, for the tracer
+// to settle as unsent at shutdown, and Close returns that error.
+func (r *reporter) giveUp() {
+	if r.err == nil || errors.Is(r.err, context.Canceled) { // sent, or aborted by Shutdown
+		return
+	}
+	r.counts.Dropped(core.DropSend, uint64(len(r.held)))
+	clear(r.held)
+	r.held, r.err = r.held[:0], nil
 }
 
 // hold adds s to the spans held, dropping the oldest beyond the backlog, and
@@ -167,16 +185,18 @@ func (r *reporter) send() error {
 		n := min(len(r.held), r.batchSize)
 		r.json.b = r.json.b[:0]
 		r.json.spans(r.held[:n])
-		status, err := r.post(r.json.b)
+		status, answer, err := r.post(r.json.b)
 		if err != nil {
-			r.log.Printf("sending %d spans to %s: %v", n, r.shown, err)
+			if !errors.Is(err, context.Canceled) { // else Shutdown's deadline, which its error reports
+				r.log.Printf("sending %d spans to %s: %v", n, r.shown, err)
+			}
 			return fmt.Errorf("zipkin: sending %d spans to %s: %w", n, r.shown, err)
 		}
 		if status >= 200 && status <= 299 {
 			r.counts.Reported(uint64(n))
 		} else {
 			r.counts.Dropped(core.DropRejected, uint64(n))
-			r.log.Printf("the collector at %s answered %d to %d spans", r.shown, status, n)
+			r.log.Printf("sending %d spans to %s: the collector refused the spans: %s", n, r.shown, answer)
 		}
 		rest := copy(r.held, r.held[n:])
 		clear(r.held[rest:])
@@ -185,21 +205,34 @@ func (r *reporter) send() error {
 	return nil
 }
 
-func (r *reporter) post(body []byte) (int, error) {
+// post sends body and returns the collector's status, and, for an error,
+// its answer as the log gives it: the status and the start of the body.
+func (r *reporter) post(body []byte) (status int, answer string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	// As zipkin-go: b3: 0 keeps a service mesh's sidecar from tracing the
 	// request that reports traces.
 	req.Header = http.Header{"Content-Type": {"application/json"}, "B3": {"0"}}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return 0, redact.URLCause(err) // send's message names the URL, redacted
+		return 0, "", redact.URLCause(err) // send's message names the URL, redacted
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return resp.StatusCode, "", nil
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	answer = resp.Status
+	if text := strings.TrimSpace(string(data)); text != "" {
+		if len(text) > 200 {
+			text = text[:200] + "..."
+		}
+		answer += ": " + text
+	}
+	return resp.StatusCode, answer, nil
 }

@@ -27,7 +27,7 @@ func TestEndpointCredentialsNeverShow(t *testing.T) {
 		name, host, want string
 	}{
 		{"down", down.Listener.Addr().String(), "sending 1 spans to http://REDACTED@"},
-		{"500", failing.Listener.Addr().String(), "answered 500"},
+		{"500", failing.Listener.Addr().String(), "the collector refused the spans: 500"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			std := redacttest.StdLog(t)
