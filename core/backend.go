@@ -37,8 +37,9 @@ import (
 // params.
 //
 // The tracer may implement the optional interfaces [StatsReporter],
-// [SpanContextCodec], [NativePropagation] and [BaggageHeaders]; core asks for
-// them once, when the [Tracer] is built.
+// [SpanContextCodec], [NativePropagation], [BaggageHeaders],
+// [SamplerDefault], [Globalizer] and [CarriedContext]; core asks for them
+// once, when the [Tracer] is built.
 type Factory func(cfg Config) (tracer opentracing.Tracer, shutdown func(context.Context) error, err error)
 
 // Config is what a [Factory] receives: the user's settings, validated and with
@@ -422,4 +423,27 @@ type BaggageHeaders interface {
 // when the backend's environment names none.
 type SamplerDefault interface {
 	DefaultSampler() (name, arg string, ok bool)
+}
+
+// Globalizer is implemented by a backend's tracer whose ecosystem has
+// globals of its own that a Tracer built [WithGlobal] should set too
+// (OpenTelemetry's tracer provider and propagator, say). Core calls
+// SetGlobals once, when such a Tracer is built, just after making it
+// OpenTracing's global tracer, and the restore function it returns (if not
+// nil) once, at Shutdown, before the backend's shutdown. restore must put
+// back only the globals that are still the ones SetGlobals set (a global
+// that someone replaced since stays as it is), and both must be safe while
+// other goroutines read the globals.
+type Globalizer interface {
+	SetGlobals() (restore func())
+}
+
+// CarriedContext is implemented by a backend's tracer whose own API finds
+// spans in contexts of its own (the otel backend's: OpenTelemetry's): core
+// hands it the trace of a request that records nothing (not sampled, or not
+// traced, see docs/sampling.md), so that code using that API continues the
+// trace and keeps its decision too. It returns ctx with psc where that API
+// looks, or ctx itself.
+type CarriedContext interface {
+	ContextWithCarried(ctx context.Context, psc propagation.SpanContext) context.Context
 }

@@ -12,6 +12,10 @@ import (
 // race. So traceplug writes it once per process, with forwarder, and switches
 // the Tracer the forwarder uses with an atomic pointer: WithGlobal stores a
 // Tracer there when it is built, and Shutdown takes it out.
+//
+// A backend whose ecosystem has globals of its own (OpenTelemetry's) sets
+// them as a [Globalizer]: when the Tracer is built, after the forwarder is
+// switched, and it restores them at Shutdown, before the backend shuts down.
 
 // forwarder is opentracing's global tracer once a Tracer is built
 // WithGlobal: it starts spans with the last such Tracer while that one is
@@ -21,19 +25,33 @@ type forwarder struct{ current atomic.Pointer[Tracer] }
 var (
 	globalForwarder forwarder
 	globalSet       sync.Once
+
+	// globalRestores holds, by *Tracer, the restore function of a
+	// Globalizer's SetGlobals, until that Tracer's Shutdown calls it.
+	globalRestores sync.Map
 )
 
 var _ opentracing.Tracer = (*forwarder)(nil)
 
-// makeGlobal makes t the tracer of opentracing's global tracer.
+// makeGlobal makes t the tracer of opentracing's global tracer, and has
+// t's backend set its own globals if it is a Globalizer.
 func makeGlobal(t *Tracer) {
 	globalForwarder.current.Store(t)
 	globalSet.Do(func() { opentracing.SetGlobalTracer(&globalForwarder) })
+	if g, ok := t.ot.(Globalizer); ok {
+		if restore := g.SetGlobals(); restore != nil {
+			globalRestores.Store(t, restore)
+		}
+	}
 }
 
-// dropGlobal makes the global tracer trace nothing, if t is its tracer.
+// dropGlobal makes the global tracer trace nothing, if t is its tracer,
+// and has t's backend restore the globals it set (those still its own).
 func dropGlobal(t *Tracer) {
 	globalForwarder.current.CompareAndSwap(t, nil)
+	if restore, ok := globalRestores.LoadAndDelete(t); ok {
+		restore.(func())()
+	}
 }
 
 func (f *forwarder) tracer() opentracing.Tracer {

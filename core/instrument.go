@@ -98,7 +98,11 @@ func (t *Tracer) ContextWithIncoming(ctx context.Context, carrier opentracing.Te
 	if !ok {
 		return ctx
 	}
-	return opentracing.ContextWithSpan(ctx, &carrySpan{t: t, psc: psc})
+	ctx = opentracing.ContextWithSpan(ctx, &carrySpan{t: t, psc: psc})
+	if t.carriedCtx != nil {
+		ctx = t.carriedCtx.ContextWithCarried(ctx, psc)
+	}
+	return ctx
 }
 
 // StartClientSpan starts a span for an outgoing call named operation, as

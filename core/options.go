@@ -236,6 +236,12 @@ func WithSpanObserver(f func(span opentracing.Span, r *http.Request)) Option {
 // safely while requests read it. So build the first such Tracer before
 // anything reads the global tracer (at start-up, as usual), and expect
 // [opentracing.GlobalTracer] to return that forwarder rather than the Tracer.
+//
+// A backend with globals of its own ([Globalizer]) sets them too, and at
+// Shutdown puts back those still its own: on the otel backend,
+// OpenTelemetry's tracer provider and propagator, so that OpenTelemetry code
+// (otel.Tracer, otelhttp, otelgrpc) joins the request's trace with no other
+// set-up (see its package documentation).
 func WithGlobal() Option {
 	return optionFunc(func(c *config) { c.global = true })
 }

@@ -57,7 +57,8 @@ type Tracer struct {
 	routes   routeCache // span names of routes: see routeName
 	sampling *sampler   // nil when the backend samples by itself: see sampling.go
 
-	traceID64 bool // the backend's span contexts hold 64-bit trace ids
+	traceID64  bool           // the backend's span contexts hold 64-bit trace ids
+	carriedCtx CarriedContext // the backend's, for requests that record nothing, or nil
 
 	closeOnce  sync.Once
 	closedLate atomic.Uint64 // spans counted DropClosed when Shutdown last reported them
@@ -227,6 +228,7 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 	if t.prop != nil {
 		t.traceID64 = holds64(t.ot, t.prop.codec)
 	}
+	t.carriedCtx, _ = t.ot.(CarriedContext)
 	switch {
 	case t.prop != nil:
 		sm, err := newSampler(c, t.ot)

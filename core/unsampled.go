@@ -123,6 +123,9 @@ func (t *Tracer) carry(w http.ResponseWriter, r *http.Request, next http.Handler
 	if spanKey == nil {
 		ctx = opentracing.ContextWithSpan(cr, &cr.span)
 	}
+	if t.carriedCtx != nil {
+		ctx = t.carriedCtx.ContextWithCarried(ctx, psc)
+	}
 	defer cr.done.Store(true)
 	next.ServeHTTP(w, r.WithContext(ctx))
 }

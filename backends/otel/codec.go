@@ -16,6 +16,7 @@ import (
 var (
 	_ core.SpanContextCodec  = (*Tracer)(nil)
 	_ core.NativePropagation = (*Tracer)(nil)
+	_ core.CarriedContext    = (*Tracer)(nil)
 )
 
 // NativePropagation implements [core.NativePropagation]: the formats of
@@ -71,9 +72,20 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 // A psc without ids but with baggage gives a context from which spans start
 // a new trace carrying that baggage.
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
+	if !hasTrace(psc) && len(psc.Baggage) == 0 {
+		return nil, opentracing.ErrSpanContextNotFound
+	}
+	return &spanContext{sc: otelSpanContext(psc), baggage: validItems(psc.Baggage)}, nil
+}
+
+// hasTrace reports whether psc holds a trace id.
+func hasTrace(psc propagation.SpanContext) bool { return psc.TraceIDHigh != 0 || psc.TraceID != 0 }
+
+// otelSpanContext is the OpenTelemetry span context of psc, as
+// [Tracer.ImportSpanContext] says; empty when psc holds no trace id.
+func otelSpanContext(psc propagation.SpanContext) trace.SpanContext {
 	var scc trace.SpanContextConfig
-	switch {
-	case psc.TraceIDHigh != 0 || psc.TraceID != 0:
+	if hasTrace(psc) {
 		binary.BigEndian.PutUint64(scc.TraceID[:8], psc.TraceIDHigh)
 		binary.BigEndian.PutUint64(scc.TraceID[8:], psc.TraceID)
 		// A new trace (no span id) is the parent of a root: a span context
@@ -88,10 +100,8 @@ func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.Spa
 		scc.TraceState, _ = trace.ParseTraceState(psc.TraceState)
 		sampled := psc.Sampling != propagation.SamplingNo
 		scc.TraceFlags = trace.TraceFlags(0).WithSampled(sampled).WithRandom(psc.Random)
-	case len(psc.Baggage) == 0:
-		return nil, opentracing.ErrSpanContextNotFound
 	}
-	return &spanContext{sc: trace.NewSpanContext(scc), baggage: validItems(psc.Baggage)}, nil
+	return trace.NewSpanContext(scc)
 }
 
 // noopSpan is a span of OpenTelemetry's no-op tracer.

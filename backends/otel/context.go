@@ -198,11 +198,18 @@ func (c *hookContext) Value(key any) any {
 // ContextWithSpanHook implements [opentracing.TracerContextWithSpanExtension]:
 // when otSpan is put into a context (as traceplug does with a request's
 // span), its OpenTelemetry span goes in too, so that OpenTelemetry code
-// finds it as the parent of its spans. Another tracer's span is left out.
+// finds it as the parent of its spans, and so does its OpenTracing baggage
+// (the W3C baggage a request came with), as OpenTelemetry baggage
+// (go.opentelemetry.io/otel/baggage) over what the context held. Another
+// tracer's span is left out. A span without baggage costs its context no
+// allocation the first time it is put in one.
 func (t *Tracer) ContextWithSpanHook(ctx context.Context, otSpan opentracing.Span) context.Context {
 	s, ok := otSpan.(*span)
 	if !ok {
 		return ctx
+	}
+	if items := s.ctx.Load().baggage; len(items) > 0 {
+		ctx = contextWithBaggage(ctx, items)
 	}
 	if otelSpanKey != nil && s.hooked.CompareAndSwap(false, true) {
 		s.hook = hookContext{Context: ctx, span: s.otelInContext()}
@@ -268,3 +275,57 @@ func (c *contextSpan) handOver() {
 	c.s.handOver()
 	c.s.mu.Unlock()
 }
+
+// ContextWithCarried returns ctx with psc, the trace of a request that
+// records nothing (not sampled, or not traced but come with a trace), as
+// OpenTelemetry code looks for it: the current span is one that records
+// nothing and holds psc's span context (as trace.ContextWithRemoteSpanContext
+// makes, but that its tracer provider is the tracer's, whose spans follow
+// psc's sampling decision), and psc's baggage is OpenTelemetry baggage over
+// what ctx held. So OpenTelemetry code (otel.Tracer, otelhttp, otelgrpc)
+// continues the trace and its decision, and passes both on. ctx is returned
+// as it is when psc holds neither trace nor baggage. It costs one
+// allocation, and one more for baggage; it is safe for concurrent use.
+func (t *Tracer) ContextWithCarried(ctx context.Context, psc propagation.SpanContext) context.Context {
+	if len(psc.Baggage) > 0 {
+		if items := validItems(psc.Baggage); len(items) > 0 {
+			ctx = contextWithBaggage(ctx, items)
+		}
+	}
+	if !hasTrace(psc) {
+		return ctx
+	}
+	c := &carriedContext{Context: ctx}
+	c.span.sc, c.span.t = otelSpanContext(psc), t
+	if otelSpanKey == nil {
+		return trace.ContextWithSpan(ctx, &c.span)
+	}
+	return c
+}
+
+// carriedContext is the context [Tracer.ContextWithCarried] makes: ctx with
+// a [carriedSpan] as OpenTelemetry's span, in one allocation.
+type carriedContext struct {
+	context.Context
+	span carriedSpan
+}
+
+func (c *carriedContext) Value(key any) any {
+	if key == otelSpanKey {
+		return &c.span
+	}
+	return c.Context.Value(key)
+}
+
+// carriedSpan is the OpenTelemetry span of a request that records nothing:
+// its span context and nothing more, but for its tracer provider, the
+// tracer's, so that instrumentation that starts its spans with the provider
+// of the span in its context (otelhttp's transport) continues the trace
+// through the SDK, which follows the trace's decision.
+type carriedSpan struct {
+	spanContext
+	t *Tracer
+}
+
+// TracerProvider implements [trace.Span]: the tracer's.
+func (c *carriedSpan) TracerProvider() trace.TracerProvider { return c.t.provider }

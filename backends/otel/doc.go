@@ -112,19 +112,39 @@
 // OpenTracing code that starts a span from the context it returns continues
 // it. Attributes that OpenTelemetry code sets on the span it finds in such
 // a context (trace.SpanFromContext) and the OpenTracing span's tags are
-// applied in the order they were set. The backend does not touch
-// OpenTelemetry's globals; to have otel.Tracer and instrumentation
-// libraries (otelhttp, otelgrpc) use the provider:
+// applied in the order they were set. A span started with the SDK itself
+// rather than this provider is unknown to OpenTracing code.
+//
+// With [core.WithGlobal], the provider and [Tracer.TextMapPropagator] are
+// also OpenTelemetry's globals (otel.GetTracerProvider,
+// otel.GetTextMapPropagator) from when the Tracer is built until its
+// Shutdown: otel.Tracer, otelhttp and otelgrpc in a traced request make
+// children of its span, and propagate them in traceplug's formats, with
+// nothing else set up. The globals forward to the last Tracer of the
+// backend built WithGlobal, as OpenTracing's global tracer does, so that a
+// tracer or propagator that code took from them before (a library's
+// package-level otel.Tracer, an otelhttp transport made at start-up)
+// follows it, and never feeds a Tracer that was shut down; with none live
+// they trace and propagate nothing. Shutdown puts back the globals that were
+// there before, each only if it is still the backend's: one that the
+// application set in between stays. Without WithGlobal the backend leaves
+// OpenTelemetry's globals alone; to set them by hand:
 //
 //	ot := tracer.Unwrap().(*otel.Tracer)
 //	otelapi.SetTracerProvider(ot.TracerProvider())
 //	otelapi.SetTextMapPropagator(ot.TextMapPropagator())
 //
-// A span started with the SDK itself rather than this provider is unknown to
-// OpenTracing code. OpenTracing baggage and OpenTelemetry baggage
-// (go.opentelemetry.io/otel/baggage) stay apart in the process: a span's
-// OpenTracing baggage is not in its context's OpenTelemetry baggage, nor the
-// other way round.
+// A span's OpenTracing baggage (the W3C baggage its request came with, and
+// the items set before it is put in a context) is OpenTelemetry baggage
+// (go.opentelemetry.io/otel/baggage) in every context the span is put in, a
+// request's included, over what the context held: baggage.FromContext sees
+// it. Baggage that OpenTelemetry code sets in a context
+// (baggage.ContextWithBaggage) is OpenTracing baggage in the spans it then
+// starts there, so traceplug's Transport sends it on a call made in such a
+// span's context; the OpenTracing span already in the context (the
+// request's) does not hold it. [Tracer.ContextBaggage] reads it from a
+// context. [Tracer.ContextWithCarried] puts the trace of a request that
+// records nothing where OpenTelemetry code finds it.
 //
 // # Propagation
 //

@@ -86,9 +86,10 @@ func New(cfg core.Config) (*Tracer, error) {
 // spans started with its tracers go to the same collector, are children of
 // the OpenTracing span in their context (a request's span, in a handler
 // that traceplug traces), and are themselves the parent of OpenTracing spans
-// started from the context that Start returns. The backend does not touch
-// OpenTelemetry's globals; to have otel.Tracer and instrumentation libraries
-// use this provider, install it:
+// started from the context that Start returns. A Tracer built
+// [core.WithGlobal] makes it OpenTelemetry's global (see
+// [Tracer.SetGlobals]), so that otel.Tracer and instrumentation libraries
+// use it; without WithGlobal, install it by hand:
 //
 //	otel.SetTracerProvider(tracer.TracerProvider())
 //	otel.SetTextMapPropagator(tracer.TextMapPropagator())

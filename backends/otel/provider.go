@@ -56,7 +56,7 @@ var _ trace.Tracer = (*tracer)(nil)
 func (tr *tracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	ctx, s := tr.inner.Start(ctx, name, opts...)
 	if otSpanKey == nil {
-		return opentracing.ContextWithSpan(ctx, tr.t.viewOf(s, opentracing.SpanFromContext(ctx))), s
+		return opentracing.ContextWithSpan(ctx, tr.t.viewOf(s, ctx)), s
 	}
 	return &providerContext{Context: ctx, t: tr.t, span: s}, s
 }
@@ -79,7 +79,7 @@ func (c *providerContext) Value(key any) any {
 	if v := c.view.Load(); v != nil {
 		return v
 	}
-	v := c.t.viewOf(c.span, opentracing.SpanFromContext(c.Context))
+	v := c.t.viewOf(c.span, c.Context)
 	if !c.view.CompareAndSwap(nil, v) {
 		v = c.view.Load()
 	}

@@ -1,7 +1,9 @@
 package otel
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -640,13 +642,14 @@ func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOpt
 }
 
 // viewOf is the OpenTracing span for otel, a span that OpenTelemetry code
-// started in a context whose OpenTracing span (if any) is parent: it has
-// the parent's baggage, as the bridge gave it, and sends its tags to otel at
-// once.
-func (t *Tracer) viewOf(otel trace.Span, parent opentracing.Span) *span {
+// started in ctx, whose OpenTracing span (if any) is parent: its baggage is
+// the parent's, as the bridge gave it, and over it ctx's OpenTelemetry
+// baggage (what OpenTelemetry code set, see [Tracer.ContextBaggage]), and it
+// sends its tags to otel at once.
+func (t *Tracer) viewOf(otel trace.Span, ctx context.Context) *span {
 	s := &span{tracer: t, otel: otel, direct: true, recording: otel.IsRecording()}
 	sc := &spanContext{sc: otel.SpanContext()}
-	if parent != nil {
+	if parent := opentracing.SpanFromContext(ctx); parent != nil {
 		switch pc := parent.Context().(type) {
 		case *spanContext:
 			sc.baggage = pc.baggage
@@ -659,6 +662,9 @@ func (t *Tracer) viewOf(otel trace.Span, parent opentracing.Span) *span {
 			})
 			sc.baggage = validItems(items)
 		}
+	}
+	if items := t.ContextBaggage(ctx); len(items) > 0 {
+		sc.baggage = validItems(append(slices.Clone(sc.baggage), items...))
 	}
 	s.ctx.Store(sc)
 	return s

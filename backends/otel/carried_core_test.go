@@ -1,0 +1,47 @@
+package otel_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/traceplug/traceplug/backends/otel/oteltest"
+	"github.com/traceplug/traceplug/core"
+)
+
+// TestOTelCodeInRequestsThatRecordNothing: in a request core does not
+// sample, and in one it does not trace (trace-all off), OpenTelemetry code
+// on the backend's provider continues the caller's trace with its decision,
+// through core's CarriedContext hand-off.
+func TestOTelCodeInRequestsThatRecordNothing(t *testing.T) {
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for _, tc := range []struct {
+		name    string
+		opts    []core.Option
+		flags   string
+		sampled bool
+	}{
+		{"unsampled", []core.Option{core.WithTraceAll(true), core.WithSampleRate(0)}, "00", false},
+		{"untraced, caller sampled", nil, "01", true},
+		{"untraced, caller unsampled", nil, "00", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := oteltest.New(t)
+			tr, ot := newTracer(t, c, tc.opts...)
+			var got trace.SpanContext
+			h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, span := ot.TracerProvider().Tracer("lib").Start(r.Context(), "lib work")
+				got = span.SpanContext()
+				span.End()
+			}))
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-"+tc.flags)
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if got.TraceID().String() != traceID || got.IsSampled() != tc.sampled {
+				t.Errorf("OpenTelemetry span: trace %s sampled %v, want %s sampled %v", got.TraceID(), got.IsSampled(), traceID, tc.sampled)
+			}
+		})
+	}
+}
