@@ -38,8 +38,8 @@ import (
 //
 // The tracer may implement the optional interfaces [StatsReporter],
 // [SpanContextCodec], [NativePropagation], [BaggageHeaders],
-// [SamplerDefault], [Globalizer] and [CarriedContext]; core asks for them
-// once, when the [Tracer] is built.
+// [SamplerDefault], [Globalizer], [CarriedContext] and [ContextBaggage];
+// core asks for them once, when the [Tracer] is built.
 type Factory func(cfg Config) (tracer opentracing.Tracer, shutdown func(context.Context) error, err error)
 
 // Config is what a [Factory] receives: the user's settings, validated and with
@@ -446,4 +446,14 @@ type Globalizer interface {
 // looks, or ctx itself.
 type CarriedContext interface {
 	ContextWithCarried(ctx context.Context, psc propagation.SpanContext) context.Context
+}
+
+// ContextBaggage is implemented by a backend's tracer whose own API keeps
+// baggage in contexts of its own (the otel backend's: OpenTelemetry's
+// baggage.ContextWithBaggage): core adds what it returns for an outgoing
+// call's context to the call's span (or, for a call that records nothing, to
+// the trace it passes on) before injecting it, the context's value winning
+// for a key both hold. nil when ctx holds none.
+type ContextBaggage interface {
+	ContextBaggage(ctx context.Context) []propagation.BaggageItem
 }

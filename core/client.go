@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -137,6 +138,13 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c.span = span
 	t.ClearContext(out.Header) // no stale context beside the new one
+	if t.ctxBaggage != nil {
+		for _, it := range t.ctxBaggage.ContextBaggage(req.Context()) {
+			if span.BaggageItem(it.Key) != it.Value {
+				span.SetBaggageItem(it.Key, it.Value)
+			}
+		}
+	}
 	if err := t.Inject(span.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out.Header)); err != nil {
 		span.SetTag("traceplug.inject_error", t.redact.cap(err.Error()))
 	}
@@ -180,6 +188,9 @@ func (tr *transport) carry(req *http.Request, psc propagation.SpanContext) (*htt
 		out.Header = make(http.Header)
 	}
 	tr.t.ClearContext(out.Header) // no stale context beside the new one
+	if tr.t.ctxBaggage != nil {
+		psc.Baggage = mergeBaggage(psc.Baggage, tr.t.ctxBaggage.ContextBaggage(req.Context()))
+	}
 	tr.t.prop.text.Inject(psc, opentracing.HTTPHeadersCarrier(out.Header))
 	return tr.base.RoundTrip(&out)
 }
@@ -272,3 +283,18 @@ type readWriteBody struct {
 }
 
 func (b *readWriteBody) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// mergeBaggage returns base with over's items, over's winning for a key
+// both hold, in a new slice when over has any (base may be shared).
+func mergeBaggage(base, over []propagation.BaggageItem) []propagation.BaggageItem {
+	if len(over) == 0 {
+		return base
+	}
+	out := make([]propagation.BaggageItem, 0, len(base)+len(over))
+	for _, it := range base {
+		if !slices.ContainsFunc(over, func(o propagation.BaggageItem) bool { return o.Key == it.Key }) {
+			out = append(out, it)
+		}
+	}
+	return append(out, over...)
+}

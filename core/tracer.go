@@ -59,6 +59,7 @@ type Tracer struct {
 
 	traceID64  bool           // the backend's span contexts hold 64-bit trace ids
 	carriedCtx CarriedContext // the backend's, for requests that record nothing, or nil
+	ctxBaggage ContextBaggage // the backend's, for outgoing calls, or nil
 
 	closeOnce  sync.Once
 	closedLate atomic.Uint64 // spans counted DropClosed when Shutdown last reported them
@@ -229,6 +230,7 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 		t.traceID64 = holds64(t.ot, t.prop.codec)
 	}
 	t.carriedCtx, _ = t.ot.(CarriedContext)
+	t.ctxBaggage, _ = t.ot.(ContextBaggage)
 	switch {
 	case t.prop != nil:
 		sm, err := newSampler(c, t.ot)

@@ -3,8 +3,10 @@ package otel_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
@@ -41,6 +43,47 @@ func TestOTelCodeInRequestsThatRecordNothing(t *testing.T) {
 			h.ServeHTTP(httptest.NewRecorder(), r)
 			if got.TraceID().String() != traceID || got.IsSampled() != tc.sampled {
 				t.Errorf("OpenTelemetry span: trace %s sampled %v, want %s sampled %v", got.TraceID(), got.IsSampled(), traceID, tc.sampled)
+			}
+		})
+	}
+}
+
+// TestOTelBaggageThroughTransport: baggage a handler sets through
+// OpenTelemetry's API (with no OpenTelemetry span started) leaves with the
+// calls it makes through traceplug's Transport, in a sampled request and
+// in one that records nothing, beside the request's own baggage.
+func TestOTelBaggageThroughTransport(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []core.Option
+	}{
+		{"sampled", []core.Option{core.WithTraceAll(true)}},
+		{"unsampled", []core.Option{core.WithTraceAll(true), core.WithSampleRate(0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := oteltest.New(t)
+			tr, _ := newTracer(t, c, tc.opts...)
+			var sent http.Header
+			down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent = r.Header.Clone() }))
+			defer down.Close()
+			client := &http.Client{Transport: tr.Transport(nil)}
+			h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				m, _ := baggage.NewMember("tenant", "acme")
+				b, _ := baggage.FromContext(r.Context()).SetMember(m)
+				req, _ := http.NewRequestWithContext(baggage.ContextWithBaggage(r.Context(), b), "GET", down.URL, nil)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}))
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("baggage", "user=ann")
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			got := sent.Get("baggage")
+			if !strings.Contains(got, "tenant=acme") || !strings.Contains(got, "user=ann") {
+				t.Errorf("baggage sent %q, want tenant=acme and user=ann", got)
 			}
 		})
 	}

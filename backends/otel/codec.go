@@ -17,6 +17,7 @@ var (
 	_ core.SpanContextCodec  = (*Tracer)(nil)
 	_ core.NativePropagation = (*Tracer)(nil)
 	_ core.CarriedContext    = (*Tracer)(nil)
+	_ core.ContextBaggage    = (*Tracer)(nil)
 )
 
 // NativePropagation implements [core.NativePropagation]: the formats of
