@@ -19,7 +19,8 @@ import (
 // built-in format (W3C traceparent, tracestate and baggage; B3 single and
 // multi; jaeger's; ottrace), with fuzzed values, through the middleware of
 // every backend (native propagation, and every format listed at once): each
-// request is served, and gets its span.
+// request is served, and gets its span, or, when it carried an unsampled
+// decision that the parent-based sampler obeys, is counted as not sampled.
 func FuzzIncomingHeaders(f *testing.F) {
 	seeds := [][5]string{
 		{"463ac35c9f6413ad:a2fb4a1d1a96d312:0:1", "a2fb4a1d1a96d312", "1", "463ac35c9f6413ad-a2fb4a1d1a96d312-1", "ann"},
@@ -87,15 +88,27 @@ func FuzzIncomingHeaders(f *testing.F) {
 			r.Header[k] = []string{v}
 		}
 		for i, h := range handlers {
-			before := tracers[i].Stats().Started
+			before := decided(tracers[i])
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
 			if w.Code != http.StatusOK {
 				t.Fatalf("%s: served %d", configs[i].backend, w.Code)
 			}
-			if tracers[i].Stats().Started != before+1 {
-				t.Fatalf("%s: the request got no span", configs[i].backend)
+			if decided(tracers[i]) != before+1 {
+				t.Fatalf("%s: the request got no span, and no decision not to sample it", configs[i].backend)
 			}
 		}
 	})
+}
+
+// decided counts the requests tr traced: those that got a span, and those
+// whose trace was not sampled (an incoming sampled=0 is obeyed), which get
+// none.
+func decided(tr *core.Tracer) uint64 {
+	s := tr.Stats()
+	n := s.Started
+	for _, o := range s.Sampling.Operations {
+		n += o.NotSampled
+	}
+	return n
 }
