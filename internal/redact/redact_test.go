@@ -92,10 +92,19 @@ func FuzzEndpoint(f *testing.F) {
 		// text do not hold must be gone.
 		// (The query's later keys show: only the first value is secret.)
 		known := scheme + host + Redacted + "://"
-		first, _, _ := strings.Cut(strings.ReplaceAll(value, ";", "&"), "&")
+		first, rest, _ := strings.Cut(strings.ReplaceAll(value, ";", "&"), "&")
+		for _, pair := range strings.Split(rest, "&") {
+			if k, _, ok := strings.Cut(pair, "="); ok {
+				known += "&" + k + "=" // the later keys show, by design
+			}
+		}
 		for _, secret := range []string{user + ":" + pass, first, frag} {
 			for i := 0; i+6 <= len(secret); i++ {
-				if w := secret[i : i+6]; !strings.Contains(known, w) && strings.Contains(got, w) {
+				w := secret[i : i+6]
+				if strings.Trim(w, "&;=") == "" {
+					continue // the query's separators show, by design
+				}
+				if !strings.Contains(known, w) && strings.Contains(got, w) {
 					t.Fatalf("Endpoint(%q) = %q: shows %q", raw, got, w)
 				}
 			}
