@@ -118,8 +118,8 @@ type sampler struct {
 	traceID64 bool // the backend holds 64-bit trace ids: new ones get no upper half
 	source    string
 	usesOp    bool
-	forced    *forcedLimit // nil: debug flags ignored
-	ops       sync.Map     // operation name -> *opCounts
+	forced    sampling.Sampler // a rate limit of forced traces; nil: debug flags ignored
+	ops       sync.Map         // operation name -> *opCounts
 	numOps    atomic.Int64
 	other     opCounts // counted past maxSampledOperations; its name matches no operation
 	recent    opCache  // operations counted lately, to skip ops' hashing
@@ -160,31 +160,6 @@ func opSlot(op string) int {
 
 // opCache holds recently counted operations, direct-mapped by opSlot.
 type opCache [64]atomic.Pointer[opCounts]
-
-// forcedLimit is a token bucket of forced traces.
-type forcedLimit struct {
-	mu      sync.Mutex
-	rate    float64
-	balance float64
-	last    time.Time
-	now     func() time.Time
-}
-
-func (f *forcedLimit) take() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.now()
-	b := max(f.rate, 1)
-	if d := now.Sub(f.last); d > 0 {
-		f.balance = min(b, f.balance+d.Seconds()*f.rate)
-		f.last = now
-	}
-	if f.balance >= 1 {
-		f.balance--
-		return true
-	}
-	return false
-}
 
 // newSampler builds the Tracer's sampler from c, the environment and the
 // backend's default, in that order.
@@ -240,7 +215,7 @@ func newSampler(c *config, backend any) (*sampler, error) {
 	sm := &sampler{s: s, source: source, usesOp: sampling.UsesOperation(s)}
 	sm.other.name = "\x00" // no operation's name: never found in the cache
 	if forced > 0 {
-		sm.forced = &forcedLimit{rate: forced, balance: max(forced, 1), last: now(), now: now}
+		sm.forced = sampling.RateLimited(forced, now)
 	}
 	return sm, nil
 }
@@ -313,7 +288,7 @@ func (sm *sampler) decide(psc *propagation.SpanContext, op string) sampling.Deci
 		psc.SpanID, psc.ParentID = 0, 0
 	}
 	if psc.Sampling == propagation.SamplingDebug {
-		if sm.forced != nil && sm.forced.take() {
+		if sm.forced != nil && sm.forced.ShouldSample(sampling.Params{}).Sampled {
 			sm.counted.forced.Add(1)
 			sm.count(op, true)
 			return sampling.Decision{Sampled: true}

@@ -42,21 +42,20 @@ func (s *carrySpan) context() propagation.SpanContext {
 	return s.psc
 }
 
-func (s *carrySpan) Finish()                                      {}
-func (s *carrySpan) FinishWithOptions(opentracing.FinishOptions)  {}
-func (s *carrySpan) Context() opentracing.SpanContext             { return s }
-func (s *carrySpan) SetOperationName(string) opentracing.Span     { return s }
-func (s *carrySpan) SetTag(string, any) opentracing.Span          { return s }
-func (s *carrySpan) LogFields(...log.Field)                       {}
-func (s *carrySpan) LogKV(...any)                                 {}
-func (s *carrySpan) LogEvent(string)                              {}
-func (s *carrySpan) LogEventWithPayload(string, any)              {}
-func (s *carrySpan) Log(opentracing.LogData)                      {}
-func (s *carrySpan) Tracer() opentracing.Tracer                   { return s.t }
-func (s *carrySpan) sampled() bool                                { return s.psc.Sampling.IsSampled(false) }
-func (s *carrySpan) ForeachBaggageItem(fn func(k, v string) bool) { s.foreach(fn) }
+func (s *carrySpan) Finish()                                     {}
+func (s *carrySpan) FinishWithOptions(opentracing.FinishOptions) {}
+func (s *carrySpan) Context() opentracing.SpanContext            { return s }
+func (s *carrySpan) SetOperationName(string) opentracing.Span    { return s }
+func (s *carrySpan) SetTag(string, any) opentracing.Span         { return s }
+func (s *carrySpan) LogFields(...log.Field)                      {}
+func (s *carrySpan) LogKV(...any)                                {}
+func (s *carrySpan) LogEvent(string)                             {}
+func (s *carrySpan) LogEventWithPayload(string, any)             {}
+func (s *carrySpan) Log(opentracing.LogData)                     {}
+func (s *carrySpan) Tracer() opentracing.Tracer                  { return s.t }
 
-func (s *carrySpan) foreach(fn func(k, v string) bool) {
+// ForeachBaggageItem implements [opentracing.SpanContext].
+func (s *carrySpan) ForeachBaggageItem(fn func(k, v string) bool) {
 	psc := s.context()
 	for _, it := range psc.Baggage {
 		if !fn(it.Key, it.Value) {
@@ -70,13 +69,7 @@ func (s *carrySpan) foreach(fn func(k, v string) bool) {
 func (s *carrySpan) SetBaggageItem(key, value string) opentracing.Span {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := make([]propagation.BaggageItem, 0, len(s.psc.Baggage)+1)
-	for _, it := range s.psc.Baggage {
-		if it.Key != key {
-			b = append(b, it)
-		}
-	}
-	s.psc.Baggage = append(b, propagation.BaggageItem{Key: key, Value: value})
+	s.psc.Baggage = mergeBaggage(s.psc.Baggage, []propagation.BaggageItem{{Key: key, Value: value}})
 	return s
 }
 

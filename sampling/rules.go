@@ -153,7 +153,7 @@ func (rs *ruleSampler) Description() string {
 	return b.String()
 }
 
-func (rs *ruleSampler) UsesOperation() bool { return len(rs.list) > 0 || usesOperation(rs.fallback) }
+func (rs *ruleSampler) UsesOperation() bool { return len(rs.list) > 0 || UsesOperation(rs.fallback) }
 
 // Close closes the fallback sampler (a remote sampler's polling).
 func (rs *ruleSampler) Close() error { return closeSampler(rs.fallback) }

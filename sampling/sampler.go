@@ -53,15 +53,12 @@ type OperationSampler interface {
 	UsesOperation() bool
 }
 
-// usesOperation reports whether s may decide on the operation.
-func usesOperation(s Sampler) bool {
+// UsesOperation reports whether s's decisions may depend on the operation
+// name ([OperationSampler]).
+func UsesOperation(s Sampler) bool {
 	o, ok := s.(OperationSampler)
 	return ok && o.UsesOperation()
 }
-
-// UsesOperation reports whether s's decisions may depend on the operation
-// name ([OperationSampler]).
-func UsesOperation(s Sampler) bool { return usesOperation(s) }
 
 // Decisions of the constant samplers, and of parents.
 var (
@@ -144,7 +141,7 @@ func (pb parentBased) Description() string {
 	return "ParentBased{root:" + pb.root.Description() + ",remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,localParentNotSampled:AlwaysOffSampler}"
 }
 
-func (pb parentBased) UsesOperation() bool { return usesOperation(pb.root) }
+func (pb parentBased) UsesOperation() bool { return UsesOperation(pb.root) }
 
 // Close closes root if it has a Close method (a remote sampler).
 func (pb parentBased) Close() error { return closeSampler(pb.root) }
