@@ -9,45 +9,12 @@ import (
 )
 
 // suggest returns the candidate closest to name, for a "did you mean" in an
-// error, or "" when none is close: equal but for case, or within an edit
-// distance of about a third of the name's length.
-// Of candidates equally close but for case, the one closest in case wins
-// ("Methd" suggests "Method", "methd" "method").
-func suggest(name string, candidates []string) string {
-	best, bestDist, bestExact := "", len(name)/3+1, 0
-	for _, c := range candidates {
-		if strings.EqualFold(c, name) {
-			return c
-		}
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
-		if d > bestDist {
-			continue
-		}
-		exact := editDistance(name, c)
-		if d < bestDist || best != "" && exact < bestExact {
-			best, bestDist, bestExact = c, d, exact
-		}
-	}
-	return best
-}
-
-// editDistance is textutil's edit distance, for names short enough to be
-// worth comparing (a longer one is never close).
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return max(len(a), len(b))
-	}
-	return textutil.EditDistance(a, b)
-}
+// error: [textutil.Suggest].
+func suggest(name string, candidates []string) string { return textutil.Suggest(name, candidates) }
 
 // capString returns s cut to at most n bytes (on a rune boundary), marked
 // with "…" when cut, for quoting untrusted input in an error.
-func capString(s string, n int) string {
-	if cut, ok := textutil.Cut(s, n); ok {
-		return cut + "…"
-	}
-	return s
-}
+func capString(s string, n int) string { return textutil.Cap(s, n) }
 
 // modulePath is the root module's import path, for import hints.
 const modulePath = "github.com/traceplug/traceplug"

@@ -144,25 +144,16 @@ func (p *passThrough) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.carry(w, r, p.next, psc, false)
 }
 
-// incoming reads the trace a carrier holds, within the baggage limits; ok is
+// incoming reads the trace a carrier holds, as extractNeutral does; ok is
 // false when it holds none (nor baggage, nor a decision) or t cannot carry
 // one (its backend is no SpanContextCodec).
 func (t *Tracer) incoming(c opentracing.TextMapReader) (psc propagation.SpanContext, ok bool) {
 	if t.prop == nil {
 		return psc, false
 	}
-	psc, _ = t.prop.text.Extract(c)
-	if !psc.IsValid() && len(psc.Baggage) == 0 && psc.Sampling == propagation.SamplingDeferred {
-		return psc, false
-	}
-	if t.traceID64 {
-		psc.TraceIDHigh = 0
-	}
-	var dropped int
-	if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
-		t.counts.baggageDropped.Add(uint64(dropped))
-	}
-	return psc, true
+	psc, _ = t.extractNeutral(c)
+	empty := psc.TraceID == 0 && psc.TraceIDHigh == 0 && len(psc.Baggage) == 0 && psc.Sampling == propagation.SamplingDeferred
+	return psc, !empty
 }
 
 // carried returns the carrySpan of t that sc is, or nil.

@@ -112,7 +112,7 @@ func Parse(name, arg string, o Options) (Sampler, error) {
 		return nil, fmt.Errorf("sampling: %s: AWS X-Ray's sampler is not supported (known: %s)", name, strings.Join(Names(), ", "))
 	default:
 		hint := ""
-		if s := suggest(name, Names()); s != "" {
+		if s := textutil.Suggest(name, Names()); s != "" {
 			hint = fmt.Sprintf("; did you mean %q?", s)
 		}
 		return nil, fmt.Errorf("sampling: unknown sampler %q (known: %s%s)", capText(name), strings.Join(Names(), ", "), hint)
@@ -153,22 +153,11 @@ func parseRemoteArg(name, arg string) (JaegerRemoteConfig, error) {
 			cfg.InitialSampler = TraceIDRatio(f)
 		default:
 			hint := ""
-			if s := suggest(k, []string{"endpoint", "initialSamplingRate", "pollingIntervalMs"}); s != "" {
+			if s := textutil.Suggest(k, []string{"endpoint", "initialSamplingRate", "pollingIntervalMs"}); s != "" {
 				hint = fmt.Sprintf("; did you mean %q?", s)
 			}
 			return cfg, fmt.Errorf("sampling: %s: unknown argument key %q (known: endpoint, pollingIntervalMs, initialSamplingRate%s)", name, capText(k), hint)
 		}
 	}
 	return cfg, nil
-}
-
-// suggest returns the candidate nearest to s by edit distance, if near.
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 4
-	for _, c := range candidates {
-		if d := textutil.EditDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
 }

@@ -31,11 +31,7 @@ func newRateLimiter(perSecond float64, now func() time.Time) *rateLimiter {
 func (r *rateLimiter) take() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.now()
-	if elapsed := now.Sub(r.last); elapsed > 0 {
-		r.balance = min(r.maxBalance, r.balance+elapsed.Seconds()*r.perSecond)
-		r.last = now
-	}
+	r.refill()
 	if r.balance >= 1 {
 		r.balance--
 		return true
@@ -48,11 +44,7 @@ func (r *rateLimiter) take() bool {
 func (r *rateLimiter) update(perSecond float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.now() // credit the time so far at the old rate first
-	if elapsed := now.Sub(r.last); elapsed > 0 {
-		r.balance = min(r.maxBalance, r.balance+elapsed.Seconds()*r.perSecond)
-		r.last = now
-	}
+	r.refill() // credit the time so far at the old rate first
 	b := max(perSecond, 1)
 	if r.maxBalance > 0 {
 		r.balance *= b / r.maxBalance
@@ -81,4 +73,14 @@ func (r *rateLimited) ShouldSample(Params) Decision {
 
 func (r *rateLimited) Description() string {
 	return "RateLimiting{" + formatFloat(r.decision.Param) + "/s}"
+}
+
+// refill credits the time since the last refill at the current rate; r.mu
+// is held.
+func (r *rateLimiter) refill() {
+	now := r.now()
+	if elapsed := now.Sub(r.last); elapsed > 0 {
+		r.balance = min(r.maxBalance, r.balance+elapsed.Seconds()*r.perSecond)
+		r.last = now
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // Rule samples the traces of the operations whose name matches Operation:
@@ -213,10 +215,4 @@ func ParseRules(text string) ([]Rule, error) {
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // capText cuts s, from the environment or a file, for an error message.
-func capText(s string) string {
-	const max = 100
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return s
-}
+func capText(s string) string { return textutil.Cap(s, 100) }

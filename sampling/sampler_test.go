@@ -203,7 +203,7 @@ func TestParse(t *testing.T) {
 	bad := []struct{ name, arg, says string }{
 		{"traceidratio", "1.5", "not a ratio"},
 		{"traceidratio", "half", "not a ratio"},
-		{"always", "", `did you mean "always_on"?`},
+		{"always_onn", "", `did you mean "always_on"?`},
 		{"xray", "", "not supported"},
 		{"traceplug_ratelimiting", "0", "above 0"},
 		{"jaeger_remote", "endpoint=http://localhost:14250", "gRPC"},

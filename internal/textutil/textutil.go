@@ -3,6 +3,8 @@
 // untrusted input before it is quoted.
 package textutil
 
+import "strings"
+
 // EditDistance is the Levenshtein distance between a and b, in bytes.
 func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
@@ -34,4 +36,45 @@ func Cut(s string, n int) (string, bool) {
 		n--
 	}
 	return s[:n], true
+}
+
+// Suggest returns the candidate closest to name, for a "did you mean" in an
+// error, or "" when none is close: equal but for case, or within an edit
+// distance of about a third of the name's length.
+// Of candidates equally close but for case, the one closest in case wins
+// ("Methd" suggests "Method", "methd" "method").
+func Suggest(name string, candidates []string) string {
+	best, bestDist, bestExact := "", len(name)/3+1, 0
+	for _, c := range candidates {
+		if strings.EqualFold(c, name) {
+			return c
+		}
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if d > bestDist {
+			continue
+		}
+		exact := editDistance(name, c)
+		if d < bestDist || best != "" && exact < bestExact {
+			best, bestDist, bestExact = c, d, exact
+		}
+	}
+	return best
+}
+
+// editDistance is textutil's edit distance, for names short enough to be
+// worth comparing (a longer one is never close).
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return max(len(a), len(b))
+	}
+	return EditDistance(a, b)
+}
+
+// Cap returns s cut to at most n bytes on a rune boundary, marked with "…"
+// when cut, for quoting untrusted input in an error.
+func Cap(s string, n int) string {
+	if cut, ok := Cut(s, n); ok {
+		return cut + "…"
+	}
+	return s
 }
