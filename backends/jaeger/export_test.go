@@ -9,10 +9,7 @@ import (
 // returned, or nil: for tests that compare a span with what jaeger-client-go
 // builds from it.
 func ClientSpan(s opentracing.Span) *jaeger.Span {
-	switch s := s.(type) {
-	case *span:
-		return s.jaeger()
-	case *onceSpan:
+	if s, ok := s.(*span); ok {
 		return s.jaeger()
 	}
 	return nil

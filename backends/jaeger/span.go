@@ -19,26 +19,17 @@ import (
 //
 // span is jaeger.Span under another name, so that StartSpan allocates
 // nothing to wrap it: the mark that the span has finished is kept in the
-// span itself (see finishMark). Should jaeger-client-go's layout not be the
-// expected one, StartSpan returns a onceSpan instead, which keeps the mark
-// beside the span, in an allocation of its own.
+// span itself (see finishMark).
 type span jaeger.Span
 
-var (
-	_ opentracing.Span = (*span)(nil)
-	_ opentracing.Span = (*onceSpan)(nil)
-)
+var _ opentracing.Span = (*span)(nil)
 
-// own returns s, a span of t.jaeger, as a span or a onceSpan.
+// own returns s, a span of t.jaeger, as a span.
 func own(s opentracing.Span) opentracing.Span {
-	js, ok := s.(*jaeger.Span)
-	if !ok {
-		return s
-	}
-	if finishMark.ok {
+	if js, ok := s.(*jaeger.Span); ok {
 		return (*span)(js)
 	}
-	return &onceSpan{span: (*span)(js)}
+	return s
 }
 
 func (s *span) jaeger() *jaeger.Span { return (*jaeger.Span)(s) }
@@ -84,39 +75,6 @@ func (s *span) Log(data opentracing.LogData)        { s.jaeger().Log(data) }
 func (s *span) Tracer() opentracing.Tracer          { return s.jaeger().Tracer() }
 func (s *span) String() string                      { return s.jaeger().String() }
 
-// onceSpan is span with its finished mark beside it, for a jaeger-client-go
-// whose layout finishMark does not know.
-type onceSpan struct {
-	*span
-	finished atomic.Bool
-}
-
-func (s *onceSpan) Finish() { s.FinishWithOptions(opentracing.FinishOptions{}) }
-
-func (s *onceSpan) FinishWithOptions(opts opentracing.FinishOptions) {
-	if s.finished.CompareAndSwap(false, true) {
-		s.jaeger().FinishWithOptions(opts)
-	}
-}
-
-// The methods that return the span return the onceSpan, so that a chained
-// Finish (span.SetTag(k, v).Finish()) is the onceSpan's.
-
-func (s *onceSpan) SetOperationName(name string) opentracing.Span {
-	s.jaeger().SetOperationName(name)
-	return s
-}
-
-func (s *onceSpan) SetTag(key string, value any) opentracing.Span {
-	s.jaeger().SetTag(key, value)
-	return s
-}
-
-func (s *onceSpan) SetBaggageItem(key, value string) opentracing.Span {
-	s.jaeger().SetBaggageItem(key, value)
-	return s
-}
-
 // finishMark marks a span finished in jaeger-client-go's reference count,
 // its unexported field referenceCounter, an int32 changed only atomically.
 // jaeger-client-go counts references to a span (a reporter that holds the
@@ -130,8 +88,9 @@ func (s *onceSpan) SetBaggageItem(key, value string) opentracing.Span {
 // the mark, and a later Finish, seeing the mark, returns.
 //
 // The field's offset and type are checked once, by reflection, against
-// jaeger-client-go v2.30.0, as fields.go checks the fields it reads; if they
-// differ, ok is false and StartSpan returns onceSpans.
+// jaeger-client-go v2.30.0 (the version go.mod pins), as fields.go checks the
+// fields it reads; if they differ, ok is false, a second Finish reports the
+// span again as jaeger-client-go's does, and this package's tests fail.
 var finishMark = markLayout()
 
 // finishedMark is the mark: far from any count of references (a span has a
@@ -150,7 +109,7 @@ func markLayout() markAt {
 
 // first marks s finished and reports whether it was not already.
 func (m markAt) first(s *jaeger.Span) bool {
-	if !m.ok { // only if a test changed finishMark after s started
+	if !m.ok { // an unknown layout: jaeger-client-go's own behaviour
 		return true
 	}
 	count := (*int32)(unsafe.Add(unsafe.Pointer(s), m.at))
