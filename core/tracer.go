@@ -15,6 +15,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/opentracing/opentracing-go/log"
+	"github.com/traceplug/traceplug/internal/textutil"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -282,13 +283,9 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.closeOnce.Do(func() {
 		first = true
 		if open := t.openSpans(); open > 0 {
-			spans := "spans"
-			if open == 1 {
-				spans = "span"
-			}
 			err = &sentinelError{
-				err: fmt.Errorf("traceplug: %d %s still open at shutdown, lost when they finish (shut the server down first: http.Server.Shutdown, then the Tracer's)",
-					open, spans),
+				err: fmt.Errorf("traceplug: %s still open at shutdown, lost when they finish (shut the server down first: http.Server.Shutdown, then the Tracer's)",
+					textutil.Count(open, "span")),
 				sentinel: ErrSpansLost,
 			}
 		}
@@ -329,13 +326,8 @@ func (t *Tracer) lateSpans() error {
 	if now <= before {
 		return nil
 	}
-	n := now - before
-	spans := "spans"
-	if n == 1 {
-		spans = "span"
-	}
 	return &sentinelError{
-		err:      fmt.Errorf("traceplug: %d %s finished after shutdown and were lost", n, spans),
+		err:      fmt.Errorf("traceplug: %s finished after shutdown and were lost", textutil.Count(now-before, "span")),
 		sentinel: ErrSpansLost,
 	}
 }
@@ -360,13 +352,9 @@ func (t *Tracer) lostSpans() error {
 			reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
 		}
 	}
-	spans := "spans"
-	if s.Dropped == 1 {
-		spans = "span"
-	}
 	return &sentinelError{
-		err: fmt.Errorf("traceplug: %d %s lost: %s (%d reported)",
-			s.Dropped, spans, strings.Join(reasons, ", "), s.Reported),
+		err: fmt.Errorf("traceplug: %s lost: %s (%d reported)",
+			textutil.Count(s.Dropped, "span"), strings.Join(reasons, ", "), s.Reported),
 		sentinel: ErrSpansLost,
 	}
 }

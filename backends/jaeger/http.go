@@ -14,6 +14,7 @@ import (
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact"
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // httpSender posts batches of spans to a Jaeger collector as binary-thrift
@@ -119,15 +120,7 @@ type collectorError struct {
 }
 
 func (e collectorError) Error() string {
-	return fmt.Sprintf("sending %d %s to %s: the collector refused the spans: %d %s", e.n, spansWord(e.n), e.url, e.status, http.StatusText(e.status))
-}
-
-// spansWord is "span" or "spans" for n.
-func spansWord(n int) string {
-	if n == 1 {
-		return "span"
-	}
-	return "spans"
+	return fmt.Sprintf("sending %s to %s: the collector refused the spans: %d %s", textutil.Count(e.n, "span"), e.url, e.status, http.StatusText(e.status))
 }
 
 func (s *httpSender) post(body []byte, n int) error {
@@ -139,7 +132,7 @@ func (s *httpSender) post(body []byte, n int) error {
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// Go's *url.Error would repeat the URL's user name and query.
-		return fmt.Errorf("sending %d %s to %s: %w", n, spansWord(n), s.shown, redact.URLCause(err))
+		return fmt.Errorf("sending %s to %s: %w", textutil.Count(n, "span"), s.shown, redact.URLCause(err))
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/textutil"
 	jaeger "github.com/uber/jaeger-client-go"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
 )
@@ -185,7 +186,7 @@ func (s *udpSender) settle(refused bool) {
 		return
 	}
 	s.counts.Dropped(core.DropSend, n)
-	s.logger.Printf("sending %d %s to udp://%s: nothing listens there (the host refused them)", n, spansWord(int(n)), s.conn.hostPort)
+	s.logger.Printf("sending %s to udp://%s: nothing listens there (the host refused them)", textutil.Count(n, "span"), s.conn.hostPort)
 }
 
 // fit removes logs, last first, then tags, last first, until js fits in room

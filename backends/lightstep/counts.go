@@ -10,6 +10,7 @@ import (
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // handed counts the spans lightstep-tracer-go buffers (its Recorder sees
@@ -98,7 +99,7 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 		case rejected(err):
 			s.counts.Dropped(core.DropRejected, n)
 			settled = true
-			s.logf("sending %d spans to %s: %s", n, s.shown, cause(err))
+			s.logf("sending %s to %s: %s", textutil.Count(n, "span"), s.shown, cause(err))
 		default:
 			begun, cut := s.closing.state()
 			if !settled && !begun {
@@ -108,7 +109,7 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 			if cut { // Shutdown's deadline, not the collector: its error says so
 				lost = core.DropShutdown
 			} else {
-				s.logf("sending %d spans to %s: %s", n, s.shown, cause(err))
+				s.logf("sending %s to %s: %s", textutil.Count(n, "span"), s.shown, cause(err))
 			}
 			s.counts.Dropped(lost, n)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // processor is the backend's batch span processor. The SDK's
@@ -236,7 +237,7 @@ func (p *processor) send(ctx context.Context, spans []sdktrace.ReadOnlySpan) {
 	default:
 		p.counts.Dropped(core.DropSend, n)
 	}
-	p.log.Printf("sending %d spans to %s: %v", n, p.endpoint, err)
+	p.log.Printf("sending %s to %s: %v", textutil.Count(n, "span"), p.endpoint, err)
 }
 
 // sendHalves sends each half of spans (at least two).

@@ -44,7 +44,7 @@ func TestEndpointCredentialsNeverShow(t *testing.T) {
 			t.Logf("logged: %s", logs.String())
 			redacttest.NoSecrets(t, "the log", logs.String())
 			redacttest.NoSecrets(t, "the log package", std.String())
-			if !strings.Contains(logs.String(), "sending 1 spans to http://REDACTED@") {
+			if !strings.Contains(logs.String(), "sending 1 span to http://REDACTED@") {
 				t.Errorf("core.WithLogger's logger got %q, want the failed export", logs.String())
 			}
 		})

@@ -17,6 +17,7 @@ import (
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/internal/textutil"
 )
 
 // reporter sends spans to a Zipkin collector as v2 JSON, in place of
@@ -188,15 +189,15 @@ func (r *reporter) send() error {
 		status, answer, err := r.post(r.json.b)
 		if err != nil {
 			if !errors.Is(err, context.Canceled) { // else Shutdown's deadline, which its error reports
-				r.log.Printf("sending %d spans to %s: %v", n, r.shown, err)
+				r.log.Printf("sending %s to %s: %v", textutil.Count(n, "span"), r.shown, err)
 			}
-			return fmt.Errorf("zipkin: sending %d spans to %s: %w", n, r.shown, err)
+			return fmt.Errorf("zipkin: sending %s to %s: %w", textutil.Count(n, "span"), r.shown, err)
 		}
 		if status >= 200 && status <= 299 {
 			r.counts.Reported(uint64(n))
 		} else {
 			r.counts.Dropped(core.DropRejected, uint64(n))
-			r.log.Printf("sending %d spans to %s: the collector refused the spans: %s", n, r.shown, answer)
+			r.log.Printf("sending %s to %s: the collector refused the spans: %s", textutil.Count(n, "span"), r.shown, answer)
 		}
 		rest := copy(r.held, r.held[n:])
 		clear(r.held[rest:])

@@ -26,7 +26,7 @@ func TestEndpointCredentialsNeverShow(t *testing.T) {
 	for _, tc := range []struct {
 		name, host, want string
 	}{
-		{"down", down.Listener.Addr().String(), "sending 1 spans to http://REDACTED@"},
+		{"down", down.Listener.Addr().String(), "sending 1 span to http://REDACTED@"},
 		{"500", failing.Listener.Addr().String(), "the collector refused the spans: 500"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,7 +3,10 @@
 // untrusted input before it is quoted.
 package textutil
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // EditDistance is the Levenshtein distance between a and b, in bytes.
 func EditDistance(a, b string) int {
@@ -77,4 +80,12 @@ func Cap(s string, n int) string {
 		return cut + "…"
 	}
 	return s
+}
+
+// Count is n and noun, plural but for one: "1 span", "3 spans".
+func Count[N ~int | ~int64 | ~uint64 | ~uint32 | ~int32](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(int64(n), 10) + " " + noun + "s"
 }
