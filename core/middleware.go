@@ -265,8 +265,12 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	if t.responseSize {
 		span.SetTag("http.response_size", rq.bytes)
 	}
-	if r.Pattern != "" {
-		rt := t.route(r.Method, r.Pattern)
+	pattern := r.Pattern
+	if rq.route != "" { // a router below Middleware named it (ServeRoute)
+		pattern = rq.route
+	}
+	if pattern != "" {
+		rt := t.route(r.Method, pattern)
 		if rename {
 			rc.op = rt.name
 			span.SetOperationName(rc.op)

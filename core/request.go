@@ -30,6 +30,7 @@ type request struct {
 	hijacked bool
 	panicked bool
 	http2    bool       // the request came over HTTP/2 (or 3): no 101 there
+	route    string     // the route a router inside named (ServeRoute), over r.Pattern
 	rw       respWriter // the handler's writer, for net/http's own (wrap)
 
 	parent opentracing.SpanReference
