@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/traceplug/traceplug/backend"
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/mock"
 	_ "github.com/traceplug/traceplug/backends/zipkin"
@@ -32,7 +33,7 @@ type tracer struct {
 var tracers = []tracer{
 	{"none", func(*testing.B) opentracing.Tracer { return opentracing.NoopTracer{} }},
 	{"mock", func(b *testing.B) opentracing.Tracer {
-		t, err := mock.New(core.Config{ServiceName: "bench", SampleRate: 1})
+		t, err := mock.New(backend.Config{ServiceName: "bench", SampleRate: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -50,10 +51,10 @@ var tracers = []tracer{
 	// benchmark's spans cost to send does not depend on how fast the
 	// machine runs it (callgrind's runs are fifty times slower).
 	{"jaeger-backend", func(b *testing.B) opentracing.Tracer {
-		return backend(b, "jaeger", func(a loop.Addrs) string { return "udp://" + a.UDP }, core.WithParam("flush_interval", "1h"))
+		return exporting(b, "jaeger", func(a loop.Addrs) string { return "udp://" + a.UDP }, core.WithParam("flush_interval", "1h"))
 	}},
 	{"zipkin-backend", func(b *testing.B) opentracing.Tracer {
-		return backend(b, "zipkin", func(a loop.Addrs) string { return "http://" + a.HTTP + "/api/v2/spans" }, core.WithParam("batch_interval", "1h"))
+		return exporting(b, "zipkin", func(a loop.Addrs) string { return "http://" + a.HTTP + "/api/v2/spans" }, core.WithParam("batch_interval", "1h"))
 	}},
 	{"zipkin", func(b *testing.B) opentracing.Tracer {
 		zt, err := zipkin.NewTracer(zipkinreporter.NewNoopReporter(), zipkin.WithSampler(zipkin.AlwaysSample), zipkin.WithSharedSpans(false))
@@ -64,9 +65,9 @@ var tracers = []tracer{
 	}},
 }
 
-// backend is the tracer of the backend called name, exporting to a sink of
+// exporting is the tracer of the backend called name, exporting to a sink of
 // its own at the endpoint that endpoint gives; both close when b ends.
-func backend(b *testing.B, name string, endpoint func(loop.Addrs) string, opts ...core.Option) opentracing.Tracer {
+func exporting(b *testing.B, name string, endpoint func(loop.Addrs) string, opts ...core.Option) opentracing.Tracer {
 	sink, err := loop.NewSink()
 	if err != nil {
 		b.Fatal(err)

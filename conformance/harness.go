@@ -80,13 +80,13 @@ const (
 	// on unchanged.
 	TraceState Capability = "tracestate"
 	// Accounting: the backend's tracer counts what it reports and drops
-	// (core.StatsReporter), so that Stats accounts for every span.
+	// (backend.StatsReporter), so that Stats accounts for every span.
 	Accounting Capability = "accounting"
 	// UnsampledPropagation: a trace that is not sampled still sends trace
 	// headers to the next service, so that it can honour the decision.
 	UnsampledPropagation Capability = "unsampled propagation"
 	// CoreSampling: core decides which traces the backend records (its
-	// tracer is a core.SpanContextCodec), so that a caller's decision in any
+	// tracer is a backend.SpanContextCodec), so that a caller's decision in any
 	// format, samplers, rules, rate limits and forced sampling apply on it as
 	// on every backend. A backend without it samples by itself.
 	CoreSampling Capability = "core sampling"

@@ -285,7 +285,7 @@ func propagationInvalidTraceparent(f *fixture) {
 // opentracingHarness runs opentracing-go's own API checks
 // (harness.RunAPIChecks) with every capability on and, when traceplug can
 // say a span context's ids (core.Tracer.SpanContextIDs: a
-// core.SpanContextCodec's, or those its Inject writes), a probe that
+// backend.SpanContextCodec's, or those its Inject writes), a probe that
 // compares them. Each check gets a fresh tracer on the collector.
 func opentracingHarness(f *fixture) {
 	probeTracer := f.tracer()
@@ -296,7 +296,7 @@ func opentracingHarness(f *fixture) {
 	if canProbe {
 		opts = append(opts, harness.UseProbe(idProbe{probeTracer}))
 	} else {
-		f.t.Logf("%s: no probe (traceplug cannot read the backend's ids: no core.SpanContextCodec, and its Inject writes no format traceplug reads)", f.h.Name)
+		f.t.Logf("%s: no probe (traceplug cannot read the backend's ids: no backend.SpanContextCodec, and its Inject writes no format traceplug reads)", f.h.Name)
 	}
 	harness.RunAPIChecks(f.t, func() (opentracing.Tracer, func()) {
 		tr := f.tracer()

@@ -379,7 +379,7 @@ func (f *fixture) samplingTracer(opts ...core.Option) *core.Tracer {
 	f.t.Helper()
 	tr := f.tracer(opts...)
 	if tr.Stats().Sampling.Sampler == "" {
-		f.t.Fatalf("core does not sample %s's traces (its tracer is no core.SpanContextCodec): the harness must say it lacks %s", f.h.Name, CoreSampling)
+		f.t.Fatalf("core does not sample %s's traces (its tracer is no backend.SpanContextCodec): the harness must say it lacks %s", f.h.Name, CoreSampling)
 	}
 	return tr
 }

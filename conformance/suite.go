@@ -567,7 +567,7 @@ func accounting(f *fixture) {
 		f.t.Errorf("Stats: started %d, finished %d; want %d of each (a server and a client span per request)", st.Started, st.Finished, 2*requests)
 	}
 	if st.Reported == 0 && st.Dropped == 0 {
-		f.t.Fatalf("Stats after Close reports nothing reported or dropped, with %d spans decoded: the backend's tracer must implement core.StatsReporter (or the harness declare it lacks %s)", decoded, Accounting)
+		f.t.Fatalf("Stats after Close reports nothing reported or dropped, with %d spans decoded: the backend's tracer must implement backend.StatsReporter (or the harness declare it lacks %s)", decoded, Accounting)
 	}
 	if want := uint64(3 * requests); st.Reported != want || st.Dropped != 0 || st.Pending != 0 {
 		f.t.Errorf("Stats after Close: reported %d, dropped %d %v, pending %d; want %d reported (server, client and manual spans), none dropped or pending", st.Reported, st.Dropped, st.DroppedBy, st.Pending, want)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opentracing/opentracing-go/ext"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -140,8 +141,8 @@ func CheckCloseFlushes(t testing.TB, tr *core.Tracer, decoded func() int) {
 	if st.Finished != 3 {
 		t.Errorf("Stats.Finished = %d, want the 3 middleware spans", st.Finished)
 	}
-	if st.Dropped != 1 || st.DroppedBy[core.DropClosed] != 1 {
-		t.Errorf("DroppedBy %v, want the late span as %q", st.DroppedBy, core.DropClosed)
+	if st.Dropped != 1 || st.DroppedBy[backend.DropClosed] != 1 {
+		t.Errorf("DroppedBy %v, want the late span as %q", st.DroppedBy, backend.DropClosed)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	"github.com/traceplug/traceplug/conformance"
@@ -25,7 +26,7 @@ import (
 func init() {
 	core.Register("broken-droptags", brokenFactory(func(t opentracing.Tracer) opentracing.Tracer { return dropTags{t} }))
 	core.Register("broken-parents", brokenFactory(func(t opentracing.Tracer) opentracing.Tracer { return dropParents{t} }))
-	core.Register("broken-close", func(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+	core.Register("broken-close", func(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 		m, err := mock.New(cfg)
 		if err != nil {
 			return nil, nil, err
@@ -37,7 +38,7 @@ func init() {
 
 // brokenLacks are what each broken backend lacks besides what the mock
 // lacks. The wrappers of broken-droptags and broken-parents are no
-// core.SpanContextCodec (the mock's codec is hidden behind them), so core
+// backend.SpanContextCodec (the mock's codec is hidden behind them), so core
 // cannot sample their traces and they sample by themselves: the sampling
 // properties skip for them, rather than fail for want of a codec.
 var brokenLacks = map[string]map[conformance.Capability]string{
@@ -45,14 +46,14 @@ var brokenLacks = map[string]map[conformance.Capability]string{
 	"broken-parents":  {conformance.CoreSampling: notCodec},
 }
 
-const notCodec = "its wrapper of the mock's tracer is no core.SpanContextCodec, so it samples by itself"
+const notCodec = "its wrapper of the mock's tracer is no backend.SpanContextCodec, so it samples by itself"
 
 // coreSampling are the properties that need conformance.CoreSampling.
 var coreSampling = []string{"sampling_parent_each_format", "sampling_rules", "sampling_rate_limit", "sampling_ratio",
 	"sampling_forced", "sampling_forced_limit", "sampling_untraced_passes_trace"}
 
-func brokenFactory(wrap func(opentracing.Tracer) opentracing.Tracer) core.Factory {
-	return func(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func brokenFactory(wrap func(opentracing.Tracer) opentracing.Tracer) backend.Factory {
+	return func(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 		m, err := mock.New(cfg)
 		if err != nil {
 			return nil, nil, err

@@ -23,6 +23,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	otlog "github.com/opentracing/opentracing-go/log"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
 )
@@ -187,7 +188,7 @@ func (s *strictSpan) FinishWithOptions(o opentracing.FinishOptions) {
 
 func newStrict(t *testing.T, opts ...core.Option) (*core.Tracer, *strictTracer) {
 	t.Helper()
-	mt, err := mock.New(core.Config{ServiceName: "strict", SampleRate: 1})
+	mt, err := mock.New(backend.Config{ServiceName: "strict", SampleRate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

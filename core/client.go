@@ -191,7 +191,7 @@ func (tr *transport) carry(req *http.Request, psc propagation.SpanContext) (*htt
 	if tr.t.ctxBaggage != nil {
 		psc.Baggage = mergeBaggage(psc.Baggage, tr.t.ctxBaggage.ContextBaggage(req.Context()))
 	}
-	tr.t.prop.text.Inject(psc, opentracing.HTTPHeadersCarrier(out.Header))
+	_ = tr.t.prop.InjectContext(psc, opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out.Header))
 	return tr.base.RoundTrip(&out)
 }
 

@@ -56,7 +56,11 @@
 // # Two audiences
 //
 // Users call [New], [FromEnv], [Wrap], the options and the methods of
-// [Tracer]. Backend authors implement a [Factory], receive a [Config], and
-// call [Register] from init; the conformance package checks a backend against
-// the behaviour contract every built-in backend meets.
+// [Tracer]. Backend authors write against package
+// github.com/traceplug/traceplug/backend (a Factory, its Config, the
+// optional interfaces, the reporting loop) and call [Register] from init, as
+// database/sql drivers implement database/sql/driver and call sql.Register;
+// the conformance package checks a backend against the behaviour contract
+// every built-in backend meets. Router adapters (routers/...) and grpctrace
+// serve requests through [Tracer.ServeRoute] and the span-starting methods.
 package core

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -139,7 +140,7 @@ func envOptions() ([]Option, error) {
 			on = true
 		case strings.EqualFold(v, "false"):
 		default:
-			return nil, BadOptionf("traceplug: %s=%q: want true or false (in any case)", EnvTraceAll, capString(v, 100))
+			return nil, backend.BadOptionf("traceplug: %s=%q: want true or false (in any case)", EnvTraceAll, capString(v, 100))
 		}
 		opts = append(opts, WithTraceAll(on))
 	}
@@ -157,7 +158,7 @@ func envOptions() ([]Option, error) {
 	}
 	if v, ok := lookupEnv(EnvPropagation); ok {
 		if _, err := propagation.Parse(v); err != nil {
-			return nil, BadOptionf("traceplug: %s=%q: %w", EnvPropagation, capString(v, 200), err)
+			return nil, backend.BadOptionf("traceplug: %s=%q: %w", EnvPropagation, capString(v, 200), err)
 		}
 		opts = append(opts, WithPropagation(v))
 	}
@@ -196,7 +197,7 @@ func parsePairs(env, s string) ([][2]string, error) {
 		k, v, ok := strings.Cut(item, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, BadOptionf("traceplug: %s: %q is not key=value (want e.g. %s=a=1,b=2)", env, capString(item, 100), env)
+			return nil, backend.BadOptionf("traceplug: %s: %q is not key=value (want e.g. %s=a=1,b=2)", env, capString(item, 100), env)
 		}
 		out = append(out, [2]string{k, strings.TrimSpace(v)})
 	}
@@ -209,13 +210,13 @@ func backendUnset() error {
 	names := Backends()
 	switch {
 	case len(names) == 0:
-		return BadOptionf("traceplug: %s is not set, and no backends are registered: import one, such as _ %q, and set %s to its name",
+		return backend.BadOptionf("traceplug: %s is not set, and no backends are registered: import one, such as _ %q, and set %s to its name",
 			EnvBackend, modulePath+"/backends/console", EnvBackend)
 	case contains(names, "none"):
-		return BadOptionf("traceplug: %s is not set: set it to one of %s (%q turns tracing off)",
+		return backend.BadOptionf("traceplug: %s is not set: set it to one of %s (%q turns tracing off)",
 			EnvBackend, strings.Join(names, ", "), "none")
 	}
-	return BadOptionf("traceplug: %s is not set: set it to one of %s (or, to turn tracing off, import _ %q and set it to %q)",
+	return backend.BadOptionf("traceplug: %s is not set: set it to one of %s (or, to turn tracing off, import _ %q and set it to %q)",
 		EnvBackend, strings.Join(names, ", "), modulePath+"/backends/none", "none")
 }
 

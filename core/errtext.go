@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/textutil"
 )
 
@@ -59,6 +60,6 @@ func unknownAttribute(prefix, name string) error {
 	if s := suggest(name, TracedAttributes()); s != "" {
 		hint = fmt.Sprintf("; did you mean %q?", s)
 	}
-	return BadOptionf("%sunknown traced attribute %q (valid: %s%s)",
+	return backend.BadOptionf("%sunknown traced attribute %q (valid: %s%s)",
 		prefix, capString(name, 100), strings.Join(TracedAttributes(), ", "), hint)
 }

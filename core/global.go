@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/opentracing/opentracing-go"
+
+	"github.com/traceplug/traceplug/backend"
 )
 
 // OpenTracing's global tracer is a plain variable: writing it while any
@@ -38,7 +40,7 @@ var _ opentracing.Tracer = (*forwarder)(nil)
 func makeGlobal(t *Tracer) {
 	globalForwarder.current.Store(t)
 	globalSet.Do(func() { opentracing.SetGlobalTracer(&globalForwarder) })
-	if g, ok := t.ot.(Globalizer); ok {
+	if g, ok := t.ot.(backend.Globalizer); ok {
 		if restore := g.SetGlobals(); restore != nil {
 			globalRestores.Store(t, restore)
 		}

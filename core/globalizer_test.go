@@ -8,6 +8,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/mocktracer"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -30,7 +31,7 @@ func (g *globalizing) Shutdown(context.Context) error {
 	return nil
 }
 
-var _ core.Globalizer = (*globalizing)(nil)
+var _ backend.Globalizer = (*globalizing)(nil)
 
 // TestGlobalizer: a Tracer built WithGlobal has its backend set its globals
 // once, after it became OpenTracing's global tracer, and restore them once,

@@ -24,7 +24,7 @@ func (t *Tracer) SpanContextIDs(sc opentracing.SpanContext) (traceID, spanID str
 	if cs := t.carried(sc); cs != nil {
 		psc, ok = cs.context(), true
 	} else if t.prop != nil {
-		psc, ok = t.prop.codec.ExportSpanContext(sc)
+		psc, ok = t.prop.Codec().ExportSpanContext(sc)
 	} else {
 		psc, ok = injectedContext(t.ot, sc)
 	}

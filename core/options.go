@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opentracing/opentracing-go"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/propagation"
 	"github.com/traceplug/traceplug/sampling"
 )
@@ -99,7 +100,7 @@ func WithEndpoint(endpoint string) Option {
 func WithSampleRate(rate float64) Option {
 	return optionFunc(func(c *config) {
 		if math.IsNaN(rate) || rate < 0 || rate > 1 {
-			c.errs = append(c.errs, BadOptionf("traceplug: WithSampleRate(%v): the rate must be from 0 to 1", rate))
+			c.errs = append(c.errs, backend.BadOptionf("traceplug: WithSampleRate(%v): the rate must be from 0 to 1", rate))
 			return
 		}
 		c.sampleRate, c.sampleRateSet = rate, true
@@ -112,7 +113,7 @@ func WithSampleRate(rate float64) Option {
 func WithTag(key, value string) Option {
 	return optionFunc(func(c *config) {
 		if key == "" {
-			c.errs = append(c.errs, BadOptionf("traceplug: WithTag: empty key"))
+			c.errs = append(c.errs, backend.BadOptionf("traceplug: WithTag: empty key"))
 			return
 		}
 		if c.tags == nil {
@@ -128,7 +129,7 @@ func WithTag(key, value string) Option {
 func WithParam(key, value string) Option {
 	return optionFunc(func(c *config) {
 		if key == "" {
-			c.errs = append(c.errs, BadOptionf("traceplug: WithParam: empty key"))
+			c.errs = append(c.errs, backend.BadOptionf("traceplug: WithParam: empty key"))
 			return
 		}
 		if c.params == nil {
@@ -165,7 +166,7 @@ func WithPropagation(list string) Option {
 		}
 		p, err := propagation.Parse(list)
 		if err != nil {
-			c.errs = append(c.errs, BadOptionf("traceplug: WithPropagation(%q): %w", capString(list, 200), err))
+			c.errs = append(c.errs, backend.BadOptionf("traceplug: WithPropagation(%q): %w", capString(list, 200), err))
 			return
 		}
 		c.propagation = p.String()
@@ -384,8 +385,8 @@ func newConfig(opts []Option) (*config, error) {
 
 // backendConfig is the Config a Factory receives, with copies of the maps so
 // that a backend cannot change the tracer's settings.
-func (c *config) backendConfig() Config {
-	return Config{
+func (c *config) backendConfig() backend.Config {
+	return backend.Config{
 		ServiceName: c.serviceName,
 		Endpoint:    c.endpoint,
 		SampleRate:  c.sampleRate,

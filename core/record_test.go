@@ -14,6 +14,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
 )
@@ -214,7 +215,7 @@ func (h *hookTracer) ContextWithSpanHook(ctx context.Context, span opentracing.S
 // TestRecordedSpanKeepsTheBackendsContextHook: putting a recorded span in
 // a context hands the backend's hook the backend's own span.
 func TestRecordedSpanKeepsTheBackendsContextHook(t *testing.T) {
-	inner, err := mock.New(core.Config{ServiceName: "hook", SampleRate: 1})
+	inner, err := mock.New(backend.Config{ServiceName: "hook", SampleRate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

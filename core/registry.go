@@ -6,18 +6,20 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+
+	"github.com/traceplug/traceplug/backend"
 )
 
 // registry maps backend names to factories. The zero value is ready to use.
 type registry struct {
 	mu        sync.RWMutex
-	factories map[string]Factory
+	factories map[string]backend.Factory
 }
 
 // backends is the process-wide registry that [Register] and [New] use.
 var backends = &registry{}
 
-func (r *registry) register(name string, f Factory) error {
+func (r *registry) register(name string, f backend.Factory) error {
 	if name == "" {
 		return errors.New("traceplug: Register called with an empty backend name")
 	}
@@ -30,7 +32,7 @@ func (r *registry) register(name string, f Factory) error {
 		return fmt.Errorf("traceplug: Register called twice for backend %q: two copies of the package linked, or two backends chose the same name?", name)
 	}
 	if r.factories == nil {
-		r.factories = make(map[string]Factory)
+		r.factories = make(map[string]backend.Factory)
 	}
 	r.factories[name] = f
 	return nil
@@ -49,7 +51,7 @@ func (r *registry) names() []string {
 
 // lookup returns the named factory. The caller calls it after lookup returns,
 // outside the lock, so a slow or re-entrant factory blocks nobody.
-func (r *registry) lookup(name, source string) (Factory, error) {
+func (r *registry) lookup(name, source string) (backend.Factory, error) {
 	r.mu.RLock()
 	f, ok := r.factories[name]
 	r.mu.RUnlock()
@@ -67,7 +69,7 @@ func (r *registry) lookup(name, source string) (Factory, error) {
 // Register panics if name is empty, f is nil, or name is already registered
 // (usually two copies of a backend package linked into one binary). It is safe
 // for concurrent use.
-func Register(name string, f Factory) {
+func Register(name string, f backend.Factory) {
 	if err := backends.register(name, f); err != nil {
 		panic(err)
 	}

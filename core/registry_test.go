@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/opentracing/opentracing-go"
+
+	"github.com/traceplug/traceplug/backend"
 )
 
-func noopFactory(Config) (opentracing.Tracer, func(context.Context) error, error) {
+func noopFactory(backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	return opentracing.NoopTracer{}, nil, nil
 }
 
@@ -21,7 +23,7 @@ func TestRegistryRejectsBadRegistrations(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		backend string
-		f       Factory
+		f       backend.Factory
 		want    string
 	}{
 		{"empty name", "", noopFactory, "empty backend name"},
@@ -156,7 +158,7 @@ func TestRegisterPanicsOnDuplicate(t *testing.T) {
 func TestFactoryCalledOutsideLock(t *testing.T) {
 	freshRegistry(t)
 	name := "registry-test-reentrant"
-	Register(name, func(cfg Config) (opentracing.Tracer, func(context.Context) error, error) {
+	Register(name, func(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 		Register(name+"-inner", noopFactory)
 		_ = Backends()
 		return opentracing.NoopTracer{}, nil, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/propagation"
 	"github.com/traceplug/traceplug/sampling"
 )
@@ -99,7 +100,7 @@ func WithSamplingRules(rules ...sampling.Rule) Option {
 func WithForcedSampling(perSecond float64) Option {
 	return optionFunc(func(c *config) {
 		if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond < 0 {
-			c.errs = append(c.errs, BadOptionf("traceplug: WithForcedSampling(%v): want traces a second, 0 or more", perSecond))
+			c.errs = append(c.errs, backend.BadOptionf("traceplug: WithForcedSampling(%v): want traces a second, 0 or more", perSecond))
 			return
 		}
 		c.forced, c.forcedSet = perSecond, true
@@ -163,7 +164,7 @@ type opCache [64]atomic.Pointer[opCounts]
 
 // newSampler builds the Tracer's sampler from c, the environment and the
 // backend's default, in that order.
-func newSampler(c *config, backend any) (*sampler, error) {
+func newSampler(c *config, ot any) (*sampler, error) {
 	now := c.now
 	if now == nil {
 		now = time.Now
@@ -172,7 +173,7 @@ func newSampler(c *config, backend any) (*sampler, error) {
 	s, source := c.sampler, SourceCode
 	var err error
 	if s == nil {
-		s, source, err = envSampler(opts, backend)
+		s, source, err = envSampler(opts, ot)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +182,7 @@ func newSampler(c *config, backend any) (*sampler, error) {
 	if !c.rulesSet {
 		if v, ok := lookupEnv(EnvSamplingRules); ok {
 			if rules, err = sampling.ParseRules(v); err != nil {
-				return nil, closeAfter(s, BadOptionf("traceplug: %s: %w", EnvSamplingRules, err))
+				return nil, closeAfter(s, backend.BadOptionf("traceplug: %s: %w", EnvSamplingRules, err))
 			}
 			rulesSource = EnvSamplingRules
 		}
@@ -193,7 +194,7 @@ func newSampler(c *config, backend any) (*sampler, error) {
 		}
 		r, err := sampling.NewRules(rules, root, now)
 		if err != nil {
-			return nil, closeAfter(s, BadOptionf("traceplug: sampling rules: %w", err))
+			return nil, closeAfter(s, backend.BadOptionf("traceplug: sampling rules: %w", err))
 		}
 		if s = r; parent {
 			s = sampling.ParentBased(r)
@@ -208,7 +209,7 @@ func newSampler(c *config, backend any) (*sampler, error) {
 	} else if v, ok := lookupEnv(EnvForcedSampling); ok {
 		f, perr := strconv.ParseFloat(v, 64)
 		if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
-			return nil, closeAfter(s, BadOptionf("traceplug: %s=%q: want traces a second, 0 or more, such as 1", EnvForcedSampling, capString(v, 100)))
+			return nil, closeAfter(s, backend.BadOptionf("traceplug: %s=%q: want traces a second, 0 or more, such as 1", EnvForcedSampling, capString(v, 100)))
 		}
 		forced = f
 	}
@@ -235,24 +236,24 @@ func closeAfter(s sampling.Sampler, err error) error {
 // envSampler is the sampler the environment names: TRACEPLUG_SAMPLER (or
 // TRACEPLUG_SAMPLE_RATE), else OTEL_TRACES_SAMPLER, else the backend's own,
 // else parentbased_always_on.
-func envSampler(opts sampling.Options, backend any) (sampling.Sampler, string, error) {
+func envSampler(opts sampling.Options, ot any) (sampling.Sampler, string, error) {
 	name, hasName := lookupEnv(EnvSampler)
 	rate, hasRate := lookupEnv(EnvSampleRate)
 	switch {
 	case hasName && hasRate:
-		return nil, "", BadOptionf("traceplug: %s and %s are both set: keep one (%s=parentbased_traceidratio with %s=%s says the same)",
+		return nil, "", backend.BadOptionf("traceplug: %s and %s are both set: keep one (%s=parentbased_traceidratio with %s=%s says the same)",
 			EnvSampler, EnvSampleRate, EnvSampler, EnvSamplerArg, capString(rate, 20))
 	case hasRate:
 		f, err := strconv.ParseFloat(rate, 64)
 		if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
-			return nil, "", BadOptionf("traceplug: %s=%q: want a number from 0 to 1, such as 0.25", EnvSampleRate, capString(rate, 100))
+			return nil, "", backend.BadOptionf("traceplug: %s=%q: want a number from 0 to 1, such as 0.25", EnvSampleRate, capString(rate, 100))
 		}
 		return sampling.ParentBased(sampling.TraceIDRatio(f)), EnvSampleRate, nil
 	case hasName:
 		arg, _ := lookupEnv(EnvSamplerArg)
 		s, err := sampling.Parse(name, arg, opts)
 		if err != nil {
-			return nil, "", BadOptionf("traceplug: %s=%q: %w", EnvSampler, capString(name, 100), err)
+			return nil, "", backend.BadOptionf("traceplug: %s=%q: %w", EnvSampler, capString(name, 100), err)
 		}
 		return s, EnvSampler, nil
 	}
@@ -260,15 +261,15 @@ func envSampler(opts sampling.Options, backend any) (sampling.Sampler, string, e
 		arg, _ := lookupEnv(EnvOTelSamplerArg)
 		s, err := sampling.Parse(name, arg, opts)
 		if err != nil {
-			return nil, "", BadOptionf("traceplug: %s=%q: %w", EnvOTelSampler, capString(name, 100), err)
+			return nil, "", backend.BadOptionf("traceplug: %s=%q: %w", EnvOTelSampler, capString(name, 100), err)
 		}
 		return s, EnvOTelSampler, nil
 	}
-	if d, ok := backend.(SamplerDefault); ok {
+	if d, ok := ot.(backend.SamplerDefault); ok {
 		if name, arg, ok := d.DefaultSampler(); ok {
 			s, err := sampling.Parse(name, arg, opts)
 			if err != nil {
-				return nil, "", BadOptionf("traceplug: the backend's sampler (%s %s): %w", name, capString(arg, 200), err)
+				return nil, "", backend.BadOptionf("traceplug: the backend's sampler (%s %s): %w", name, capString(arg, 200), err)
 			}
 			return s, "the backend's environment", nil
 		}
@@ -445,7 +446,7 @@ func (t *Tracer) extractNeutral(c opentracing.TextMapReader) (propagation.SpanCo
 	if c == nil {
 		return propagation.SpanContext{}, nil
 	}
-	psc, err := t.prop.text.Extract(c)
+	psc, err := t.prop.ExtractContext(opentracing.TextMap, c)
 	if err != nil && isNotFound(err) {
 		err = nil
 	}
@@ -467,7 +468,7 @@ func (t *Tracer) extractNeutral(c opentracing.TextMapReader) (propagation.SpanCo
 // that id. nil when the backend cannot import it (the span is then a root
 // of the backend's own).
 func (t *Tracer) importDecided(psc propagation.SpanContext) opentracing.SpanContext {
-	sc, err := t.prop.codec.ImportSpanContext(psc)
+	sc, err := t.prop.Codec().ImportSpanContext(psc)
 	if err != nil {
 		return nil
 	}
@@ -618,7 +619,7 @@ func hiddenReference(opts []opentracing.StartSpanOption) (opentracing.SpanRefere
 // carries incoming ones as the backend would continue them. It asks by
 // starting, once, an unsampled child of a 128-bit context, which is never
 // finished and so never exported.
-func holds64(ot opentracing.Tracer, codec SpanContextCodec) (is64 bool) {
+func holds64(ot opentracing.Tracer, codec backend.SpanContextCodec) (is64 bool) {
 	defer func() {
 		if recover() != nil {
 			is64 = false

@@ -3,6 +3,8 @@ package core
 import (
 	"maps"
 	"sync/atomic"
+
+	"github.com/traceplug/traceplug/backend"
 )
 
 // Stats counts what a [Tracer] has done with spans since it was built. Read
@@ -57,7 +59,7 @@ func (t *Tracer) Stats() Stats {
 	if t.sampling != nil {
 		s.Sampling = t.sampling.stats()
 	}
-	if r, ok := t.ot.(StatsReporter); ok {
+	if r, ok := t.ot.(backend.StatsReporter); ok {
 		b := r.BackendStats()
 		s.Reported, s.Pending = b.Reported, b.Pending
 		s.DroppedBy = maps.Clone(b.Dropped)

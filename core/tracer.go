@@ -15,6 +15,8 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/opentracing/opentracing-go/log"
+	"github.com/traceplug/traceplug/backend"
+	"github.com/traceplug/traceplug/internal/sentinel"
 	"github.com/traceplug/traceplug/internal/textutil"
 	"github.com/traceplug/traceplug/propagation"
 )
@@ -35,7 +37,7 @@ type Tracer struct {
 	// prop carries span contexts for a backend that implements
 	// SpanContextCodec; nil for one that propagates them itself, whose
 	// baggage headers (if it names them) are baggagePrefixes.
-	prop            *Propagator
+	prop            *backend.Propagator
 	propagation     string // the configured list, "" for the native format
 	baggagePrefixes []string
 
@@ -58,9 +60,9 @@ type Tracer struct {
 	routes   routeCache // span names of routes: see routeName
 	sampling *sampler   // nil when the backend samples by itself: see sampling.go
 
-	traceID64  bool           // the backend's span contexts hold 64-bit trace ids
-	carriedCtx CarriedContext // the backend's, for requests that record nothing, or nil
-	ctxBaggage ContextBaggage // the backend's, for outgoing calls, or nil
+	traceID64  bool                   // the backend's span contexts hold 64-bit trace ids
+	carriedCtx backend.CarriedContext // the backend's, for requests that record nothing, or nil
+	ctxBaggage backend.ContextBaggage // the backend's, for outgoing calls, or nil
 
 	closeOnce  sync.Once
 	closedLate atomic.Uint64 // spans counted DropClosed when Shutdown last reported them
@@ -91,12 +93,12 @@ func New(name string, opts ...Option) (*Tracer, error) {
 		return nil, err
 	}
 	if c.backend != "" && c.backend != name {
-		return nil, BadOptionf("traceplug: New(%q) with WithBackend(%q): name one backend", capString(name, 100), capString(c.backend, 100))
+		return nil, backend.BadOptionf("traceplug: New(%q) with WithBackend(%q): name one backend", capString(name, 100), capString(c.backend, 100))
 	}
 	return build(name, f, c)
 }
 
-func build(name string, f Factory, c *config) (*Tracer, error) {
+func build(name string, f backend.Factory, c *config) (*Tracer, error) {
 	t, err := newTracer(c)
 	if err != nil {
 		return nil, err
@@ -155,7 +157,7 @@ func (e *backendError) Unwrap() error { return e.err }
 // An invalid option, or a nil ot, is an error wrapping [ErrBadOption].
 func Wrap(ot opentracing.Tracer, opts ...Option) (*Tracer, error) {
 	if ot == nil {
-		return nil, BadOptionf("traceplug: Wrap(nil): a tracer is required (opentracing.NoopTracer{} traces nothing)")
+		return nil, backend.BadOptionf("traceplug: Wrap(nil): a tracer is required (opentracing.NoopTracer{} traces nothing)")
 	}
 	c, err := newConfig(opts)
 	if err != nil {
@@ -209,13 +211,13 @@ func newTracer(c *config) (*Tracer, error) {
 func (t *Tracer) start(c *config, wrapped bool) error {
 	_, t.noop = t.ot.(opentracing.NoopTracer)
 	switch ot := t.ot.(type) {
-	case SpanContextCodec:
-		p, err := NewPropagator(Config{Propagation: t.propagation}, ot)
+	case backend.SpanContextCodec:
+		p, err := backend.NewPropagator(backend.Config{Propagation: t.propagation}, ot)
 		if err != nil {
 			return err
 		}
 		t.prop = p
-	case BaggageHeaders:
+	case backend.BaggageHeaders:
 		for _, p := range ot.BaggageHeaderPrefixes() {
 			t.baggagePrefixes = append(t.baggagePrefixes, strings.ToLower(p))
 		}
@@ -228,10 +230,10 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 		}
 	}
 	if t.prop != nil {
-		t.traceID64 = holds64(t.ot, t.prop.codec)
+		t.traceID64 = holds64(t.ot, t.prop.Codec())
 	}
-	t.carriedCtx, _ = t.ot.(CarriedContext)
-	t.ctxBaggage, _ = t.ot.(ContextBaggage)
+	t.carriedCtx, _ = t.ot.(backend.CarriedContext)
+	t.ctxBaggage, _ = t.ot.(backend.ContextBaggage)
 	switch {
 	case t.prop != nil:
 		sm, err := newSampler(c, t.ot)
@@ -246,7 +248,7 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 		}
 		t.sampling = sm
 	case c.samplerExplicit || c.rulesSet:
-		return BadOptionf("traceplug: WithSampler, WithSamplingRules: the tracer (%T) is no SpanContextCodec, so it samples by itself: configure its own sampler", t.ot)
+		return backend.BadOptionf("traceplug: WithSampler, WithSamplingRules: the tracer (%T) is no SpanContextCodec, so it samples by itself: configure its own sampler", t.ot)
 	}
 	if t.global {
 		makeGlobal(t)
@@ -283,11 +285,8 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.closeOnce.Do(func() {
 		first = true
 		if open := t.openSpans(); open > 0 {
-			err = &sentinelError{
-				err: fmt.Errorf("traceplug: %s still open at shutdown, lost when they finish (shut the server down first: http.Server.Shutdown, then the Tracer's)",
-					textutil.Count(open, "span")),
-				sentinel: ErrSpansLost,
-			}
+			err = sentinel.Wrap(ErrSpansLost, fmt.Errorf("traceplug: %s still open at shutdown, lost when they finish (shut the server down first: http.Server.Shutdown, then the Tracer's)",
+				textutil.Count(open, "span")))
 		}
 		if t.global {
 			dropGlobal(t)
@@ -301,7 +300,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 			}
 		}
 		err = errors.Join(err, t.lostSpans())
-		t.closedLate.Store(t.Stats().DroppedBy[DropClosed])
+		t.closedLate.Store(t.Stats().DroppedBy[backend.DropClosed])
 	})
 	if !first {
 		return t.lateSpans()
@@ -321,15 +320,12 @@ func (t *Tracer) openSpans() uint64 {
 // lateSpans is the error for spans that finished after Shutdown since the
 // last report of them, or nil.
 func (t *Tracer) lateSpans() error {
-	now := t.Stats().DroppedBy[DropClosed]
+	now := t.Stats().DroppedBy[backend.DropClosed]
 	before := t.closedLate.Swap(now)
 	if now <= before {
 		return nil
 	}
-	return &sentinelError{
-		err:      fmt.Errorf("traceplug: %s finished after shutdown and were lost", textutil.Count(now-before, "span")),
-		sentinel: ErrSpansLost,
-	}
+	return sentinel.Wrap(ErrSpansLost, fmt.Errorf("traceplug: %s finished after shutdown and were lost", textutil.Count(now-before, "span")))
 }
 
 // Close is Shutdown without a deadline: it flushes every span the backend
@@ -352,11 +348,8 @@ func (t *Tracer) lostSpans() error {
 			reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
 		}
 	}
-	return &sentinelError{
-		err: fmt.Errorf("traceplug: %s lost: %s (%d reported)",
-			textutil.Count(s.Dropped, "span"), strings.Join(reasons, ", "), s.Reported),
-		sentinel: ErrSpansLost,
-	}
+	return sentinel.Wrap(ErrSpansLost, fmt.Errorf("traceplug: %s lost: %s (%d reported)",
+		textutil.Count(s.Dropped, "span"), strings.Join(reasons, ", "), s.Reported))
 }
 
 // StartSpan starts a span with the backend's tracer. It implements
@@ -419,7 +412,7 @@ func (t *Tracer) startWithoutReferences(operationName string, opts []opentracing
 // another tracer is [opentracing.ErrInvalidSpanContext].
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) (err error) {
 	if cs := t.carried(sc); cs != nil {
-		return t.prop.inject(cs.context(), format, carrier)
+		return t.prop.InjectContext(cs.context(), format, carrier)
 	}
 	if t.prop != nil && (format == opentracing.TextMap || format == opentracing.HTTPHeaders) {
 		return t.prop.Inject(sc, format, carrier)
@@ -440,7 +433,7 @@ func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) (err er
 // wrapping [opentracing.ErrSpanContextCorrupted].
 func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	if t.prop != nil && (format == opentracing.TextMap || format == opentracing.HTTPHeaders) {
-		psc, err := t.prop.extract(format, carrier)
+		psc, err := t.prop.ExtractContext(format, carrier)
 		if err != nil {
 			return nil, err
 		}
@@ -459,7 +452,7 @@ func (t *Tracer) importContext(psc propagation.SpanContext) (opentracing.SpanCon
 	if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
 		t.counts.baggageDropped.Add(uint64(dropped))
 	}
-	return t.prop.codec.ImportSpanContext(psc)
+	return t.prop.Codec().ImportSpanContext(psc)
 }
 
 // extractContext reads the span context a request carries (its headers, or
@@ -482,7 +475,7 @@ func (t *Tracer) extractContext(c opentracing.TextMapReader) (parent opentracing
 		}
 		return parent, nil, err
 	}
-	psc, err := t.prop.text.Extract(c)
+	psc, err := t.prop.ExtractContext(opentracing.TextMap, c)
 	if err != nil && isNotFound(err) {
 		err = nil
 	}
@@ -498,7 +491,7 @@ func (t *Tracer) extractContext(c opentracing.TextMapReader) (parent opentracing
 		// backend that can start a trace from them says so by importing
 		// them; for the others, the baggage goes on the new root.
 		if err == nil {
-			if p, ierr := t.prop.codec.ImportSpanContext(psc); ierr == nil && p != nil {
+			if p, ierr := t.prop.Codec().ImportSpanContext(psc); ierr == nil && p != nil {
 				return p, nil, nil
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -63,12 +64,12 @@ func TestWithGlobalNoRace(t *testing.T) {
 // Shutdown fails with err.
 type droppingTracer struct {
 	opentracing.NoopTracer
-	stats core.BackendStats
+	stats backend.BackendStats
 	err   error
 }
 
-func (d droppingTracer) BackendStats() core.BackendStats { return d.stats }
-func (d droppingTracer) Shutdown(context.Context) error  { return d.err }
+func (d droppingTracer) BackendStats() backend.BackendStats { return d.stats }
+func (d droppingTracer) Shutdown(context.Context) error     { return d.err }
 
 // TestShutdownSaysSpansWereLost: on any backend, Shutdown's error wraps
 // ErrSpansLost with the counts by reason when spans were dropped, beside
@@ -76,18 +77,18 @@ func (d droppingTracer) Shutdown(context.Context) error  { return d.err }
 func TestShutdownSaysSpansWereLost(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		stats      core.BackendStats
+		stats      backend.BackendStats
 		backendErr error
 		want       string
 	}{
-		{"nothing lost", core.BackendStats{Reported: 5}, nil, ""},
-		{"one lost", core.BackendStats{Reported: 5, Dropped: map[string]uint64{core.DropSend: 1}}, nil,
+		{"nothing lost", backend.BackendStats{Reported: 5}, nil, ""},
+		{"one lost", backend.BackendStats{Reported: 5, Dropped: map[string]uint64{backend.DropSend: 1}}, nil,
 			"traceplug: 1 span lost: 1 send failed (5 reported)"},
-		{"lost, by reason", core.BackendStats{Reported: 7, Dropped: map[string]uint64{core.DropShutdown: 2, core.DropQueueFull: 3, core.DropSend: 0}}, nil,
+		{"lost, by reason", backend.BackendStats{Reported: 7, Dropped: map[string]uint64{backend.DropShutdown: 2, backend.DropQueueFull: 3, backend.DropSend: 0}}, nil,
 			"traceplug: 5 spans lost: 3 queue full, 2 unsent at shutdown (7 reported)"},
-		{"lost, and the backend's error", core.BackendStats{Dropped: map[string]uint64{core.DropShutdown: 4}}, context.DeadlineExceeded,
+		{"lost, and the backend's error", backend.BackendStats{Dropped: map[string]uint64{backend.DropShutdown: 4}}, context.DeadlineExceeded,
 			"traceplug: shutdown: context deadline exceeded\ntraceplug: 4 spans lost: 4 unsent at shutdown (0 reported)"},
-		{"the backend's error alone", core.BackendStats{}, context.DeadlineExceeded,
+		{"the backend's error alone", backend.BackendStats{}, context.DeadlineExceeded,
 			"traceplug: shutdown: context deadline exceeded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +100,7 @@ func TestShutdownSaysSpansWereLost(t *testing.T) {
 			if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
 				t.Fatalf("Shutdown = %q, want %q", got, tc.want)
 			}
-			lost := tc.stats.Dropped[core.DropSend]+tc.stats.Dropped[core.DropQueueFull]+tc.stats.Dropped[core.DropShutdown] > 0
+			lost := tc.stats.Dropped[backend.DropSend]+tc.stats.Dropped[backend.DropQueueFull]+tc.stats.Dropped[backend.DropShutdown] > 0
 			if errors.Is(err, core.ErrSpansLost) != lost {
 				t.Errorf("errors.Is(%v, ErrSpansLost) = %v, want %v", err, !lost, lost)
 			}

@@ -95,7 +95,7 @@
 // Trace and span ids are computed when the page is drawn, with
 // [core.Tracer.SpanContextIDs], only for the spans kept: never on the
 // request path. A backend that cannot give ids (a tracer given to
-// [core.Wrap] that is no [core.SpanContextCodec] and injects no format
+// [core.Wrap] that is no [backend.SpanContextCodec] and injects no format
 // traceplug reads) shows no ids and draws no waterfalls; the statistics are
 // there all the same.
 //

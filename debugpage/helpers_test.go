@@ -14,6 +14,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/debugpage"
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) { leakcheck.VerifyTestMain(m) }
 // "debugpage-test" is the mock backend that accepts any endpoint (and
 // ignores it), to show how the page shows one.
 func init() {
-	core.Register("debugpage-test", func(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+	core.Register("debugpage-test", func(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 		cfg.Endpoint = ""
 		t, err := mock.New(cfg)
 		return t, nil, err

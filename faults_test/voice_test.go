@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/conformance_test/builtin"
 	"github.com/traceplug/traceplug/core"
@@ -77,9 +78,9 @@ var voiceFaults = []struct {
 	log      *regexp.Regexp
 	deadline time.Duration
 }{
-	{"refused", conformance.Down, core.DropSend, logForm(""), time.Minute},
-	{"500", conformance.Failing, core.DropRejected, logForm("the collector refused the spans: "), time.Minute},
-	{"deadline", conformance.Silent, core.DropShutdown, nil, 200 * time.Millisecond},
+	{"refused", conformance.Down, backend.DropSend, logForm(""), time.Minute},
+	{"500", conformance.Failing, backend.DropRejected, logForm("the collector refused the spans: "), time.Minute},
+	{"deadline", conformance.Silent, backend.DropShutdown, nil, 200 * time.Millisecond},
 }
 
 // logForm is the form of a line logged for spansPerFault spans lost: how

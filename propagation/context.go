@@ -7,7 +7,7 @@ import (
 
 // SpanContext is a span context in the terms every supported wire format
 // shares. Backends convert their own span contexts to and from it (see
-// core.SpanContextCodec); the formats read and write it.
+// backend.SpanContextCodec); the formats read and write it.
 //
 // A SpanContext is a value; its Baggage slice is owned by whoever built it,
 // and formats never modify a SpanContext they are given.

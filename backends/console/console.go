@@ -13,6 +13,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/log"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact"
@@ -21,7 +22,7 @@ import (
 
 func init() { core.Register("console", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -44,7 +45,7 @@ type Tracer struct {
 	processTags string // rendered once, for each trace's header
 	out         io.Writer
 	file        *os.File // the endpoint's file, closed by Shutdown; nil otherwise
-	counts      core.SpanCounts
+	counts      backend.SpanCounts
 
 	mu     sync.Mutex
 	traces map[traceKey]*trace
@@ -54,17 +55,17 @@ type Tracer struct {
 }
 
 var (
-	_ opentracing.Tracer     = (*Tracer)(nil)
-	_ core.StatsReporter     = (*Tracer)(nil)
-	_ core.SpanContextCodec  = (*Tracer)(nil)
-	_ core.NativePropagation = (*Tracer)(nil)
+	_ opentracing.Tracer        = (*Tracer)(nil)
+	_ backend.StatsReporter     = (*Tracer)(nil)
+	_ backend.SpanContextCodec  = (*Tracer)(nil)
+	_ backend.NativePropagation = (*Tracer)(nil)
 )
 
 // New builds a console tracer from cfg, without the registry, printing to
 // the output its endpoint names (see the package doc). It fails on a param
 // (console has none), an unknown propagation format, or an endpoint that is
 // a URL or a file that cannot be opened.
-func New(cfg core.Config) (*Tracer, error) {
+func New(cfg backend.Config) (*Tracer, error) {
 	out, file, err := openEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, err
@@ -82,21 +83,21 @@ func New(cfg core.Config) (*Tracer, error) {
 
 // NewWriter builds a console tracer from cfg, without the registry, that
 // prints to w; cfg's endpoint must be empty. Shutdown does not close w.
-func NewWriter(w io.Writer, cfg core.Config) (*Tracer, error) {
+func NewWriter(w io.Writer, cfg backend.Config) (*Tracer, error) {
 	if w == nil {
-		return nil, core.BadOptionf("console: NewWriter: nil writer")
+		return nil, backend.BadOptionf("console: NewWriter: nil writer")
 	}
 	if cfg.Endpoint != "" {
-		return nil, core.BadOptionf("console: NewWriter: endpoint %q: NewWriter prints to its writer, so the endpoint must be empty", redact.Endpoint(cfg.Endpoint))
+		return nil, backend.BadOptionf("console: NewWriter: endpoint %q: NewWriter prints to its writer, so the endpoint must be empty", redact.Endpoint(cfg.Endpoint))
 	}
 	return newTracer(cfg, w)
 }
 
-func newTracer(cfg core.Config, out io.Writer) (*Tracer, error) {
+func newTracer(cfg backend.Config, out io.Writer) (*Tracer, error) {
 	if err := cfg.CheckParams("console"); err != nil {
 		return nil, err
 	}
-	m, err := mock.New(core.Config{
+	m, err := mock.New(backend.Config{
 		ServiceName:    cfg.ServiceName,
 		SampleRate:     cfg.SampleRate,
 		Propagation:    cfg.Propagation,
@@ -125,16 +126,16 @@ func openEndpoint(endpoint string) (io.Writer, *os.File, error) {
 		return os.Stdout, nil, nil
 	}
 	if strings.Contains(endpoint, "://") {
-		return nil, nil, core.BadOptionf("console: endpoint %q: want stderr (the default), stdout, or a file's path (still set for another backend?)", redact.Endpoint(endpoint))
+		return nil, nil, backend.BadOptionf("console: endpoint %q: want stderr (the default), stdout, or a file's path (still set for another backend?)", redact.Endpoint(endpoint))
 	}
 	f, err := os.OpenFile(endpoint, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		// The path, shown as an endpoint: one left for another backend
 		// ("user:pass@host:port") loses its credentials.
 		if pe, ok := err.(*os.PathError); ok {
-			return nil, nil, core.BadOptionf("console: endpoint: %s %s: %w", pe.Op, redact.Endpoint(pe.Path), pe.Err)
+			return nil, nil, backend.BadOptionf("console: endpoint: %s %s: %w", pe.Op, redact.Endpoint(pe.Path), pe.Err)
 		}
-		return nil, nil, core.BadOptionf("console: endpoint: %w", err)
+		return nil, nil, backend.BadOptionf("console: endpoint: %w", err)
 	}
 	return f, f, nil
 }
@@ -162,7 +163,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 	sortTraces(held)
 	for _, tr := range held {
 		if ctx.Err() != nil {
-			t.counts.Dropped(core.DropShutdown, uint64(len(tr.spans)))
+			t.counts.Dropped(backend.DropShutdown, uint64(len(tr.spans)))
 			continue
 		}
 		t.print(tr.spans, "incomplete: shut down before its root finished")
@@ -177,9 +178,9 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 // Close is Shutdown without a deadline.
 func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
 
-// BackendStats implements [core.StatsReporter]: spans printed count as
+// BackendStats implements [backend.StatsReporter]: spans printed count as
 // reported.
-func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
+func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
 
 // traceKey is a trace id, all 128 bits.
 type traceKey struct{ high, low uint64 }
@@ -266,7 +267,7 @@ func (t *Tracer) finished(s *span, rec record) {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
-		t.counts.Dropped(core.DropClosed, 1)
+		t.counts.Dropped(backend.DropClosed, 1)
 		return
 	}
 	t.counts.Handed(1)
@@ -274,7 +275,7 @@ func (t *Tracer) finished(s *span, rec record) {
 	switch {
 	case s.overflow:
 		t.mu.Unlock()
-		t.counts.Dropped(core.DropQueueFull, 1)
+		t.counts.Dropped(backend.DropQueueFull, 1)
 		return
 	case tr.printed:
 		t.mu.Unlock()
@@ -284,7 +285,7 @@ func (t *Tracer) finished(s *span, rec record) {
 	if len(tr.spans) < maxSpansPerTrace {
 		tr.spans = append(tr.spans, rec)
 	} else {
-		t.counts.Dropped(core.DropQueueFull, 1)
+		t.counts.Dropped(backend.DropQueueFull, 1)
 	}
 	if s.localRoot {
 		tr.roots--
@@ -311,7 +312,7 @@ func (t *Tracer) print(spans []record, note string) {
 	_, err := t.out.Write(b.Bytes())
 	t.writeMu.Unlock()
 	if err != nil {
-		t.counts.Dropped(core.DropSend, uint64(len(spans)))
+		t.counts.Dropped(backend.DropSend, uint64(len(spans)))
 		return
 	}
 	t.counts.Reported(uint64(len(spans)))
@@ -329,17 +330,17 @@ func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return t.mock.Extract(format, carrier)
 }
 
-// ExportSpanContext implements [core.SpanContextCodec], through the mock.
+// ExportSpanContext implements [backend.SpanContextCodec], through the mock.
 func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.SpanContext, bool) {
 	return t.mock.ExportSpanContext(sc)
 }
 
-// ImportSpanContext implements [core.SpanContextCodec], through the mock.
+// ImportSpanContext implements [backend.SpanContextCodec], through the mock.
 func (t *Tracer) ImportSpanContext(psc propagation.SpanContext) (opentracing.SpanContext, error) {
 	return t.mock.ImportSpanContext(psc)
 }
 
-// NativePropagation implements [core.NativePropagation]: the mock's, W3C
+// NativePropagation implements [backend.NativePropagation]: the mock's, W3C
 // trace context and baggage.
 func (t *Tracer) NativePropagation() string { return t.mock.NativePropagation() }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/console"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/leakcheck"
@@ -41,7 +42,7 @@ func (s *syncBuffer) String() string {
 }
 
 // newTracer is a Tracer on a console tracer printing to the returned buffer.
-func newTracer(t *testing.T, cfg core.Config, opts ...core.Option) (*core.Tracer, *syncBuffer) {
+func newTracer(t *testing.T, cfg backend.Config, opts ...core.Option) (*core.Tracer, *syncBuffer) {
 	t.Helper()
 	if cfg.ServiceName == "" {
 		cfg.ServiceName, cfg.SampleRate = "svc", 1
@@ -75,7 +76,7 @@ func traces(out string) []string {
 // one trace, once, when the outer request's span finishes, with every span
 // under its parent.
 func TestClientAndServerInOneProcess(t *testing.T) {
-	tr, out := newTracer(t, core.Config{}, core.WithTraceAll(true))
+	tr, out := newTracer(t, backend.Config{}, core.WithTraceAll(true))
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(tr.Middleware(mux))
 	defer srv.Close()
@@ -135,7 +136,7 @@ func TestClientAndServerInOneProcess(t *testing.T) {
 // marked late; a trace whose root is still open at Shutdown prints then,
 // marked incomplete; a span finished after Shutdown is dropped and counted.
 func TestLateAndHeldSpans(t *testing.T) {
-	tr, out := newTracer(t, core.Config{})
+	tr, out := newTracer(t, backend.Config{})
 	root := tr.StartSpan("root")
 	late := tr.StartSpan("late child", opentracing.ChildOf(root.Context()))
 	root.Finish()
@@ -160,13 +161,13 @@ func TestLateAndHeldSpans(t *testing.T) {
 	}
 	open.Finish()
 	s := tr.Stats()
-	if s.Reported != 3 || s.DroppedBy[core.DropClosed] != 1 {
+	if s.Reported != 3 || s.DroppedBy[backend.DropClosed] != 1 {
 		t.Errorf("stats %+v: want 3 reported, 1 finished after close", s)
 	}
 }
 
 func TestUnsampledIsPropagatedNotPrinted(t *testing.T) {
-	tr, out := newTracer(t, core.Config{ServiceName: "svc", SampleRate: 0})
+	tr, out := newTracer(t, backend.Config{ServiceName: "svc", SampleRate: 0})
 	span := tr.StartSpan("op")
 	h := http.Header{}
 	if err := tr.Inject(span.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(h)); err != nil {
@@ -181,7 +182,7 @@ func TestUnsampledIsPropagatedNotPrinted(t *testing.T) {
 // TestIDsMatchTheOutput: the trace id a handler's log record gets is the
 // one its trace prints under.
 func TestIDsMatchTheOutput(t *testing.T) {
-	tr, out := newTracer(t, core.Config{}, core.WithTraceAll(true))
+	tr, out := newTracer(t, backend.Config{}, core.WithTraceAll(true))
 	var traceID string
 	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		traceID, _, _ = tr.ContextIDs(r.Context())
@@ -231,7 +232,7 @@ func TestEndpoints(t *testing.T) {
 // TestTooManyOpenTraces: traces whose roots never finish are held up to a
 // bound; spans beyond it are dropped and counted, and Shutdown says so.
 func TestTooManyOpenTraces(t *testing.T) {
-	tr, _ := newTracer(t, core.Config{})
+	tr, _ := newTracer(t, backend.Config{})
 	var open []opentracing.Span
 	for range 1000 {
 		root := tr.StartSpan("open root")
@@ -239,7 +240,7 @@ func TestTooManyOpenTraces(t *testing.T) {
 		open = append(open, root)
 	}
 	tr.StartSpan("one too many").Finish()
-	if s := tr.Stats(); s.DroppedBy[core.DropQueueFull] != 1 {
+	if s := tr.Stats(); s.DroppedBy[backend.DropQueueFull] != 1 {
 		t.Fatalf("stats %+v: want 1 dropped as queue full", s)
 	}
 	err := tr.Shutdown(context.Background())
@@ -250,7 +251,7 @@ func TestTooManyOpenTraces(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	tr, out := newTracer(t, core.Config{}, core.WithTraceAll(true))
+	tr, out := newTracer(t, backend.Config{}, core.WithTraceAll(true))
 	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		span, _ := opentracing.StartSpanFromContextWithTracer(r.Context(), tr, "child")
 		span.SetTag("k", "v").LogKV("event", "e")

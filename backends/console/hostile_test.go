@@ -8,6 +8,7 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -17,7 +18,7 @@ import (
 // print escaped: the output holds no control character but the newlines
 // that end its own lines, and an operation with CR LF forges no line.
 func TestControlCharactersEscaped(t *testing.T) {
-	tr, out := newTracer(t, core.Config{}, core.WithTraceAll(true),
+	tr, out := newTracer(t, backend.Config{}, core.WithTraceAll(true),
 		core.WithOperationName(func(r *http.Request) string { return "op\r\ntrace forged (service x)\x1b[2J" }))
 	h := tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		span := opentracing.SpanFromContext(r.Context())

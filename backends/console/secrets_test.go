@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/console"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact/redacttest"
@@ -28,7 +29,7 @@ func TestEndpointCredentialsNeverShow(t *testing.T) {
 		t.Logf("New: %v", err)
 		redacttest.NoSecrets(t, "New's error", err.Error())
 
-		_, err = console.NewWriter(&syncBuffer{}, core.Config{ServiceName: "s", Endpoint: endpoint})
+		_, err = console.NewWriter(&syncBuffer{}, backend.Config{ServiceName: "s", Endpoint: endpoint})
 		if err == nil {
 			t.Errorf("NewWriter accepted %q", endpoint)
 			continue

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/console"
 	"github.com/traceplug/traceplug/core"
 )
@@ -19,7 +20,7 @@ import (
 // open, and a later Close says it finished after shutdown and was lost:
 // neither returns nil.
 func TestShutdownBeforeServerReportsOpenSpans(t *testing.T) {
-	ct, err := console.NewWriter(io.Discard, core.Config{ServiceName: "svc", SampleRate: 1})
+	ct, err := console.NewWriter(io.Discard, backend.Config{ServiceName: "svc", SampleRate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,24 +6,23 @@ import (
 	"sync"
 
 	"github.com/opentracing/opentracing-go"
-	jaeger "github.com/uber/jaeger-client-go"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/propagation"
+	jaeger "github.com/uber/jaeger-client-go"
 )
 
 var (
-	_ core.SpanContextCodec  = (*Tracer)(nil)
-	_ core.NativePropagation = (*Tracer)(nil)
-	_ core.SamplerDefault    = (*Tracer)(nil)
+	_ backend.SpanContextCodec  = (*Tracer)(nil)
+	_ backend.NativePropagation = (*Tracer)(nil)
+	_ backend.SamplerDefault    = (*Tracer)(nil)
 )
 
-// NativePropagation implements [core.NativePropagation]: jaeger's
+// NativePropagation implements [backend.NativePropagation]: jaeger's
 // uber-trace-id and uberctx- headers, then W3C trace context and baggage,
 // read and written by default so that OpenTelemetry services on either side
 // continue the trace with no configuration.
 func (t *Tracer) NativePropagation() string {
-	return propagation.Jaeger + "," + core.DefaultPropagation
+	return propagation.Jaeger + "," + backend.DefaultPropagation
 }
 
 // jaeger-client-go's flag bits.
@@ -32,7 +31,7 @@ const (
 	flagDebug   = 2
 )
 
-// ExportSpanContext implements [core.SpanContextCodec]. Both halves of a
+// ExportSpanContext implements [backend.SpanContextCodec]. Both halves of a
 // 128-bit trace id are kept; the sampled and debug flags become SamplingYes,
 // SamplingDebug or SamplingNo (a jaeger span context always holds a
 // decision). A context with baggage and no ids (as jaeger's jaeger-baggage
@@ -65,7 +64,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	return psc, true
 }
 
-// ImportSpanContext implements [core.SpanContextCodec]. The context is a
+// ImportSpanContext implements [backend.SpanContextCodec]. The context is a
 // remote parent, as jaeger-client-go's own Extract makes: its sampling
 // decision is final, and children inherit it. A deferred decision (B3
 // without X-B3-Sampled) is taken here, by the tracer's sampler on the trace
@@ -231,7 +230,7 @@ func encodeBinary(id jaeger.TraceID, psc propagation.SpanContext, flags byte) (w
 // itself, which is what span.Tracer() returns, speaks the configured list of
 // propagation formats.
 type textCodec struct {
-	p      *core.Propagator
+	p      *backend.Propagator
 	format opentracing.BuiltinFormat
 }
 

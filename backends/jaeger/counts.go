@@ -6,7 +6,7 @@ import (
 	jaeger "github.com/uber/jaeger-client-go"
 	"github.com/uber/jaeger-lib/metrics"
 
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // countingReporter counts the spans handed to jaeger's reporter, and drops
@@ -14,13 +14,13 @@ import (
 // queue where nothing reads them any more.
 type countingReporter struct {
 	jaeger.Reporter
-	counts *core.SpanCounts
+	counts *backend.SpanCounts
 	closed atomic.Bool
 }
 
 func (r *countingReporter) Report(span *jaeger.Span) {
 	if r.closed.Load() {
-		r.counts.Dropped(core.DropClosed, 1)
+		r.counts.Dropped(backend.DropClosed, 1)
 		return
 	}
 	if !r.counts.Handed(1) { // settled: counted as finished after close
@@ -39,7 +39,7 @@ func (r *countingReporter) Close() {
 // discarded. With senderReports, result=ok is discarded too: the sender
 // counts the spans it reports.
 type countingFactory struct {
-	counts        *core.SpanCounts
+	counts        *backend.SpanCounts
 	senderReports bool
 }
 
@@ -54,9 +54,9 @@ func (f countingFactory) Counter(o metrics.Options) metrics.Counter {
 		}
 		return counter(func(n uint64) { f.counts.Reported(n) })
 	case "err":
-		return counter(func(n uint64) { f.counts.Dropped(core.DropSend, n) })
+		return counter(func(n uint64) { f.counts.Dropped(backend.DropSend, n) })
 	case "dropped":
-		return counter(func(n uint64) { f.counts.Dropped(core.DropQueueFull, n) })
+		return counter(func(n uint64) { f.counts.Dropped(backend.DropQueueFull, n) })
 	}
 	return metrics.NullCounter
 }

@@ -54,7 +54,7 @@
 // uberctx- headers. [core.WithPropagation] takes any list of the formats of
 // package [github.com/traceplug/traceplug/propagation] (tracecontext,
 // baggage, b3, b3multi, jaeger, ottrace), several at once: core reads and
-// writes them through the tracer's [core.SpanContextCodec]. The tracer's
+// writes them through the tracer's [backend.SpanContextCodec]. The tracer's
 // Inject and Extract, which jaeger-client-go's tracer ([Tracer.Jaeger], and
 // so span.Tracer()) shares, speak the same list for the TextMap and
 // HTTPHeaders formats; the Binary format stays jaeger-client-go's own, which

@@ -10,11 +10,10 @@ import (
 	"net/http"
 	"time"
 
-	jaeger "github.com/uber/jaeger-client-go"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/textutil"
+	jaeger "github.com/uber/jaeger-client-go"
 )
 
 // httpSender posts batches of spans to a Jaeger collector as binary-thrift
@@ -29,7 +28,7 @@ type httpSender struct {
 	header    http.Header
 	batchSize int
 	maxTagLen int
-	counts    *core.SpanCounts // for the spans the collector refuses
+	counts    *backend.SpanCounts // for the spans the collector refuses
 
 	process []byte // the batch's Process, encoded once
 	spans   writer // the batch's spans, encoded
@@ -37,7 +36,7 @@ type httpSender struct {
 	scratch writer
 }
 
-func newHTTPSender(url string, rt http.RoundTripper, timeout time.Duration, s *settings, counts *core.SpanCounts) *httpSender {
+func newHTTPSender(url string, rt http.RoundTripper, timeout time.Duration, s *settings, counts *backend.SpanCounts) *httpSender {
 	// In jaeger-client-go's order: the extra headers may replace the
 	// Content-Type, and basic auth replaces their Authorization.
 	h := http.Header{"Content-Type": {"application/x-thrift"}}
@@ -97,14 +96,14 @@ func (s *httpSender) Flush() (int, error) {
 			// Shutdown's deadline cut the post short: the spans are
 			// unsent at shutdown, which Shutdown's error says; nothing
 			// to log.
-			s.counts.Dropped(core.DropShutdown, uint64(n))
+			s.counts.Dropped(backend.DropShutdown, uint64(n))
 			return 0, nil
 		}
 		var refused collectorError
 		if errors.As(err, &refused) {
 			// Counted here, as refused by the collector (an error to the
 			// reporter with n spans would count them as failed sends).
-			s.counts.Dropped(core.DropRejected, uint64(n))
+			s.counts.Dropped(backend.DropRejected, uint64(n))
 			return 0, err
 		}
 		return n, err

@@ -13,13 +13,14 @@ import (
 	"github.com/opentracing/opentracing-go/ext"
 	jaeger "github.com/uber/jaeger-client-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("jaeger", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -31,7 +32,7 @@ func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, 
 }
 
 // Tracer is a jaeger tracer with its reporter. It implements
-// [opentracing.Tracer] and [core.SpanContextCodec], and is safe for
+// [opentracing.Tracer] and [backend.SpanContextCodec], and is safe for
 // concurrent use. Call Close or Shutdown to flush.
 //
 // Its Inject and Extract, which are those of the jaeger-client-go tracer
@@ -46,7 +47,7 @@ type Tracer struct {
 	closer  io.Closer
 	conn    *report.Conn // the collector's connection, or nil for UDP
 	agent   *agentConn   // the agent's connection, or nil for HTTP
-	counts  *core.SpanCounts
+	counts  *backend.SpanCounts
 	once    sync.Once
 	err     error
 
@@ -57,7 +58,7 @@ var _ opentracing.Tracer = (*Tracer)(nil)
 
 // New builds a jaeger tracer from cfg, without the registry; see the package
 // documentation for the endpoint, params and environment it reads.
-func New(cfg core.Config) (*Tracer, error) {
+func New(cfg backend.Config) (*Tracer, error) {
 	s, err := newSettings(cfg)
 	if err != nil {
 		return nil, err
@@ -65,8 +66,8 @@ func New(cfg core.Config) (*Tracer, error) {
 	if s.disabled {
 		return &Tracer{Tracer: opentracing.NoopTracer{}, envSampler: s.envSampler}, nil
 	}
-	t := &Tracer{counts: &core.SpanCounts{}, envSampler: s.envSampler}
-	prop, err := core.NewPropagator(cfg, t)
+	t := &Tracer{counts: &backend.SpanCounts{}, envSampler: s.envSampler}
+	prop, err := backend.NewPropagator(cfg, t)
 	if err != nil {
 		return nil, fmt.Errorf("jaeger: %w", err)
 	}
@@ -195,7 +196,7 @@ func (t *Tracer) start(op string, opts []opentracing.StartSpanOption) opentracin
 // maxStartOptions is how many start options StartSpan handles without help.
 const maxStartOptions = 8
 
-// DefaultSampler implements [core.SamplerDefault]: JAEGER_SAMPLER_TYPE and
+// DefaultSampler implements [backend.SamplerDefault]: JAEGER_SAMPLER_TYPE and
 // JAEGER_SAMPLER_PARAM (and JAEGER_SAMPLING_ENDPOINT for the remote
 // sampler) in the vocabulary of OTEL_TRACES_SAMPLER, for core to use when
 // neither code nor TRACEPLUG_SAMPLER nor OTEL_TRACES_SAMPLER chose a
@@ -233,10 +234,10 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 	return t.err
 }
 
-// BackendStats implements [core.StatsReporter].
-func (t *Tracer) BackendStats() core.BackendStats {
+// BackendStats implements [backend.StatsReporter].
+func (t *Tracer) BackendStats() backend.BackendStats {
 	if t.counts == nil {
-		return core.BackendStats{}
+		return backend.BackendStats{}
 	}
 	return t.counts.BackendStats()
 }

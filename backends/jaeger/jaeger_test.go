@@ -10,6 +10,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"go.uber.org/goleak"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
 	"github.com/traceplug/traceplug/conformance"
@@ -125,7 +126,7 @@ func TestEndpoints(t *testing.T) {
 		{"127.0.0.1:6831", "want udp://HOST:PORT (agent) or http(s)"},
 		{"http://", "want udp://HOST:PORT (agent) or http(s)"},
 	} {
-		_, err := jaeger.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: tc.endpoint})
+		_, err := jaeger.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: tc.endpoint})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, core.ErrBadOption) {
 			t.Errorf("endpoint %q: %v, want an error containing %q", tc.endpoint, err, tc.want)
 		}

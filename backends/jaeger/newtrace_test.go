@@ -9,10 +9,10 @@ import (
 	"github.com/opentracing/opentracing-go/ext"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
 	"github.com/traceplug/traceplug/conformance"
-	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -43,7 +43,7 @@ func TestNewTrace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := jaegertest.NewHTTP(t)
-			tr, err := jaeger.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
+			tr, err := jaeger.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +142,7 @@ func TestNewTraceStartOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := jaegertest.NewHTTP(t)
-			tr, err := jaeger.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
+			tr, err := jaeger.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func TestDefaultSampler(t *testing.T) {
 			for _, v := range vars {
 				t.Setenv(v, tc.env[v])
 			}
-			tr, err := jaeger.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: "udp://127.0.0.1:6831"})
+			tr, err := jaeger.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: "udp://127.0.0.1:6831"})
 			if err != nil {
 				t.Fatal(err)
 			}

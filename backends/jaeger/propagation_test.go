@@ -12,6 +12,7 @@ import (
 	jaegerclient "github.com/uber/jaeger-client-go"
 	"github.com/uber/jaeger-client-go/zipkin"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
 	"github.com/traceplug/traceplug/core"
@@ -156,7 +157,7 @@ func TestCodec(t *testing.T) {
 				Baggage: []propagation.BaggageItem{{Key: "User", Value: "ann"}, {Key: "big", Value: strings.Repeat("x", 5000)}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, err := jaeger.New(core.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: "udp://127.0.0.1:6831"})
+			tr, err := jaeger.New(backend.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: "udp://127.0.0.1:6831"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +204,7 @@ func sameContext(a, b propagation.SpanContext) bool {
 // TestBaggageOnlyContext: a context of baggage without ids starts a new trace
 // that carries the baggage.
 func TestBaggageOnlyContext(t *testing.T) {
-	tr, err := jaeger.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: "udp://127.0.0.1:6831"})
+	tr, err := jaeger.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: "udp://127.0.0.1:6831"})
 	if err != nil {
 		t.Fatal(err)
 	}

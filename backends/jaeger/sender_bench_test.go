@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/opentracing/opentracing-go/ext"
-	"github.com/traceplug/traceplug/core"
 	jaeger "github.com/uber/jaeger-client-go"
 	"github.com/uber/jaeger-client-go/transport"
+
+	"github.com/traceplug/traceplug/backend"
 )
 
 // BenchmarkSender is the reporter goroutine's cost per span: Append (and the
@@ -39,11 +40,11 @@ func BenchmarkSender(b *testing.B) {
 		new  func() (jaeger.Transport, error)
 	}{
 		{"udp/traceplug", func() (jaeger.Transport, error) {
-			return newUDPSender(addr, 65000, 1024, &core.SpanCounts{}, newLogger())
+			return newUDPSender(addr, 65000, 1024, &backend.SpanCounts{}, newLogger())
 		}},
 		{"udp/stock", func() (jaeger.Transport, error) { return jaeger.NewUDPTransport(addr, 65000) }},
 		{"http/traceplug", func() (jaeger.Transport, error) {
-			return newHTTPSender("http://collector/api/traces", discard{}, time.Second, &settings{batchSize: 100, maxTagValueLength: 1024}, &core.SpanCounts{}), nil
+			return newHTTPSender("http://collector/api/traces", discard{}, time.Second, &settings{batchSize: 100, maxTagValueLength: 1024}, &backend.SpanCounts{}), nil
 		}},
 		{"http/stock", func() (jaeger.Transport, error) {
 			return transport.NewHTTPTransport("http://collector/api/traces", transport.HTTPRoundTripper(discard{})), nil

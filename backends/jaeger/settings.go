@@ -9,11 +9,10 @@ import (
 	"time"
 
 	"github.com/opentracing/opentracing-go"
+	"github.com/traceplug/traceplug/backend"
+	"github.com/traceplug/traceplug/internal/redact"
 	jaeger "github.com/uber/jaeger-client-go"
 	jaegercfg "github.com/uber/jaeger-client-go/config"
-
-	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/internal/redact"
 )
 
 // Defaults, where traceplug's differ from jaeger-client-go's.
@@ -35,7 +34,7 @@ var params = []string{
 	"batch_size", "timeout", "user", "password", "http_headers", "log_spans",
 }
 
-// settings is everything New needs, from core.Config over JAEGER_* variables
+// settings is everything New needs, from backend.Config over JAEGER_* variables
 // over defaults.
 type settings struct {
 	serviceName string
@@ -62,7 +61,7 @@ type settings struct {
 	logSpans          bool
 }
 
-func newSettings(cfg core.Config) (*settings, error) {
+func newSettings(cfg backend.Config) (*settings, error) {
 	if err := cfg.CheckParams("jaeger", params...); err != nil {
 		return nil, err
 	}
@@ -74,12 +73,12 @@ func newSettings(cfg core.Config) (*settings, error) {
 			if redact.Ambiguous(e) {
 				hint = redact.AmbiguousHint
 			}
-			return nil, core.BadOptionf("jaeger: JAEGER_ENDPOINT %q: %s; %s", redact.Endpoint(e), hint, wantEndpoint)
+			return nil, backend.BadOptionf("jaeger: JAEGER_ENDPOINT %q: %s; %s", redact.Endpoint(e), hint, wantEndpoint)
 		}
 	}
 	env, err := jaegercfg.FromEnv()
 	if err != nil {
-		return nil, core.BadOptionf("jaeger: reading JAEGER_* variables: %w", err)
+		return nil, backend.BadOptionf("jaeger: reading JAEGER_* variables: %w", err)
 	}
 	s := &settings{serviceName: cfg.ServiceName, disabled: env.Disabled}
 	if !cfg.ServiceNameSet && env.ServiceName != "" {
@@ -133,14 +132,14 @@ func newSettings(cfg core.Config) (*settings, error) {
 	}
 	for name, v := range map[string]int{"queue_size": s.queueSize, "max_tag_value_length": s.maxTagValueLength, "batch_size": s.batchSize} {
 		if v <= 0 {
-			return nil, core.BadOptionf("jaeger: param %q must be positive, not %d", name, v)
+			return nil, backend.BadOptionf("jaeger: param %q must be positive, not %d", name, v)
 		}
 	}
 	if s.maxPacketSize < 1024 || s.maxPacketSize > 65000 {
-		return nil, core.BadOptionf("jaeger: param \"max_packet_size\" must be from 1024 to 65000, not %d", s.maxPacketSize)
+		return nil, backend.BadOptionf("jaeger: param \"max_packet_size\" must be from 1024 to 65000, not %d", s.maxPacketSize)
 	}
 	if s.flushInterval <= 0 || s.timeout <= 0 {
-		return nil, core.BadOptionf("jaeger: params \"flush_interval\" and \"timeout\" must be positive durations")
+		return nil, backend.BadOptionf("jaeger: params \"flush_interval\" and \"timeout\" must be positive durations")
 	}
 	return s, nil
 }
@@ -161,20 +160,20 @@ func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) erro
 	}
 	shown := redact.Endpoint(endpoint) // url.Parse's error would repeat it whole
 	if redact.Ambiguous(endpoint) {
-		return core.BadOptionf("jaeger: %s %q: %s", source, shown, redact.AmbiguousHint)
+		return backend.BadOptionf("jaeger: %s %q: %s", source, shown, redact.AmbiguousHint)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return core.BadOptionf("jaeger: %s %q: %s; %s", source, shown, redact.InvalidHint(endpoint), wantEndpoint)
+		return backend.BadOptionf("jaeger: %s %q: %s; %s", source, shown, redact.InvalidHint(endpoint), wantEndpoint)
 	}
 	if u.Host == "" {
-		return core.BadOptionf("jaeger: %s %q: %s", source, shown, wantEndpoint)
+		return backend.BadOptionf("jaeger: %s %q: %s", source, shown, wantEndpoint)
 	}
 	switch u.Scheme {
 	case "udp":
 		host, port, err := net.SplitHostPort(u.Host)
 		if err != nil || host == "" || port == "" || (u.Path != "" && u.Path != "/") {
-			return core.BadOptionf("jaeger: %s %q: want udp://HOST:PORT, such as %s", source, shown, defaultEndpoint)
+			return backend.BadOptionf("jaeger: %s %q: want udp://HOST:PORT, such as %s", source, shown, defaultEndpoint)
 		}
 		s.transport, s.hostPort = "udp", u.Host
 	case "http", "https":
@@ -183,7 +182,7 @@ func (s *settings) endpoint(endpoint string, env *jaegercfg.ReporterConfig) erro
 		}
 		s.transport, s.url = "http", u.String()
 	default:
-		return core.BadOptionf("jaeger: %s %q: %s", source, shown, wantEndpoint)
+		return backend.BadOptionf("jaeger: %s %q: %s", source, shown, wantEndpoint)
 	}
 	return nil
 }
@@ -280,7 +279,7 @@ func parseHeaders(v string) (map[string]string, error) {
 		}
 		k, val, ok := strings.Cut(item, ":")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, core.BadOptionf("jaeger: param \"http_headers\": %q is not Name:value (want e.g. X-Org:acme;X-Env:prod)", item)
+			return nil, backend.BadOptionf("jaeger: param \"http_headers\": %q is not Name:value (want e.g. X-Org:acme;X-Env:prod)", item)
 		}
 		out[strings.TrimSpace(k)] = strings.TrimSpace(val)
 	}

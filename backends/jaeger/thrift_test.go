@@ -23,8 +23,8 @@ import (
 	"github.com/uber/jaeger-client-go/thrift-gen/agent"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
-	"github.com/traceplug/traceplug/core"
 )
 
 // The senders' encoding (thrift.go) against jaeger-client-go's own: for the
@@ -159,7 +159,7 @@ func TestCompactEncodingIsJaegers(t *testing.T) {
 		const maxTagLen = 64
 		spans := spansOfEveryKind(t, maxTagLen)
 		datagrams := captureUDP(t, func(addr string) int {
-			s, err := newUDPSender(addr, 65000, maxTagLen, &core.SpanCounts{}, newLogger())
+			s, err := newUDPSender(addr, 65000, maxTagLen, &backend.SpanCounts{}, newLogger())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +189,7 @@ func TestBinaryEncodingIsJaegers(t *testing.T) {
 			w.WriteHeader(http.StatusAccepted)
 		}))
 		defer srv.Close()
-		s := newHTTPSender(srv.URL, srv.Client().Transport, time.Second, &settings{batchSize: 100, maxTagValueLength: maxTagLen}, &core.SpanCounts{})
+		s := newHTTPSender(srv.URL, srv.Client().Transport, time.Second, &settings{batchSize: 100, maxTagValueLength: maxTagLen}, &backend.SpanCounts{})
 		for _, span := range spans {
 			if n, err := s.Append(span); n != 0 || err != nil {
 				t.Fatalf("Append: %d, %v", n, err)
@@ -318,7 +318,7 @@ func TestBatchesSplitAsJaegers(t *testing.T) {
 	}
 	var sizes []int // spans in each datagram
 	datagrams := captureUDP(t, func(addr string) int {
-		s, err := newUDPSender(addr, maxPacket, 1024, &core.SpanCounts{}, newLogger())
+		s, err := newUDPSender(addr, maxPacket, 1024, &backend.SpanCounts{}, newLogger())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,7 +386,7 @@ func TestAppendAllocatesNothing(t *testing.T) {
 	span.Finish()
 	js := span.(*jaeger.Span)
 	captureUDP(t, func(addr string) int {
-		s, err := newUDPSender(addr, 65000, 1024, &core.SpanCounts{}, newLogger())
+		s, err := newUDPSender(addr, 65000, 1024, &backend.SpanCounts{}, newLogger())
 		if err != nil {
 			t.Fatal(err)
 		}

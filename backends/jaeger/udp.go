@@ -2,13 +2,12 @@ package jaeger
 
 import (
 	"encoding/binary"
-	"strconv"
-	"time"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/textutil"
 	jaeger "github.com/uber/jaeger-client-go"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
+	"strconv"
+	"time"
 )
 
 // truncatedTag marks a span cut to fit a datagram; its value is how many tags
@@ -28,7 +27,7 @@ type udpSender struct {
 	conn      *agentConn
 	maxPacket int
 	maxTagLen int
-	counts    *core.SpanCounts // for the spans it drops itself
+	counts    *backend.SpanCounts // for the spans it drops itself
 	logger    logger
 
 	process []byte // the batch's Process, encoded once
@@ -48,7 +47,7 @@ type udpSender struct {
 // and Close waits the whole time when the agent is there.
 var refusalWait = 10 * time.Millisecond
 
-func newUDPSender(hostPort string, maxPacketSize, maxTagLen int, counts *core.SpanCounts, logger logger) (*udpSender, error) {
+func newUDPSender(hostPort string, maxPacketSize, maxTagLen int, counts *backend.SpanCounts, logger logger) (*udpSender, error) {
 	conn, err := dialAgent(hostPort, maxPacketSize, logger)
 	if err != nil {
 		return nil, err
@@ -104,7 +103,7 @@ func (s *udpSender) Append(span *jaeger.Span) (int, error) {
 		if cut == nil {
 			// Dropped here, as too large (an error to the reporter would
 			// count it as a failed send).
-			s.counts.Dropped(core.DropTooLarge, 1)
+			s.counts.Dropped(backend.DropTooLarge, 1)
 			s.logger.Printf("dropped span %s: it cannot fit in a UDP datagram of %d bytes even without tags and logs",
 				shortName(span.OperationName()), s.maxPacket)
 			return 0, nil
@@ -185,7 +184,7 @@ func (s *udpSender) settle(refused bool) {
 		s.counts.Reported(n)
 		return
 	}
-	s.counts.Dropped(core.DropSend, n)
+	s.counts.Dropped(backend.DropSend, n)
 	s.logger.Printf("sending %s to udp://%s: nothing listens there (the host refused them)", textutil.Count(n, "span"), s.conn.hostPort)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	jaeger "github.com/uber/jaeger-client-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
 	"github.com/traceplug/traceplug/core"
 )
@@ -80,8 +81,8 @@ func TestUDPToNoAgentIsNotReported(t *testing.T) {
 			// datagram would count as reported, and the next as refused:
 			// so, to depend on no timing, only the last datagram and one
 			// other are required to count as failed sends here.
-			if want := min(2, tc.spans); s.DroppedBy[core.DropSend] < uint64(want) {
-				t.Errorf("%d spans counted as send failed, want at least %d", s.DroppedBy[core.DropSend], want)
+			if want := min(2, tc.spans); s.DroppedBy[backend.DropSend] < uint64(want) {
+				t.Errorf("%d spans counted as send failed, want at least %d", s.DroppedBy[backend.DropSend], want)
 			}
 			if tc.spans == 2 && s.Reported != 0 {
 				t.Errorf("%d spans counted as reported; no agent listened", s.Reported)
@@ -96,7 +97,7 @@ func TestUDPToNoAgentIsNotReported(t *testing.T) {
 // back in between gets it, once.
 func TestUDPRefusedWriteIsSentAgain(t *testing.T) {
 	addr := closedPort(t)
-	counts := &core.SpanCounts{}
+	counts := &backend.SpanCounts{}
 	s, err := newUDPSender(addr.String(), 65000, 1024, counts, newLogger())
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestUDPRefusedWriteIsSentAgain(t *testing.T) {
 	}
 	st := counts.BackendStats()
 	t.Logf("reported %d, dropped %v", st.Reported, st.Dropped)
-	if st.Reported < 1 || st.Reported+st.Dropped[core.DropSend] != 2 {
+	if st.Reported < 1 || st.Reported+st.Dropped[backend.DropSend] != 2 {
 		t.Errorf("reported %d, dropped %v: want the second span reported, the first reported or send failed", st.Reported, st.Dropped)
 	}
 }

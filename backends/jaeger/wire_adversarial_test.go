@@ -26,6 +26,7 @@ import (
 	"github.com/uber/jaeger-client-go/thrift"
 	j "github.com/uber/jaeger-client-go/thrift-gen/jaeger"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/jaeger/jaegertest"
 	"github.com/traceplug/traceplug/conformance"
@@ -301,9 +302,9 @@ func TestAdversarialJaegerHugeAndMany(t *testing.T) {
 				if st.Dropped != 1 {
 					t.Errorf("UDP: want the 1 MB-name span counted as dropped, stats %+v", st)
 				}
-				if st.DroppedBy[core.DropTooLarge] != 1 {
-					t.Errorf("UDP: the span too large for any datagram is counted as %v, want %q (core.DropTooLarge: %q)",
-						st.DroppedBy, core.DropTooLarge, "the span could not be encoded within the transport's size limit")
+				if st.DroppedBy[backend.DropTooLarge] != 1 {
+					t.Errorf("UDP: the span too large for any datagram is counted as %v, want %q (backend.DropTooLarge: %q)",
+						st.DroppedBy, backend.DropTooLarge, "the span could not be encoded within the transport's size limit")
 				}
 				if err == nil || !errors.Is(err, core.ErrSpansLost) {
 					t.Errorf("Close should report the lost span: %v", err)
@@ -394,7 +395,7 @@ func TestAdversarialJaegerFinishTwiceAndAfterClose(t *testing.T) {
 			if st.Reported != 1 {
 				t.Errorf("Reported %d, want 1", st.Reported)
 			}
-			if st.DroppedBy[core.DropClosed] != 1 {
+			if st.DroppedBy[backend.DropClosed] != 1 {
 				t.Errorf("the span finished after Close: DroppedBy %v", st.DroppedBy)
 			}
 			for _, js := range advSpans(bs) {
@@ -465,9 +466,9 @@ func TestAdversarialJaegerCollectorErrors(t *testing.T) {
 			if h.spans != 25 || st.Reported != 0 || st.Dropped != 25 {
 				t.Errorf("collector decoded %d; stats %+v", h.spans, st)
 			}
-			if st.DroppedBy[core.DropRejected] != 25 {
+			if st.DroppedBy[backend.DropRejected] != 25 {
 				t.Errorf("spans the collector answered %d to are counted as %v, want %d %q (zipkin and otel count them so)",
-					status, st.DroppedBy, 25, core.DropRejected)
+					status, st.DroppedBy, 25, backend.DropRejected)
 			}
 		})
 	}
@@ -487,7 +488,7 @@ func TestAdversarialJaegerCollectorErrors(t *testing.T) {
 			t.Errorf("Close took %v with a 200ms timeout", d)
 		}
 		st := tr.Stats()
-		if !errors.Is(err, core.ErrSpansLost) || st.Dropped != 5 || st.DroppedBy[core.DropSend] != 5 || st.Reported != 0 {
+		if !errors.Is(err, core.ErrSpansLost) || st.Dropped != 5 || st.DroppedBy[backend.DropSend] != 5 || st.Reported != 0 {
 			t.Errorf("slow collector: err %v, stats %+v", err, st)
 		}
 	})

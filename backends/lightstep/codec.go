@@ -3,27 +3,26 @@ package lightstep
 import (
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 	"github.com/opentracing/opentracing-go"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/propagation"
 )
 
 var (
-	_ opentracing.Tracer     = (*Tracer)(nil)
-	_ core.SpanContextCodec  = (*Tracer)(nil)
-	_ core.NativePropagation = (*Tracer)(nil)
+	_ opentracing.Tracer        = (*Tracer)(nil)
+	_ backend.SpanContextCodec  = (*Tracer)(nil)
+	_ backend.NativePropagation = (*Tracer)(nil)
 )
 
-// NativePropagation implements [core.NativePropagation]: the OpenTracing
+// NativePropagation implements [backend.NativePropagation]: the OpenTracing
 // basic tracer's ot-tracer-* headers, lightstep-tracer-go's own, then W3C
 // trace context and baggage, read and written by default so that
 // OpenTelemetry services on either side continue the trace with no
 // configuration.
 func (t *Tracer) NativePropagation() string {
-	return propagation.OTTrace + "," + core.DefaultPropagation
+	return propagation.OTTrace + "," + backend.DefaultPropagation
 }
 
-// ExportSpanContext implements [core.SpanContextCodec]. Sampled "false" is
+// ExportSpanContext implements [backend.SpanContextCodec]. Sampled "false" is
 // SamplingNo and anything else SamplingYes, as lightstep-tracer-go records
 // every span not marked "false". TraceIDUpper is kept, though only a
 // context imported with a 128-bit trace id has one: lightstep's spans carry
@@ -46,7 +45,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	return psc, true
 }
 
-// ImportSpanContext implements [core.SpanContextCodec]. Lightstep has no
+// ImportSpanContext implements [backend.SpanContextCodec]. Lightstep has no
 // deferred decision and no debug flag: a deferred decision is taken here, at
 // the sample rate, on the trace id (so that every lightstep service of the
 // trace takes the same one), and debug means sampled. The upper half of a

@@ -7,8 +7,7 @@ import (
 
 	"github.com/lightstep/lightstep-tracer-common/golang/gogo/collectorpb"
 	lightstep "github.com/lightstep/lightstep-tracer-go"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/internal/textutil"
 )
@@ -17,7 +16,7 @@ import (
 // every span it keeps, once it has kept it). No span reaches it once
 // Shutdown has begun (see span.FinishWithOptions), so Handed, which refuses
 // spans only after Settle, always takes them.
-type handed struct{ counts *core.SpanCounts }
+type handed struct{ counts *backend.SpanCounts }
 
 func (h handed) RecordSpan(lightstep.RawSpan) { _ = h.counts.Handed(1) }
 
@@ -40,7 +39,7 @@ func (h handed) RecordSpan(lightstep.RawSpan) { _ = h.counts.Handed(1) }
 // it is given.
 type countingSender struct {
 	sender
-	counts   *core.SpanCounts
+	counts   *backend.SpanCounts
 	maxBytes int
 	closing  *closing       // nil: Shutdown never begins (tests)
 	log      *report.Logger // nil: nothing logged (tests)
@@ -89,7 +88,7 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 		case tooLarge(err) && len(part.Spans) > 1:
 			parts = append(split(part, part.Size()/2), parts...)
 		case tooLarge(err):
-			s.counts.Dropped(core.DropTooLarge, n)
+			s.counts.Dropped(backend.DropTooLarge, n)
 			settled = true
 			if part.InternalMetrics != nil && len(parts) > 0 {
 				next := *parts[0] // the metrics go with the next part
@@ -97,7 +96,7 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 				parts[0] = &next
 			}
 		case rejected(err):
-			s.counts.Dropped(core.DropRejected, n)
+			s.counts.Dropped(backend.DropRejected, n)
 			settled = true
 			s.logf("sending %s to %s: %s", textutil.Count(n, "span"), s.shown, cause(err))
 		default:
@@ -105,9 +104,9 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 			if !settled && !begun {
 				return nil, err // kept by lightstep-tracer-go, to send again
 			}
-			settled, lost = true, core.DropSend
+			settled, lost = true, backend.DropSend
 			if cut { // Shutdown's deadline, not the collector: its error says so
-				lost = core.DropShutdown
+				lost = backend.DropShutdown
 			} else {
 				s.logf("sending %s to %s: %s", textutil.Count(n, "span"), s.shown, cause(err))
 			}
@@ -118,7 +117,7 @@ func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportReque
 		for _, c := range m.Counts {
 			if c.Name == "spans.dropped" {
 				if v, ok := c.Value.(*collectorpb.MetricsSample_IntValue); ok && v.IntValue > 0 {
-					s.counts.Dropped(core.DropQueueFull, uint64(v.IntValue))
+					s.counts.Dropped(backend.DropQueueFull, uint64(v.IntValue))
 				}
 			}
 		}

@@ -38,7 +38,7 @@
 // [Tracer.ImportSpanContext]: the root is started with that trace id (its
 // low 64 bits) and decision (unsampled traces still propagate, marked not
 // sampled, and report nothing). Continued traces follow the caller's
-// decision. With a sample rate below 1 in [core.Config] (core passes 1), new
+// decision. With a sample rate below 1 in [backend.Config] (core passes 1), new
 // traces started without a hand-off are sampled at that rate here; at 1,
 // every one is.
 //
@@ -52,7 +52,7 @@
 // baggage in ot-baggage- headers. [core.WithPropagation] takes any list of
 // the formats of package [github.com/traceplug/traceplug/propagation]
 // (tracecontext, baggage, b3, b3multi, jaeger, ottrace), several at once:
-// core reads and writes them through the tracer's [core.SpanContextCodec].
+// core reads and writes them through the tracer's [backend.SpanContextCodec].
 // The tracer's Inject and Extract (its spans' Tracer() is the tracer itself)
 // speak the same list for TextMap and HTTPHeaders, and traceplug's own Binary
 // format. Over B3, baggage travels as ot-baggage- headers, which

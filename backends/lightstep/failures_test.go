@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // failingSender fails every report with err.
@@ -42,18 +42,18 @@ func TestReportFailuresCountAsEveryBackendCounts(t *testing.T) {
 		retried  bool            // the error goes back to lightstep-tracer-go
 		want     map[string]uint64
 	}{
-		{"HTTP 500", &rejectedError{answer: "500 Internal Server Error"}, nil, false, map[string]uint64{core.DropRejected: 2}},
-		{"gRPC Internal", status.Error(codes.Internal, "collector failure"), nil, false, map[string]uint64{core.DropRejected: 2}},
-		{"gRPC InvalidArgument at Shutdown", status.Error(codes.InvalidArgument, "no"), context.Background(), false, map[string]uint64{core.DropRejected: 2}},
+		{"HTTP 500", &rejectedError{answer: "500 Internal Server Error"}, nil, false, map[string]uint64{backend.DropRejected: 2}},
+		{"gRPC Internal", status.Error(codes.Internal, "collector failure"), nil, false, map[string]uint64{backend.DropRejected: 2}},
+		{"gRPC InvalidArgument at Shutdown", status.Error(codes.InvalidArgument, "no"), context.Background(), false, map[string]uint64{backend.DropRejected: 2}},
 		{"refused", refused, nil, true, map[string]uint64{}},
 		{"gRPC Unavailable", status.Error(codes.Unavailable, "connection refused"), nil, true, map[string]uint64{}},
-		{"refused at Shutdown", refused, context.Background(), false, map[string]uint64{core.DropSend: 2}},
-		{"gRPC DeadlineExceeded at Shutdown", status.Error(codes.DeadlineExceeded, "late"), context.Background(), false, map[string]uint64{core.DropSend: 2}},
-		{"Shutdown's deadline", status.Error(codes.Canceled, "context canceled"), ended, false, map[string]uint64{core.DropShutdown: 2}},
+		{"refused at Shutdown", refused, context.Background(), false, map[string]uint64{backend.DropSend: 2}},
+		{"gRPC DeadlineExceeded at Shutdown", status.Error(codes.DeadlineExceeded, "late"), context.Background(), false, map[string]uint64{backend.DropSend: 2}},
+		{"Shutdown's deadline", status.Error(codes.Canceled, "context canceled"), ended, false, map[string]uint64{backend.DropShutdown: 2}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			counts := &core.SpanCounts{}
+			counts := &backend.SpanCounts{}
 			_ = counts.Handed(2)
 			var c closing
 			if tc.shutdown != nil {
@@ -65,7 +65,7 @@ func TestReportFailuresCountAsEveryBackendCounts(t *testing.T) {
 				t.Errorf("Report = %v: want the error given back to lightstep-tracer-go: %v", err, tc.retried)
 			}
 			st := counts.BackendStats()
-			delete(st.Dropped, core.DropQueueFull) // spansOf's metrics
+			delete(st.Dropped, backend.DropQueueFull) // spansOf's metrics
 			if !maps.Equal(st.Dropped, tc.want) || st.Reported != 0 {
 				t.Errorf("dropped %v, reported %d: want dropped %v", st.Dropped, st.Reported, tc.want)
 			}

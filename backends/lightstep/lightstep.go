@@ -18,6 +18,7 @@ import (
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
@@ -25,7 +26,7 @@ import (
 
 func init() { core.Register("lightstep", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -42,7 +43,7 @@ const defaultEndpoint = "ingest.lightstep.com:443"
 var params = []string{"access_token", "transport", "plaintext", "max_buffered_spans", "reporting_period", "min_reporting_period", "report_timeout", "max_report_bytes"}
 
 // Tracer is a lightstep tracer. It implements [opentracing.Tracer] and
-// [core.SpanContextCodec], and is safe for concurrent use. Call Close or
+// [backend.SpanContextCodec], and is safe for concurrent use. Call Close or
 // Shutdown to flush.
 //
 // Its spans' Tracer() is the Tracer itself, whose Inject and Extract speak
@@ -50,8 +51,8 @@ var params = []string{"access_token", "transport", "plaintext", "max_buffered_sp
 // HTTPHeaders, and traceplug's Binary format.
 type Tracer struct {
 	lightstep lightstep.Tracer
-	prop      *core.Propagator
-	counts    *core.SpanCounts
+	prop      *backend.Propagator
+	counts    *backend.SpanCounts
 	sender    sender
 	rate      float64
 	token     string
@@ -73,7 +74,7 @@ type Tracer struct {
 
 // New builds a lightstep tracer from cfg, without the registry; see the
 // package documentation for the endpoint, params and environment it reads.
-func New(cfg core.Config) (*Tracer, error) {
+func New(cfg backend.Config) (*Tracer, error) {
 	if err := cfg.CheckParams("lightstep", params...); err != nil {
 		return nil, err
 	}
@@ -96,11 +97,11 @@ func New(cfg core.Config) (*Tracer, error) {
 	}
 	maxReport := p.Int("max_report_bytes", 3<<20)
 	if opts.MaxBufferedSpans <= 0 || opts.ReportingPeriod <= 0 || opts.MinReportingPeriod <= 0 || opts.ReportTimeout <= 0 || maxReport <= 0 {
-		return nil, core.BadOptionf("lightstep: params max_buffered_spans, reporting_period, min_reporting_period, report_timeout and max_report_bytes must be positive")
+		return nil, backend.BadOptionf("lightstep: params max_buffered_spans, reporting_period, min_reporting_period, report_timeout and max_report_bytes must be positive")
 	}
 	transport, _ := cfg.Param("transport")
 	if transport != "" && transport != "http" && transport != "grpc" {
-		return nil, core.BadOptionf("lightstep: param \"transport\": %q is not http or grpc", transport)
+		return nil, backend.BadOptionf("lightstep: param \"transport\": %q is not http or grpc", transport)
 	}
 	var err error
 	if opts.Collector, err = collector(cfg.Endpoint, plaintext); err != nil {
@@ -116,8 +117,8 @@ func New(cfg core.Config) (*Tracer, error) {
 	opts.Tags[lightstep.ComponentNameKey] = cfg.ServiceName
 	opts.Tags[lightstep.CommandLineKey] = filepath.Base(os.Args[0])
 
-	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken, logger: cfg.Logger, counts: &core.SpanCounts{}}
-	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
+	t := &Tracer{rate: cfg.SampleRate, token: opts.AccessToken, logger: cfg.Logger, counts: &backend.SpanCounts{}}
+	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, fmt.Errorf("lightstep: %w", err)
 	}
 	opts.Recorder = handed{t.counts}
@@ -139,7 +140,7 @@ func New(cfg core.Config) (*Tracer, error) {
 	if t.lightstep, err = lightstep.CreateTracer(opts); err != nil {
 		forgetTracer(opts.AccessToken, cfg.Logger)
 		t.sender.close()
-		return nil, core.BadOptionf("lightstep: %s", redactTokens(err.Error()))
+		return nil, backend.BadOptionf("lightstep: %s", redactTokens(err.Error()))
 	}
 	return t, nil
 }
@@ -154,17 +155,17 @@ func collector(endpoint string, plaintext bool) (lightstep.Endpoint, error) {
 	if scheme, rest, ok := strings.Cut(endpoint, "://"); ok {
 		u, err := url.Parse(endpoint)
 		if err != nil || (scheme != "http" && scheme != "https") || (u.Path != "" && u.Path != "/") {
-			return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, http://HOST:PORT or https://HOST:PORT", shown)
+			return lightstep.Endpoint{}, backend.BadOptionf("lightstep: endpoint %q: want HOST:PORT, http://HOST:PORT or https://HOST:PORT", shown)
 		}
 		hostPort, plaintext = strings.TrimSuffix(rest, "/"), scheme == "http"
 	}
 	if strings.Contains(hostPort, "@") { // a host has none: the rest would be dialled, and logged
-		return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT without credentials (the access_token param or %s carries them)", shown, EnvAccessToken)
+		return lightstep.Endpoint{}, backend.BadOptionf("lightstep: endpoint %q: want HOST:PORT without credentials (the access_token param or %s carries them)", shown, EnvAccessToken)
 	}
 	host, port, err := net.SplitHostPort(hostPort)
 	n, perr := strconv.Atoi(port)
 	if err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
-		return lightstep.Endpoint{}, core.BadOptionf("lightstep: endpoint %q: want HOST:PORT, such as %s", shown, defaultEndpoint)
+		return lightstep.Endpoint{}, backend.BadOptionf("lightstep: endpoint %q: want HOST:PORT, such as %s", shown, defaultEndpoint)
 	}
 	return lightstep.Endpoint{Host: host, Port: n, Plaintext: plaintext}, nil
 }
@@ -204,14 +205,14 @@ func hasParent(opts []opentracing.StartSpanOption) bool {
 	return false
 }
 
-// Inject implements [opentracing.Tracer] with core's [core.Propagator]: the
+// Inject implements [opentracing.Tracer] with core's [backend.Propagator]: the
 // configured formats for TextMap and HTTPHeaders, traceplug's own for
 // Binary.
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
 	return t.prop.Inject(sc, format, carrier)
 }
 
-// Extract implements [opentracing.Tracer] with core's [core.Propagator].
+// Extract implements [opentracing.Tracer] with core's [backend.Propagator].
 func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return t.prop.Extract(format, carrier)
 }
@@ -242,8 +243,8 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 	return t.err
 }
 
-// BackendStats implements [core.StatsReporter].
-func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
+// BackendStats implements [backend.StatsReporter].
+func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
 
 // Close flushes every buffered span and closes the connection.
 func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }

@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
 	"github.com/traceplug/traceplug/core"
 
@@ -203,7 +204,7 @@ func TestFinishedAfterClose(t *testing.T) {
 		get(t, client, next.URL)
 	}
 	st := tr.Stats()
-	if st.Finished != 101 || st.Reported != 1 || st.DroppedBy[core.DropClosed] != 100 || st.Dropped != 100 || st.Pending != 0 {
+	if st.Finished != 101 || st.Reported != 1 || st.DroppedBy[backend.DropClosed] != 100 || st.Dropped != 100 || st.Pending != 0 {
 		t.Errorf("finished %d, reported %d, dropped %v, pending %d: want 101 = 1 reported + 100 finished after close, none pending",
 			st.Finished, st.Reported, st.DroppedBy, st.Pending)
 	}
@@ -247,7 +248,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	st := tr.Stats()
-	if st.Finished != st.Reported+st.Dropped || st.Pending != 0 || st.Reported == 0 || st.DroppedBy[core.DropClosed] == 0 {
+	if st.Finished != st.Reported+st.Dropped || st.Pending != 0 || st.Reported == 0 || st.DroppedBy[backend.DropClosed] == 0 {
 		t.Errorf("finished %d, reported %d, dropped %v, pending %d: want every finished span reported or dropped",
 			st.Finished, st.Reported, st.DroppedBy, st.Pending)
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/lightstep"
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
-	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -38,7 +38,7 @@ func TestNewTraceFromCore(t *testing.T) {
 		for _, tp := range transports {
 			t.Run(tc.name+"/"+tp, func(t *testing.T) {
 				c := lightsteptest.New(t)
-				tr, err := lightstep.New(core.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: c.Endpoint(tp),
+				tr, err := lightstep.New(backend.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: c.Endpoint(tp),
 					Params: map[string]string{"access_token": "t", "transport": tp}})
 				if err != nil {
 					t.Fatal(err)

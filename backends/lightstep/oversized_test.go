@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
@@ -37,7 +38,7 @@ func TestOversizedSpanLosesOnlyItself(t *testing.T) {
 			}
 			spans := advSpans(c)
 			st := conformance.CheckAccounting(t, tr, len(spans))
-			if st.Reported != 24 || st.Dropped != 1 || st.DroppedBy[core.DropTooLarge] != 1 {
+			if st.Reported != 24 || st.Dropped != 1 || st.DroppedBy[backend.DropTooLarge] != 1 {
 				t.Errorf("reported %d, dropped %v: want 24 reported and 1 too large", st.Reported, st.DroppedBy)
 			}
 			seen := map[uint64]bool{}

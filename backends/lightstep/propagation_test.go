@@ -12,6 +12,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/harness"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/lightstep"
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
 	"github.com/traceplug/traceplug/core"
@@ -150,7 +151,7 @@ func TestTraceparent128(t *testing.T) {
 // (span.Tracer(), which opentracing-go's harness and go-stdlib's nethttp
 // inject with).
 func TestEveryFormat(t *testing.T) {
-	tr, err := lightstep.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: "http://127.0.0.1:1", Propagation: "jaeger,ottrace"})
+	tr, err := lightstep.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: "http://127.0.0.1:1", Propagation: "jaeger,ottrace"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestEveryFormat(t *testing.T) {
 // TestBinaryAndInvalidCarriers: the Binary format is traceplug's, and
 // invalid carriers and foreign contexts get OpenTracing's errors.
 func TestBinaryAndInvalidCarriers(t *testing.T) {
-	tr, err := lightstep.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: "http://127.0.0.1:1"})
+	tr, err := lightstep.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestBinaryAndInvalidCarriers(t *testing.T) {
 func TestOpenTracingHarness(t *testing.T) {
 	harness.RunAPIChecks(t, func() (opentracing.Tracer, func()) {
 		c := lightsteptest.New(t)
-		tr, err := lightstep.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http"), Params: map[string]string{"access_token": "t"}})
+		tr, err := lightstep.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http"), Params: map[string]string{"access_token": "t"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +256,7 @@ func TestCodec(t *testing.T) {
 			propagation.SpanContext{TraceID: boundary + 1, SpanID: 2, Sampling: propagation.SamplingNo}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, err := lightstep.New(core.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: "http://127.0.0.1:1"})
+			tr, err := lightstep.New(backend.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: "http://127.0.0.1:1"})
 			if err != nil {
 				t.Fatal(err)
 			}

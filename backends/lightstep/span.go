@@ -7,7 +7,7 @@ import (
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 	"github.com/opentracing/opentracing-go"
 
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // span is lightstep-tracer-go's span, finished through its Tracer: so that
@@ -35,7 +35,7 @@ func (s *span) FinishWithOptions(opts opentracing.FinishOptions) {
 		// lightstep-tracer-go records no unsampled span: neither is it
 		// counted.
 		if sc, ok := s.Span.Context().(lightstep.SpanContext); !ok || sc.Sampled != "false" {
-			t.counts.Dropped(core.DropClosed, 1)
+			t.counts.Dropped(backend.DropClosed, 1)
 		}
 		return
 	}

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // TestSplitKeepsEverySpanOnce: lightstep-tracer-go's own splitting sent the
@@ -103,7 +103,7 @@ func TestReportSplitOnRefusal(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			to := &limitedSender{limit: tc.limit}
-			counts := &core.SpanCounts{}
+			counts := &backend.SpanCounts{}
 			_ = counts.Handed(uint64(tc.spans))
 			s := countingSender{sender: to, counts: counts, maxBytes: tc.maxBytes}
 			req := spansOf(tc.spans, tc.bigAt, 100<<10)
@@ -133,8 +133,8 @@ func TestReportSplitOnRefusal(t *testing.T) {
 				t.Errorf("the internal metrics went in %d reports, want 1", metrics)
 			}
 			st := counts.BackendStats()
-			if st.Reported != uint64(len(seen)) || st.Dropped[core.DropTooLarge] != tc.wantTooLarge ||
-				st.Dropped[core.DropSend] != 0 || st.Dropped[core.DropQueueFull] != 3 {
+			if st.Reported != uint64(len(seen)) || st.Dropped[backend.DropTooLarge] != tc.wantTooLarge ||
+				st.Dropped[backend.DropSend] != 0 || st.Dropped[backend.DropQueueFull] != 3 {
 				t.Errorf("reported %d, dropped %v: want %d reported, %d too large, and the 3 of the buffer's count",
 					st.Reported, st.Dropped, len(seen), tc.wantTooLarge)
 			}

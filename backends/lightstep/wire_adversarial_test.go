@@ -23,6 +23,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	otlog "github.com/opentracing/opentracing-go/log"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/lightstep/lightsteptest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
@@ -257,7 +258,7 @@ func TestAdversarialLightstepBufferOverflow(t *testing.T) {
 			if st.Reported+st.Dropped != 250 {
 				t.Errorf("Reported %d + Dropped %d != 250 (%v)", st.Reported, st.Dropped, st.DroppedBy)
 			}
-			if st.DroppedBy[core.DropQueueFull] != 250-uint64(len(spans)) {
+			if st.DroppedBy[backend.DropQueueFull] != 250-uint64(len(spans)) {
 				t.Errorf("DroppedBy %v, decoded %d", st.DroppedBy, len(spans))
 			}
 		})

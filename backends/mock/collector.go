@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/redact"
 )
 
@@ -39,13 +39,13 @@ func NewCollector() *Collector {
 
 func lookupCollector(endpoint string) (*Collector, error) {
 	if !strings.HasPrefix(endpoint, "mem://") {
-		return nil, core.BadOptionf("mock: endpoint %q: want \"\" or the mem:// endpoint of a mock.Collector", redact.Endpoint(endpoint))
+		return nil, backend.BadOptionf("mock: endpoint %q: want \"\" or the mem:// endpoint of a mock.Collector", redact.Endpoint(endpoint))
 	}
 	collectorsMu.Lock()
 	c := collectors[endpoint]
 	collectorsMu.Unlock()
 	if c == nil {
-		return nil, core.BadOptionf("mock: endpoint %q: no live mock.Collector there (closed, or never created)", redact.Endpoint(endpoint))
+		return nil, backend.BadOptionf("mock: endpoint %q: no live mock.Collector there (closed, or never created)", redact.Endpoint(endpoint))
 	}
 	return c, nil
 }

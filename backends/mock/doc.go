@@ -27,7 +27,7 @@
 //   - Propagation: every format of core.WithPropagation; W3C trace context
 //     and baggage ("tracecontext,baggage") by default. The mock's span
 //     contexts keep 128-bit trace ids and W3C tracestate, and the Binary
-//     format is traceplug's own (see core.Propagator).
+//     format is traceplug's own (see backend.Propagator).
 //   - Params: max_spans, how many finished spans the tracer keeps in memory
 //     ([DefaultMaxSpans] by default): the newest; older ones are evicted and
 //     counted ([Tracer.Evicted]).

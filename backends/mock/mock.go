@@ -12,12 +12,13 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/log"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 )
 
 func init() { core.Register("mock", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -30,7 +31,7 @@ type Tracer struct {
 	service    string
 	tags       map[string]string
 	sampleRate float64
-	propagator *core.Propagator
+	propagator *backend.Propagator
 	collector  *Collector
 
 	mu             sync.Mutex
@@ -54,7 +55,7 @@ var _ opentracing.Tracer = (*Tracer)(nil)
 // New builds a mock tracer from cfg, without the registry. It fails when the
 // endpoint names no live [Collector], the propagation format is unknown, or a
 // param is set (mock has none).
-func New(cfg core.Config) (*Tracer, error) {
+func New(cfg backend.Config) (*Tracer, error) {
 	if err := cfg.CheckParams("mock", "max_spans"); err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, err
 	}
 	var err error
-	if t.propagator, err = core.NewPropagator(cfg, t); err != nil {
+	if t.propagator, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, err
 	}
 	if cfg.Endpoint != "" {
@@ -161,10 +162,10 @@ func (t *Tracer) DoubleFinishes() int {
 	return t.doubleFinishes
 }
 
-// BackendStats implements [core.StatsReporter]: every sampled span is
+// BackendStats implements [backend.StatsReporter]: every sampled span is
 // recorded, so every one counts as reported.
-func (t *Tracer) BackendStats() core.BackendStats {
-	return core.BackendStats{Reported: t.reported.Load()}
+func (t *Tracer) BackendStats() backend.BackendStats {
+	return backend.BackendStats{Reported: t.reported.Load()}
 }
 
 // Reset forgets the finished spans and the double-finish and eviction counts.

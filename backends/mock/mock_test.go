@@ -11,11 +11,11 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/mocktracer"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/mock"
-	"github.com/traceplug/traceplug/core"
 )
 
-func newTracer(t *testing.T, cfg core.Config) *mock.Tracer {
+func newTracer(t *testing.T, cfg backend.Config) *mock.Tracer {
 	t.Helper()
 	if cfg.SampleRate == 0 && cfg.ServiceName == "" {
 		cfg.SampleRate, cfg.ServiceName = 1, "svc"
@@ -28,7 +28,7 @@ func newTracer(t *testing.T, cfg core.Config) *mock.Tracer {
 }
 
 func TestForeignAndNilParentsAreIgnored(t *testing.T) {
-	tr := newTracer(t, core.Config{})
+	tr := newTracer(t, backend.Config{})
 	foreign := mocktracer.New().StartSpan("x").Context()
 	s := tr.StartSpan("op", opentracing.ChildOf(foreign), opentracing.FollowsFrom(nil))
 	s.Finish()
@@ -39,7 +39,7 @@ func TestForeignAndNilParentsAreIgnored(t *testing.T) {
 }
 
 func TestDoubleFinishRecordedOnce(t *testing.T) {
-	tr := newTracer(t, core.Config{})
+	tr := newTracer(t, backend.Config{})
 	s := tr.StartSpan("op")
 	s.Finish()
 	s.Finish()
@@ -56,7 +56,7 @@ func TestDoubleFinishRecordedOnce(t *testing.T) {
 }
 
 func TestAccessorsReturnCopies(t *testing.T) {
-	tr := newTracer(t, core.Config{})
+	tr := newTracer(t, backend.Config{})
 	s := tr.StartSpan("op")
 	s.SetTag("k", "v")
 	s.LogKV("event", "e")
@@ -72,7 +72,7 @@ func TestAccessorsReturnCopies(t *testing.T) {
 
 func TestFormatsRoundTrip(t *testing.T) {
 	for _, prop := range []string{"", "b3", "b3multi", "jaeger", "ottrace", "tracecontext,baggage", "b3multi,tracecontext,jaeger"} {
-		tr := newTracer(t, core.Config{SampleRate: 1, ServiceName: "s", Propagation: prop})
+		tr := newTracer(t, backend.Config{SampleRate: 1, ServiceName: "s", Propagation: prop})
 		parent := tr.StartSpan("p")
 		parent.SetBaggageItem("user", "ann")
 		want := parent.Context().(mock.SpanContext)
@@ -107,7 +107,7 @@ func TestFormatsRoundTrip(t *testing.T) {
 }
 
 func TestSampleRateZeroPropagatesButRecordsNothing(t *testing.T) {
-	tr, err := mock.New(core.Config{ServiceName: "s", SampleRate: 0})
+	tr, err := mock.New(backend.Config{ServiceName: "s", SampleRate: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,24 +124,24 @@ func TestSampleRateZeroPropagatesButRecordsNothing(t *testing.T) {
 
 func TestCollector(t *testing.T) {
 	c := mock.NewCollector()
-	a := newTracer(t, core.Config{ServiceName: "a", SampleRate: 1, Endpoint: c.Endpoint()})
-	b := newTracer(t, core.Config{ServiceName: "b", SampleRate: 1, Endpoint: c.Endpoint()})
+	a := newTracer(t, backend.Config{ServiceName: "a", SampleRate: 1, Endpoint: c.Endpoint()})
+	b := newTracer(t, backend.Config{ServiceName: "b", SampleRate: 1, Endpoint: c.Endpoint()})
 	a.StartSpan("1").Finish()
 	b.StartSpan("2").Finish()
 	if got := c.Spans(); len(got) != 2 || got[0].Service != "a" || got[1].Service != "b" {
 		t.Fatalf("collector spans %+v", got)
 	}
 	c.Close()
-	if _, err := mock.New(core.Config{ServiceName: "c", SampleRate: 1, Endpoint: c.Endpoint()}); err == nil {
+	if _, err := mock.New(backend.Config{ServiceName: "c", SampleRate: 1, Endpoint: c.Endpoint()}); err == nil {
 		t.Fatal("New pointed at a closed collector: want an error")
 	}
-	if _, err := mock.New(core.Config{Endpoint: "udp://127.0.0.1:1"}); err == nil {
+	if _, err := mock.New(backend.Config{Endpoint: "udp://127.0.0.1:1"}); err == nil {
 		t.Fatal("New with a non-mem endpoint: want an error")
 	}
 }
 
 func TestConcurrentUse(t *testing.T) {
-	tr := newTracer(t, core.Config{})
+	tr := newTracer(t, backend.Config{})
 	parent := tr.StartSpan("root")
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
@@ -168,7 +168,7 @@ func TestConcurrentUse(t *testing.T) {
 // passed on whole (the mock once kept only its low half).
 func TestB3Keeps128BitTraceIDs(t *testing.T) {
 	for _, prop := range []string{"b3", "b3multi"} {
-		tr := newTracer(t, core.Config{SampleRate: 1, ServiceName: "s", Propagation: prop})
+		tr := newTracer(t, backend.Config{SampleRate: 1, ServiceName: "s", Propagation: prop})
 		const trace = "463ac35c9f6413ad48485a3953bb6124"
 		in := http.Header{"X-B3-Traceid": {trace}, "X-B3-Spanid": {"a2fb4a1d1a96d312"}, "X-B3-Sampled": {"1"}}
 		parent, err := tr.Extract(opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(in))

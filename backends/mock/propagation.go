@@ -2,25 +2,24 @@ package mock
 
 import (
 	"github.com/opentracing/opentracing-go"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/propagation"
 )
 
 // The mock speaks every propagation format through core: it is a
-// [core.SpanContextCodec], and its own Inject and Extract use the formats of
+// [backend.SpanContextCodec], and its own Inject and Extract use the formats of
 // the user's list, W3C trace context and baggage by default.
 
 var (
-	_ core.SpanContextCodec  = (*Tracer)(nil)
-	_ core.NativePropagation = (*Tracer)(nil)
+	_ backend.SpanContextCodec  = (*Tracer)(nil)
+	_ backend.NativePropagation = (*Tracer)(nil)
 )
 
-// NativePropagation implements [core.NativePropagation]: W3C trace context
+// NativePropagation implements [backend.NativePropagation]: W3C trace context
 // and baggage.
-func (t *Tracer) NativePropagation() string { return core.DefaultPropagation }
+func (t *Tracer) NativePropagation() string { return backend.DefaultPropagation }
 
-// ExportSpanContext implements [core.SpanContextCodec].
+// ExportSpanContext implements [backend.SpanContextCodec].
 func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.SpanContext, bool) {
 	c, ok := sc.(SpanContext)
 	if !ok || c.TraceID == 0 && c.TraceIDHigh == 0 {
@@ -41,7 +40,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	return psc, true
 }
 
-// ImportSpanContext implements [core.SpanContextCodec]. The mock keeps all
+// ImportSpanContext implements [backend.SpanContextCodec]. The mock keeps all
 // 128 bits of a trace id, the random flag and the tracestate; a deferred
 // sampling decision is made with the tracer's sample rate.
 //

@@ -13,19 +13,20 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 )
 
 func init() { core.Register("none", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	return t, nil, err
 }
 
 // New returns opentracing's no-op tracer. It fails only on a param, since none
 // has none.
-func New(cfg core.Config) (opentracing.Tracer, error) {
+func New(cfg backend.Config) (opentracing.Tracer, error) {
 	if err := cfg.CheckParams("none"); err != nil {
 		return nil, err
 	}

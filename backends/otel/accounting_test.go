@@ -9,6 +9,7 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/core"
@@ -52,7 +53,7 @@ func TestBurstSmallQueue(t *testing.T) {
 			_ = tr.Close() // its error counts the spans lost, checked below
 			st := tr.Stats()
 			wantAccounted(t, st, n)
-			if st.DroppedBy[core.DropQueueFull] == 0 || st.Dropped != st.DroppedBy[core.DropQueueFull] {
+			if st.DroppedBy[backend.DropQueueFull] == 0 || st.Dropped != st.DroppedBy[backend.DropQueueFull] {
 				t.Errorf("want drops for a full queue only: %v", st.DroppedBy)
 			}
 			if got := uint64(len(c.Spans())); got != st.Reported {
@@ -89,11 +90,11 @@ func TestCollectorFaultsAccounting(t *testing.T) {
 		fault oteltest.Fault
 		want  []string // reasons that may appear
 	}{
-		{oteltest.Down, []string{core.DropSend, core.DropShutdown, core.DropQueueFull}},
-		{oteltest.Silent, []string{core.DropSend, core.DropShutdown, core.DropQueueFull}},
-		{oteltest.Slow, []string{core.DropSend, core.DropShutdown, core.DropQueueFull}}, // sends time out after 300ms
+		{oteltest.Down, []string{backend.DropSend, backend.DropShutdown, backend.DropQueueFull}},
+		{oteltest.Silent, []string{backend.DropSend, backend.DropShutdown, backend.DropQueueFull}},
+		{oteltest.Slow, []string{backend.DropSend, backend.DropShutdown, backend.DropQueueFull}}, // sends time out after 300ms
 		// An export may also time out while a loaded machine connects.
-		{oteltest.Failing, []string{core.DropRejected, core.DropSend, core.DropShutdown, core.DropQueueFull}},
+		{oteltest.Failing, []string{backend.DropRejected, backend.DropSend, backend.DropShutdown, backend.DropQueueFull}},
 	}
 	for _, transport := range []string{"http", "grpc"} {
 		for _, tc := range cases {
@@ -136,7 +137,7 @@ func TestCollectorFaultsAccounting(t *testing.T) {
 						t.Errorf("dropped for %q, want only %v", reason, tc.want)
 					}
 				}
-				if tc.fault == oteltest.Failing && st.DroppedBy[core.DropRejected] == 0 {
+				if tc.fault == oteltest.Failing && st.DroppedBy[backend.DropRejected] == 0 {
 					t.Errorf("no span counted as rejected by a collector that answers 500: %v", st.DroppedBy)
 				}
 				t.Logf("shutdown: %v", err)
@@ -180,7 +181,7 @@ func TestShutdownHungCollector(t *testing.T) {
 					t.Error("Shutdown reported no error, though spans were left unsent")
 				}
 				st := tr.Stats()
-				if st.Reported != 0 || st.DroppedBy[core.DropShutdown] != 100 || st.Pending != 0 {
+				if st.Reported != 0 || st.DroppedBy[backend.DropShutdown] != 100 || st.Pending != 0 {
 					t.Errorf("reported %d, dropped %v, pending %d: want the 100 spans unsent at shutdown", st.Reported, st.DroppedBy, st.Pending)
 				}
 			})
@@ -204,7 +205,7 @@ func TestPartialSuccess(t *testing.T) {
 			}
 			_ = tr.Close() // its error counts the spans lost, checked below
 			st := tr.Stats()
-			if st.Reported != 7 || st.DroppedBy[core.DropRejected] != 3 || st.Dropped != 3 {
+			if st.Reported != 7 || st.DroppedBy[backend.DropRejected] != 3 || st.Dropped != 3 {
 				t.Errorf("reported %d, dropped %v: want 7 reported and 3 rejected", st.Reported, st.DroppedBy)
 			}
 		})
@@ -228,7 +229,7 @@ func TestFinishedAfterClose(t *testing.T) {
 	late.Finish()
 	tr.StartSpan("after").Finish()
 	st := tr.Stats()
-	if st.Reported != 1 || st.Dropped != 2 || st.DroppedBy[core.DropClosed] != 2 || st.Pending != 0 {
+	if st.Reported != 1 || st.Dropped != 2 || st.DroppedBy[backend.DropClosed] != 2 || st.Pending != 0 {
 		t.Errorf("reported %d, dropped %v, pending %d: want 1 reported, 2 finished after close", st.Reported, st.DroppedBy, st.Pending)
 	}
 

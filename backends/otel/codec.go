@@ -6,27 +6,26 @@ import (
 	"slices"
 
 	"github.com/opentracing/opentracing-go"
+	"github.com/traceplug/traceplug/backend"
+	"github.com/traceplug/traceplug/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
-
-	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/propagation"
 )
 
 var (
-	_ core.SpanContextCodec  = (*Tracer)(nil)
-	_ core.NativePropagation = (*Tracer)(nil)
-	_ core.CarriedContext    = (*Tracer)(nil)
-	_ core.ContextBaggage    = (*Tracer)(nil)
+	_ backend.SpanContextCodec  = (*Tracer)(nil)
+	_ backend.NativePropagation = (*Tracer)(nil)
+	_ backend.CarriedContext    = (*Tracer)(nil)
+	_ backend.ContextBaggage    = (*Tracer)(nil)
 )
 
-// NativePropagation implements [core.NativePropagation]: the formats of
+// NativePropagation implements [backend.NativePropagation]: the formats of
 // OTEL_PROPAGATORS when it is set, else W3C trace context and baggage, as
 // OpenTelemetry's SDKs do. traceplug's own setting (WithPropagation,
 // TRACEPLUG_PROPAGATION) wins over both.
 func (t *Tracer) NativePropagation() string { return t.native }
 
-// ExportSpanContext implements [core.SpanContextCodec]. A trace id's upper 8
+// ExportSpanContext implements [backend.SpanContextCodec]. A trace id's upper 8
 // bytes become TraceIDHigh; the W3C sampled flag becomes SamplingYes or
 // SamplingNo; the random flag (W3C Level 2) is kept. A context that
 // [Tracer.ImportSpanContext] made for a new trace exports as it was
@@ -54,7 +53,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	return psc, true
 }
 
-// ImportSpanContext implements [core.SpanContextCodec]. OpenTelemetry has no
+// ImportSpanContext implements [backend.SpanContextCodec]. OpenTelemetry has no
 // deferred sampling decision nor debug flag: a deferred decision means
 // sampled (core decides which new traces are sampled; the backend samples
 // what it is handed), and debug means sampled. The parent id is dropped. A

@@ -149,7 +149,7 @@
 // # Propagation
 //
 // The native formats are W3C trace context and baggage (traceparent,
-// tracestate and baggage headers). The tracer is a [core.SpanContextCodec]:
+// tracestate and baggage headers). The tracer is a [backend.SpanContextCodec]:
 // core reads and writes every format of WithPropagation for it, and the
 // Binary format in traceplug's encoding; the tracer's own Inject and Extract
 // (and those of span.Tracer(), which is the tracer) do the same. W3C

@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace/embedded"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // This file holds OpenTelemetry's globals for a Tracer built WithGlobal.
@@ -27,7 +27,7 @@ import (
 // pointer: what code took while one Tracer was global follows the next one,
 // and never feeds a Tracer that was shut down.
 
-var _ core.Globalizer = (*Tracer)(nil)
+var _ backend.Globalizer = (*Tracer)(nil)
 
 // globals is OpenTelemetry's global tracer provider and propagator while a
 // Tracer of the backend is global.
@@ -50,7 +50,7 @@ var global = func() *globals {
 	return g
 }()
 
-// SetGlobals implements [core.Globalizer]: for a Tracer built
+// SetGlobals implements [backend.Globalizer]: for a Tracer built
 // [core.WithGlobal], OpenTelemetry's global tracer provider
 // (otel.GetTracerProvider) and propagator (otel.GetTextMapPropagator)
 // become the tracer's [Tracer.TracerProvider] and [Tracer.TextMapPropagator],

@@ -11,9 +11,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
-	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -60,7 +60,7 @@ func TestNewTraceFromCore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := oteltest.New(t)
-			ot, err := otel.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http")})
+			ot, err := otel.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func TestNewTraceFromCore(t *testing.T) {
 // TestNewTraceSpanIDs: a root of a handed trace gets a new random span id
 // each time, never 0, never one of psc's.
 func TestNewTraceSpanIDs(t *testing.T) {
-	ot, err := otel.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: "http://127.0.0.1:1/v1/traces"})
+	ot, err := otel.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: "http://127.0.0.1:1/v1/traces"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestNewTraceSpanIDs(t *testing.T) {
 // decision is deferred.
 func TestRootsWithoutHandOffAreSampled(t *testing.T) {
 	c := oteltest.New(t)
-	ot, err := otel.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http")})
+	ot, err := otel.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http")})
 	if err != nil {
 		t.Fatal(err)
 	}

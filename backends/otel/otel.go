@@ -10,13 +10,14 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("otel", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -37,10 +38,10 @@ type Tracer struct {
 	sdk        trace.Tracer // the SDK's, for spans started through OpenTracing
 	provider   *tracerProvider
 	propagator otelprop.TextMapPropagator
-	native     string           // see NativePropagation
-	prop       *core.Propagator // traceplug's formats, for Inject and Extract
+	native     string              // see NativePropagation
+	prop       *backend.Propagator // traceplug's formats, for Inject and Extract
 	proc       *processor
-	counts     *core.SpanCounts
+	counts     *backend.SpanCounts
 
 	once sync.Once
 	err  error
@@ -49,18 +50,18 @@ type Tracer struct {
 var (
 	_ opentracing.Tracer                         = (*Tracer)(nil)
 	_ opentracing.TracerContextWithSpanExtension = (*Tracer)(nil)
-	_ core.StatsReporter                         = (*Tracer)(nil)
+	_ backend.StatsReporter                      = (*Tracer)(nil)
 )
 
 // New builds a tracer from cfg, without the registry; see the package
 // documentation for the endpoint, params and environment it reads.
-func New(cfg core.Config) (*Tracer, error) {
+func New(cfg backend.Config) (*Tracer, error) {
 	s, err := newSettings(cfg)
 	if err != nil {
 		return nil, err
 	}
-	t := &Tracer{propagator: s.propagator, native: s.native, counts: &core.SpanCounts{}}
-	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
+	t := &Tracer{propagator: s.propagator, native: s.native, counts: &backend.SpanCounts{}}
+	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, err
 	}
 	var c client
@@ -130,8 +131,8 @@ func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return t.prop.Extract(format, carrier)
 }
 
-// BackendStats implements [core.StatsReporter].
-func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
+// BackendStats implements [backend.StatsReporter].
+func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
 
 // Shutdown sends every queued span and closes the connection to the
 // collector, returning when that is done or when ctx ends, whichever is

@@ -7,11 +7,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/internal/textutil"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // processor is the backend's batch span processor. The SDK's
@@ -26,7 +25,7 @@ import (
 type processor struct {
 	client    client
 	enc       encoder // the run goroutine's
-	counts    *core.SpanCounts
+	counts    *backend.SpanCounts
 	log       *report.Logger
 	endpoint  string // for log lines, without credentials
 	batchSize int
@@ -49,7 +48,7 @@ type processor struct {
 
 var _ sdktrace.SpanProcessor = (*processor)(nil)
 
-func newProcessor(c client, s *settings, counts *core.SpanCounts, log *report.Logger) *processor {
+func newProcessor(c client, s *settings, counts *backend.SpanCounts, log *report.Logger) *processor {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &processor{
 		client:    c,
@@ -80,14 +79,14 @@ func (p *processor) OnEnd(s sdktrace.ReadOnlySpan) {
 		return
 	}
 	if p.closed.Load() {
-		p.counts.Dropped(core.DropClosed, 1)
+		p.counts.Dropped(backend.DropClosed, 1)
 		return
 	}
 	p.counts.Handed(1)
 	select {
 	case p.queue <- s:
 	default:
-		p.counts.Dropped(core.DropQueueFull, 1)
+		p.counts.Dropped(backend.DropQueueFull, 1)
 	}
 }
 
@@ -200,7 +199,7 @@ func (p *processor) export(batch []sdktrace.ReadOnlySpan) {
 func (p *processor) send(ctx context.Context, spans []sdktrace.ReadOnlySpan) {
 	n := uint64(len(spans))
 	if p.abortCtx.Err() != nil {
-		p.counts.Dropped(core.DropShutdown, n)
+		p.counts.Dropped(backend.DropShutdown, n)
 		return
 	}
 	body := p.enc.request(spans)
@@ -223,19 +222,19 @@ func (p *processor) send(ctx context.Context, spans []sdktrace.ReadOnlySpan) {
 	case errors.As(err, &partial):
 		r := min(uint64(partial.rejected), n)
 		p.counts.Reported(n - r)
-		p.counts.Dropped(core.DropRejected, r)
+		p.counts.Dropped(backend.DropRejected, r)
 	case errors.As(err, &rejected) && rejected.tooLarge && len(spans) > 1:
 		p.sendHalves(ctx, spans)
 		return
 	case errors.As(err, &rejected) && rejected.tooLarge:
-		p.counts.Dropped(core.DropTooLarge, n)
+		p.counts.Dropped(backend.DropTooLarge, n)
 	case errors.As(err, &rejected):
-		p.counts.Dropped(core.DropRejected, n)
+		p.counts.Dropped(backend.DropRejected, n)
 	case p.abortCtx.Err() != nil:
-		p.counts.Dropped(core.DropShutdown, n)
+		p.counts.Dropped(backend.DropShutdown, n)
 		return // Shutdown's deadline: not the collector's fault
 	default:
-		p.counts.Dropped(core.DropSend, n)
+		p.counts.Dropped(backend.DropSend, n)
 	}
 	p.log.Printf("sending %s to %s: %v", textutil.Count(n, "span"), p.endpoint, err)
 }

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
@@ -57,7 +58,7 @@ func TestOversizedSpanLosesOnlyItself(t *testing.T) {
 				t.Errorf("Close = %v, want ErrSpansLost for the span too large", err)
 			}
 			st := conformance.CheckAccounting(t, tr, len(c.OTLPSpans()))
-			if st.Reported != 49 || st.Dropped != 1 || st.DroppedBy[core.DropTooLarge] != 1 {
+			if st.Reported != 49 || st.Dropped != 1 || st.DroppedBy[backend.DropTooLarge] != 1 {
 				t.Errorf("reported %d, dropped %v: want 49 reported and 1 too large", st.Reported, st.DroppedBy)
 			}
 			spans := c.OTLPSpans()
@@ -148,8 +149,8 @@ func TestRefusedConnectionFailsFast(t *testing.T) {
 				t.Errorf("Shutdown = %v, want ErrSpansLost and no missed deadline", err)
 			}
 			st := conformance.CheckAccounting(t, tr, 0)
-			if st.DroppedBy[core.DropSend] != 5 || st.Dropped != 5 {
-				t.Errorf("dropped %v, want the 5 spans as %q", st.DroppedBy, core.DropSend)
+			if st.DroppedBy[backend.DropSend] != 5 || st.Dropped != 5 {
+				t.Errorf("dropped %v, want the 5 spans as %q", st.DroppedBy, backend.DropSend)
 			}
 		})
 		t.Run(transport+"/Close", func(t *testing.T) {
@@ -170,8 +171,8 @@ func TestRefusedConnectionFailsFast(t *testing.T) {
 			if !errors.Is(err, core.ErrSpansLost) {
 				t.Errorf("Close = %v, want ErrSpansLost", err)
 			}
-			if st := tr.Stats(); st.DroppedBy[core.DropSend] != 1 {
-				t.Errorf("dropped %v, want 1 %q", st.DroppedBy, core.DropSend)
+			if st := tr.Stats(); st.DroppedBy[backend.DropSend] != 1 {
+				t.Errorf("dropped %v, want 1 %q", st.DroppedBy, backend.DropSend)
 			}
 		})
 	}
@@ -202,8 +203,8 @@ func TestUnavailableIsRetried(t *testing.T) {
 	if n := calls.Load(); n < 2 {
 		t.Errorf("%d calls: Unavailable was not retried", n)
 	}
-	if st := tr.Stats(); st.DroppedBy[core.DropSend] != 1 {
-		t.Errorf("dropped %v, want 1 %q", st.DroppedBy, core.DropSend)
+	if st := tr.Stats(); st.DroppedBy[backend.DropSend] != 1 {
+		t.Errorf("dropped %v, want 1 %q", st.DroppedBy, backend.DropSend)
 	}
 }
 

@@ -10,17 +10,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/traceplug/traceplug/backend"
+	"github.com/traceplug/traceplug/internal/redact"
+	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/propagation"
 	"go.opentelemetry.io/contrib/propagators/b3"
 	"go.opentelemetry.io/contrib/propagators/jaeger"
 	"go.opentelemetry.io/contrib/propagators/ot"
 	"go.opentelemetry.io/otel/attribute"
 	otelprop "go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
-
-	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/internal/redact"
-	"github.com/traceplug/traceplug/internal/report"
-	"github.com/traceplug/traceplug/propagation"
 )
 
 // The OpenTelemetry environment variables the backend reads, below
@@ -64,7 +63,7 @@ const (
 
 var params = []string{"protocol", "headers", "compression", "queue_size", "batch_size", "export_interval", "export_timeout"}
 
-// settings is everything New needs: core.Config over the OpenTelemetry
+// settings is everything New needs: backend.Config over the OpenTelemetry
 // environment over defaults.
 type settings struct {
 	serviceName string
@@ -85,7 +84,7 @@ type settings struct {
 	exportInterval, exportTimeout time.Duration
 }
 
-func newSettings(cfg core.Config) (*settings, error) {
+func newSettings(cfg backend.Config) (*settings, error) {
 	if err := cfg.CheckParams("otel", params...); err != nil {
 		return nil, err
 	}
@@ -114,18 +113,18 @@ func env(names ...string) (value, name string, ok bool) {
 }
 
 func badEnv(name, value, valid string) error {
-	return core.BadOptionf("otel: %s=%q is not valid (valid: %s)", name, value, valid)
+	return backend.BadOptionf("otel: %s=%q is not valid (valid: %s)", name, value, valid)
 }
 
 // readResource: service.name from the code (or TRACEPLUG_SERVICE_NAME), else
 // OTEL_SERVICE_NAME, else OTEL_RESOURCE_ATTRIBUTES, else traceplug's default;
 // attributes from OTEL_RESOURCE_ATTRIBUTES with the code's tags over them.
-func (s *settings) readResource(cfg core.Config) error {
+func (s *settings) readResource(cfg backend.Config) error {
 	attrs := map[string]string{}
 	if v, _, ok := env(EnvResourceAttributes); ok {
 		kv, err := parseKeyValues(v)
 		if err != nil {
-			return core.BadOptionf("otel: %s: %s (valid: comma-separated key=value pairs, values percent-encoded)", EnvResourceAttributes, err)
+			return backend.BadOptionf("otel: %s: %s (valid: comma-separated key=value pairs, values percent-encoded)", EnvResourceAttributes, err)
 		}
 		for k, v := range kv {
 			attrs[k] = v
@@ -157,11 +156,11 @@ func (s *settings) readResource(cfg core.Config) error {
 
 // readEndpoint picks the protocol, the collector's URL, the headers and the
 // compression.
-func (s *settings) readEndpoint(cfg core.Config) error {
+func (s *settings) readEndpoint(cfg backend.Config) error {
 	p := cfg.Reader("otel")
 	protocol := p.String("protocol", "")
 	if protocol != "" && protocol != protocolHTTP && protocol != protocolGRPC {
-		return core.BadOptionf("otel: param \"protocol\": %q is not supported (valid: %s)", protocol, validProtocolsHint)
+		return backend.BadOptionf("otel: param \"protocol\": %q is not supported (valid: %s)", protocol, validProtocolsHint)
 	}
 
 	// The endpoint: the code's, else the traces variable (used as is), else
@@ -177,7 +176,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 	var u *url.URL
 	if raw != "" {
 		if redact.Ambiguous(raw) {
-			return core.BadOptionf("otel: %s %q: %s", source, redact.Endpoint(raw), redact.AmbiguousHint)
+			return backend.BadOptionf("otel: %s %q: %s", source, redact.Endpoint(raw), redact.AmbiguousHint)
 		}
 		var err error
 		if u, err = url.Parse(raw); err != nil || u.Host == "" || u.Opaque != "" {
@@ -187,7 +186,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		case "http", "https":
 		case "grpc", "grpcs":
 			if protocol == protocolHTTP {
-				return core.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, redact.Endpoint(raw), protocol)
+				return backend.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, redact.Endpoint(raw), protocol)
 			}
 			protocol = protocolGRPC
 		default:
@@ -231,7 +230,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		}
 	} else {
 		if u.Path != "" && u.Path != "/" && source == "endpoint" {
-			return core.BadOptionf("otel: %s %q: a gRPC endpoint has no path (want grpc://HOST:PORT, or http:// and https:// with the grpc protocol)", source, redactURL(u))
+			return backend.BadOptionf("otel: %s %q: a gRPC endpoint has no path (want grpc://HOST:PORT, or http:// and https:// with the grpc protocol)", source, redactURL(u))
 		}
 		u.Path = ""
 	}
@@ -249,7 +248,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 	if headers != "" {
 		h, err := parseKeyValues(headers)
 		if err != nil {
-			return core.BadOptionf("otel: %s: %s (valid: comma-separated name=value pairs, values percent-encoded)", source, err)
+			return backend.BadOptionf("otel: %s: %s (valid: comma-separated name=value pairs, values percent-encoded)", source, err)
 		}
 		s.headers = h
 	}
@@ -264,7 +263,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 		s.gzip = true
 	default:
 		if strings.HasPrefix(source, "param") {
-			return core.BadOptionf("otel: %s: %q is not supported (valid: %s)", source, compression, validCompressionsHint)
+			return backend.BadOptionf("otel: %s: %q is not supported (valid: %s)", source, compression, validCompressionsHint)
 		}
 		return badEnv(source, compression, validCompressionsHint)
 	}
@@ -273,7 +272,7 @@ func (s *settings) readEndpoint(cfg core.Config) error {
 
 func endpointError(source, raw string) error {
 	shown := redact.Endpoint(raw) // raw, as the user wrote it, may not parse
-	return core.BadOptionf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s) or grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS)",
+	return backend.BadOptionf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s) or grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS)",
 		source, shown, defaultHTTPEndpoint)
 }
 
@@ -289,7 +288,7 @@ func redactURL(u *url.URL) string {
 // traceplug's list and speaks every format of it through the tracer's
 // SpanContextCodec: a name OpenTelemetry has no propagator for is left to
 // core. A bad OTEL_PROPAGATORS is an error.
-func (s *settings) readPropagators(cfg core.Config) error {
+func (s *settings) readPropagators(cfg backend.Config) error {
 	if cfg.Propagation != "" {
 		s.propagator, _ = propagators(cfg.Propagation, true)
 		return nil
@@ -298,11 +297,11 @@ func (s *settings) readPropagators(cfg core.Config) error {
 	if v, name, ok := env(EnvPropagators); ok {
 		p, err := propagators(v, false)
 		if err != nil {
-			return core.BadOptionf("otel: %s=%q: %s (valid: %s)", name, v, err, validPropagatorsHint)
+			return backend.BadOptionf("otel: %s=%q: %s (valid: %s)", name, v, err, validPropagatorsHint)
 		}
 		list, err := propagation.Parse(v)
 		if err != nil {
-			return core.BadOptionf("otel: %s=%q: %w", name, v, err)
+			return backend.BadOptionf("otel: %s=%q: %w", name, v, err)
 		}
 		s.propagator, s.native = p, list.String()
 		return nil
@@ -338,7 +337,7 @@ func propagators(list string, lenient bool) (otelprop.TextMapPropagator, error) 
 		case "none":
 		default:
 			if !lenient {
-				return nil, core.BadOptionf("%q is not a propagator the otel backend speaks", name)
+				return nil, backend.BadOptionf("%q is not a propagator the otel backend speaks", name)
 			}
 		}
 	}
@@ -350,7 +349,7 @@ func propagators(list string, lenient bool) (otelprop.TextMapPropagator, error) 
 
 // readQueue reads the batch queue's params, over OTEL_BSP_* variables, over
 // defaults.
-func (s *settings) readQueue(cfg core.Config) error {
+func (s *settings) readQueue(cfg backend.Config) error {
 	envInt := func(name string, def int) (int, error) {
 		v, _, ok := env(name)
 		if !ok {

@@ -16,6 +16,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	otelprop "go.opentelemetry.io/otel/propagation"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/conformance"
@@ -199,7 +200,7 @@ func TestSamplerVariablesAreCores(t *testing.T) {
 			t.Setenv("OTEL_TRACES_SAMPLER", env[0])
 			t.Setenv("OTEL_TRACES_SAMPLER_ARG", env[1])
 			c := oteltest.New(t)
-			ot, err := otel.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http")})
+			ot, err := otel.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint("http")})
 			if err != nil {
 				t.Fatalf("otel.New read OTEL_TRACES_SAMPLER=%q: %v", env[0], err)
 			}
@@ -330,7 +331,7 @@ func TestHeadersNeverLogged(t *testing.T) {
 	if err := tr.Close(); err != nil && strings.Contains(err.Error(), secret) {
 		t.Errorf("Close's error shows the header: %v", err)
 	}
-	if st := tr.Stats(); st.DroppedBy[core.DropRejected] != 1 {
+	if st := tr.Stats(); st.DroppedBy[backend.DropRejected] != 1 {
 		t.Errorf("the refused span was not counted as rejected: %v", st.DroppedBy)
 	}
 

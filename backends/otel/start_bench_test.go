@@ -6,8 +6,8 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/otel"
-	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -18,7 +18,7 @@ import (
 // of a new trace that core hands over (a context with a trace id and no
 // span id).
 func BenchmarkStartSpan(b *testing.B) {
-	tr, err := otel.New(core.Config{ServiceName: "bench", SampleRate: 1, Endpoint: "http://127.0.0.1:1/v1/traces",
+	tr, err := otel.New(backend.Config{ServiceName: "bench", SampleRate: 1, Endpoint: "http://127.0.0.1:1/v1/traces",
 		Params: map[string]string{"queue_size": "1000", "batch_size": "1000", "export_interval": "1h"}})
 	if err != nil {
 		b.Fatal(err)

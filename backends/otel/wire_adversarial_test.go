@@ -20,6 +20,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	otlog "github.com/opentracing/opentracing-go/log"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
@@ -364,10 +365,10 @@ func TestAdversarialOtelCollectorAnswers(t *testing.T) {
 		reason    string
 		multiHits bool
 	}{
-		{"500", 500, 0, core.DropRejected, false},
-		{"413", 413, 0, core.DropTooLarge, false},
-		{"429", 429, 0, core.DropRejected, true},
-		{"slow", 200, time.Minute, core.DropSend, false},
+		{"500", 500, 0, backend.DropRejected, false},
+		{"413", 413, 0, backend.DropTooLarge, false},
+		{"429", 429, 0, backend.DropRejected, true},
+		{"slow", 200, time.Minute, backend.DropSend, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -406,7 +407,7 @@ func TestAdversarialOtelCollectorAnswers(t *testing.T) {
 		}
 		_ = tr.Close()
 		st := conformance.CheckAccounting(t, tr, 0)
-		if st.DroppedBy[core.DropRejected] != 4 {
+		if st.DroppedBy[backend.DropRejected] != 4 {
 			t.Errorf("DroppedBy %v, want 4 rejected", st.DroppedBy)
 		}
 	})

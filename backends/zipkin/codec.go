@@ -4,25 +4,24 @@ import (
 	"github.com/opentracing/opentracing-go"
 	zipkinot "github.com/openzipkin-contrib/zipkin-go-opentracing"
 	"github.com/openzipkin/zipkin-go/model"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/propagation"
 )
 
 var (
-	_ opentracing.Tracer     = (*Tracer)(nil)
-	_ core.SpanContextCodec  = (*Tracer)(nil)
-	_ core.NativePropagation = (*Tracer)(nil)
+	_ opentracing.Tracer        = (*Tracer)(nil)
+	_ backend.SpanContextCodec  = (*Tracer)(nil)
+	_ backend.NativePropagation = (*Tracer)(nil)
 )
 
-// NativePropagation implements [core.NativePropagation]: the B3 headers of
+// NativePropagation implements [backend.NativePropagation]: the B3 headers of
 // the b3_inject param, "b3multi" (zipkin-go's X-B3-* headers) by default,
 // then W3C trace context and baggage, read and written by default so that
 // OpenTelemetry services on either side continue the trace with no
 // configuration.
-func (t *Tracer) NativePropagation() string { return t.native + "," + core.DefaultPropagation }
+func (t *Tracer) NativePropagation() string { return t.native + "," + backend.DefaultPropagation }
 
-// ExportSpanContext implements [core.SpanContextCodec]. Both halves of a
+// ExportSpanContext implements [backend.SpanContextCodec]. Both halves of a
 // 128-bit trace id are kept, and the parent id; zipkin's debug flag is
 // SamplingDebug, and a context whose decision is still open (as a B3 header
 // without X-B3-Sampled left it) is SamplingDeferred. A span context of
@@ -60,7 +59,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	return psc, true
 }
 
-// ImportSpanContext implements [core.SpanContextCodec]. A deferred decision
+// ImportSpanContext implements [backend.SpanContextCodec]. A deferred decision
 // stays open, so that zipkin-go's sampler takes it when the first span of
 // the trace starts here, on the trace id, as for a B3 header without
 // X-B3-Sampled; debug is zipkin's debug flag. The parent id is kept (a

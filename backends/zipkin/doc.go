@@ -49,7 +49,7 @@
 // takes any list of the formats of package
 // [github.com/traceplug/traceplug/propagation] (tracecontext, baggage, b3,
 // b3multi, jaeger, ottrace), several at once, in place of the native one:
-// core reads and writes them through the tracer's [core.SpanContextCodec].
+// core reads and writes them through the tracer's [backend.SpanContextCodec].
 // The tracer's Inject and Extract (its spans' Tracer() is the tracer itself)
 // speak the same list for TextMap and HTTPHeaders, and traceplug's own
 // Binary format, which zipkin-go-opentracing lacks.

@@ -11,9 +11,9 @@ import (
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/openzipkin/zipkin-go/model"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/backends/zipkin/zipkintest"
-	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -39,7 +39,7 @@ func TestNewTrace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := zipkintest.New(t)
-			tr, err := zipkin.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint(),
+			tr, err := zipkin.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint(),
 				Params: map[string]string{"shared_spans": fmt.Sprint(tc.shared)}})
 			if err != nil {
 				t.Fatal(err)
@@ -130,7 +130,7 @@ func TestNewTraceStartOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := zipkintest.New(t)
-			tr, err := zipkin.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
+			tr, err := zipkin.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/openzipkin/zipkin-go/propagation/b3"
 	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/backends/zipkin/zipkintest"
 	"github.com/traceplug/traceplug/conformance"
@@ -24,7 +25,7 @@ import (
 func newBackend(t *testing.T, rate float64) *zipkin.Tracer {
 	t.Helper()
 	c := zipkintest.New(t)
-	tr, err := zipkin.New(core.Config{ServiceName: "s", SampleRate: rate, Endpoint: c.Endpoint()})
+	tr, err := zipkin.New(backend.Config{ServiceName: "s", SampleRate: rate, Endpoint: c.Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestBinaryAndInvalidCarriers(t *testing.T) {
 func TestOpenTracingHarness(t *testing.T) {
 	harness.RunAPIChecks(t, func() (opentracing.Tracer, func()) {
 		c := zipkintest.New(t)
-		tr, err := zipkin.New(core.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
+		tr, err := zipkin.New(backend.Config{ServiceName: "s", SampleRate: 1, Endpoint: c.Endpoint()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,8 +13,7 @@ import (
 
 	"github.com/openzipkin/zipkin-go/model"
 	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/internal/textutil"
@@ -41,7 +40,7 @@ type reporter struct {
 	batchSize int
 	backlog   int
 	interval  time.Duration
-	counts    *core.SpanCounts
+	counts    *backend.SpanCounts
 	log       *report.Logger
 
 	queue  chan model.SpanModel
@@ -64,7 +63,7 @@ type reporterConfig struct {
 	batchSize, backlog, queueSize int
 }
 
-func newReporter(c reporterConfig, counts *core.SpanCounts, log *report.Logger) *reporter {
+func newReporter(c reporterConfig, counts *backend.SpanCounts, log *report.Logger) *reporter {
 	r := &reporter{
 		url:       c.url,
 		shown:     redact.Endpoint(c.url),
@@ -87,7 +86,7 @@ func newReporter(c reporterConfig, counts *core.SpanCounts, log *report.Logger) 
 // without waiting.
 func (r *reporter) Send(s model.SpanModel) {
 	if r.closed.Load() {
-		r.counts.Dropped(core.DropClosed, 1)
+		r.counts.Dropped(backend.DropClosed, 1)
 		return
 	}
 	if !r.counts.Handed(1) { // settled: counted as finished after close
@@ -96,7 +95,7 @@ func (r *reporter) Send(s model.SpanModel) {
 	select {
 	case r.queue <- s:
 	default:
-		r.counts.Dropped(core.DropQueueFull, 1)
+		r.counts.Dropped(backend.DropQueueFull, 1)
 	}
 }
 
@@ -155,7 +154,7 @@ func (r *reporter) giveUp() {
 	if r.err == nil || errors.Is(r.err, context.Canceled) { // sent, or aborted by Shutdown
 		return
 	}
-	r.counts.Dropped(core.DropSend, uint64(len(r.held)))
+	r.counts.Dropped(backend.DropSend, uint64(len(r.held)))
 	clear(r.held)
 	r.held, r.err = r.held[:0], nil
 }
@@ -164,7 +163,7 @@ func (r *reporter) giveUp() {
 // returns how many are held.
 func (r *reporter) hold(s model.SpanModel) int {
 	if check(&s) != nil {
-		r.counts.Dropped(core.DropUnencodable, 1)
+		r.counts.Dropped(backend.DropUnencodable, 1)
 		r.log.Printf("dropped a span that Zipkin's JSON cannot carry (%v): %q", errUnencodable, s.Name)
 		return len(r.held)
 	}
@@ -173,7 +172,7 @@ func (r *reporter) hold(s model.SpanModel) int {
 		n := copy(r.held, r.held[over:])
 		clear(r.held[n:])
 		r.held = r.held[:n]
-		r.counts.Dropped(core.DropBacklog, uint64(over))
+		r.counts.Dropped(backend.DropBacklog, uint64(over))
 		r.log.Printf("backlog too long, disposing %d spans", over)
 	}
 	return len(r.held)
@@ -196,7 +195,7 @@ func (r *reporter) send() error {
 		if status >= 200 && status <= 299 {
 			r.counts.Reported(uint64(n))
 		} else {
-			r.counts.Dropped(core.DropRejected, uint64(n))
+			r.counts.Dropped(backend.DropRejected, uint64(n))
 			r.log.Printf("sending %s to %s: the collector refused the spans: %s", textutil.Count(n, "span"), r.shown, answer)
 		}
 		rest := copy(r.held, r.held[n:])

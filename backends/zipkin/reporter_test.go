@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/openzipkin/zipkin-go/model"
-
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/report"
 )
 
@@ -50,8 +49,8 @@ func (c *collector) spans() int {
 	return n
 }
 
-func newTestReporter(c *collector, batch, backlog int) (*reporter, *core.SpanCounts) {
-	counts := &core.SpanCounts{}
+func newTestReporter(c *collector, batch, backlog int) (*reporter, *backend.SpanCounts) {
+	counts := &backend.SpanCounts{}
 	r := newReporter(reporterConfig{
 		url: "http://collector/api/v2/spans", client: &http.Client{Transport: c}, timeout: time.Second,
 		interval: 10 * time.Millisecond, batchSize: batch, backlog: backlog, queueSize: 100,
@@ -84,13 +83,13 @@ func TestReporterRetriesWhatGotNoAnswer(t *testing.T) {
 		r.Send(testSpan(i))
 	}
 	waitFor(t, "the spans to be sent or refused", func() bool {
-		return counts.BackendStats().Reported+counts.BackendStats().Dropped[core.DropRejected] == 4
+		return counts.BackendStats().Reported+counts.BackendStats().Dropped[backend.DropRejected] == 4
 	})
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
 	st := counts.BackendStats()
-	if st.Reported != 2 || st.Dropped[core.DropRejected] != 2 || c.spans() != 2 {
+	if st.Reported != 2 || st.Dropped[backend.DropRejected] != 2 || c.spans() != 2 {
 		t.Errorf("reported %d, dropped %v, the collector has %d: want 2 sent after two failed tries, 2 refused", st.Reported, st.Dropped, c.spans())
 	}
 }
@@ -104,7 +103,7 @@ func TestReporterBacklog(t *testing.T) {
 	for i := uint64(1); i <= 10; i++ {
 		r.Send(testSpan(i))
 	}
-	waitFor(t, "the backlog to fill", func() bool { return counts.BackendStats().Dropped[core.DropBacklog] == 6 })
+	waitFor(t, "the backlog to fill", func() bool { return counts.BackendStats().Dropped[backend.DropBacklog] == 6 })
 	c.mu.Lock()
 	c.statuses = nil
 	c.mu.Unlock()
@@ -131,7 +130,7 @@ func TestReporterDropsWhatJSONCannotCarry(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := counts.BackendStats()
-	if st.Reported != 2 || st.Dropped[core.DropUnencodable] != 1 || c.spans() != 2 {
+	if st.Reported != 2 || st.Dropped[backend.DropUnencodable] != 1 || c.spans() != 2 {
 		t.Errorf("reported %d, dropped %v: want the bad span dropped alone", st.Reported, st.Dropped)
 	}
 }

@@ -120,14 +120,14 @@ func (t *Tracer) startSpanApplied(op string, opts []opentracing.StartSpanOption)
 	return &span{Span: t.start(root, op, inner), tracer: t, baggage: baggage}
 }
 
-// Inject implements [opentracing.Tracer] with core's [core.Propagator]: the
+// Inject implements [opentracing.Tracer] with core's [backend.Propagator]: the
 // configured formats for TextMap and HTTPHeaders, traceplug's own for
 // Binary.
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
 	return t.prop.Inject(sc, format, carrier)
 }
 
-// Extract implements [opentracing.Tracer] with core's [core.Propagator].
+// Extract implements [opentracing.Tracer] with core's [backend.Propagator].
 func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return t.prop.Extract(format, carrier)
 }

@@ -31,6 +31,7 @@ import (
 	zipkingo "github.com/openzipkin/zipkin-go"
 	"github.com/openzipkin/zipkin-go/model"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 )
@@ -333,8 +334,8 @@ func TestAdversarialZipkinUnencodableSpanAlone(t *testing.T) {
 			if len(models) != 5 || st.Reported != 5 {
 				t.Errorf("the 5 good spans: %d decoded, %d reported; stats %+v", len(models), st.Reported, st)
 			}
-			if st.DroppedBy[core.DropUnencodable] != 1 || st.Dropped != 1 {
-				t.Errorf("the bad span: DroppedBy %v, want 1 %q", st.DroppedBy, core.DropUnencodable)
+			if st.DroppedBy[backend.DropUnencodable] != 1 || st.Dropped != 1 {
+				t.Errorf("the bad span: DroppedBy %v, want 1 %q", st.DroppedBy, backend.DropUnencodable)
 			}
 			if !errors.Is(err, core.ErrSpansLost) {
 				t.Errorf("Close: %v", err)
@@ -385,7 +386,7 @@ func TestAdversarialZipkinZeroDurationAndTwice(t *testing.T) {
 		t.Errorf("spans received: %v", n)
 	}
 	st := tr.Stats()
-	if st.Reported != uint64(len(c.models())) || st.DroppedBy[core.DropClosed] != 1 {
+	if st.Reported != uint64(len(c.models())) || st.DroppedBy[backend.DropClosed] != 1 {
 		t.Errorf("stats %+v for %d decoded", st, len(c.models()))
 	}
 }
@@ -451,7 +452,7 @@ func TestAdversarialZipkinCollectorErrors(t *testing.T) {
 			if errs := c.errors(); len(errs) > 0 {
 				t.Errorf("undecodable: %v", errs)
 			}
-			if len(c.models()) != 25 || st.Reported != 0 || st.DroppedBy[core.DropRejected] != 25 || st.Dropped != 25 {
+			if len(c.models()) != 25 || st.Reported != 0 || st.DroppedBy[backend.DropRejected] != 25 || st.Dropped != 25 {
 				t.Errorf("decoded %d; stats %+v", len(c.models()), st)
 			}
 			if !errors.Is(err, core.ErrSpansLost) {

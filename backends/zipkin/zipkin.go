@@ -14,6 +14,7 @@ import (
 	zipkin "github.com/openzipkin/zipkin-go"
 	"github.com/openzipkin/zipkin-go/model"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/internal/report"
@@ -22,7 +23,7 @@ import (
 
 func init() { core.Register("zipkin", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -35,7 +36,7 @@ const defaultEndpoint = "http://127.0.0.1:9411/api/v2/spans"
 var params = []string{"batch_size", "batch_interval", "backlog", "queue_size", "timeout", "trace_id_128bit", "shared_spans", "local_endpoint", "b3_inject"}
 
 // Tracer is a zipkin tracer with its reporter. It implements
-// [opentracing.Tracer] and [core.SpanContextCodec], and is safe for
+// [opentracing.Tracer] and [backend.SpanContextCodec], and is safe for
 // concurrent use. Call Close or Shutdown to flush.
 //
 // Its spans' Tracer() is the Tracer itself, whose Inject and Extract speak
@@ -43,13 +44,13 @@ var params = []string{"batch_size", "batch_interval", "backlog", "queue_size", "
 // TextMap and HTTPHeaders, and traceplug's Binary format.
 type Tracer struct {
 	ot     opentracing.Tracer // zipkin-go-opentracing's, over zipkin
-	prop   *core.Propagator
+	prop   *backend.Propagator
 	native string // the native propagation list, as b3_inject says
 
 	zipkin *zipkin.Tracer
 	roots  *rootTracers // start the roots of traces core began
 	rep    *reporter
-	counts *core.SpanCounts
+	counts *backend.SpanCounts
 	conn   *report.Conn
 	once   sync.Once
 	err    error
@@ -57,7 +58,7 @@ type Tracer struct {
 
 // New builds a zipkin tracer from cfg, without the registry; see the package
 // documentation for the endpoint and params.
-func New(cfg core.Config) (*Tracer, error) {
+func New(cfg backend.Config) (*Tracer, error) {
 	if err := cfg.CheckParams("zipkin", params...); err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, err
 	}
 	if batchSize <= 0 || backlog <= 0 || queueSize <= 0 || batchInterval <= 0 || timeout <= 0 {
-		return nil, core.BadOptionf("zipkin: params batch_size, batch_interval, backlog, queue_size and timeout must be positive")
+		return nil, backend.BadOptionf("zipkin: params batch_size, batch_interval, backlog, queue_size and timeout must be positive")
 	}
 	native, err := nativeList(cfg)
 	if err != nil {
@@ -91,9 +92,9 @@ func New(cfg core.Config) (*Tracer, error) {
 	t := &Tracer{
 		native: native,
 		conn:   report.NewConn(),
-		counts: &core.SpanCounts{},
+		counts: &backend.SpanCounts{},
 	}
-	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
+	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, fmt.Errorf("zipkin: %w", err)
 	}
 	t.rep = newReporter(reporterConfig{
@@ -128,14 +129,14 @@ func New(cfg core.Config) (*Tracer, error) {
 
 // nativeList reads the b3_inject param: which B3 headers the tracer writes
 // when WithPropagation names no formats.
-func nativeList(cfg core.Config) (string, error) {
+func nativeList(cfg backend.Config) (string, error) {
 	v, set := cfg.Param("b3_inject")
 	list := map[string]string{"": propagation.B3Multi, "multi": propagation.B3Multi, "single": propagation.B3, "both": propagation.B3Multi + "," + propagation.B3}[v]
 	switch {
 	case list == "":
-		return "", core.BadOptionf("zipkin: param \"b3_inject\": %q is not multi, single or both", v)
+		return "", backend.BadOptionf("zipkin: param \"b3_inject\": %q is not multi, single or both", v)
 	case set && cfg.Propagation != "":
-		return "", core.BadOptionf("zipkin: param \"b3_inject\" picks the native B3 headers, and WithPropagation(%q) replaces them: "+
+		return "", backend.BadOptionf("zipkin: param \"b3_inject\" picks the native B3 headers, and WithPropagation(%q) replaces them: "+
 			"drop b3_inject (\"b3\" writes the single b3 header, \"b3multi\" the X-B3-* headers)", cfg.Propagation)
 	}
 	return list, nil
@@ -144,8 +145,8 @@ func nativeList(cfg core.Config) (string, error) {
 // Zipkin returns the zipkin-go tracer.
 func (t *Tracer) Zipkin() *zipkin.Tracer { return t.zipkin }
 
-// BackendStats implements [core.StatsReporter].
-func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
+// BackendStats implements [backend.StatsReporter].
+func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
 
 // Shutdown flushes every buffered span and closes the reporter, returning when
 // that is done or when ctx ends, whichever is first; in the second case the
@@ -167,15 +168,15 @@ func collectorURL(endpoint string) (string, error) {
 		return defaultEndpoint, nil
 	}
 	if redact.Ambiguous(endpoint) {
-		return "", core.BadOptionf("zipkin: endpoint %q: %s", redact.Endpoint(endpoint), redact.AmbiguousHint)
+		return "", backend.BadOptionf("zipkin: endpoint %q: %s", redact.Endpoint(endpoint), redact.AmbiguousHint)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return "", core.BadOptionf("zipkin: endpoint %q: %s; want the collector's URL, such as %s",
+		return "", backend.BadOptionf("zipkin: endpoint %q: %s; want the collector's URL, such as %s",
 			redact.Endpoint(endpoint), redact.InvalidHint(endpoint), defaultEndpoint)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", core.BadOptionf("zipkin: endpoint %q: want the collector's URL, such as %s", redact.Endpoint(endpoint), defaultEndpoint)
+		return "", backend.BadOptionf("zipkin: endpoint %q: want the collector's URL, such as %s", redact.Endpoint(endpoint), defaultEndpoint)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/api/v2/spans"
@@ -183,7 +184,7 @@ func collectorURL(endpoint string) (string, error) {
 	return u.String(), nil
 }
 
-func localEndpoint(cfg core.Config) (*model.Endpoint, error) {
+func localEndpoint(cfg backend.Config) (*model.Endpoint, error) {
 	hostPort, ok := cfg.Param("local_endpoint")
 	if !ok {
 		return &model.Endpoint{ServiceName: cfg.ServiceName}, nil
@@ -192,7 +193,7 @@ func localEndpoint(cfg core.Config) (*model.Endpoint, error) {
 	p, perr := strconv.ParseUint(port, 10, 16)
 	ip := net.ParseIP(host)
 	if err != nil || perr != nil || ip == nil {
-		return nil, core.BadOptionf("zipkin: param \"local_endpoint\": %q is not IP:PORT, such as 10.0.0.7:8080", hostPort)
+		return nil, backend.BadOptionf("zipkin: param \"local_endpoint\": %q is not IP:PORT, such as 10.0.0.7:8080", hostPort)
 	}
 	e := &model.Endpoint{ServiceName: cfg.ServiceName, Port: uint16(p)}
 	if ip.To4() != nil {

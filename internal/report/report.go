@@ -64,7 +64,7 @@ func (b *releasingBody) Close() error {
 
 // Logger writes a backend's reporting errors, at most one line every
 // interval, saying how many it held back: through the log package, or
-// through the *slog.Logger the user gave (core.Config.Logger). It is safe
+// through the *slog.Logger the user gave (backend.Config.Logger). It is safe
 // for concurrent use.
 type Logger struct {
 	prefix   string
@@ -83,7 +83,7 @@ func NewLogger(prefix string) *Logger {
 }
 
 // NewLoggerTo returns a Logger that writes through to, a backend's
-// core.Config.Logger, or through the log package when to is nil, as
+// backend.Config.Logger, or through the log package when to is nil, as
 // NewLogger does. Through to, each line is an error record whose message is
 // the line without prefix, with the attribute component (the prefix less
 // its ": ", such as "traceplug/jaeger") and, when lines were held back,

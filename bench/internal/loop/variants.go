@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/traceplug/traceplug/backend"
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/backends/otel"
@@ -91,7 +92,7 @@ var everyRequest = []Variant{
 		return Built{b.Handler, func() string { stop(); return b.Close() }}, err
 	}},
 	{"gostdlib-mock", "", "w3c", 1, func(_ Addrs, h http.Handler) (Built, error) {
-		mt, err := mock.New(core.Config{ServiceName: "loopback", SampleRate: 1})
+		mt, err := mock.New(backend.Config{ServiceName: "loopback", SampleRate: 1})
 		if err != nil {
 			return Built{}, err
 		}

@@ -11,14 +11,14 @@ import (
 	"github.com/traceplug/traceplug/propagation"
 )
 
-// NativePropagation implements [core.NativePropagation]: mocktracer's own
+// NativePropagation implements [backend.NativePropagation]: mocktracer's own
 // headers (mockpfx-ids-*) are for tests, so otmock's native format is W3C
 // trace context and baggage.
 func (t *Tracer) NativePropagation() string {
 	return propagation.TraceContext + "," + propagation.Baggage
 }
 
-// ExportSpanContext implements [core.SpanContextCodec] for
+// ExportSpanContext implements [backend.SpanContextCodec] for
 // mocktracer.MockSpanContext, otmock's span context and mocktracer's. The
 // ids are read as unsigned (mocktracer stores them in an int), the sampled
 // flag is SamplingYes or SamplingNo, and the baggage items are sorted by
@@ -41,7 +41,7 @@ func (t *Tracer) ExportSpanContext(sc opentracing.SpanContext) (propagation.Span
 	return psc, true
 }
 
-// ImportSpanContext implements [core.SpanContextCodec]: it returns the
+// ImportSpanContext implements [backend.SpanContextCodec]: it returns the
 // mocktracer.MockSpanContext that spans continuing psc start from.
 //
 // mocktracer's context holds less than psc can say. The high half of a

@@ -13,7 +13,7 @@
 //	tracer, err := core.New("otmock", core.WithEndpoint("http://127.0.0.1:9999/spans"))
 //	defer tracer.Close() // flushes the spans still queued
 //
-// [New] builds a tracer from a [core.Config] without the registry.
+// [New] builds a tracer from a [backend.Config] without the registry.
 //
 // # Configuration
 //
@@ -26,7 +26,7 @@
 //     TRACEPLUG_SAMPLER, OTEL_TRACES_SAMPLER), and hands otmock only the
 //     traces it samples, a new one as a trace id without a span id (see
 //     [Tracer.ImportSpanContext]); otmock keeps core's decision. The sample
-//     rate (core.Config.SampleRate) decides only the traces otmock starts
+//     rate (backend.Config.SampleRate) decides only the traces otmock starts
 //     itself (roots started through span.Tracer(), or when core does not
 //     sample: [New] used alone, or given to core.Wrap with no sampler
 //     chosen) and a caller's deferred decision (as B3 allows) that reaches
@@ -36,7 +36,7 @@
 //     of a sampled trace out.
 //   - Propagation: every format of core.WithPropagation; W3C trace context
 //     and baggage ("tracecontext,baggage") by default. The Binary format is
-//     traceplug's own (see core.Propagator).
+//     traceplug's own (see backend.Propagator).
 //   - Params (core.WithParam), anything else being an error:
 //     queue_size (spans waiting to be sent, 4096), batch_size (spans per
 //     POST, 100), flush_interval (the longest a span waits for a batch to

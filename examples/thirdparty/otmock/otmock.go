@@ -14,6 +14,7 @@ import (
 	"github.com/opentracing/opentracing-go/ext"
 	"github.com/opentracing/opentracing-go/mocktracer"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -21,7 +22,7 @@ import (
 // when a user asks core.New for "otmock".
 func init() { core.Register("otmock", factory) }
 
-func factory(cfg core.Config) (opentracing.Tracer, func(context.Context) error, error) {
+func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
 	t, err := New(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -37,17 +38,17 @@ var params = []string{"queue_size", "batch_size", "flush_interval", "timeout"}
 
 // Tracer is mocktracer with a reporter: an [opentracing.Tracer] whose
 // finished spans are sent to a collector. It implements
-// [core.SpanContextCodec], [core.NativePropagation] and [core.StatsReporter].
+// [backend.SpanContextCodec], [backend.NativePropagation] and [backend.StatsReporter].
 // It is safe for concurrent use; call Shutdown or Close to flush.
 //
 // Its spans' Tracer() is the Tracer itself, whose Inject and Extract speak
 // the configured propagation formats.
 type Tracer struct {
 	mt       *mocktracer.MockTracer
-	prop     *core.Propagator
+	prop     *backend.Propagator
 	rate     float64
 	rep      *reporter
-	counts   *core.SpanCounts
+	counts   *backend.SpanCounts
 	finishes atomic.Uint64 // finished spans, to empty mocktracer's list now and then
 
 	// mu orders Finish against Shutdown: no span is handed to the reporter
@@ -60,16 +61,16 @@ type Tracer struct {
 }
 
 var (
-	_ opentracing.Tracer     = (*Tracer)(nil)
-	_ core.StatsReporter     = (*Tracer)(nil)
-	_ core.SpanContextCodec  = (*Tracer)(nil)
-	_ core.NativePropagation = (*Tracer)(nil)
+	_ opentracing.Tracer        = (*Tracer)(nil)
+	_ backend.StatsReporter     = (*Tracer)(nil)
+	_ backend.SpanContextCodec  = (*Tracer)(nil)
+	_ backend.NativePropagation = (*Tracer)(nil)
 )
 
 // New builds a tracer from cfg, without the registry, and starts its
 // reporter: call Shutdown or Close when done. See the package documentation
 // for the endpoint and params.
-func New(cfg core.Config) (*Tracer, error) {
+func New(cfg backend.Config) (*Tracer, error) {
 	if err := cfg.CheckParams("otmock", params...); err != nil {
 		return nil, err
 	}
@@ -91,10 +92,10 @@ func New(cfg core.Config) (*Tracer, error) {
 		return nil, err
 	}
 	if settings.interval <= 0 || settings.timeout <= 0 {
-		return nil, core.BadOptionf("otmock: params flush_interval and timeout must be positive durations, such as 1s")
+		return nil, backend.BadOptionf("otmock: params flush_interval and timeout must be positive durations, such as 1s")
 	}
-	t := &Tracer{mt: mocktracer.New(), rate: cfg.SampleRate, counts: &core.SpanCounts{}}
-	if t.prop, err = core.NewPropagator(cfg, t); err != nil {
+	t := &Tracer{mt: mocktracer.New(), rate: cfg.SampleRate, counts: &backend.SpanCounts{}}
+	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, fmt.Errorf("otmock: %w", err)
 	}
 	t.rep = newReporter(settings, t.counts) // last: nothing can fail after the goroutine starts
@@ -107,7 +108,7 @@ func collectorURL(endpoint string) (string, error) {
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", core.BadOptionf("otmock: endpoint %q: want the collector's URL, such as %s", endpoint, DefaultEndpoint)
+		return "", backend.BadOptionf("otmock: endpoint %q: want the collector's URL, such as %s", endpoint, DefaultEndpoint)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/spans"
@@ -184,14 +185,14 @@ func (t *Tracer) sample() bool {
 	return t.rate >= 1 || (t.rate > 0 && rand.Float64() < t.rate)
 }
 
-// Inject implements [opentracing.Tracer] with core's [core.Propagator]: the
+// Inject implements [opentracing.Tracer] with core's [backend.Propagator]: the
 // configured formats for TextMap and HTTPHeaders, traceplug's own for
 // Binary.
 func (t *Tracer) Inject(sc opentracing.SpanContext, format, carrier any) error {
 	return t.prop.Inject(sc, format, carrier)
 }
 
-// Extract implements [opentracing.Tracer] with core's [core.Propagator].
+// Extract implements [opentracing.Tracer] with core's [backend.Propagator].
 func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return t.prop.Extract(format, carrier)
 }
@@ -214,22 +215,22 @@ func (t *Tracer) finished(ms *mocktracer.MockSpan) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if t.closed {
-		t.counts.Dropped(core.DropClosed, 1)
+		t.counts.Dropped(backend.DropClosed, 1)
 		return
 	}
 	t.counts.Handed(1)
 	t.rep.enqueue(rec)
 }
 
-// BackendStats implements [core.StatsReporter].
-func (t *Tracer) BackendStats() core.BackendStats { return t.counts.BackendStats() }
+// BackendStats implements [backend.StatsReporter].
+func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
 
 // Shutdown sends every span still queued and stops the reporter, returning
 // when that is done or when ctx ends, whichever comes first; in the second
 // case the POST under way is abandoned, the spans not sent are counted as
-// dropped (core.DropShutdown), and the error says so. No goroutine of the
+// dropped (backend.DropShutdown), and the error says so. No goroutine of the
 // tracer is left when it returns. Spans finished afterwards are dropped
-// (core.DropClosed). Only the first call of Shutdown or Close does the work.
+// (backend.DropClosed). Only the first call of Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
 		t.mu.Lock()

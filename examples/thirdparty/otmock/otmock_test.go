@@ -21,6 +21,7 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/mocktracer"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/propagation"
 	"github.com/traceplug/traceplug/sampling"
@@ -131,8 +132,8 @@ func TestRejected(t *testing.T) {
 	if !errors.Is(err, core.ErrSpansLost) {
 		t.Errorf("Close: %v, want core.ErrSpansLost", err)
 	}
-	if s := wantAccounted(t, tr, 3); s.DroppedBy[core.DropRejected] != 3 {
-		t.Errorf("dropped %v, want 3 %q", s.DroppedBy, core.DropRejected)
+	if s := wantAccounted(t, tr, 3); s.DroppedBy[backend.DropRejected] != 3 {
+		t.Errorf("dropped %v, want 3 %q", s.DroppedBy, backend.DropRejected)
 	}
 }
 
@@ -151,8 +152,8 @@ func TestSendFailed(t *testing.T) {
 	if err := tr.Close(); !errors.Is(err, core.ErrSpansLost) {
 		t.Errorf("Close: %v, want core.ErrSpansLost", err)
 	}
-	if s := wantAccounted(t, tr, 1); s.DroppedBy[core.DropSend] != 1 {
-		t.Errorf("dropped %v, want 1 %q", s.DroppedBy, core.DropSend)
+	if s := wantAccounted(t, tr, 1); s.DroppedBy[backend.DropSend] != 1 {
+		t.Errorf("dropped %v, want 1 %q", s.DroppedBy, backend.DropSend)
 	}
 }
 
@@ -190,13 +191,13 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Errorf("Shutdown: %v, want context.DeadlineExceeded and core.ErrSpansLost", err)
 	}
 	s := wantAccounted(t, tr, n)
-	if s.DroppedBy[core.DropQueueFull] == 0 || s.DroppedBy[core.DropShutdown] == 0 || s.Reported != 0 {
-		t.Errorf("stats %+v: want spans dropped as %q and %q, none reported", s, core.DropQueueFull, core.DropShutdown)
+	if s.DroppedBy[backend.DropQueueFull] == 0 || s.DroppedBy[backend.DropShutdown] == 0 || s.Reported != 0 {
+		t.Errorf("stats %+v: want spans dropped as %q and %q, none reported", s, backend.DropQueueFull, backend.DropShutdown)
 	}
 
 	tr.StartSpan("late").Finish()
-	if s := wantAccounted(t, tr, n+1); s.DroppedBy[core.DropClosed] != 1 {
-		t.Errorf("a span finished after Shutdown: dropped %v, want 1 %q", s.DroppedBy, core.DropClosed)
+	if s := wantAccounted(t, tr, n+1); s.DroppedBy[backend.DropClosed] != 1 {
+		t.Errorf("a span finished after Shutdown: dropped %v, want 1 %q", s.DroppedBy, backend.DropClosed)
 	}
 	once.Do(func() { close(release) })
 }
@@ -269,7 +270,7 @@ func TestUnencodable(t *testing.T) {
 
 // The codec converts mocktracer's span context faithfully where it can.
 func TestCodec(t *testing.T) {
-	tr, err := otmock.New(core.Config{ServiceName: "codec", SampleRate: 1, Endpoint: otmocktest.New(t).Endpoint()})
+	tr, err := otmock.New(backend.Config{ServiceName: "codec", SampleRate: 1, Endpoint: otmocktest.New(t).Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +346,7 @@ func TestNewTraceFromCore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := otmocktest.New(t)
-			tr, err := otmock.New(core.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: c.Endpoint()})
+			tr, err := otmock.New(backend.Config{ServiceName: "s", SampleRate: tc.rate, Endpoint: c.Endpoint()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -415,7 +416,7 @@ func (foreign) ForeachBaggageItem(func(k, v string) bool) {}
 // mocktracer panics on a reference to another tracer's span context; otmock
 // drops the reference, and core's own StartSpan copes with a raw mocktracer.
 func TestForeignReferences(t *testing.T) {
-	tr, err := otmock.New(core.Config{ServiceName: "foreign", SampleRate: 1, Endpoint: otmocktest.New(t).Endpoint()})
+	tr, err := otmock.New(backend.Config{ServiceName: "foreign", SampleRate: 1, Endpoint: otmocktest.New(t).Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}

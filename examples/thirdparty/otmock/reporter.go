@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // DropUnencodable is otmock's own drop reason, for the spans that JSON
@@ -20,7 +20,7 @@ import (
 const DropUnencodable = "unencodable"
 
 // maxSpanBytes bounds one span's JSON; a larger span is dropped as
-// core.DropTooLarge.
+// backend.DropTooLarge.
 const maxSpanBytes = 1 << 20
 
 type reporterSettings struct {
@@ -34,7 +34,7 @@ type reporterSettings struct {
 // bounded and enqueue never blocks.
 type reporter struct {
 	reporterSettings
-	counts *core.SpanCounts
+	counts *backend.SpanCounts
 	queue  chan Span
 	prefix []byte // the batch's JSON up to its spans
 
@@ -46,7 +46,7 @@ type reporter struct {
 	errs       errorLog
 }
 
-func newReporter(s reporterSettings, counts *core.SpanCounts) *reporter {
+func newReporter(s reporterSettings, counts *backend.SpanCounts) *reporter {
 	head, _ := json.Marshal(struct {
 		Service string            `json:"service"`
 		Process map[string]string `json:"process,omitempty"`
@@ -73,7 +73,7 @@ func (r *reporter) enqueue(s Span) {
 	select {
 	case r.queue <- s:
 	default:
-		r.counts.Dropped(core.DropQueueFull, 1)
+		r.counts.Dropped(backend.DropQueueFull, 1)
 	}
 }
 
@@ -117,7 +117,7 @@ func (r *reporter) run() {
 }
 
 // send POSTs batch and counts its spans. Once Shutdown's deadline has
-// passed it sends nothing and counts nothing: core.SpanCounts.Settle then
+// passed it sends nothing and counts nothing: backend.SpanCounts.Settle then
 // counts what was not sent as unsent at shutdown.
 func (r *reporter) send(batch []Span) {
 	if r.aborted.Err() != nil {
@@ -133,7 +133,7 @@ func (r *reporter) send(batch []Span) {
 			r.errs.printf("dropping span %q: %v", s.Operation, err)
 			continue
 		case len(b) > maxSpanBytes:
-			r.counts.Dropped(core.DropTooLarge, 1)
+			r.counts.Dropped(backend.DropTooLarge, 1)
 			r.errs.printf("dropping span %q: %d bytes of JSON, at most %d", s.Operation, len(b), maxSpanBytes)
 			continue
 		}
@@ -149,14 +149,14 @@ func (r *reporter) send(batch []Span) {
 	body.WriteString("]}")
 	req, err := http.NewRequestWithContext(r.aborted, http.MethodPost, r.endpoint, body)
 	if err != nil { // the endpoint was checked by New
-		r.counts.Dropped(core.DropSend, n)
+		r.counts.Dropped(backend.DropSend, n)
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := r.client.Do(req)
 	if err != nil {
 		if r.aborted.Err() == nil {
-			r.counts.Dropped(core.DropSend, n)
+			r.counts.Dropped(backend.DropSend, n)
 			r.errs.printf("sending %d spans: %v", n, err)
 		}
 		return
@@ -164,7 +164,7 @@ func (r *reporter) send(batch []Span) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		r.counts.Dropped(core.DropRejected, n)
+		r.counts.Dropped(backend.DropRejected, n)
 		r.errs.printf("the collector at %s answered %s to %d spans", r.endpoint, resp.Status, n)
 		return
 	}

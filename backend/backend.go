@@ -1,15 +1,10 @@
-package core
-
-// This file is the backend author's surface, apart from what users call:
-// Factory and Config (with its params), the accounting a backend reports
-// (BackendStats, StatsReporter, SpanCounts and the drop reasons), and the
-// optional interfaces a backend's tracer may implement. Everything a backend
-// package needs from core, besides Register, is here.
+package backend
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,11 +14,12 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 
+	"github.com/traceplug/traceplug/internal/textutil"
 	"github.com/traceplug/traceplug/propagation"
 )
 
 // Factory builds a backend's tracer from cfg. It is what a backend package hands
-// to [Register] from its init function, and it is called by [New] and [FromEnv]
+// to core.Register from its init function, and it is called by core.New and core.FromEnv
 // each time a user asks for that backend, never at import.
 //
 // A Factory returns the backend's tracer and a shutdown function that flushes
@@ -39,7 +35,7 @@ import (
 // The tracer may implement the optional interfaces [StatsReporter],
 // [SpanContextCodec], [NativePropagation], [BaggageHeaders],
 // [SamplerDefault], [Globalizer], [CarriedContext] and [ContextBaggage];
-// core asks for them once, when the [Tracer] is built.
+// core asks for them once, when the core.Tracer is built.
 type Factory func(cfg Config) (tracer opentracing.Tracer, shutdown func(context.Context) error, err error)
 
 // Config is what a [Factory] receives: the user's settings, validated and with
@@ -92,7 +88,7 @@ func (c Config) Param(key string) (string, bool) {
 func (c Config) CheckParams(backend string, known ...string) error {
 	var unknown []string
 	for k := range c.Params {
-		if !contains(known, k) {
+		if !slices.Contains(known, k) {
 			unknown = append(unknown, k)
 		}
 	}
@@ -108,7 +104,7 @@ func (c Config) CheckParams(backend string, known ...string) error {
 	sort.Strings(sorted)
 	hint := ""
 	if len(unknown) == 1 {
-		if s := suggest(unknown[0], sorted); s != "" {
+		if s := textutil.Suggest(unknown[0], sorted); s != "" {
 			hint = fmt.Sprintf("; did you mean %q?", s)
 		}
 	}
@@ -144,7 +140,7 @@ func (p *ParamReader) Err() error { return p.err }
 
 func (p *ParamReader) fail(key, v, want string) {
 	if p.err == nil {
-		p.err = BadOptionf("%s: param %q: %q is not %s", p.backend, key, capString(v, 100), want)
+		p.err = BadOptionf("%s: param %q: %q is not %s", p.backend, key, textutil.Cap(v, 100), want)
 	}
 }
 
@@ -226,14 +222,14 @@ type BackendStats struct {
 
 // StatsReporter is implemented by a backend's tracer (what a [Factory]
 // returns) that counts the spans it delivers and drops, so that
-// [Tracer.Stats] can account for every span. BackendStats must be safe for
+// core.Tracer.Stats can account for every span. BackendStats must be safe for
 // concurrent use; after Shutdown returns, every span the backend was given
 // must be counted as reported or dropped. [SpanCounts] implements it.
 type StatsReporter interface {
 	BackendStats() BackendStats
 }
 
-// Reasons a backend drops spans, as [Stats.DroppedBy] reports them. Backends
+// Reasons a backend drops spans, as core.Stats.DroppedBy reports them. Backends
 // use these where they apply, so that users read one vocabulary.
 const (
 	// DropQueueFull: the backend's bounded queue was full.
@@ -254,25 +250,6 @@ const (
 	// DropUnencodable: the span could not be encoded in the wire format
 	// (a value the format cannot represent).
 	DropUnencodable = "cannot be encoded"
-)
-
-// Tags traceplug sets on spans to say what happened to their context, for
-// backends that must set them too.
-const (
-	// TagDroppedReference (true) marks a span one of whose references was a
-	// span context of another tracer, which was ignored.
-	TagDroppedReference = "traceplug.dropped_reference"
-	// TagExtractError holds why an incoming span context could not be
-	// continued (the span is then a new root).
-	TagExtractError = "traceplug.extract_error"
-	// TagDebugID holds the jaeger-debug-id a caller sent to force a trace,
-	// on the trace's root span, as jaeger-client-go tags it: the trace is
-	// found in Jaeger by that tag.
-	TagDebugID = "jaeger-debug-id"
-	// TagHTTPRoute is the route a server span's request matched, as a path
-	// template ("/items/{id}"), the attribute OpenTelemetry's HTTP
-	// conventions and span-metrics pipelines group by.
-	TagHTTPRoute = "http.route"
 )
 
 // SpanCounts is a backend's tally of the spans it was given, for
@@ -372,9 +349,9 @@ func (c *SpanCounts) BackendStats() BackendStats {
 
 // SpanContextCodec is implemented by a backend's tracer whose span contexts
 // convert to and from the neutral [propagation.SpanContext]. Core then reads
-// and writes every propagation format for it ([WithPropagation]), applies the
+// and writes every propagation format for it (core.WithPropagation), applies the
 // baggage limits, gives the trace and span ids of a request to log records
-// ([Tracer.ContextIDs]), and carries span contexts in the Binary format when the tracer
+// (core.Tracer.ContextIDs), and carries span contexts in the Binary format when the tracer
 // has no Binary format of its own.
 type SpanContextCodec interface {
 	// ExportSpanContext returns sc, a span context of this tracer, in neutral
@@ -399,7 +376,7 @@ type SpanContextCodec interface {
 }
 
 // NativePropagation is implemented by a backend's tracer to name its native
-// propagation formats, in the vocabulary of [WithPropagation] ("jaeger",
+// propagation formats, in the vocabulary of core.WithPropagation ("jaeger",
 // "b3multi", "tracecontext,baggage"): those core uses when the user names
 // none. A [SpanContextCodec] without it gets "tracecontext,baggage".
 type NativePropagation interface {
@@ -409,7 +386,7 @@ type NativePropagation interface {
 // BaggageHeaders is implemented by a backend's tracer that propagates span
 // contexts itself (it is no [SpanContextCodec]), to name the header-name
 // prefixes (lower case, such as "uberctx-") that carry its baggage items, so
-// that the limits of [WithBaggageLimits] apply to them. A prefix that is a
+// that the limits of core.WithBaggageLimits apply to them. A prefix that is a
 // whole header name ("jaeger-baggage", "baggage") names a comma-separated
 // list, each member one item.
 type BaggageHeaders interface {
@@ -426,7 +403,7 @@ type SamplerDefault interface {
 }
 
 // Globalizer is implemented by a backend's tracer whose ecosystem has
-// globals of its own that a Tracer built [WithGlobal] should set too
+// globals of its own that a Tracer built core.WithGlobal should set too
 // (OpenTelemetry's tracer provider and propagator, say). Core calls
 // SetGlobals once, when such a Tracer is built, just after making it
 // OpenTracing's global tracer, and the restore function it returns (if not
@@ -456,4 +433,12 @@ type CarriedContext interface {
 // for a key both hold. nil when ctx holds none.
 type ContextBaggage interface {
 	ContextBaggage(ctx context.Context) []propagation.BaggageItem
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
