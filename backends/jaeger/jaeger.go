@@ -15,7 +15,6 @@ import (
 
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("jaeger", factory) }
@@ -45,8 +44,8 @@ type Tracer struct {
 	jaeger  *jaeger.Tracer // nil when JAEGER_DISABLED made it a no-op
 	sampler jaeger.Sampler // decides deferred incoming decisions
 	closer  io.Closer
-	conn    *report.Conn // the collector's connection, or nil for UDP
-	agent   *agentConn   // the agent's connection, or nil for HTTP
+	conn    *backend.Conn // the collector's connection, or nil for UDP
+	agent   *agentConn    // the agent's connection, or nil for HTTP
 	counts  *backend.SpanCounts
 	once    sync.Once
 	err     error
@@ -82,7 +81,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 		}
 		sender, t.agent = udp, udp.conn
 	case "http":
-		t.conn = report.NewConn()
+		t.conn = backend.NewConn()
 		sender = newHTTPSender(s.url, t.conn.Client.Transport, s.timeout, s, t.counts)
 	}
 	// The UDP sender counts the spans it sends as reported itself, once it
@@ -228,7 +227,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		case t.agent != nil:
 			abort = t.agent.abort // the wait for a refusal of the last datagram ends
 		}
-		t.err = report.Shutdown(ctx, "jaeger", t.closer.Close, abort)
+		t.err = backend.Shutdown(ctx, "jaeger", t.closer.Close, abort)
 		t.counts.Settle()
 	})
 	return t.err
@@ -245,13 +244,13 @@ func (t *Tracer) BackendStats() backend.BackendStats {
 // Close flushes every buffered span and closes the reporter.
 func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
 
-// logger adapts report.Logger to jaeger-client-go's logger: errors go to
+// logger adapts backend.Logger to jaeger-client-go's logger: errors go to
 // core.WithLogger's logger (the log package when nil), repeats held back;
 // jaeger-client-go's info and debug lines are dropped.
-type logger struct{ *report.Logger }
+type logger struct{ *backend.Logger }
 
 func newLoggerTo(to *slog.Logger) logger {
-	return logger{report.NewLoggerTo(to, "traceplug/jaeger: ")}
+	return logger{backend.NewLoggerTo(to, "traceplug/jaeger: ")}
 }
 
 // newLogger returns a logger over the log package.

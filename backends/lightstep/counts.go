@@ -8,7 +8,6 @@ import (
 	"github.com/lightstep/lightstep-tracer-common/golang/gogo/collectorpb"
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 	"github.com/traceplug/traceplug/backend"
-	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/internal/textutil"
 )
 
@@ -41,9 +40,9 @@ type countingSender struct {
 	sender
 	counts   *backend.SpanCounts
 	maxBytes int
-	closing  *closing       // nil: Shutdown never begins (tests)
-	log      *report.Logger // nil: nothing logged (tests)
-	shown    string         // the collector's address, for the log
+	closing  *closing        // nil: Shutdown never begins (tests)
+	log      *backend.Logger // nil: nothing logged (tests)
+	shown    string          // the collector's address, for the log
 }
 
 // closing is Shutdown's context, once Shutdown has begun.

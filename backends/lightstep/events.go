@@ -7,7 +7,7 @@ import (
 
 	lightstep "github.com/lightstep/lightstep-tracer-go"
 
-	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // lightstep-tracer-go reports its errors through one process-wide event
@@ -25,7 +25,7 @@ var (
 // liveLogger is a destination of events and the number of live tracers
 // writing to it.
 type liveLogger struct {
-	log     *report.Logger
+	log     *backend.Logger
 	tracers int
 }
 
@@ -38,7 +38,7 @@ func routeEvents(token string, to *slog.Logger) {
 	}
 	l := loggers[to]
 	if l == nil {
-		l = &liveLogger{log: report.NewLoggerTo(to, "traceplug/lightstep: ")}
+		l = &liveLogger{log: backend.NewLoggerTo(to, "traceplug/lightstep: ")}
 		loggers[to] = l
 	}
 	l.tracers++

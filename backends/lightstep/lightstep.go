@@ -21,7 +21,6 @@ import (
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact"
-	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("lightstep", factory) }
@@ -133,7 +132,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 		t.sender, shown = hs, hs.url
 	}
 	t.sender = countingSender{sender: t.sender, counts: t.counts, maxBytes: maxReport, closing: &t.closing,
-		log: report.NewLoggerTo(cfg.Logger, "traceplug/lightstep: "), shown: shown}
+		log: backend.NewLoggerTo(cfg.Logger, "traceplug/lightstep: "), shown: shown}
 	opts.CustomCollector = t.sender
 
 	routeEvents(opts.AccessToken, cfg.Logger)
@@ -232,7 +231,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 		// lightstep-tracer-go's Close flushes until ctx ends; its own loop
 		// reports without a deadline, so the sender's abort fails whatever
 		// report is still under way, and Close then returns at once.
-		t.err = report.Shutdown(ctx, "lightstep", func() error {
+		t.err = backend.Shutdown(ctx, "lightstep", func() error {
 			t.lightstep.Close(ctx)
 			return ctx.Err()
 		}, t.sender.abort)

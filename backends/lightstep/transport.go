@@ -20,8 +20,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/redact"
-	"github.com/traceplug/traceplug/internal/report"
 )
 
 // The HTTP report endpoint, as lightstep-tracer-go's own HTTP client uses it.
@@ -56,7 +56,7 @@ type httpSender struct {
 	inflight
 	url   string
 	token string
-	conn  *report.Conn
+	conn  *backend.Conn
 }
 
 func newHTTPSender(e lightstep.Endpoint, token string) *httpSender {
@@ -67,7 +67,7 @@ func newHTTPSender(e lightstep.Endpoint, token string) *httpSender {
 	return &httpSender{
 		url:   scheme + "://" + e.Host + ":" + strconv.Itoa(e.Port) + reportPath,
 		token: token,
-		conn:  report.NewConn(),
+		conn:  backend.NewConn(),
 	}
 }
 
@@ -141,7 +141,7 @@ func newGRPCSender(e lightstep.Endpoint) (*grpcSender, error) {
 
 func (s *grpcSender) Report(ctx context.Context, req *collectorpb.ReportRequest) (*collectorpb.ReportResponse, error) {
 	defer s.begin()()
-	ctx, release := report.WithAbort(ctx, s.aborted)
+	ctx, release := backend.WithAbort(ctx, s.aborted)
 	defer release()
 	return s.client.Report(ctx, req)
 }

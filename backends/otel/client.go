@@ -26,7 +26,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/traceplug/traceplug/internal/report"
+	"github.com/traceplug/traceplug/backend"
 )
 
 // The backend sends spans with clients of its own, which send the requests
@@ -141,7 +141,7 @@ type httpClient struct {
 	url    string
 	header http.Header
 	gzip   bool
-	conn   *report.Conn
+	conn   *backend.Conn
 	scrub  scrubber
 }
 
@@ -157,7 +157,7 @@ func newHTTPClient(s *settings) *httpClient {
 	if s.gzip {
 		h.Set("Content-Encoding", "gzip")
 	}
-	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, conn: report.NewConn(), scrub: newScrubber(s.headers)}
+	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, conn: backend.NewConn(), scrub: newScrubber(s.headers)}
 }
 
 func (c *httpClient) stop() { c.conn.Abort() }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
-	"github.com/traceplug/traceplug/internal/report"
 )
 
 func init() { core.Register("otel", factory) }
@@ -72,7 +71,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 	} else {
 		c = newHTTPClient(s)
 	}
-	t.proc = newProcessor(c, s, t.counts, report.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
+	t.proc = newProcessor(c, s, t.counts, backend.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
 	sdk := sdktrace.NewTracerProvider(
 		sdktrace.WithSampler(sampler{}),
 		sdktrace.WithResource(s.resource),

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/traceplug/traceplug/backend"
-	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/internal/textutil"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
@@ -26,7 +25,7 @@ type processor struct {
 	client    client
 	enc       encoder // the run goroutine's
 	counts    *backend.SpanCounts
-	log       *report.Logger
+	log       *backend.Logger
 	endpoint  string // for log lines, without credentials
 	batchSize int
 	interval  time.Duration
@@ -48,7 +47,7 @@ type processor struct {
 
 var _ sdktrace.SpanProcessor = (*processor)(nil)
 
-func newProcessor(c client, s *settings, counts *backend.SpanCounts, log *report.Logger) *processor {
+func newProcessor(c client, s *settings, counts *backend.SpanCounts, log *backend.Logger) *processor {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &processor{
 		client:    c,

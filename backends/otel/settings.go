@@ -12,7 +12,6 @@ import (
 
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/redact"
-	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/propagation"
 	"go.opentelemetry.io/contrib/propagators/b3"
 	"go.opentelemetry.io/contrib/propagators/jaeger"
@@ -206,7 +205,7 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 			}
 		} else if ok && v != protocol {
 			// Not an error (the endpoint in code wins), but not silent.
-			report.NewLoggerTo(cfg.Logger, "traceplug/otel: ").Printf("%s=%q is ignored: the endpoint %s given in code speaks %s (the protocol param changes that)",
+			backend.NewLoggerTo(cfg.Logger, "traceplug/otel: ").Printf("%s=%q is ignored: the endpoint %s given in code speaks %s (the protocol param changes that)",
 				name, v, redactURL(u), protocol)
 		}
 	}

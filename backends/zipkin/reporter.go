@@ -15,7 +15,6 @@ import (
 	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/redact"
-	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/internal/textutil"
 )
 
@@ -41,7 +40,7 @@ type reporter struct {
 	backlog   int
 	interval  time.Duration
 	counts    *backend.SpanCounts
-	log       *report.Logger
+	log       *backend.Logger
 
 	queue  chan model.SpanModel
 	stop   chan struct{}
@@ -63,7 +62,7 @@ type reporterConfig struct {
 	batchSize, backlog, queueSize int
 }
 
-func newReporter(c reporterConfig, counts *backend.SpanCounts, log *report.Logger) *reporter {
+func newReporter(c reporterConfig, counts *backend.SpanCounts, log *backend.Logger) *reporter {
 	r := &reporter{
 		url:       c.url,
 		shown:     redact.Endpoint(c.url),

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/openzipkin/zipkin-go/model"
+
 	"github.com/traceplug/traceplug/backend"
-	"github.com/traceplug/traceplug/internal/report"
 )
 
 // collector answers requests with the statuses it is given, in turn (0: no
@@ -54,7 +54,7 @@ func newTestReporter(c *collector, batch, backlog int) (*reporter, *backend.Span
 	r := newReporter(reporterConfig{
 		url: "http://collector/api/v2/spans", client: &http.Client{Transport: c}, timeout: time.Second,
 		interval: 10 * time.Millisecond, batchSize: batch, backlog: backlog, queueSize: 100,
-	}, counts, report.NewLogger("test: "))
+	}, counts, backend.NewLogger("test: "))
 	return r, counts
 }
 

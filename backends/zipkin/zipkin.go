@@ -17,7 +17,6 @@ import (
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/internal/redact"
-	"github.com/traceplug/traceplug/internal/report"
 	"github.com/traceplug/traceplug/propagation"
 )
 
@@ -51,7 +50,7 @@ type Tracer struct {
 	roots  *rootTracers // start the roots of traces core began
 	rep    *reporter
 	counts *backend.SpanCounts
-	conn   *report.Conn
+	conn   *backend.Conn
 	once   sync.Once
 	err    error
 }
@@ -91,7 +90,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 
 	t := &Tracer{
 		native: native,
-		conn:   report.NewConn(),
+		conn:   backend.NewConn(),
 		counts: &backend.SpanCounts{},
 	}
 	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
@@ -105,7 +104,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 		batchSize: batchSize,
 		backlog:   backlog,
 		queueSize: queueSize,
-	}, t.counts, report.NewLoggerTo(cfg.Logger, "traceplug/zipkin: "))
+	}, t.counts, backend.NewLoggerTo(cfg.Logger, "traceplug/zipkin: "))
 
 	opts := []zipkin.TracerOption{
 		zipkin.WithLocalEndpoint(local),
@@ -154,7 +153,7 @@ func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendSt
 // Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
-		t.err = report.Shutdown(ctx, "zipkin", t.rep.Close, t.conn.Abort)
+		t.err = backend.Shutdown(ctx, "zipkin", t.rep.Close, t.conn.Abort)
 		t.counts.Settle()
 	})
 	return t.err

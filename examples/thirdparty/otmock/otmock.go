@@ -47,14 +47,9 @@ type Tracer struct {
 	mt       *mocktracer.MockTracer
 	prop     *backend.Propagator
 	rate     float64
-	rep      *reporter
-	counts   *backend.SpanCounts
+	rep      *backend.Reporter[Span]
+	sender   *sender
 	finishes atomic.Uint64 // finished spans, to empty mocktracer's list now and then
-
-	// mu orders Finish against Shutdown: no span is handed to the reporter
-	// once closed is set, so that the counts settle exactly.
-	mu     sync.RWMutex
-	closed bool
 
 	once sync.Once
 	err  error
@@ -79,26 +74,26 @@ func New(cfg backend.Config) (*Tracer, error) {
 		return nil, err
 	}
 	p := cfg.Reader("otmock")
-	settings := reporterSettings{
-		endpoint:  endpoint,
-		service:   cfg.ServiceName,
-		process:   maps.Clone(cfg.Tags),
-		queueSize: p.Positive("queue_size", 4096),
-		batchSize: p.Positive("batch_size", 100),
-		interval:  p.Duration("flush_interval", time.Second),
-		timeout:   p.Duration("timeout", 5*time.Second),
+	rc := backend.ReporterConfig{
+		QueueSize: p.Positive("queue_size", 4096),
+		BatchSize: p.Positive("batch_size", 100),
+		Interval:  p.Duration("flush_interval", time.Second),
+		Timeout:   p.Duration("timeout", 5*time.Second),
+		Logger:    backend.NewLoggerTo(cfg.Logger, "otmock: "),
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	if settings.interval <= 0 || settings.timeout <= 0 {
+	if rc.Interval <= 0 || rc.Timeout <= 0 {
 		return nil, backend.BadOptionf("otmock: params flush_interval and timeout must be positive durations, such as 1s")
 	}
-	t := &Tracer{mt: mocktracer.New(), rate: cfg.SampleRate, counts: &backend.SpanCounts{}}
+	t := &Tracer{mt: mocktracer.New(), rate: cfg.SampleRate}
 	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, fmt.Errorf("otmock: %w", err)
 	}
-	t.rep = newReporter(settings, t.counts) // last: nothing can fail after the goroutine starts
+	// Last: nothing can fail after the reporter's goroutine starts.
+	t.sender = newSender(endpoint, cfg.ServiceName, maps.Clone(cfg.Tags))
+	t.rep = backend.NewReporter(rc, t.sender.send)
 	return t, nil
 }
 
@@ -212,18 +207,11 @@ func (t *Tracer) finished(ms *mocktracer.MockSpan) {
 	if !sampled {
 		return
 	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if t.closed {
-		t.counts.Dropped(backend.DropClosed, 1)
-		return
-	}
-	t.counts.Handed(1)
-	t.rep.enqueue(rec)
+	t.rep.Add(rec)
 }
 
 // BackendStats implements [backend.StatsReporter].
-func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
+func (t *Tracer) BackendStats() backend.BackendStats { return t.rep.BackendStats() }
 
 // Shutdown sends every span still queued and stops the reporter, returning
 // when that is done or when ctx ends, whichever comes first; in the second
@@ -233,13 +221,10 @@ func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendSt
 // (backend.DropClosed). Only the first call of Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
-		t.mu.Lock()
-		t.closed = true
-		t.mu.Unlock()
-		if err := t.rep.shutdown(ctx); err != nil {
+		if err := t.rep.Shutdown(ctx); err != nil {
 			t.err = fmt.Errorf("otmock: shutdown stopped before every span was sent: %w", err)
 		}
-		t.counts.Settle()
+		t.sender.conn.Abort() // closes its connections
 	})
 	return t.err
 }

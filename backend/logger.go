@@ -1,7 +1,8 @@
-// Package report holds what traceplug's backends share in sending spans: an
-// HTTP round tripper that Shutdown can abort, and a logger that keeps a
-// collector outage from flooding the log.
-package report
+package backend
+
+// This file holds what backends share in sending spans: an HTTP round
+// tripper that Shutdown can abort, and a logger that keeps a collector
+// outage from flooding the log.
 
 import (
 	"context"
@@ -64,7 +65,7 @@ func (b *releasingBody) Close() error {
 
 // Logger writes a backend's reporting errors, at most one line every
 // interval, saying how many it held back: through the log package, or
-// through the *slog.Logger the user gave (backend.Config.Logger). It is safe
+// through the *slog.Logger the user gave ([Config].Logger). It is safe
 // for concurrent use.
 type Logger struct {
 	prefix   string
@@ -83,7 +84,7 @@ func NewLogger(prefix string) *Logger {
 }
 
 // NewLoggerTo returns a Logger that writes through to, a backend's
-// backend.Config.Logger, or through the log package when to is nil, as
+// [Config].Logger, or through the log package when to is nil, as
 // NewLogger does. Through to, each line is an error record whose message is
 // the line without prefix, with the attribute component (the prefix less
 // its ": ", such as "traceplug/jaeger") and, when lines were held back,

@@ -1,0 +1,160 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sends records what a Reporter sent, batch by batch.
+type sends struct {
+	mu      sync.Mutex
+	batches [][]int
+}
+
+func (s *sends) record(batch []int) {
+	s.mu.Lock()
+	s.batches = append(s.batches, append([]int(nil), batch...))
+	s.mu.Unlock()
+}
+
+func (s *sends) sizes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []int
+	for _, b := range s.batches {
+		out = append(out, len(b))
+	}
+	return out
+}
+
+func quietLogger() (*Logger, *bytes.Buffer) {
+	var buf bytes.Buffer
+	return NewLoggerTo(slog.New(slog.NewTextHandler(&buf, nil)), "test: "), &buf
+}
+
+func wantStats(t *testing.T, r interface{ BackendStats() BackendStats }, reported uint64, dropped map[string]uint64) {
+	t.Helper()
+	st := r.BackendStats()
+	if st.Reported != reported || st.Pending != 0 || len(st.Dropped) != len(dropped) {
+		t.Fatalf("stats %+v, want reported %d, dropped %v, none pending", st, reported, dropped)
+	}
+	for k, v := range dropped {
+		if st.Dropped[k] != v {
+			t.Fatalf("stats %+v, want dropped %v", st, dropped)
+		}
+	}
+}
+
+func TestReporterBatchesAndFlushesAtShutdown(t *testing.T) {
+	var got sends
+	r := NewReporter(ReporterConfig{BatchSize: 3, Interval: time.Hour}, func(ctx context.Context, batch []int) error {
+		got.record(batch)
+		return nil
+	})
+	for i := range 7 {
+		r.Add(i)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := got.sizes(); len(s) != 3 || s[0] != 3 || s[1] != 3 || s[2] != 1 {
+		t.Fatalf("batches of %v, want [3 3 1]", s)
+	}
+	wantStats(t, r, 7, nil)
+	r.Add(8) // after Shutdown
+	wantStats(t, r, 7, map[string]uint64{DropClosed: 1})
+}
+
+func TestReporterFlush(t *testing.T) {
+	var got sends
+	r := NewReporter(ReporterConfig{BatchSize: 100, Interval: time.Hour}, func(ctx context.Context, batch []int) error {
+		got.record(batch)
+		return nil
+	})
+	defer r.Shutdown(context.Background())
+	r.Add(1)
+	r.Add(2)
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := got.sizes(); len(s) != 1 || s[0] != 2 {
+		t.Fatalf("after Flush, batches of %v, want [2]", s)
+	}
+}
+
+func TestReporterNeverWaitsOnAFullQueue(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	r := NewReporter(ReporterConfig{QueueSize: 2, BatchSize: 1, Interval: time.Hour}, func(ctx context.Context, batch []int) error {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-release
+		return nil
+	})
+	r.Add(0)
+	<-started // the goroutine holds span 0 in a send: the queue is empty
+	for i := 1; i <= 10; i++ {
+		r.Add(i) // 2 queue, 8 dropped, none waits
+	}
+	close(release)
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, r, 3, map[string]uint64{DropQueueFull: 8})
+}
+
+func TestReporterCountsWhatTheSendSays(t *testing.T) {
+	logger, logged := quietLogger()
+	refused := errors.New("connection refused")
+	results := []error{
+		Dropped(DropRejected, 2, errors.New("HTTP 400")),
+		errors.Join(Dropped(DropTooLarge, 1, errors.New("413")), Dropped("own reason", 1, errors.New("bad"))),
+		refused,
+	}
+	i := 0
+	r := NewReporter(ReporterConfig{BatchSize: 5, Interval: time.Hour, Logger: logger}, func(ctx context.Context, batch []int) error {
+		err := results[i]
+		i++
+		return err
+	})
+	for j := range 15 {
+		r.Add(j)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, r, 3+3, map[string]uint64{DropRejected: 2, DropTooLarge: 1, "own reason": 1, DropSend: 5})
+	if !strings.Contains(logged.String(), "sending 5 spans: 2 spans rejected by collector: HTTP 400") {
+		t.Errorf("log %q does not say what the first send lost", logged.String())
+	}
+}
+
+func TestReporterShutdownAbortsAtItsDeadline(t *testing.T) {
+	started := make(chan struct{})
+	r := NewReporter(ReporterConfig{BatchSize: 2, Interval: time.Hour}, func(ctx context.Context, batch []int) error {
+		close(started)
+		<-ctx.Done() // a collector that never answers
+		return ctx.Err()
+	})
+	r.Add(1)
+	r.Add(2) // a full batch: the send starts and hangs
+	<-started
+	r.Add(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the deadline has passed
+	if err := r.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Shutdown = %v, want the context's error", err)
+	}
+	wantStats(t, r, 0, map[string]uint64{DropShutdown: 3})
+	if err := r.Shutdown(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a second Shutdown = %v, want the first's error", err)
+	}
+}
