@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,15 +21,30 @@ type ReporterConfig struct {
 	Interval time.Duration
 	// Timeout bounds one send (5s): its context ends then.
 	Timeout time.Duration
+	// Backlog, when above 0, keeps a batch whose send was lost (the send
+	// function returned a plain error: no answer) to send it again, first,
+	// at the next Interval, as zipkin-go's reporter does; the spans held
+	// stay within Backlog (at least BatchSize), the oldest beyond it dropped
+	// as [DropBacklog]. What Shutdown still cannot send is dropped as
+	// [DropSend]. With 0, a lost batch is dropped as DropSend at once.
+	Backlog int
 	// Logger is where failed sends are logged, held back to one line every
 	// few seconds: NewLoggerTo(cfg.Logger, "otmock: ") logs where the user
 	// asked. nil logs through the log package, each line prefixed with Name.
 	Logger *Logger
-	// Name names the backend in log lines ("otmock").
+	// Name names the backend in errors ("otmock").
 	Name string
+	// Endpoint is where the spans go, as log lines show it: credentials
+	// redacted. A failed send is logged as "sending 3 spans to ENDPOINT:
+	// why", why being the send function's error (for an error made by
+	// [Dropped], the error it was given).
+	Endpoint string
 }
 
 func (c *ReporterConfig) defaults() {
+	if c.Name == "" {
+		c.Name = "traceplug"
+	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = 4096
 	}
@@ -43,6 +59,9 @@ func (c *ReporterConfig) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = NewLogger(c.Name + ": ")
+	}
+	if c.Backlog > 0 {
+		c.Backlog = max(c.Backlog, c.BatchSize)
 	}
 }
 
@@ -134,7 +153,9 @@ func (r *Reporter[S]) Add(s S) {
 // span its wire format cannot carry, say), so that BackendStats accounts
 // for them.
 func (r *Reporter[S]) Drop(reason string, n int) {
-	r.counts.Dropped(reason, uint64(n))
+	if r.counts.Handed(uint64(n)) { // else counted as finished after close
+		r.counts.Dropped(reason, uint64(n))
+	}
 }
 
 // Flush sends every span queued now, returning when that is done or when
@@ -173,7 +194,7 @@ func (r *Reporter[S]) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 			r.abort()
 			<-r.done
-			r.err = ctx.Err()
+			r.err = fmt.Errorf("%s: shutdown stopped before every span was sent: %w", r.cfg.Name, ctx.Err())
 		}
 		r.abort()
 		r.counts.Settle()
@@ -186,52 +207,97 @@ func (r *Reporter[S]) BackendStats() BackendStats { return r.counts.BackendStats
 
 func (r *Reporter[S]) run() {
 	defer close(r.done)
-	batch := make([]S, 0, r.cfg.BatchSize)
-	send := func() {
-		if len(batch) > 0 {
-			r.deliver(batch)
-			clear(batch)
-			batch = batch[:0]
-		}
-	}
-	add := func(s S) {
-		if batch = append(batch, s); len(batch) == r.cfg.BatchSize {
-			send()
-		}
-	}
-	drain := func() {
-		for {
-			select {
-			case s := <-r.queue:
-				add(s)
-			default:
-				send()
-				return
-			}
-		}
-	}
+	l := loop[S]{r: r, held: make([]S, 0, r.cfg.BatchSize)}
 	tick := time.NewTicker(r.cfg.Interval)
 	defer tick.Stop()
 	for {
 		select {
 		case s := <-r.queue:
-			add(s)
+			l.add(s)
 		case <-tick.C:
-			send()
+			l.send()
 		case ack := <-r.flush:
-			drain()
+			l.drain()
+			l.send()
 			close(ack)
 		case <-r.stop:
-			drain() // Add hands nothing more: closed is set
+			l.drain() // Add hands nothing more: closed is set
+			l.send()
+			l.giveUp()
 			return
 		}
 	}
 }
 
-// deliver sends one batch and counts what became of its spans.
-func (r *Reporter[S]) deliver(batch []S) {
+// loop is the state of the Reporter's goroutine: the spans it holds, oldest
+// first, and whether the last send was lost (then it waits for the next
+// tick to try again rather than trying at every span).
+type loop[S any] struct {
+	r       *Reporter[S]
+	held    []S
+	failing bool
+}
+
+// add holds s, dropping the oldest spans beyond the backlog, and sends a
+// full batch.
+func (l *loop[S]) add(s S) {
+	l.held = append(l.held, s)
+	if over := len(l.held) - l.r.cfg.Backlog; l.r.cfg.Backlog > 0 && over > 0 {
+		l.remove(over)
+		l.r.counts.Dropped(DropBacklog, uint64(over))
+		l.r.cfg.Logger.Printf("backlog full: dropped the oldest %s", textutil.Count(over, "span"))
+	}
+	if len(l.held) >= l.r.cfg.BatchSize && !l.failing {
+		l.send()
+	}
+}
+
+// drain holds every span queued now.
+func (l *loop[S]) drain() {
+	for {
+		select {
+		case s := <-l.r.queue:
+			l.add(s)
+		default:
+			return
+		}
+	}
+}
+
+// send sends what is held, a batch at a time, until a send is lost.
+func (l *loop[S]) send() {
+	for len(l.held) > 0 {
+		n := min(len(l.held), l.r.cfg.BatchSize)
+		if l.failing = l.r.deliver(l.held[:n]); l.failing {
+			return
+		}
+		l.remove(n)
+	}
+}
+
+// giveUp ends the last send at Shutdown: spans still held after a lost send
+// are dropped as failed sends (the log said why), unless Shutdown aborted
+// it, when Settle counts them as unsent at shutdown.
+func (l *loop[S]) giveUp() {
+	if len(l.held) > 0 && l.r.aborted.Err() == nil {
+		l.r.counts.Dropped(DropSend, uint64(len(l.held)))
+	}
+	clear(l.held)
+	l.held = l.held[:0]
+}
+
+// remove forgets the n oldest spans held.
+func (l *loop[S]) remove(n int) {
+	rest := copy(l.held, l.held[n:])
+	clear(l.held[rest:])
+	l.held = l.held[:rest]
+}
+
+// deliver sends one batch and counts what became of its spans. keep says
+// the batch was lost and is to be sent again (with a Backlog), uncounted.
+func (r *Reporter[S]) deliver(batch []S) (keep bool) {
 	if r.aborted.Err() != nil {
-		return // Settle counts them as unsent at shutdown
+		return true // Settle counts them as unsent at shutdown
 	}
 	ctx, cancel := context.WithTimeout(r.aborted, r.cfg.Timeout)
 	err := r.send(ctx, batch)
@@ -239,7 +305,7 @@ func (r *Reporter[S]) deliver(batch []S) {
 	n := len(batch)
 	if err == nil {
 		r.counts.Reported(uint64(n))
-		return
+		return false
 	}
 	drops, lost := droppedIn(err)
 	var dropped uint64
@@ -252,11 +318,38 @@ func (r *Reporter[S]) deliver(batch []S) {
 	case !lost:
 		r.counts.Reported(rest)
 	case r.aborted.Err() != nil:
-		return // Shutdown gave up: not the collector's fault, and Settle counts the rest
+		return true // Shutdown gave up: not the collector's fault, and Settle counts the rest
+	case r.cfg.Backlog > 0 && len(drops) == 0:
+		keep = true // sent again at the next tick
 	default:
 		r.counts.Dropped(DropSend, rest)
 	}
-	r.cfg.Logger.Printf("sending %s: %v", textutil.Count(n, "span"), err)
+	r.logFailure(n, err)
+	return keep
+}
+
+// logFailure logs a send of n spans that failed with err.
+func (r *Reporter[S]) logFailure(n int, err error) {
+	var why []string
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case *droppedError:
+			why = append(why, e.err.Error())
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		default:
+			why = append(why, err.Error())
+		}
+	}
+	walk(err)
+	to := ""
+	if r.cfg.Endpoint != "" {
+		to = " to " + r.cfg.Endpoint
+	}
+	r.cfg.Logger.Printf("sending %s%s: %s", textutil.Count(n, "span"), to, strings.Join(why, "; "))
 }
 
 // Dropped returns the error a [Reporter]'s send function returns when n

@@ -132,7 +132,7 @@ func TestReporterCountsWhatTheSendSays(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStats(t, r, 3+3, map[string]uint64{DropRejected: 2, DropTooLarge: 1, "own reason": 1, DropSend: 5})
-	if !strings.Contains(logged.String(), "sending 5 spans: 2 spans rejected by collector: HTTP 400") {
+	if !strings.Contains(logged.String(), "sending 5 spans: HTTP 400") {
 		t.Errorf("log %q does not say what the first send lost", logged.String())
 	}
 }
@@ -157,4 +157,57 @@ func TestReporterShutdownAbortsAtItsDeadline(t *testing.T) {
 	if err := r.Shutdown(context.Background()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("a second Shutdown = %v, want the first's error", err)
 	}
+}
+
+func TestReporterBacklogKeepsWhatGotNoAnswer(t *testing.T) {
+	var got sends
+	var mu sync.Mutex
+	down := true
+	logger, logged := quietLogger()
+	r := NewReporter(ReporterConfig{BatchSize: 2, Backlog: 4, Interval: time.Hour, Logger: logger}, func(ctx context.Context, batch []int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return errors.New("connection refused")
+		}
+		got.record(batch)
+		return nil
+	})
+	for i := 1; i <= 10; i++ {
+		r.Add(i)
+	}
+	if err := r.Flush(context.Background()); err != nil { // tries once more: still down
+		t.Fatal(err)
+	}
+	if st := r.BackendStats(); st.Reported != 0 || st.Pending != 4 || st.Dropped[DropBacklog] != 6 {
+		t.Fatalf("while the collector is down, stats %+v, want the oldest 6 dropped and 4 pending", st)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, r, 4, map[string]uint64{DropBacklog: 6})
+	if len(got.batches) != 2 || got.batches[0][0] != 7 || got.batches[1][1] != 10 {
+		t.Errorf("sent %v, want the newest 4 spans, [7 8] [9 10]", got.batches)
+	}
+	if !strings.Contains(logged.String(), "connection refused") {
+		t.Errorf("the log %q does not say why the sends failed", logged.String())
+	}
+}
+
+func TestReporterShutdownDropsWhatStillGetsNoAnswer(t *testing.T) {
+	r := NewReporter(ReporterConfig{BatchSize: 2, Backlog: 10, Interval: time.Hour, Logger: NewLoggerTo(slog.New(slog.DiscardHandler), "")},
+		func(ctx context.Context, batch []int) error { return errors.New("connection refused") })
+	for i := range 5 {
+		r.Add(i)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, r, 0, map[string]uint64{DropSend: 5})
 }

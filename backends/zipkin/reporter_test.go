@@ -49,13 +49,12 @@ func (c *collector) spans() int {
 	return n
 }
 
-func newTestReporter(c *collector, batch, backlog int) (*reporter, *backend.SpanCounts) {
-	counts := &backend.SpanCounts{}
+func newTestReporter(c *collector, batch, backlog int) (*reporter, backend.StatsReporter) {
 	r := newReporter(reporterConfig{
 		url: "http://collector/api/v2/spans", client: &http.Client{Transport: c}, timeout: time.Second,
 		interval: 10 * time.Millisecond, batchSize: batch, backlog: backlog, queueSize: 100,
-	}, counts, backend.NewLogger("test: "))
-	return r, counts
+	}, backend.NewLogger("test: "))
+	return r, r.rep
 }
 
 func testSpan(id uint64) model.SpanModel {

@@ -49,7 +49,6 @@ type Tracer struct {
 	zipkin *zipkin.Tracer
 	roots  *rootTracers // start the roots of traces core began
 	rep    *reporter
-	counts *backend.SpanCounts
 	conn   *backend.Conn
 	once   sync.Once
 	err    error
@@ -91,7 +90,6 @@ func New(cfg backend.Config) (*Tracer, error) {
 	t := &Tracer{
 		native: native,
 		conn:   backend.NewConn(),
-		counts: &backend.SpanCounts{},
 	}
 	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, fmt.Errorf("zipkin: %w", err)
@@ -104,7 +102,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 		batchSize: batchSize,
 		backlog:   backlog,
 		queueSize: queueSize,
-	}, t.counts, backend.NewLoggerTo(cfg.Logger, "traceplug/zipkin: "))
+	}, backend.NewLoggerTo(cfg.Logger, "traceplug/zipkin: "))
 
 	opts := []zipkin.TracerOption{
 		zipkin.WithLocalEndpoint(local),
@@ -145,7 +143,7 @@ func nativeList(cfg backend.Config) (string, error) {
 func (t *Tracer) Zipkin() *zipkin.Tracer { return t.zipkin }
 
 // BackendStats implements [backend.StatsReporter].
-func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
+func (t *Tracer) BackendStats() backend.BackendStats { return t.rep.rep.BackendStats() }
 
 // Shutdown flushes every buffered span and closes the reporter, returning when
 // that is done or when ctx ends, whichever is first; in the second case the
@@ -153,8 +151,8 @@ func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendSt
 // Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
-		t.err = backend.Shutdown(ctx, "zipkin", t.rep.Close, t.conn.Abort)
-		t.counts.Settle()
+		t.err = t.rep.rep.Shutdown(ctx)
+		t.conn.Abort() // no send is under way: this closes the connections
 	})
 	return t.err
 }

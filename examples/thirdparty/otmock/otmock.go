@@ -75,6 +75,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 	}
 	p := cfg.Reader("otmock")
 	rc := backend.ReporterConfig{
+		Name:      "otmock",
 		QueueSize: p.Positive("queue_size", 4096),
 		BatchSize: p.Positive("batch_size", 100),
 		Interval:  p.Duration("flush_interval", time.Second),
@@ -221,9 +222,7 @@ func (t *Tracer) BackendStats() backend.BackendStats { return t.rep.BackendStats
 // (backend.DropClosed). Only the first call of Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
-		if err := t.rep.Shutdown(ctx); err != nil {
-			t.err = fmt.Errorf("otmock: shutdown stopped before every span was sent: %w", err)
-		}
+		t.err = t.rep.Shutdown(ctx)
 		t.sender.conn.Abort() // closes its connections
 	})
 	return t.err
