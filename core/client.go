@@ -137,7 +137,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out.Header = make(http.Header)
 	}
 	c.span = span
-	t.ClearContext(out.Header) // no stale context beside the new one
+	t.clearContext(out.Header) // no stale context beside the new one
 	if t.ctxBaggage != nil {
 		for _, it := range t.ctxBaggage.ContextBaggage(req.Context()) {
 			if span.BaggageItem(it.Key) != it.Value {
@@ -187,7 +187,7 @@ func (tr *transport) carry(req *http.Request, psc propagation.SpanContext) (*htt
 	if out.Header == nil {
 		out.Header = make(http.Header)
 	}
-	tr.t.ClearContext(out.Header) // no stale context beside the new one
+	tr.t.clearContext(out.Header) // no stale context beside the new one
 	if tr.t.ctxBaggage != nil {
 		psc.Baggage = mergeBaggage(psc.Baggage, tr.t.ctxBaggage.ContextBaggage(req.Context()))
 	}

@@ -1,13 +1,11 @@
 package core
 
-// This file is the surface for instrumentation packages: what a package that
+// This file is the machinery behind package instrument: what a package that
 // traces another protocol with a Tracer (grpctrace for gRPC today, others
 // later) needs beyond the opentracing.Tracer methods, so that its spans are
-// made as Middleware and Transport make theirs: the same extraction (every
-// format of WithPropagation, the baggage limits, the extract-error tag,
-// baggage that came without a trace), the same component tag, the same
-// accounting in Stats, the same panic record and the same redaction and caps
-// of tag values. Applications need none of it.
+// made as Middleware and Transport make theirs. Applications need none of
+// it, so core exports none of it: instrument reaches it through
+// internal/hooks, set here.
 
 import (
 	"context"
@@ -15,9 +13,26 @@ import (
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
 
+	"github.com/traceplug/traceplug/internal/hooks"
 	"github.com/traceplug/traceplug/propagation"
 	"github.com/traceplug/traceplug/sampling"
 )
+
+func init() {
+	hooks.StartServerSpan = func(t any, buf *hooks.SpanBuffer, op string, carrier opentracing.TextMapReader, opts []opentracing.StartSpanOption) opentracing.Span {
+		return t.(*Tracer).startServerSpan(buf, op, carrier, opts...)
+	}
+	hooks.StartClientSpan = func(t any, buf *hooks.SpanBuffer, op string, parent opentracing.SpanContext, opts []opentracing.StartSpanOption) opentracing.Span {
+		return t.(*Tracer).startClientSpan(buf, op, parent, opts...)
+	}
+	hooks.ContextWithIncoming = func(t any, ctx context.Context, carrier opentracing.TextMapReader) context.Context {
+		return t.(*Tracer).contextWithIncoming(ctx, carrier)
+	}
+	hooks.FinishSpan = func(t any, span opentracing.Span) { t.(*Tracer).finishSpan(span) }
+	hooks.RecordPanic = func(t any, span opentracing.Span, v any) { t.(*Tracer).logPanic(span, v) }
+	hooks.TagValue = func(t any, name, value string) string { return t.(*Tracer).tagValue(name, value) }
+	hooks.ClearContext = func(t any, h map[string][]string) { t.(*Tracer).clearContext(h) }
+}
 
 // TraceAll reports whether the tracer traces every incoming request or call
 // ([WithTraceAll](true)) or only those the application names (the default):
@@ -25,33 +40,8 @@ import (
 // part of the surface for instrumentation packages.
 func (t *Tracer) TraceAll() bool { return t.traceAll }
 
-// StartServerSpan starts a span for an incoming call named operation, as
-// [Tracer.Middleware] starts one for a request: a child of the span context
-// that carrier holds in any format of [WithPropagation] (read as the TextMap
-// format; keys in any case), with span.kind=server and component=traceplug,
-// and opts (tags the backend should see at start, such as the peer). The
-// incoming baggage is held to [WithBaggageLimits]; baggage that came without
-// a trace is put on the new root span; a malformed context starts a new root
-// tagged "traceplug.extract_error" with the reason. carrier may be nil (no
-// incoming context). For gRPC metadata, pass
-// opentracing.HTTPHeadersCarrier(md): it reads the map without copying it.
-//
-// The span counts in [Stats].Started; finish it with [Tracer.FinishSpan].
-// It is part of the surface for instrumentation packages, and safe for
-// concurrent use.
-func (t *Tracer) StartServerSpan(operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
-	return t.StartServerSpanIn(nil, operation, carrier, opts...)
-}
-
-// StartServerSpanIn is [Tracer.StartServerSpan] with the start options held
-// in buf, which an instrumentation package keeps in its per-call state, so
-// that starting the span allocates nothing of traceplug's own; nil buf is
-// StartServerSpan.
-//
-// The span is sampled, or not, as the Tracer's sampler decides (see
-// [WithSampler]): an unsampled span records nothing, but its context passes
-// the trace and the decision on to the calls made under it.
-func (t *Tracer) StartServerSpanIn(buf *SpanBuffer, operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
+// startServerSpan starts an incoming call's span (see instrument.StartServerSpan).
+func (t *Tracer) startServerSpan(buf *hooks.SpanBuffer, operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
 	var (
 		parent     opentracing.SpanContext
 		orphan     []propagation.BaggageItem
@@ -85,15 +75,8 @@ func (t *Tracer) StartServerSpanIn(buf *SpanBuffer, operation string, carrier op
 	return span
 }
 
-// ContextWithIncoming returns ctx carrying the trace that carrier holds, for
-// a call the Tracer does not trace (trace-all off, say): nothing is
-// recorded, but spans started from the returned context, and the calls made
-// with it ([Tracer.Transport], [Tracer.StartClientSpan]), continue the
-// caller's trace and keep its sampling decision, as OpenTelemetry's
-// non-recording spans do. ctx is returned as it is when carrier holds no
-// trace, or the backend's span contexts cannot be carried. It is part of the
-// surface for instrumentation packages, and safe for concurrent use.
-func (t *Tracer) ContextWithIncoming(ctx context.Context, carrier opentracing.TextMapReader) context.Context {
+// contextWithIncoming is instrument.ContextWithIncoming.
+func (t *Tracer) contextWithIncoming(ctx context.Context, carrier opentracing.TextMapReader) context.Context {
 	psc, ok := t.incoming(carrier)
 	if !ok {
 		return ctx
@@ -105,22 +88,8 @@ func (t *Tracer) ContextWithIncoming(ctx context.Context, carrier opentracing.Te
 	return ctx
 }
 
-// StartClientSpan starts a span for an outgoing call named operation, as
-// [Tracer.Transport] starts one for a request: a child of parent (nil for a
-// new root; a span context of another tracer is dropped, and the span says
-// so, as [Tracer.StartSpan] does), with span.kind=client, component=traceplug
-// and opts. Inject its context into the call with [Tracer.Inject].
-//
-// The span counts in [Stats].Started; finish it with [Tracer.FinishSpan].
-// It is part of the surface for instrumentation packages, and safe for
-// concurrent use.
-func (t *Tracer) StartClientSpan(operation string, parent opentracing.SpanContext, opts ...opentracing.StartSpanOption) opentracing.Span {
-	return t.startKind(nil, operation, parent, clientKind, opts)
-}
-
-// StartClientSpanIn is [Tracer.StartClientSpan] with the start options held
-// in buf, as [Tracer.StartServerSpanIn] does; nil buf is StartClientSpan.
-func (t *Tracer) StartClientSpanIn(buf *SpanBuffer, operation string, parent opentracing.SpanContext, opts ...opentracing.StartSpanOption) opentracing.Span {
+// startClientSpan starts an outgoing call's span (see instrument.StartClientSpan).
+func (t *Tracer) startClientSpan(buf *hooks.SpanBuffer, operation string, parent opentracing.SpanContext, opts ...opentracing.StartSpanOption) opentracing.Span {
 	var decision sampling.Decision
 	switch cs := t.carried(parent); {
 	case cs != nil:
@@ -143,23 +112,8 @@ func (t *Tracer) StartClientSpanIn(buf *SpanBuffer, operation string, parent ope
 	return span
 }
 
-// SpanBuffer holds a span's start options while [Tracer.StartServerSpanIn]
-// or [Tracer.StartClientSpanIn] starts it: the parent reference, the kind
-// and component tags and the caller's options, which go to the backend's
-// tracer as one slice. An instrumentation package that keeps state per call
-// embeds one in it, and starting the call's span then costs no allocation of
-// its own. The zero value is ready to use; a buffer serves one start at a
-// time, and holds nothing once the start returns that the caller must keep.
-// It is part of the surface for instrumentation packages.
-type SpanBuffer struct {
-	parent opentracing.SpanReference
-	opts   [8]opentracing.StartSpanOption
-}
-
-// FinishSpan finishes span, started by [Tracer.StartServerSpan] or
-// [Tracer.StartClientSpan], and counts it in [Stats].Finished. Call it once
-// per span. It is part of the surface for instrumentation packages.
-func (t *Tracer) FinishSpan(span opentracing.Span) {
+// finishSpan is instrument.FinishSpan.
+func (t *Tracer) finishSpan(span opentracing.Span) {
 	if _, ok := span.(*carrySpan); ok {
 		return // recorded nothing, counted nothing
 	}
@@ -167,24 +121,8 @@ func (t *Tracer) FinishSpan(span opentracing.Span) {
 	t.counts.finished.Add(1)
 }
 
-// RecordPanic records on span that the code it traces panicked with v, as
-// [Tracer.Middleware] does: error=true and an error log with the message and
-// the value's type. The caller then finishes the span and re-raises the
-// panic. It is part of the surface for instrumentation packages.
-func (t *Tracer) RecordPanic(span opentracing.Span, v any) {
-	t.logPanic(span, v)
-}
-
-// TagValue returns value as the tracer tags an entry named name of request
-// headers or call metadata, with the redaction of traced headers: "REDACTED"
-// when the lower-cased name contains an entry of the redaction list
-// ([DefaultRedactedHeaders], [WithRedactedHeaders]: authorization, cookies,
-// keys, tokens, ...) or the value holds credentials, secret values in a URL
-// or key=value pairs redacted, and the result cut to the tag length cap
-// ([WithMaxTagLength]). With name "", value is only cut: use that for any
-// other value that comes from the network. It is part of the surface for
-// instrumentation packages, and safe for concurrent use.
-func (t *Tracer) TagValue(name, value string) string {
+// tagValue is instrument.TagValue.
+func (t *Tracer) tagValue(name, value string) string {
 	if name != "" {
 		value = t.redact.headerValue(name, value)
 	}
@@ -202,27 +140,27 @@ var rootServerOpts = []opentracing.StartSpanOption{serverKind, componentTag}
 // startKind starts a span of the given kind as a child of parent (nil: a
 // root), tagged component=traceplug, and counts it. Its options are put in
 // buf, or in a new buffer when buf is nil.
-func (t *Tracer) startKind(buf *SpanBuffer, op string, parent opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
+func (t *Tracer) startKind(buf *hooks.SpanBuffer, op string, parent opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
 	var all []opentracing.StartSpanOption
 	switch {
 	case parent == nil && len(extra) == 0 && kind == serverKind:
 		all = rootServerOpts
 	default:
 		if buf == nil {
-			buf = &SpanBuffer{}
+			buf = &hooks.SpanBuffer{}
 		}
-		all = buf.opts[:0]
+		all = buf.Opts[:0]
 		if parent != nil {
-			buf.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
-			all = append(all, &buf.parent)
+			buf.Parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
+			all = append(all, &buf.Parent)
 		}
 		all = append(append(all, kind, componentTag), extra...)
 	}
 	span := t.startSpan(op, all, parent != nil)
 	if buf != nil {
 		// Hold nothing of this span's start: the buffer may outlive it.
-		buf.parent.ReferencedContext = nil
-		clear(buf.opts[:min(len(all), len(buf.opts))])
+		buf.Parent.ReferencedContext = nil
+		clear(buf.Opts[:min(len(all), len(buf.Opts))])
 	}
 	t.counts.started.Add(1)
 	return span

@@ -10,6 +10,7 @@ import (
 	"github.com/opentracing/opentracing-go/mocktracer"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/instrument"
 )
 
 // The instrumentation surface (instrument.go), as grpctrace uses it: the
@@ -47,11 +48,11 @@ func TestStartServerSpanContinuesTheCarrier(t *testing.T) {
 			md := metadata(t, tr, caller)
 			caller.Finish()
 			for _, carrier := range []opentracing.TextMapReader{opentracing.HTTPHeadersCarrier(md), textMap(md)} {
-				span := tr.StartServerSpan("/pkg.Svc/Method", carrier, opentracing.Tag{Key: "peer.address", Value: "bufconn"})
+				span := instrument.StartServerSpan(tr, nil, "/pkg.Svc/Method", carrier, opentracing.Tag{Key: "peer.address", Value: "bufconn"})
 				if got := span.BaggageItem("user"); got != "ann" {
 					t.Errorf("%T: baggage user=%q, want ann", carrier, got)
 				}
-				tr.FinishSpan(span)
+				instrument.FinishSpan(tr, span)
 			}
 			spans := m.FinishedSpans()
 			for _, s := range spans[1:] {
@@ -85,15 +86,15 @@ func (c textMap) ForeachKey(h func(k, v string) error) error {
 
 func TestStartServerSpanMalformedAndOrphan(t *testing.T) {
 	tr, m := newMock(t, core.WithPropagation("tracecontext,baggage"))
-	bad := tr.StartServerSpan("/pkg.Svc/Bad", opentracing.HTTPHeadersCarrier{"traceparent": {"00-zz-zz-01"}})
-	tr.FinishSpan(bad)
-	orphan := tr.StartServerSpan("/pkg.Svc/Orphan", opentracing.HTTPHeadersCarrier{"baggage": {"user=bob"}})
+	bad := instrument.StartServerSpan(tr, nil, "/pkg.Svc/Bad", opentracing.HTTPHeadersCarrier{"traceparent": {"00-zz-zz-01"}})
+	instrument.FinishSpan(tr, bad)
+	orphan := instrument.StartServerSpan(tr, nil, "/pkg.Svc/Orphan", opentracing.HTTPHeadersCarrier{"baggage": {"user=bob"}})
 	if got := orphan.BaggageItem("user"); got != "bob" {
 		t.Errorf("baggage without a trace: user=%q, want bob on the new root", got)
 	}
-	tr.FinishSpan(orphan)
-	none := tr.StartServerSpan("/pkg.Svc/None", nil)
-	tr.FinishSpan(none)
+	instrument.FinishSpan(tr, orphan)
+	none := instrument.StartServerSpan(tr, nil, "/pkg.Svc/None", nil)
+	instrument.FinishSpan(tr, none)
 	spans := m.FinishedSpans()
 	if len(spans) != 3 {
 		t.Fatalf("%d spans", len(spans))
@@ -119,10 +120,10 @@ func TestStartServerSpanBaggageLimits(t *testing.T) {
 	md := metadata(t, tr, caller)
 	caller.Finish()
 	md["baggage"] = []string{"a=1,b=2,c=3,d=4"}
-	span := tr.StartServerSpan("/pkg.Svc/Method", opentracing.HTTPHeadersCarrier(md))
+	span := instrument.StartServerSpan(tr, nil, "/pkg.Svc/Method", opentracing.HTTPHeadersCarrier(md))
 	n := 0
 	span.Context().ForeachBaggageItem(func(k, v string) bool { n++; return true })
-	tr.FinishSpan(span)
+	instrument.FinishSpan(tr, span)
 	if n != 2 || tr.Stats().BaggageDropped != 2 {
 		t.Errorf("kept %d items and counted %d dropped; want 2 and 2", n, tr.Stats().BaggageDropped)
 	}
@@ -141,11 +142,11 @@ func TestStartServerSpanWrappedTracer(t *testing.T) {
 	caller.SetBaggageItem("user", "ann")
 	md := metadata(t, tr, caller)
 	caller.Finish()
-	span := tr.StartServerSpan("/pkg.Svc/Method", opentracing.HTTPHeadersCarrier(md))
+	span := instrument.StartServerSpan(tr, nil, "/pkg.Svc/Method", opentracing.HTTPHeadersCarrier(md))
 	if got := span.BaggageItem("user"); got != "ann" {
 		t.Errorf("baggage user=%q, want ann", got)
 	}
-	tr.FinishSpan(span)
+	instrument.FinishSpan(tr, span)
 	spans := mt.FinishedSpans()
 	if got, want := spans[1].ParentID, spans[0].SpanContext.SpanID; got != want {
 		t.Errorf("server span's parent %d, want the caller %d", got, want)
@@ -158,13 +159,13 @@ func TestStartServerSpanWrappedTracer(t *testing.T) {
 func TestStartClientSpan(t *testing.T) {
 	tr, m := newMock(t)
 	parent := tr.StartSpan("handler")
-	child := tr.StartClientSpan("/pkg.Svc/Method", parent.Context(), opentracing.Tag{Key: "peer.address", Value: "x"})
-	tr.FinishSpan(child)
+	child := instrument.StartClientSpan(tr, nil, "/pkg.Svc/Method", parent.Context(), opentracing.Tag{Key: "peer.address", Value: "x"})
+	instrument.FinishSpan(tr, child)
 	parent.Finish()
-	root := tr.StartClientSpan("/pkg.Svc/Root", nil)
-	tr.FinishSpan(root)
-	foreign := tr.StartClientSpan("/pkg.Svc/Foreign", mocktracer.New().StartSpan("x").Context())
-	tr.FinishSpan(foreign)
+	root := instrument.StartClientSpan(tr, nil, "/pkg.Svc/Root", nil)
+	instrument.FinishSpan(tr, root)
+	foreign := instrument.StartClientSpan(tr, nil, "/pkg.Svc/Foreign", mocktracer.New().StartSpan("x").Context())
+	instrument.FinishSpan(tr, foreign)
 	spans := m.FinishedSpans()
 	if spans[0].ParentID != spans[1].SpanID {
 		t.Errorf("client span is not the handler's child")
@@ -188,20 +189,20 @@ func TestStartClientSpan(t *testing.T) {
 // with more options than it has room for too.
 func TestStartSpanIn(t *testing.T) {
 	tr, m := newMock(t)
-	var buf core.SpanBuffer
+	var buf instrument.SpanBuffer
 	caller := tr.StartSpan("caller")
 	md := metadata(t, tr, caller)
 	caller.Finish()
-	server := tr.StartServerSpanIn(&buf, "/pkg.Svc/Method", opentracing.HTTPHeadersCarrier(md), opentracing.Tag{Key: "peer.address", Value: "bufconn"})
-	client := tr.StartClientSpanIn(&buf, "/pkg.Svc/Next", server.Context(), opentracing.Tag{Key: "peer.address", Value: "next"})
-	tr.FinishSpan(client)
-	tr.FinishSpan(server)
+	server := instrument.StartServerSpan(tr, &buf, "/pkg.Svc/Method", opentracing.HTTPHeadersCarrier(md), opentracing.Tag{Key: "peer.address", Value: "bufconn"})
+	client := instrument.StartClientSpan(tr, &buf, "/pkg.Svc/Next", server.Context(), opentracing.Tag{Key: "peer.address", Value: "next"})
+	instrument.FinishSpan(tr, client)
+	instrument.FinishSpan(tr, server)
 	var many []opentracing.StartSpanOption
 	for i := range 10 {
 		many = append(many, opentracing.Tag{Key: fmt.Sprintf("k%d", i), Value: i})
 	}
-	root := tr.StartClientSpanIn(&buf, "/pkg.Svc/Root", nil, many...)
-	tr.FinishSpan(root)
+	root := instrument.StartClientSpan(tr, &buf, "/pkg.Svc/Root", nil, many...)
+	instrument.FinishSpan(tr, root)
 	spans := m.FinishedSpans()
 	if len(spans) != 4 {
 		t.Fatalf("%d spans, want 4", len(spans))
@@ -226,9 +227,9 @@ func TestStartSpanIn(t *testing.T) {
 
 func TestRecordPanic(t *testing.T) {
 	tr, m := newMock(t)
-	span := tr.StartServerSpan("/pkg.Svc/Panics", nil)
-	tr.RecordPanic(span, "boom")
-	tr.FinishSpan(span)
+	span := instrument.StartServerSpan(tr, nil, "/pkg.Svc/Panics", nil)
+	instrument.RecordPanic(tr, span, "boom")
+	instrument.FinishSpan(tr, span)
 	s := onlySpan(t, m)
 	wantTag(t, s, "error", true)
 	if len(s.Logs) != 1 || s.Logs[0].Fields["event"] != "error" || s.Logs[0].Fields["message"] != "boom" {
@@ -248,7 +249,7 @@ func TestTagValue(t *testing.T) {
 		{"x-forwarded", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "REDACTED"},
 		{"", "auth=free", "auth=free"},
 	} {
-		if got := tr.TagValue(c.name, c.value); got != c.want {
+		if got := instrument.TagValue(tr, c.name, c.value); got != c.want {
 			t.Errorf("TagValue(%q, %q) = %q, want %q", c.name, c.value, got, c.want)
 		}
 	}

@@ -306,7 +306,7 @@ func WithMaxTagLength(n int) Option {
 }
 
 // WithTaggedHeaders restricts the headers whose values the Header, headers and
-// META attributes tag (and [Tracer.TagValue] returns) to names, matched without
+// META attributes tag (and instrument.TagValue returns) to names, matched without
 // regard to case: an explicit allowlist, as OpenTelemetry's HTTP conventions ask
 // for captured headers. Other headers keep their names, with the value
 // "REDACTED". The redaction list ([WithRedactedHeaders]) and the checks of

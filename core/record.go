@@ -29,8 +29,8 @@ import (
 // (span.Tracer().StartSpan on a server or client span, whose Tracer() is the
 // backend's), with [Tracer.Unwrap]'s tracer, or by the backend's own
 // instrumentation, which bypass the Tracer; and gRPC calls of
-// [Tracer.StartServerSpan] and [Tracer.StartClientSpan], whose
-// [Tracer.FinishSpan] receives only the span. Under the none backend nothing
+// instrument.StartServerSpan and instrument.StartClientSpan, whose
+// instrument.FinishSpan receives only the span. Under the none backend nothing
 // is recorded.
 //
 // RecordSpan is called on the goroutine that finishes the span, after the

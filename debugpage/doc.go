@@ -83,7 +83,7 @@
 // own span.Tracer() (which is the backend's tracer), with
 // [core.Tracer.Unwrap]'s tracer or by a backend's own instrumentation, all
 // of which bypass the Tracer; and gRPC calls (package grpctrace), whose
-// spans core finishes with [core.Tracer.FinishSpan], which learns neither
+// spans core finishes with instrument.FinishSpan, which learns neither
 // when they started nor their name. The backend has them all: the page is
 // a view of this process, not a tracing backend.
 //

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/instrument"
 	"github.com/traceplug/traceplug/internal/ctxkey"
 )
 
@@ -49,9 +50,9 @@ type call struct {
 	// The span's peer tags and start options, held here so that passing
 	// them allocates nothing.
 	tags  [2]opentracing.Tag
-	npeer int             // peer tags in tags
-	peer  *connPeer       // or the connection's, when it has them
-	start core.SpanBuffer // what the tracer's StartSpan gets
+	npeer int                   // peer tags in tags
+	peer  *connPeer             // or the connection's, when it has them
+	start instrument.SpanBuffer // what the tracer's StartSpan gets
 
 	// A client's outgoing metadata's writer, and room for the values it
 	// writes (a format's keys: W3C's traceparent, tracestate, baggage).
@@ -105,7 +106,7 @@ func (c *call) startServer(peer int) {
 		carrier = opentracing.HTTPHeadersCarrier(c.md)
 	}
 	var opts startOptions
-	span := in.tr.StartServerSpanIn(&c.start, c.method.name, carrier, c.startOptions(&opts, peer)...)
+	span := instrument.StartServerSpan(in.tr, &c.start, c.method.name, carrier, c.startOptions(&opts, peer)...)
 	in.tagMetadata(span, c.md)
 	c.span = span
 	if in.hook != nil {
@@ -115,7 +116,7 @@ func (c *call) startServer(peer int) {
 }
 
 // startOptions holds a span's start options, on the stack of the call that
-// starts it: the tracer copies them (into its core.SpanBuffer).
+// starts it: the tracer copies them (into its instrument.SpanBuffer).
 type startOptions [2 + len(method{}.tags)]opentracing.StartSpanOption
 
 // startOptions returns the span's start options, in buf: the first peer
@@ -150,14 +151,14 @@ func (c *call) end(err error) {
 		span.LogFields(
 			log.String("event", "error"),
 			log.String("error.kind", code.String()),
-			log.String("message", c.in.tr.TagValue("", status.Convert(err).Message())),
+			log.String("message", instrument.TagValue(c.in.tr, "", status.Convert(err).Message())),
 		)
 	}
 	if c.stream {
 		span.SetTag("rpc.grpc.messages_sent", c.sent.Load())
 		span.SetTag("rpc.grpc.messages_received", c.received.Load())
 	}
-	c.in.tr.FinishSpan(span)
+	instrument.FinishSpan(c.in.tr, span)
 }
 
 // panicked records a panic of the handler and finishes the span, without a
@@ -167,8 +168,8 @@ func (c *call) panicked(v any) {
 	if !c.ended.CompareAndSwap(false, true) {
 		return
 	}
-	c.in.tr.RecordPanic(c.span, v)
-	c.in.tr.FinishSpan(c.span)
+	instrument.RecordPanic(c.in.tr, c.span, v)
+	instrument.FinishSpan(c.in.tr, c.span)
 }
 
 // codeOf is err's status code: OK for nil, the context's for a context

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/instrument"
 )
 
 // ClientHandler returns a [stats.Handler] that traces the calls a gRPC
@@ -139,7 +140,7 @@ func (in *instrumentation) startClient(ctx context.Context, fullMethod, target s
 	}
 	peer := 0
 	if target != "" {
-		c.tags[0] = opentracing.Tag{Key: "peer.address", Value: in.tr.TagValue("", target)}
+		c.tags[0] = opentracing.Tag{Key: "peer.address", Value: instrument.TagValue(in.tr, "", target)}
 		peer = 1
 	}
 	md, ok := metadata.FromOutgoingContext(ctx) // a copy, ours to change
@@ -152,13 +153,13 @@ func (in *instrumentation) startClient(ctx context.Context, fullMethod, target s
 		parent, _ = in.tr.Extract(opentracing.TextMap, opentracing.HTTPHeadersCarrier(md))
 	}
 	var opts startOptions
-	span := in.tr.StartClientSpanIn(&c.start, c.method.name, parent, c.startOptions(&opts, peer)...)
+	span := instrument.StartClientSpan(in.tr, &c.start, c.method.name, parent, c.startOptions(&opts, peer)...)
 	if !ok {
 		md = metadata.MD{}
 	} else {
 		in.tagMetadata(span, md)
 	}
-	in.tr.ClearContext(md) // a proxy's copy of its incoming metadata holds another context
+	instrument.ClearContext(in.tr, md) // a proxy's copy of its incoming metadata holds another context
 	c.out = mdWriter{md: md, vals: c.vals[:0]}
 	if err := in.tr.Inject(span.Context(), opentracing.TextMap, &c.out); err != nil {
 		span.SetTag("traceplug.inject_error", err.Error())
@@ -179,7 +180,7 @@ func (in *instrumentation) propagate(ctx context.Context) context.Context {
 	if !ok {
 		md = metadata.MD{}
 	}
-	in.tr.ClearContext(md)
+	instrument.ClearContext(in.tr, md)
 	if in.tr.Inject(span.Context(), opentracing.TextMap, &mdWriter{md: md}) != nil {
 		return ctx
 	}

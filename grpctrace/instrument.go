@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/instrument"
 )
 
 // UnknownMethod names the server span of a call to a method the server does
@@ -120,8 +121,8 @@ func (in *instrumentation) method(fullMethod string, server, registered bool) *m
 	}
 	m := &method{name: fullMethod, full: fullMethod, tags: [3]opentracing.Tag{
 		{Key: "rpc.system", Value: "grpc"},
-		{Key: "rpc.service", Value: in.tr.TagValue("", svc)},
-		{Key: "rpc.method", Value: in.tr.TagValue("", meth)},
+		{Key: "rpc.service", Value: instrument.TagValue(in.tr, "", svc)},
+		{Key: "rpc.method", Value: instrument.TagValue(in.tr, "", meth)},
 	}}
 	if server {
 		m.known = ok && (in.named[fullMethod] || registered || described(svc, meth))
@@ -130,7 +131,7 @@ func (in *instrumentation) method(fullMethod string, server, registered bool) *m
 			return m // never cached: the network chose it
 		}
 	} else if len(fullMethod) > 256 {
-		m.name = in.tr.TagValue("", fullMethod)
+		m.name = instrument.TagValue(in.tr, "", fullMethod)
 	}
 	if in.cached.Add(1) <= maxCachedMethods {
 		in.methods.Store(fullMethod, m)
@@ -199,7 +200,7 @@ func (a *addrCache) box(s string) any {
 func (in *instrumentation) tagMetadata(span opentracing.Span, md map[string][]string) {
 	for _, m := range in.metadata {
 		if vs := md[m.key]; len(vs) > 0 {
-			span.SetTag(m.tag, in.tr.TagValue(m.key, strings.Join(vs, ",")))
+			span.SetTag(m.tag, instrument.TagValue(in.tr, m.key, strings.Join(vs, ",")))
 		}
 	}
 }

@@ -34,7 +34,7 @@ import (
 // records nothing, but its handler's context carries the trace that came in
 // the call's metadata, with the caller's sampling decision, so that the
 // calls the handler makes continue that trace
-// ([core.Tracer.ContextWithIncoming]).
+// ([instrument.ContextWithIncoming]).
 //
 // A call to a method the server does not have is never routed, and gets no
 // span (the client's span says Unimplemented), unless the server has a

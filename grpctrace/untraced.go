@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/traceplug/traceplug/instrument"
 	"github.com/traceplug/traceplug/internal/ctxkey"
 )
 
@@ -19,7 +20,7 @@ import (
 
 // passOn returns ctx, the context of a server call the tracer does not
 // trace, carrying the trace of the call's incoming metadata, if it has one,
-// for the calls the handler makes ([core.Tracer.ContextWithIncoming]). A
+// for the calls the handler makes ([instrument.ContextWithIncoming]). A
 // call without a trace in its metadata costs a lookup of the metadata and a
 // pass over its keys, and no allocation: ctx is returned as it is. So is a
 // ctx that has a span already (a stats handler or an interceptor before
@@ -32,7 +33,7 @@ func (in *instrumentation) passOn(ctx context.Context) context.Context {
 	if len(md) == 0 {
 		return ctx
 	}
-	return in.tr.ContextWithIncoming(ctx, opentracing.HTTPHeadersCarrier(md))
+	return instrument.ContextWithIncoming(in.tr, ctx, opentracing.HTTPHeadersCarrier(md))
 }
 
 // incomingKey is the key gRPC keeps a call's incoming metadata under in its
