@@ -15,11 +15,13 @@ type Router struct {
 	// Serve returns a handler that serves routes through the router, traced
 	// by tr through the adapter installed as the router's users install it
 	// (r.Use, engine.Use), with the router's own recovery installed the way
-	// its users install it. It must answer a request no route matches as
-	// the router does (its 404), still through the adapter. A route with a
-	// Group is registered through the router's group or sub-router for that
-	// prefix; a Decorated route's handler goes through the adapter's
-	// per-route decorator with the route's Attributes.
+	// its users install it, inside the adapter, so that the status the
+	// recovery sends for a panicking handler reaches the span. It must
+	// answer a request no route matches as the router does (its 404), still
+	// through the adapter. A route with a Group is registered through the
+	// router's group or sub-router for that prefix; a Decorated route's
+	// handler goes through the adapter's per-route decorator with the
+	// route's Attributes.
 	Serve func(tr *core.Tracer, routes []Route) http.Handler
 	// Spell returns a route's path (in the suite's syntax, see [Route]) as
 	// the router reports it, and so as its spans are named and tagged
@@ -53,7 +55,17 @@ type Route struct {
 
 // RunRouter runs the HTTP properties over a router adapter, on the backend
 // h names and the collector h starts, as [Run] runs them over
-// core.Tracer.Middleware on an http.ServeMux.
+// core.Tracer.Middleware on an http.ServeMux: span names and http.route for
+// static, parameterized, wildcard, grouped and unmatched routes; extraction
+// of an incoming trace; traced attributes and redaction; GetSpan; status and
+// error for a handler's 500 and for a panic through the router's recovery;
+// response size; one span when the router also runs inside the Tracer's
+// Middleware; the decorator's per-route choice, and the trace an
+// undecorated route passes on, with trace-all off; sampling rules by route;
+// and concurrent requests, each span named after its own route. Each is its
+// own subtest (route_names, extraction, traced_attributes, get_span, errors,
+// response_size, no_double_span, trace_all_off, sampling_by_route,
+// concurrency); run them with -race.
 func RunRouter(t *testing.T, h Harness, r Router) {
 	if h.Backend == "" || h.Start == nil || r.Serve == nil || r.Spell == nil {
 		t.Fatal("conformance: RunRouter needs a Harness with a Backend and a Start function, and a Router with Serve and Spell")
@@ -70,6 +82,3 @@ type routerProperty struct {
 	name string
 	run  func(f *fixture, r Router)
 }
-
-// routerProperties are the properties of RunRouter (see router_properties.go).
-var routerProperties []routerProperty

@@ -265,12 +265,11 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	if t.responseSize {
 		span.SetTag("http.response_size", rq.bytes)
 	}
-	pattern := r.Pattern
-	if rq.route != "" { // a router below Middleware named it (ServeRoute)
-		pattern = rq.route
+	rt := rq.route.Load() // a router below Middleware named it (ServeRoute)
+	if rt == nil && r.Pattern != "" {
+		rt = t.route(r.Method, r.Pattern)
 	}
-	if pattern != "" {
-		rt := t.route(r.Method, pattern)
+	if rt != nil {
 		if rename {
 			rc.op = rt.name
 			span.SetOperationName(rc.op)

@@ -29,9 +29,9 @@ type request struct {
 	bytes    int64
 	hijacked bool
 	panicked bool
-	http2    bool       // the request came over HTTP/2 (or 3): no 101 there
-	route    string     // the route a router inside named (ServeRoute), over r.Pattern
-	rw       respWriter // the handler's writer, for net/http's own (wrap)
+	http2    bool                  // the request came over HTTP/2 (or 3): no 101 there
+	route    atomic.Pointer[route] // the route a router inside named (ServeRoute), over r.Pattern
+	rw       respWriter            // the handler's writer, for net/http's own (wrap)
 
 	parent opentracing.SpanReference
 	start  opentracing.StartTime // with a Recorder

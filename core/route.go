@@ -14,7 +14,10 @@ import "net/http"
 // span is named after its method alone ("HTTP GET"), so no raw path ever
 // becomes a name. When the request is traced by this Tracer already (its
 // Middleware wraps the whole router too), no second span starts: the
-// existing span is named after route and tagged when it ends. With
+// existing span is named after route and tagged when it ends, but its
+// sampling decision was taken at its start, under the method's name, so
+// rules by route need the adapter alone, without Middleware around the
+// router (or a ServeMux, whose route Middleware learns up front). With
 // trace-all off, the request is not traced, but a trace it came with is
 // passed on, and a handler wrapped by [Tracer.Trace] below traces it.
 //
@@ -29,7 +32,9 @@ func (t *Tracer) ServeRoute(w http.ResponseWriter, r *http.Request, route string
 	switch v := r.Context().Value(ctxKey{t}).(type) {
 	case *request:
 		if route != "" {
-			v.route = route // named and tagged when the outer span ends
+			// Named and tagged when the outer span ends, which may be on
+			// another goroutine (a TimeoutHandler between them).
+			v.route.Store(t.route(r.Method, route))
 		}
 		next.ServeHTTP(w, r)
 		return

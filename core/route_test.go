@@ -3,6 +3,7 @@ package core_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/sampling"
@@ -81,5 +82,28 @@ func TestServeRouteTraceAllOffPassesTheTraceAndDecoratorTraces(t *testing.T) {
 	s := onlySpan(t, m)
 	if s.Operation != "GET /items/:id" {
 		t.Errorf("a decorated function literal under a route is named %q, want GET /items/:id", s.Operation)
+	}
+}
+
+// TestServeRouteOnAnotherGoroutine: a router that runs on another goroutine
+// than Middleware (behind http.TimeoutHandler) names the outer span without
+// a race, even when the handler outlives the timeout.
+func TestServeRouteOnAnotherGoroutine(t *testing.T) {
+	tr, m := newMock(t, core.WithTraceAll(true))
+	release, done := make(chan struct{}), make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		<-release
+	})
+	h := tr.Middleware(http.TimeoutHandler(routed(tr, "/items/{id}", slow), time.Millisecond, "late"))
+	w := do(h, newRequest("/items/1"))
+	close(release)
+	<-done
+	if w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want the timeout's 503", w.Code)
+	}
+	s := onlySpan(t, m)
+	if s.Operation != "GET /items/{id}" && s.Operation != "HTTP GET" {
+		t.Errorf("span named %q", s.Operation)
 	}
 }
