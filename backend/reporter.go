@@ -308,15 +308,25 @@ func (r *Reporter[S]) deliver(batch []S) (keep bool) {
 		return false
 	}
 	drops, lost := droppedIn(err)
-	var dropped uint64
+	var dropped, lostPart uint64
 	for _, d := range drops {
-		k := min(uint64(d.n), uint64(n)-dropped)
+		k := min(uint64(d.n), uint64(n)-dropped-lostPart)
+		if d.lost {
+			lostPart += k // counted below, as the whole remainder is
+			continue
+		}
 		r.counts.Dropped(d.reason, k)
 		dropped += k
 	}
-	switch rest := uint64(n) - dropped; {
-	case !lost:
+	rest := uint64(n) - dropped
+	switch {
+	case !lost && lostPart == 0:
 		r.counts.Reported(rest)
+	case !lost: // some delivered, the lost part named
+		r.counts.Reported(rest - lostPart)
+		if r.aborted.Err() == nil {
+			r.counts.Dropped(DropSend, lostPart)
+		} // else Settle counts the lost part as unsent at shutdown
 	case r.aborted.Err() != nil:
 		return true // Shutdown gave up: not the collector's fault, and Settle counts the rest
 	case r.cfg.Backlog > 0 && len(drops) == 0:
@@ -360,10 +370,21 @@ func Dropped(reason string, n int, err error) error {
 	return &droppedError{reason: reason, n: n, err: err}
 }
 
+// Lost returns the error a [Reporter]'s send function returns when n spans
+// of its batch got no answer (the rest were delivered, or dropped as errors
+// made by [Dropped] say), joined with the others by errors.Join: they are
+// counted as [DropSend], or, when Shutdown's deadline aborted the send, as
+// [DropShutdown]. A batch lost whole needs no Lost: any other error says
+// so.
+func Lost(n int, err error) error {
+	return &droppedError{reason: DropSend, n: n, err: err, lost: true}
+}
+
 type droppedError struct {
 	reason string
 	n      int
 	err    error
+	lost   bool // Lost's: the reason depends on Shutdown
 }
 
 func (e *droppedError) Error() string {

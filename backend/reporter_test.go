@@ -211,3 +211,37 @@ func TestReporterShutdownDropsWhatStillGetsNoAnswer(t *testing.T) {
 	}
 	wantStats(t, r, 0, map[string]uint64{DropSend: 5})
 }
+
+func TestReporterCountsAPartLost(t *testing.T) {
+	r := NewReporter(ReporterConfig{BatchSize: 10, Interval: time.Hour, Logger: NewLoggerTo(slog.New(slog.DiscardHandler), "")},
+		func(ctx context.Context, batch []int) error {
+			return errors.Join(Dropped(DropTooLarge, 1, errors.New("413")), Lost(5, errors.New("timeout")))
+		})
+	for i := range 10 {
+		r.Add(i)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, r, 4, map[string]uint64{DropTooLarge: 1, DropSend: 5})
+}
+
+func TestReporterCountsAPartLostToTheDeadlineAsUnsent(t *testing.T) {
+	started := make(chan struct{})
+	r := NewReporter(ReporterConfig{BatchSize: 4, Interval: time.Hour, Logger: NewLoggerTo(slog.New(slog.DiscardHandler), "")},
+		func(ctx context.Context, batch []int) error {
+			close(started)
+			<-ctx.Done() // half delivered, the other half hangs until the abort
+			return Lost(2, ctx.Err())
+		})
+	for i := range 4 {
+		r.Add(i)
+	}
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Shutdown(ctx); err == nil {
+		t.Fatal("Shutdown past its deadline returned no error")
+	}
+	wantStats(t, r, 2, map[string]uint64{DropShutdown: 2})
+}

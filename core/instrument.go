@@ -32,6 +32,29 @@ func init() {
 	hooks.RecordPanic = func(t any, span opentracing.Span, v any) { t.(*Tracer).logPanic(span, v) }
 	hooks.TagValue = func(t any, name, value string) string { return t.(*Tracer).tagValue(name, value) }
 	hooks.ClearContext = func(t any, h map[string][]string) { t.(*Tracer).clearContext(h) }
+	hooks.InjectOutgoing = func(t any, ctx context.Context, sc opentracing.SpanContext, carrier opentracing.TextMapWriter) error {
+		return t.(*Tracer).injectOutgoing(ctx, sc, carrier)
+	}
+}
+
+// injectOutgoing is instrument.Inject: sc into carrier, with the baggage
+// the backend's own API holds in ctx added, as Transport adds it.
+func (t *Tracer) injectOutgoing(ctx context.Context, sc opentracing.SpanContext, carrier opentracing.TextMapWriter) error {
+	if t.ctxBaggage != nil && t.prop != nil {
+		if extra := t.ctxBaggage.ContextBaggage(ctx); len(extra) > 0 {
+			var psc propagation.SpanContext
+			if cs := t.carried(sc); cs != nil {
+				psc = cs.context()
+			} else if p, ok := t.prop.Codec().ExportSpanContext(sc); ok {
+				psc = p
+			} else {
+				return t.Inject(sc, opentracing.TextMap, carrier)
+			}
+			psc.Baggage = mergeBaggage(psc.Baggage, extra)
+			return t.prop.InjectContext(psc, opentracing.TextMap, carrier)
+		}
+	}
+	return t.Inject(sc, opentracing.TextMap, carrier)
 }
 
 // TraceAll reports whether the tracer traces every incoming request or call

@@ -161,7 +161,7 @@ func (in *instrumentation) startClient(ctx context.Context, fullMethod, target s
 	}
 	instrument.ClearContext(in.tr, md) // a proxy's copy of its incoming metadata holds another context
 	c.out = mdWriter{md: md, vals: c.vals[:0]}
-	if err := in.tr.Inject(span.Context(), opentracing.TextMap, &c.out); err != nil {
+	if err := instrument.Inject(in.tr, ctx, span.Context(), &c.out); err != nil {
 		span.SetTag("traceplug.inject_error", err.Error())
 	}
 	c.span = span
@@ -181,7 +181,7 @@ func (in *instrumentation) propagate(ctx context.Context) context.Context {
 		md = metadata.MD{}
 	}
 	instrument.ClearContext(in.tr, md)
-	if in.tr.Inject(span.Context(), opentracing.TextMap, &mdWriter{md: md}) != nil {
+	if instrument.Inject(in.tr, ctx, span.Context(), &mdWriter{md: md}) != nil {
 		return ctx
 	}
 	return metadata.NewOutgoingContext(ctx, md)

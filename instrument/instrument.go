@@ -111,6 +111,16 @@ func RecordPanic(t *core.Tracer, span opentracing.Span, v any) { hooks.RecordPan
 // any other value that comes from the network.
 func TagValue(t *core.Tracer, name, value string) string { return hooks.TagValue(t, name, value) }
 
+// Inject writes sc, the context of an outgoing call's span, into carrier
+// (the call's headers or metadata) in t's propagation formats, as t.Inject
+// does, with the baggage that the backend's own API holds in ctx added (on
+// the otel backend, what OpenTelemetry's baggage.ContextWithBaggage put
+// there), as core.Tracer.Transport adds it; ctx's value wins for a key both
+// hold. Call [ClearContext] on the carrier first.
+func Inject(t *core.Tracer, ctx context.Context, sc opentracing.SpanContext, carrier opentracing.TextMapWriter) error {
+	return hooks.InjectOutgoing(t, ctx, sc, carrier)
+}
+
 // ClearContext deletes from h, headers or gRPC metadata about to carry a
 // span context injected by t, every header of t's propagation formats,
 // context or baggage, in any case of its name: stale ones (copied from an

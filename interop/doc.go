@@ -19,4 +19,7 @@
 //	lightstep_test.go       lightstep-tracer-go (ot-tracer-*, B3) and traceplug
 //	fleet_test.go           otelhttp, traceplug and jaeger-client-go in one trace
 //	zipkin_jaeger_test.go   traceplug's zipkin and jaeger backends on B3
+//	nocfg_chain_test.go     otelhttp → each backend → otelgrpc, nothing configured
+//	withglobal_test.go      OpenTelemetry's API, otelhttp and otelgrpc inside a
+//	                        request traced WithGlobal; baggage both ways
 package interop

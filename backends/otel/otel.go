@@ -40,7 +40,6 @@ type Tracer struct {
 	native     string              // see NativePropagation
 	prop       *backend.Propagator // traceplug's formats, for Inject and Extract
 	proc       *processor
-	counts     *backend.SpanCounts
 
 	once sync.Once
 	err  error
@@ -59,7 +58,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tracer{propagator: s.propagator, native: s.native, counts: &backend.SpanCounts{}}
+	t := &Tracer{propagator: s.propagator, native: s.native}
 	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, err
 	}
@@ -71,7 +70,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 	} else {
 		c = newHTTPClient(s)
 	}
-	t.proc = newProcessor(c, s, t.counts, backend.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
+	t.proc = newProcessor(c, s, backend.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
 	sdk := sdktrace.NewTracerProvider(
 		sdktrace.WithSampler(sampler{}),
 		sdktrace.WithResource(s.resource),
@@ -131,7 +130,7 @@ func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 }
 
 // BackendStats implements [backend.StatsReporter].
-func (t *Tracer) BackendStats() backend.BackendStats { return t.counts.BackendStats() }
+func (t *Tracer) BackendStats() backend.BackendStats { return t.proc.BackendStats() }
 
 // Shutdown sends every queued span and closes the connection to the
 // collector, returning when that is done or when ctx ends, whichever is

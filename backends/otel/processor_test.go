@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/internal/redact/redacttest"
 )
 
 // TestOversizedSpanLosesOnlyItself: one span with a 5 MiB tag among 50 is
@@ -91,11 +93,103 @@ func limitedHTTP(t *testing.T, endpoint string, limit int64) string {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.Context().Err() == nil { // else the exporter gave up: nothing to say
+			t.Logf("proxy: %v", err)
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil || int64(len(body)) > limit {
 			_, _ = io.Copy(io.Discard, r.Body)
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + target.Path
+}
+
+// TestSplitBatchPartlyLost: a batch split in halves (a span too large among
+// them) whose other half gets no answer (a collector that hangs on it) is
+// counted part by part: the spans the collector decoded as reported, the
+// large one as too large, and the hung half as send failed when the export
+// times out, or as unsent at shutdown when Shutdown's deadline aborts it.
+// The log line says which part failed, and why.
+func TestSplitBatchPartlyLost(t *testing.T) {
+	const limit = 1 << 20
+	for _, tc := range []struct {
+		name     string
+		timeout  string        // export_timeout
+		deadline time.Duration // Shutdown's, 0 for Close
+		reason   string        // the hung half's
+		logged   string
+	}{
+		{"export timeout", "2s", 0, backend.DropSend, "5 of them: "},
+		{"shutdown deadline", "1m", 2 * time.Second, backend.DropShutdown, "1 of them: the collector refused the spans: 413"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := oteltest.New(t)
+			logs := &redacttest.Logs{}
+			endpoint := limitedHTTP(t, hangingHTTP(t, c.Endpoint("http"), "hang-on-this-part"), limit)
+			tr, err := core.New("otel", core.WithEndpoint(endpoint), core.WithLogger(logs.Slog()),
+				core.WithParam("export_interval", "1h"), core.WithParam("export_timeout", tc.timeout))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// One batch of 10, split into [0-4] and [5-9]: [0-4] again until
+			// span 3 goes alone and is refused; [5-9] hangs.
+			for i := 0; i < 10; i++ {
+				s := tr.StartSpan("small")
+				switch i {
+				case 3:
+					s.SetTag("big", strings.Repeat("x", limit+limit/2))
+				case 8:
+					s.SetOperationName("hang-on-this-part")
+				}
+				s.Finish()
+			}
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			if err := tr.Shutdown(ctx); !errors.Is(err, core.ErrSpansLost) {
+				t.Errorf("Shutdown = %v, want ErrSpansLost", err)
+			}
+			st := conformance.CheckAccounting(t, tr, len(c.OTLPSpans()))
+			want := map[string]uint64{backend.DropTooLarge: 1, tc.reason: 5}
+			if st.Reported != 4 || !maps.Equal(st.DroppedBy, want) {
+				t.Errorf("reported %d, dropped %v: want 4 reported, dropped %v", st.Reported, st.DroppedBy, want)
+			}
+			if !strings.Contains(logs.String(), "sending 10 spans to ") || !strings.Contains(logs.String(), tc.logged) {
+				t.Errorf("logged %q: want the batch's 10 spans and %q", logs.String(), tc.logged)
+			}
+			t.Logf("logged: %s", logs.String())
+		})
+	}
+}
+
+// hangingHTTP is a proxy to endpoint that never answers a request whose
+// body holds marker (until the client gives up), and returns its endpoint.
+func hangingHTTP(t *testing.T, endpoint, marker string) string {
+	t.Helper()
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		if bytes.Contains(body, []byte(marker)) {
+			<-r.Context().Done()
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

@@ -25,4 +25,5 @@ var (
 	RecordPanic         func(t any, span opentracing.Span, v any)
 	TagValue            func(t any, name, value string) string
 	ClearContext        func(t any, h map[string][]string)
+	InjectOutgoing      func(t any, ctx context.Context, sc opentracing.SpanContext, carrier opentracing.TextMapWriter) error
 )
