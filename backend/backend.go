@@ -383,6 +383,34 @@ type NativePropagation interface {
 	NativePropagation() string
 }
 
+// The conventions a span's attributes follow, as [Conventions] names them.
+const (
+	// ConventionsOpenTracing is OpenTracing's semantic conventions: the tags
+	// (span.kind, component, http.method, http.url, http.status_code,
+	// error, peer.*) that Jaeger's, Zipkin's and Lightstep's UIs read.
+	ConventionsOpenTracing = "opentracing"
+	// ConventionsOpenTelemetry is OpenTelemetry's stable HTTP and RPC
+	// semantic conventions (http.request.method, url.full, server.address,
+	// rpc.system.name, ...), with span names and status as otelhttp and
+	// otelgrpc write them.
+	ConventionsOpenTelemetry = "opentelemetry"
+)
+
+// Conventions is implemented by a backend's tracer to name the semantic
+// conventions its ecosystem's tools read: [ConventionsOpenTracing] or
+// [ConventionsOpenTelemetry]. Core writes its spans' attributes, names and
+// status in them unless the user chose otherwise (core.WithConventions). A
+// tracer without it gets [ConventionsOpenTracing].
+//
+// A tracer that declares [ConventionsOpenTelemetry] must map the span.kind
+// start tag to the span's kind, error=true to status ERROR (not an
+// attribute), and the tag otel.status_description to the status's
+// description (status ERROR, not an attribute), as OpenTelemetry's
+// exporters to non-OTLP formats write a status.
+type Conventions interface {
+	Conventions() string
+}
+
 // BaggageHeaders is implemented by a backend's tracer that propagates span
 // contexts itself (it is no [SpanContextCodec]), to name the header-name
 // prefixes (lower case, such as "uberctx-") that carry its baggage items, so

@@ -14,7 +14,6 @@ import (
 
 	"github.com/opentracing/opentracing-go"
 	"github.com/opentracing/opentracing-go/ext"
-	"github.com/opentracing/opentracing-go/log"
 
 	"github.com/traceplug/traceplug/propagation"
 	"github.com/traceplug/traceplug/sampling"
@@ -31,12 +30,17 @@ import (
 // never changed), and finishes the span when the response body is closed or
 // read to EOF, or at once when the round trip fails or has no body.
 //
-// Client spans carry span.kind=client, component, http.method (an unknown
-// method as "_OTHER", the method itself in http.request.method_original),
-// http.url (without userinfo or fragment, secret query values redacted),
-// peer.hostname, peer.port, http.status_code, and error=true on transport
-// errors and 5xx responses; every string within the tag length cap
-// ([WithMaxTagLength]).
+// In OpenTracing's conventions ([WithConventions]), client spans carry
+// span.kind=client, component, http.method (an unknown method as "_OTHER",
+// the method itself in http.request.method_original), http.url (without
+// userinfo or fragment, secret query values redacted), peer.hostname,
+// peer.port, http.status_code, and error=true on transport errors and 5xx
+// responses. In OpenTelemetry's, they carry what otelhttp's Transport
+// writes (http.request.method, url.full redacted as http.url,
+// server.address, server.port, network.protocol.version,
+// http.response.status_code, error.type) and fail on transport errors and
+// 4xx and 5xx responses. Every string is within the tag length cap
+// ([WithMaxTagLength]); docs/attributes.md has the table.
 //
 // Under the no-op tracer (the "none" backend) there is nothing to record or
 // inject, and Transport returns base itself.
@@ -100,7 +104,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	opts = append(opts, clientKind)
-	if req.URL != nil {
+	if req.URL != nil && t.conv&convOT != 0 {
 		host, port := req.URL.Hostname(), req.URL.Port()
 		if port == "" {
 			port = defaultPort(req.URL.Scheme)
@@ -122,13 +126,18 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if decision.Type != "" && decision.Type != samplerConst {
 		setSamplerTags(span, decision)
 	}
-	span.SetTag(string(ext.Component), componentName)
-	span.SetTag(string(ext.HTTPMethod), methodTag)
-	if methodTag == otherMethod {
-		span.SetTag(originalMethod, t.redact.cap(req.Method))
-	}
 	target := t.redact.cap(t.redact.url(req.URL))
-	span.SetTag(string(ext.HTTPUrl), target)
+	if t.conv&convOT != 0 {
+		span.SetTag(string(ext.Component), componentName)
+		span.SetTag(string(ext.HTTPMethod), methodTag)
+		if methodTag == otherMethod {
+			span.SetTag(originalMethod, t.redact.cap(req.Method))
+		}
+		span.SetTag(string(ext.HTTPUrl), target)
+	}
+	if t.conv&convOTel != 0 {
+		t.otelClientStart(span, req, target)
+	}
 	c.rec.named(op, target)
 
 	out := *req // RoundTrip must not modify the caller's request
@@ -155,15 +164,26 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = fmt.Errorf("traceplug: the base RoundTripper (%T) returned a nil *http.Response with a nil error", tr.base)
 	}
 	if err != nil {
-		ext.Error.Set(span, true)
-		span.LogFields(log.String("event", "error"), log.String("message", t.errorText(err, req.URL)))
+		t.failCall(span, err, t.errorText(err, req.URL))
 		c.rec.fail()
 		c.finish()
 		return resp, err
 	}
-	span.SetTag(string(ext.HTTPStatusCode), boxStatus(resp.StatusCode))
+	if t.conv&convOT != 0 {
+		span.SetTag(string(ext.HTTPStatusCode), boxStatus(resp.StatusCode))
+	}
+	if t.conv&convOTel != 0 {
+		otelClientResponse(span, resp)
+	}
 	c.rec.got(resp.StatusCode)
-	if resp.StatusCode >= 500 {
+	switch code := resp.StatusCode; {
+	case t.conv&convOTelRun == 0:
+		if code >= 500 {
+			ext.Error.Set(span, true)
+		}
+	case code < 100 || code >= 600:
+		invalidStatus(span, code) // as otelhttp: 4xx and 5xx fail a call
+	case code >= 400:
 		ext.Error.Set(span, true)
 	}
 	if resp.Body == nil || resp.Body == http.NoBody || req.Method == http.MethodHead {
@@ -244,8 +264,7 @@ func (b *call) Read(p []byte) (int, error) {
 	// goroutine (the usual way to abort a read) may have finished it.
 	if err != nil && b.done.CompareAndSwap(false, true) {
 		if err != io.EOF {
-			ext.Error.Set(b.span, true)
-			b.span.LogFields(log.String("event", "error"), log.String("message", b.t.errorText(err, nil)))
+			b.t.failCall(b.span, err, b.t.errorText(err, nil))
 			b.rec.fail()
 		}
 		b.end()

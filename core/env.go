@@ -38,6 +38,10 @@ const (
 	// EnvTags holds process tags as comma-separated key=value pairs, e.g.
 	// "env=prod,region=eu" ([WithTag]).
 	EnvTags = "TRACEPLUG_TAGS"
+	// EnvConventions is the spans' semantic conventions, "opentracing",
+	// "opentelemetry" or "both", in any case ([WithConventions]); unset or
+	// empty, the backend's own.
+	EnvConventions = "TRACEPLUG_CONVENTIONS"
 )
 
 // FromEnv builds a Tracer from the TRACEPLUG_* environment variables (see
@@ -156,6 +160,12 @@ func envOptions() ([]Option, error) {
 		}
 		opts = append(opts, WithTracedAttributes(names...))
 	}
+	if v, ok := lookupEnv(EnvConventions); ok {
+		if _, err := parseConventions(v); err != nil {
+			return nil, backend.BadOptionf("traceplug: %s=%q: %w", EnvConventions, capString(v, 100), err)
+		}
+		opts = append(opts, WithConventions(v))
+	}
 	if v, ok := lookupEnv(EnvPropagation); ok {
 		if _, err := propagation.Parse(v); err != nil {
 			return nil, backend.BadOptionf("traceplug: %s=%q: %w", EnvPropagation, capString(v, 200), err)
@@ -222,7 +232,7 @@ func backendUnset() error {
 
 // knownEnv are the TRACEPLUG_ variables traceplug reads.
 var knownEnv = []string{EnvBackend, EnvServiceName, EnvEndpoint, EnvSampleRate, EnvTraceAll, EnvTracedAttributes,
-	EnvPropagation, EnvParams, EnvTags, EnvSampler, EnvSamplerArg, EnvSamplingRules, EnvForcedSampling}
+	EnvPropagation, EnvParams, EnvTags, EnvConventions, EnvSampler, EnvSamplerArg, EnvSamplingRules, EnvForcedSampling}
 
 // unknownEnv returns a warning for each set TRACEPLUG_ variable that
 // traceplug does not know (a misspelt TRACEPLUG_SERVICE, say), sorted, each

@@ -166,7 +166,7 @@ var rootServerOpts = []opentracing.StartSpanOption{serverKind, componentTag}
 func (t *Tracer) startKind(buf *hooks.SpanBuffer, op string, parent opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
 	var all []opentracing.StartSpanOption
 	switch {
-	case parent == nil && len(extra) == 0 && kind == serverKind:
+	case parent == nil && len(extra) == 0 && kind == serverKind && t.conv&convOT != 0:
 		all = rootServerOpts
 	default:
 		if buf == nil {
@@ -177,7 +177,11 @@ func (t *Tracer) startKind(buf *hooks.SpanBuffer, op string, parent opentracing.
 			buf.Parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
 			all = append(all, &buf.Parent)
 		}
-		all = append(append(all, kind, componentTag), extra...)
+		all = append(all, kind)
+		if t.conv&convOT != 0 { // OpenTelemetry's conventions have no component
+			all = append(all, componentTag)
+		}
+		all = append(all, extra...)
 	}
 	span := t.startSpan(op, all, parent != nil)
 	if buf != nil {

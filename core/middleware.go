@@ -137,7 +137,7 @@ func (d *decorated) spanName(r *http.Request) string {
 func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler, name string, attrs []attribute, rt router) {
 	if t.filter != nil && !t.filter(r) {
 		if psc, ok := t.incoming(opentracing.HTTPHeadersCarrier(r.Header)); ok {
-			t.carry(w, r, next, psc, false) // untraced, but the trace goes on
+			t.carry(w, r, next, &psc, false) // untraced, but the trace goes on
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -156,7 +156,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		psc, extractErr = t.extractNeutral(opentracing.HTTPHeadersCarrier(r.Header))
 		op = t.startName(r, name, rt)
 		if decision = t.sampling.decide(&psc, op); !decision.Sampled {
-			t.carry(w, r, next, psc, true)
+			t.carry(w, r, next, &psc, true)
 			return
 		}
 		parent, debugID = t.importDecided(psc), psc.DebugID
@@ -190,14 +190,22 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	span := t.startSpan(op, opts, rq.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)
 	rq.span = span
-	span.SetTag(string(ext.Component), componentName)
-	_, methodTag := method(r.Method)
-	span.SetTag(string(ext.HTTPMethod), methodTag)
-	if methodTag == otherMethod {
-		span.SetTag(originalMethod, t.redact.cap(r.Method))
+	if t.conv&convOT != 0 {
+		span.SetTag(string(ext.Component), componentName)
+		_, methodTag := method(r.Method)
+		span.SetTag(string(ext.HTTPMethod), methodTag)
+		if methodTag == otherMethod {
+			span.SetTag(originalMethod, t.redact.cap(r.Method))
+		}
+		rc.url = t.redact.cap(t.redact.requestURI(r))
+		span.SetTag(string(ext.HTTPUrl), rc.url)
 	}
-	rc.url = t.redact.cap(t.redact.requestURI(r))
-	span.SetTag(string(ext.HTTPUrl), rc.url)
+	if t.conv&convOTel != 0 {
+		if t.recorder != nil && rc.url == "" {
+			rc.url = t.redact.cap(t.redact.requestURI(r))
+		}
+		t.otelServerStart(span, r)
+	}
 	if extractErr != nil {
 		// A malformed incoming context: this is a new root trace, and says why.
 		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
@@ -257,13 +265,22 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 		status = http.StatusOK
 	}
 	if status != 0 {
-		span.SetTag(string(ext.HTTPStatusCode), boxStatus(status))
+		if t.conv&convOT != 0 {
+			span.SetTag(string(ext.HTTPStatusCode), boxStatus(status))
+		}
 		if status >= 500 {
-			ext.Error.Set(span, true)
+			if t.conv&convOTelRun != 0 && status >= 600 {
+				invalidStatus(span, status)
+			} else {
+				ext.Error.Set(span, true)
+			}
 		}
 	}
 	if t.responseSize {
 		span.SetTag("http.response_size", rq.bytes)
+	}
+	if t.conv&convOTel != 0 {
+		t.otelServerEnd(span, status, rq.bytes)
 	}
 	rt := rq.route.Load() // a router below Middleware named it (ServeRoute)
 	if rt == nil && r.Pattern != "" {

@@ -27,6 +27,9 @@ func (t *Tracer) operationName(r *http.Request, name string) string {
 	if r.Pattern != "" {
 		return t.routeName(r.Method, r.Pattern)
 	}
+	if t.conv&convOTelRun != 0 {
+		return t.redact.cap(otelSpanMethod(r.Method)) // "GET", "HTTP": otelhttp's
+	}
 	op, _ := method(r.Method)
 	return t.redact.cap(op)
 }
@@ -51,12 +54,25 @@ func (t *Tracer) routeName(method, pattern string) string {
 // route returns the cached names of a route: the span's, and the http.route
 // tag's.
 func (t *Tracer) route(method, pattern string) *route {
-	method = methodName(method) // unknown methods are one: "_OTHER"
+	otel := t.conv&convOTelRun != 0
+	if otel {
+		method = otelSpanMethod(method) // "GET" for "get", unknown methods "HTTP"
+	} else {
+		method = methodName(method) // unknown methods are one: "_OTHER"
+	}
 	e := &t.routes[routeSlot(method, pattern)]
 	if r := e.Load(); r != nil && r.pattern == pattern && r.method == method {
 		return r
 	}
-	r := &route{method: method, pattern: pattern, name: t.redact.cap(patternName(method, pattern)),
+	var name string
+	if otel {
+		// otelhttp's: the method and http.route, without the pattern's
+		// host ("GET example.com/items/{id}" is "GET /items/{id}").
+		name = method + " " + routePath(pattern)
+	} else {
+		name = patternName(method, pattern)
+	}
+	r := &route{method: method, pattern: pattern, name: t.redact.cap(name),
 		tag: t.redact.cap(routePath(pattern))}
 	e.Store(r)
 	return r

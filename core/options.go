@@ -45,6 +45,7 @@ type config struct {
 	observer       func(opentracing.Span, *http.Request)
 	global         bool
 	responseSize   bool
+	conventions    string // "" for the backend's own; see WithConventions
 	redactHeaders  []string
 	redactQuery    []string
 	maxTagLen      int

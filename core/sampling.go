@@ -282,10 +282,7 @@ func envSampler(opts sampling.Options, ot any) (sampling.Sampler, string, error)
 // decision was made on), and writes it into psc.Sampling.
 func (sm *sampler) decide(psc *propagation.SpanContext, op string) sampling.Decision {
 	if psc.TraceID == 0 && psc.TraceIDHigh == 0 {
-		psc.TraceIDHigh, psc.TraceID = newTraceID()
-		if sm.traceID64 {
-			psc.TraceIDHigh = 0
-		}
+		psc.TraceIDHigh, psc.TraceID = newTraceID(sm.traceID64)
 		psc.SpanID, psc.ParentID = 0, 0
 	}
 	if psc.Sampling == propagation.SamplingDebug {
@@ -303,8 +300,11 @@ func (sm *sampler) decide(psc *propagation.SpanContext, op string) sampling.Deci
 		psc.Sampling = propagation.SamplingYes
 	} else {
 		psc.Sampling = propagation.SamplingNo
-		if psc.SpanID == 0 { // a new trace, carried with ids of its own
-			psc.SpanID = newSpanID()
+		if psc.SpanID == 0 {
+			// A new trace, carried with ids of its own: its span id is its
+			// trace id's lower half, random and never 0, as
+			// jaeger-client-go gives its root spans, without another draw.
+			psc.SpanID = psc.TraceID
 		}
 	}
 	sm.count(op, d.Sampled)
@@ -327,25 +327,18 @@ func (sm *sampler) count(op string, sampled bool) {
 	}
 }
 
-// newTraceID returns a random 128-bit trace id; its lower 56 bits are
-// random, as W3C's random flag promises.
-func newTraceID() (high, low uint64) {
-	for high == 0 {
+// newTraceID returns a random 128-bit trace id, or with only64 a 64-bit one
+// (high is 0); its lower 56 bits are random, as W3C's random flag promises.
+// math/rand/v2's generator is the runtime's ChaCha8, per thread: no lock
+// and no system call.
+func newTraceID(only64 bool) (high, low uint64) {
+	for high == 0 && !only64 {
 		high = rand.Uint64()
 	}
 	for low == 0 {
 		low = rand.Uint64()
 	}
 	return high, low
-}
-
-// newSpanID returns a random non-zero span id.
-func newSpanID() uint64 {
-	for {
-		if id := rand.Uint64(); id != 0 {
-			return id
-		}
-	}
 }
 
 // SamplingStats says how a [Tracer] samples, and what it decided: part of
@@ -441,13 +434,15 @@ func setSamplerTags(span opentracing.Span, d sampling.Decision) {
 
 // extractNeutral reads the trace a carrier holds, within the baggage
 // limits. A malformed context is dropped (its baggage kept), with the
-// reason as err; no context at all is no error.
-func (t *Tracer) extractNeutral(c opentracing.TextMapReader) (propagation.SpanContext, error) {
+// reason as err; no context at all is no error. It reads the carrier with
+// t.text, as t.prop.ExtractContext would with TextMap, without the boxing
+// and assertions of that general entry: it is on every request's path.
+func (t *Tracer) extractNeutral(c propagation.Reader) (propagation.SpanContext, error) {
 	if c == nil {
 		return propagation.SpanContext{}, nil
 	}
-	psc, err := t.prop.ExtractContext(opentracing.TextMap, c)
-	if err != nil && isNotFound(err) {
+	psc, err := t.text.Extract(c)
+	if err == opentracing.ErrSpanContextNotFound || err != nil && isNotFound(err) {
 		err = nil
 	}
 	if err != nil && !psc.IsValid() {
@@ -456,9 +451,11 @@ func (t *Tracer) extractNeutral(c opentracing.TextMapReader) (propagation.SpanCo
 	if t.traceID64 {
 		psc.TraceIDHigh = 0 // as the backend would keep it
 	}
-	var dropped int
-	if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
-		t.counts.baggageDropped.Add(uint64(dropped))
+	if len(psc.Baggage) > 0 {
+		var dropped int
+		if psc.Baggage, dropped = t.limitItems(psc.Baggage); dropped > 0 {
+			t.counts.baggageDropped.Add(uint64(dropped))
+		}
 	}
 	return psc, err
 }

@@ -38,7 +38,8 @@ type Tracer struct {
 	// SpanContextCodec; nil for one that propagates them itself, whose
 	// baggage headers (if it names them) are baggagePrefixes.
 	prop            *backend.Propagator
-	propagation     string // the configured list, "" for the native format
+	text            propagation.Propagator // prop's text formats, which extractNeutral reads directly
+	propagation     string                 // the configured list, "" for the native format
 	baggagePrefixes []string
 
 	// Frozen settings: the request path reads these and nothing else.
@@ -49,6 +50,7 @@ type Tracer struct {
 	filter       func(*http.Request) bool
 	observer     func(opentracing.Span, *http.Request)
 	responseSize bool
+	conv         conventions // the spans' semantic conventions: see conventions.go
 	global       bool
 	noop         bool     // the tracer is opentracing's no-op tracer: nothing is recorded
 	recorder     Recorder // nil unless WithRecorder: see record.go
@@ -217,6 +219,9 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 			return err
 		}
 		t.prop = p
+		if t.text, err = propagation.Parse(p.Formats()); err != nil {
+			return err
+		}
 	case backend.BaggageHeaders:
 		for _, p := range ot.BaggageHeaderPrefixes() {
 			t.baggagePrefixes = append(t.baggagePrefixes, strings.ToLower(p))
@@ -232,6 +237,7 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 	if t.prop != nil {
 		t.traceID64 = holds64(t.ot, t.prop.Codec())
 	}
+	t.conv = resolveConventions(c.conventions, t.ot)
 	t.carriedCtx, _ = t.ot.(backend.CarriedContext)
 	t.ctxBaggage, _ = t.ot.(backend.ContextBaggage)
 	switch {

@@ -47,7 +47,7 @@ func (rq *request) sent() {
 
 // wrote records n body bytes sent, when they are counted.
 func (rq *request) wrote(n int64) {
-	if rq.t.responseSize {
+	if rq.t.responseSize || rq.t.conv&convOTel != 0 { // http.response_size, http.response.body.size
 		rq.bytes += n
 	}
 }

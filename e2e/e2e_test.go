@@ -252,7 +252,11 @@ func TestExampleTracesInJaeger(t *testing.T) {
 			// Lower case: Zipkin lower-cases service names too.
 			service := fmt.Sprintf("e2e-%s-%d", tc.name, time.Now().UnixNano())
 			before := noteArrivals(t)
-			ids := runExample(t, "TRACEPLUG_BACKEND="+tc.backend, "TRACEPLUG_ENDPOINT="+tc.endpoint, "TRACEPLUG_SERVICE_NAME="+service)
+			// The shapes checked here are OpenTracing's tags; the otel
+			// backend's own conventions (OpenTelemetry's) are compared
+			// attribute by attribute with otelhttp in interop/semconv_test.go.
+			ids := runExample(t, "TRACEPLUG_BACKEND="+tc.backend, "TRACEPLUG_ENDPOINT="+tc.endpoint, "TRACEPLUG_SERVICE_NAME="+service,
+				"TRACEPLUG_CONVENTIONS=opentracing")
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			var got []*Trace

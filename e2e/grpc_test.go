@@ -42,7 +42,11 @@ func TestGRPCTraceInJaeger(t *testing.T) {
 			service := func(role string) string { return fmt.Sprintf("e2e-grpc-%s-%s-%d", tc.name, role, stamp) }
 			webName, ordersName, inventoryName := service("web"), service("orders"), service("inventory")
 			tracer := func(name string) *core.Tracer {
-				tr, err := core.New(tc.backend, core.WithEndpoint(tc.endpoint), core.WithServiceName(name), core.WithTraceAll(true))
+				// OpenTracing's tags, which the shapes below check, on every
+				// backend: interop/semconv_test.go compares the otel
+				// backend's own (OpenTelemetry's) with otelgrpc.
+				tr, err := core.New(tc.backend, core.WithEndpoint(tc.endpoint), core.WithServiceName(name), core.WithTraceAll(true),
+					core.WithConventions("opentracing"))
 				if err != nil {
 					t.Fatal(err)
 				}

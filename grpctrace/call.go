@@ -3,6 +3,8 @@ package grpctrace
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/opentracing/opentracing-go"
@@ -51,6 +53,7 @@ type call struct {
 	// them allocates nothing.
 	tags  [2]opentracing.Tag
 	npeer int                   // peer tags in tags
+	local net.Addr              // a server's own address, for OpenTelemetry's server.address
 	peer  *connPeer             // or the connection's, when it has them
 	start instrument.SpanBuffer // what the tracer's StartSpan gets
 
@@ -108,6 +111,7 @@ func (c *call) startServer(peer int) {
 	var opts startOptions
 	span := instrument.StartServerSpan(in.tr, &c.start, c.method.name, carrier, c.startOptions(&opts, peer)...)
 	in.tagMetadata(span, c.md)
+	in.serverAddress(span, c.local)
 	c.span = span
 	if in.hook != nil {
 		c.hooked = in.hook.ContextWithSpanHook(c.Context, span)
@@ -131,7 +135,7 @@ func (c *call) startOptions(buf *startOptions, peer int) []opentracing.StartSpan
 	for i := range peer {
 		opts = append(opts, &tags[i])
 	}
-	for i := range c.method.tags {
+	for i := range c.method.ntags {
 		opts = append(opts, &c.method.tags[i])
 	}
 	return opts
@@ -144,17 +148,29 @@ func (c *call) end(err error) {
 		return
 	}
 	span := c.span
+	in := c.in
 	code := codeOf(err)
-	span.SetTag("rpc.grpc.status_code", boxCode(code))
+	if in.ot {
+		span.SetTag("rpc.grpc.status_code", boxCode(code))
+	}
+	if in.otel {
+		span.SetTag("rpc.response.status_code", canonicalCode(code))
+	}
 	if isError(code, c.client) {
 		ext.Error.Set(span, true)
-		span.LogFields(
-			log.String("event", "error"),
-			log.String("error.kind", code.String()),
-			log.String("message", instrument.TagValue(c.in.tr, "", status.Convert(err).Message())),
-		)
+		msg := instrument.TagValue(in.tr, "", status.Convert(err).Message())
+		if in.ot {
+			span.LogFields(
+				log.String("event", "error"),
+				log.String("error.kind", code.String()),
+				log.String("message", msg),
+			)
+		}
+		if in.otelRun && msg != "" {
+			span.SetTag(core.TagStatusDescription, msg)
+		}
 	}
-	if c.stream {
+	if c.stream && in.ot {
 		span.SetTag("rpc.grpc.messages_sent", c.sent.Load())
 		span.SetTag("rpc.grpc.messages_received", c.received.Load())
 	}
@@ -199,6 +215,27 @@ func isError(code codes.Code, client bool) bool {
 		return true
 	}
 	return false
+}
+
+// canonicalCode is code as OpenTelemetry's rpc.response.status_code has
+// it: its canonical name ("OK", "NOT_FOUND", "CANCELLED"), as otelgrpc
+// writes it.
+func canonicalCode(code codes.Code) string {
+	if int(code) < len(canonicalCodes) {
+		return canonicalCodes[code]
+	}
+	return "CODE(" + strconv.FormatInt(int64(code), 10) + ")"
+}
+
+var canonicalCodes = [...]string{
+	codes.OK: "OK", codes.Canceled: "CANCELLED", codes.Unknown: "UNKNOWN",
+	codes.InvalidArgument: "INVALID_ARGUMENT", codes.DeadlineExceeded: "DEADLINE_EXCEEDED",
+	codes.NotFound: "NOT_FOUND", codes.AlreadyExists: "ALREADY_EXISTS",
+	codes.PermissionDenied: "PERMISSION_DENIED", codes.ResourceExhausted: "RESOURCE_EXHAUSTED",
+	codes.FailedPrecondition: "FAILED_PRECONDITION", codes.Aborted: "ABORTED",
+	codes.OutOfRange: "OUT_OF_RANGE", codes.Unimplemented: "UNIMPLEMENTED",
+	codes.Internal: "INTERNAL", codes.Unavailable: "UNAVAILABLE", codes.DataLoss: "DATA_LOSS",
+	codes.Unauthenticated: "UNAUTHENTICATED",
 }
 
 // codeBoxes are the status codes as tag values, boxed once.

@@ -87,9 +87,10 @@ func (h *clientHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		// The peer is known only now, after the span started: as
 		// peer.address, which every tracer keeps (zipkin's takes peer.ipv4
 		// and peer.port only at start).
-		if s.RemoteAddr != nil {
+		if s.RemoteAddr != nil && h.in.ot {
 			c.span.SetTag("peer.address", h.in.addrs.box(s.RemoteAddr.String()))
 		}
+		h.in.serverAddress(c.span, s.RemoteAddr)
 	case *stats.OutPayload:
 		c.sent.Add(1)
 	case *stats.InPayload:
@@ -139,7 +140,7 @@ func (in *instrumentation) startClient(ctx context.Context, fullMethod, target s
 		c.method = in.method(fullMethod, false, false)
 	}
 	peer := 0
-	if target != "" {
+	if target != "" && in.ot {
 		c.tags[0] = opentracing.Tag{Key: "peer.address", Value: instrument.TagValue(in.tr, "", target)}
 		peer = 1
 	}

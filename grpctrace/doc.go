@@ -77,6 +77,16 @@
 // A handler's panic, under the server interceptors, adds error=true and an
 // error log with the message, finishes the span and goes on.
 //
+// Those are OpenTracing's conventions, the default of every backend but
+// otel. In OpenTelemetry's (the otel backend's default, or
+// core.WithConventions("opentelemetry")), spans are what otelgrpc writes:
+// named "package.Service/Method", with rpc.system.name=grpc, rpc.method
+// ("package.Service/Method"), server.address and server.port (the server's
+// address, on both sides; the client interceptor writes none), and
+// rpc.response.status_code ("OK", "NOT_FOUND", ...); an error by the rules
+// above sets the status to ERROR with the status message; no component,
+// peer, message counts or error log. docs/attributes.md has the table.
+//
 // # Propagation
 //
 // The trace travels in the call's metadata, in every format of the tracer's

@@ -3,6 +3,7 @@ package grpctrace
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/instrument"
 )
@@ -45,6 +47,12 @@ type instrumentation struct {
 	keys [2]any
 
 	addrs addrCache // peer.address values, boxed
+
+	// The tracer's conventions (core.WithConventions): ot writes
+	// OpenTracing's tags, otel OpenTelemetry's attributes (as otelgrpc
+	// writes them), otelRun names spans and sets their status as
+	// OpenTelemetry's conventions do.
+	ot, otel, otelRun bool
 }
 
 type metadataTag struct{ key, tag string }
@@ -55,6 +63,9 @@ func newInstrumentation(tr *core.Tracer, opts []Option) *instrumentation {
 	}
 	c := newConfig(opts)
 	in := &instrumentation{tr: tr, traceAll: tr.TraceAll(), filter: c.filter}
+	names, both := tr.Conventions()
+	in.otelRun = names == backend.ConventionsOpenTelemetry
+	in.ot, in.otel = !in.otelRun || both, in.otelRun || both
 	for _, m := range c.methods {
 		checkMethod(m)
 		if in.named == nil {
@@ -96,9 +107,12 @@ type method struct {
 	name  string
 	full  string // the full method name, as the call gave it
 	known bool
-	// tags are rpc.system, rpc.service and rpc.method, given at start one
-	// by one (as an opentracing.Tags map, a tracer would iterate a map).
-	tags [3]opentracing.Tag
+	// tags are rpc.system, rpc.service and rpc.method (OpenTracing's
+	// conventions), or rpc.system.name and rpc.method (OpenTelemetry's),
+	// given at start one by one (as an opentracing.Tags map, a tracer
+	// would iterate a map); the first ntags are set.
+	tags  [4]opentracing.Tag
+	ntags int
 }
 
 // method returns the name and tags of fullMethod's spans. On a server
@@ -119,19 +133,37 @@ func (in *instrumentation) method(fullMethod string, server, registered bool) *m
 	if !ok {
 		svc, meth = fullMethod, ""
 	}
-	m := &method{name: fullMethod, full: fullMethod, tags: [3]opentracing.Tag{
-		{Key: "rpc.system", Value: "grpc"},
-		{Key: "rpc.service", Value: instrument.TagValue(in.tr, "", svc)},
-		{Key: "rpc.method", Value: instrument.TagValue(in.tr, "", meth)},
-	}}
+	m := &method{name: fullMethod, full: fullMethod}
+	if in.ot {
+		m.tags[0] = opentracing.Tag{Key: "rpc.system", Value: "grpc"}
+		m.tags[1] = opentracing.Tag{Key: "rpc.service", Value: instrument.TagValue(in.tr, "", svc)}
+		m.ntags = 2
+		if !in.otelRun { // with both, rpc.method is the conventions' whose names the spans have
+			m.tags[2] = opentracing.Tag{Key: "rpc.method", Value: instrument.TagValue(in.tr, "", meth)}
+			m.ntags = 3
+		}
+	}
+	if in.otel {
+		// otelgrpc's: the full method without its leading "/", which is
+		// also the span's name; none for a method not in that form.
+		m.tags[m.ntags] = opentracing.Tag{Key: "rpc.system.name", Value: "grpc"}
+		m.ntags++
+		if full, ok := strings.CutPrefix(fullMethod, "/"); ok && (in.otelRun || !in.ot) {
+			m.tags[m.ntags] = opentracing.Tag{Key: "rpc.method", Value: instrument.TagValue(in.tr, "", full)}
+			m.ntags++
+		}
+		if in.otelRun {
+			m.name = strings.TrimPrefix(fullMethod, "/")
+		}
+	}
 	if server {
 		m.known = ok && (in.named[fullMethod] || registered || described(svc, meth))
 		if !m.known {
 			m.name = UnknownMethod
 			return m // never cached: the network chose it
 		}
-	} else if len(fullMethod) > 256 {
-		m.name = instrument.TagValue(in.tr, "", fullMethod)
+	} else if len(m.name) > 256 {
+		m.name = instrument.TagValue(in.tr, "", m.name)
 	}
 	if in.cached.Add(1) <= maxCachedMethods {
 		in.methods.Store(fullMethod, m)
@@ -154,8 +186,8 @@ func described(service, method string) bool {
 // how many: peer.ipv4 or peer.ipv6 and peer.port for an IP address,
 // peer.address for any other (a Unix socket, bufconn).
 func (in *instrumentation) peerTags(addr net.Addr, tags *[2]opentracing.Tag) int {
-	if addr == nil {
-		return 0
+	if addr == nil || !in.ot {
+		return 0 // OpenTelemetry's conventions (otelgrpc's) have no peer
 	}
 	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP != nil {
 		key := "peer.ipv6"
@@ -194,6 +226,24 @@ func (a *addrCache) box(s string) any {
 	b := &boxedAddr{s: s, v: s}
 	slot.Store(b)
 	return b.v
+}
+
+// serverAddress tags span with server.address and server.port, the
+// server's address, as otelgrpc does, in OpenTelemetry's conventions.
+func (in *instrumentation) serverAddress(span opentracing.Span, addr net.Addr) {
+	if !in.otel || addr == nil {
+		return
+	}
+	hostport := addr.String()
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		span.SetTag("server.address", instrument.TagValue(in.tr, "", hostport))
+		return
+	}
+	span.SetTag("server.address", instrument.TagValue(in.tr, "", host))
+	if p, err := strconv.Atoi(port); err == nil {
+		span.SetTag("server.port", p)
+	}
 }
 
 // tagMetadata tags span with the metadata WithMetadata names.

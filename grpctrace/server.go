@@ -81,6 +81,7 @@ func (h *serverHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	switch s := s.(type) {
 	case *stats.InHeader:
 		c.md = s.Header
+		c.local = s.LocalAddr
 		if p, ok := c.Context.Value(connKey{}).(*connPeer); ok {
 			c.peer = p
 		} else {
@@ -204,6 +205,7 @@ func (in *instrumentation) startIntercepted(ctx context.Context, fullMethod stri
 	n := 0
 	if p, ok := peer.FromContext(ctx); ok {
 		n = in.peerTags(p.Addr, &c.tags)
+		c.local = p.LocalAddr
 	}
 	c.startServer(n)
 	if spanKey == nil {

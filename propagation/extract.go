@@ -52,8 +52,10 @@ func (p Propagator) Extract(r Reader) (SpanContext, error) {
 	switch c := r.(type) {
 	case opentracing.HTTPHeadersCarrier:
 		for k, vs := range c {
-			for _, v := range vs {
-				s.visit(k, v)
+			if s.wants(k) {
+				for _, v := range vs {
+					s.see(k, v)
+				}
 			}
 		}
 	case opentracing.TextMapCarrier:
@@ -249,112 +251,149 @@ func (h *listHeader) see(k, v string) {
 // values: then none of them is read.
 func (h *listHeader) dropped() bool { return h.spellings && h.differ }
 
-// visit looks at one key and value. Names are matched case-insensitively,
-// after a look at the first letter and the length: most headers of a request
-// are none of these.
+// firstLetters holds, by the first byte of a header's name, the groups
+// that read names starting with it, in either case.
+var firstLetters = func() (t [256]group) {
+	for _, l := range []struct {
+		c byte
+		g group
+	}{
+		{'b', gBaggage | gB3}, // baggage, b3, baggage-KEY
+		{'j', gJaeger},        // jaeger-baggage, jaeger-debug-id
+		{'o', gOTTrace | gB3}, // ot-tracer-*, ot-baggage-KEY
+		{'t', gTraceContext},  // traceparent, tracestate
+		{'u', gJaeger},        // uber-trace-id, uberctx-KEY
+		{'x', gB3},            // x-b3-*
+	} {
+		t[l.c], t[l.c-'a'+'A'] = l.g, l.g
+	}
+	return t
+}()
+
+// wants reports whether s reads a header named k, from its first letter:
+// most headers of a request are none of its formats', and are skipped at
+// the cost of a table look-up.
+func (s *scan) wants(k string) bool {
+	return len(k) >= 2 && firstLetters[k[0]]&s.reads != 0
+}
+
+// visit looks at one key and value.
 func (s *scan) visit(k, v string) {
-	if len(k) < 2 {
-		return
+	if s.wants(k) {
+		s.see(k, v)
 	}
-	switch k[0] | 0x20 { // lower case, for letters
-	case 'b', 'j', 'o', 't', 'u', 'x':
-	default:
-		return
-	}
+}
+
+// is reports whether the header name k, of the length of name (a
+// lower-case constant), is name in any case: at once when k is spelt canon
+// (as an http.Header holds it) or name itself.
+func is(k, name, canon string) bool {
+	return k == canon || k == name || k[0]|0x20 == name[0] && strings.EqualFold(k, name)
+}
+
+// hasPrefix reports whether the header name k is longer than prefix, a
+// lower-case constant, and starts with it in any case.
+func hasPrefix(k, prefix string) bool {
+	return len(k) > len(prefix) && strings.EqualFold(k[:len(prefix)], prefix)
+}
+
+// see looks at one key and value that s wants. Names are matched
+// case-insensitively, after a look at their length.
+func (s *scan) see(k, v string) {
 	switch len(k) {
 	case 2:
-		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3) {
+		if s.reads&gB3 != 0 && is(k, hdrB3, "B3") {
 			s.keep(sB3, &s.b3, v)
 			return
 		}
 	case 7:
-		if s.reads&gBaggage != 0 && strings.EqualFold(k, hdrBaggage) {
+		if s.reads&gBaggage != 0 && is(k, hdrBaggage, "Baggage") {
 			s.bagList.see(k, v)
 			s.addW3CBaggage(v)
 			return
 		}
 	case 10:
-		if s.reads&gTraceContext != 0 && strings.EqualFold(k, hdrTracestate) {
+		if s.reads&gTraceContext != 0 && is(k, hdrTracestate, "Tracestate") {
 			s.addTraceState(k, v)
 			return
 		}
-		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3Flags) {
+		if s.reads&gB3 != 0 && is(k, hdrB3Flags, "X-B3-Flags") {
 			s.keep(sB3Flags, &s.b3Flags, v)
 			return
 		}
 	case 11:
-		if s.reads&gTraceContext != 0 && strings.EqualFold(k, hdrTraceparent) {
+		if s.reads&gTraceContext != 0 && is(k, hdrTraceparent, "Traceparent") {
 			if s.seen&sTraceparent != 0 {
 				s.seen |= sTraceparentTwice
 			}
 			s.keep(sTraceparent, &s.traceparent, v)
 			return
 		}
-		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3SpanID) {
+		if s.reads&gB3 != 0 && is(k, hdrB3SpanID, "X-B3-Spanid") {
 			s.keep(sB3SpanID, &s.b3SpanID, v)
 			return
 		}
 	case 12:
 		if s.reads&gB3 != 0 {
-			if strings.EqualFold(k, hdrB3TraceID) {
+			if is(k, hdrB3TraceID, "X-B3-Traceid") {
 				s.keep(sB3TraceID, &s.b3TraceID, v)
 				return
 			}
-			if strings.EqualFold(k, hdrB3Sampled) {
+			if is(k, hdrB3Sampled, "X-B3-Sampled") {
 				s.keep(sB3Sampled, &s.b3Sampled, v)
 				return
 			}
 		}
 	case 13:
-		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrUberTraceID) {
+		if s.reads&gJaeger != 0 && is(k, hdrUberTraceID, "Uber-Trace-Id") {
 			s.keep(sUberTraceID, &s.uberTraceID, v)
 			return
 		}
 	case 14:
-		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrJaegerBaggage) {
+		if s.reads&gJaeger != 0 && is(k, hdrJaegerBaggage, "Jaeger-Baggage") {
 			s.jbList.see(k, v)
 			s.addJaegerBaggage(v)
 			return
 		}
 	case 15:
-		if s.reads&gJaeger != 0 && strings.EqualFold(k, hdrJaegerDebugID) {
+		if s.reads&gJaeger != 0 && is(k, hdrJaegerDebugID, "Jaeger-Debug-Id") {
 			s.keep(sJaegerDebugID, &s.jaegerDebugID, v)
 			return
 		}
 	case 16:
-		if s.reads&gOTTrace != 0 && strings.EqualFold(k, hdrOTSpanID) {
+		if s.reads&gOTTrace != 0 && is(k, hdrOTSpanID, "Ot-Tracer-Spanid") {
 			s.keep(sOTSpanID, &s.otSpanID, v)
 			return
 		}
 	case 17:
-		if s.reads&gB3 != 0 && strings.EqualFold(k, hdrB3ParentSpanID) {
+		if s.reads&gB3 != 0 && is(k, hdrB3ParentSpanID, "X-B3-Parentspanid") {
 			s.keep(sB3ParentSpanID, &s.b3ParentSpanID, v)
 			return
 		}
 		if s.reads&gOTTrace != 0 {
-			if strings.EqualFold(k, hdrOTTraceID) {
+			if is(k, hdrOTTraceID, "Ot-Tracer-Traceid") {
 				s.keep(sOTTraceID, &s.otTraceID, v)
 				return
 			}
-			if strings.EqualFold(k, hdrOTSampled) {
+			if is(k, hdrOTSampled, "Ot-Tracer-Sampled") {
 				s.keep(sOTSampled, &s.otSampled, v)
 				return
 			}
 		}
 	}
-	if len(k) > len(prefixB3Baggage) && s.reads&gB3 != 0 &&
-		strings.EqualFold(k[:len(prefixB3Baggage)], prefixB3Baggage) {
-		s.add(srcB3, strings.ToLower(k[len(prefixB3Baggage):]), v)
-		return
-	}
-	if len(k) > len(prefixJaegerBaggage) && s.reads&gJaeger != 0 &&
-		strings.EqualFold(k[:len(prefixJaegerBaggage)], prefixJaegerBaggage) {
-		s.add(srcUberctx, strings.ToLower(k[len(prefixJaegerBaggage):]), queryUnescape(v))
-		return
-	}
-	if len(k) > len(prefixOTBaggage) && s.reads&(gB3|gOTTrace) != 0 &&
-		strings.EqualFold(k[:len(prefixOTBaggage)], prefixOTBaggage) {
-		s.add(srcOT, strings.ToLower(k[len(prefixOTBaggage):]), v)
+	switch k[0] | 0x20 {
+	case 'b':
+		if s.reads&gB3 != 0 && hasPrefix(k, prefixB3Baggage) {
+			s.add(srcB3, strings.ToLower(k[len(prefixB3Baggage):]), v)
+		}
+	case 'u':
+		if s.reads&gJaeger != 0 && hasPrefix(k, prefixJaegerBaggage) {
+			s.add(srcUberctx, strings.ToLower(k[len(prefixJaegerBaggage):]), queryUnescape(v))
+		}
+	case 'o':
+		if s.reads&(gB3|gOTTrace) != 0 && hasPrefix(k, prefixOTBaggage) {
+			s.add(srcOT, strings.ToLower(k[len(prefixOTBaggage):]), v)
+		}
 	}
 }
 
@@ -567,8 +606,7 @@ func (s *scan) result(p *Propagator) (SpanContext, error) {
 		debugID  string   // jaeger-debug-id's, with hint
 		found    bool
 		b3Done   bool
-		problems [4]problem // one per context group
-		np       int
+		problems []problem // made only for corrupt headers: most requests have none
 	)
 	for _, f := range p.list[:p.n] {
 		var (
@@ -603,8 +641,7 @@ func (s *scan) result(p *Propagator) (SpanContext, error) {
 			break
 		}
 		if st == corrupt {
-			problems[np] = pr
-			np++
+			problems = append(problems, pr)
 		}
 	}
 	if s.nbag > 0 {
@@ -613,9 +650,9 @@ func (s *scan) result(p *Propagator) (SpanContext, error) {
 	switch {
 	case found:
 		return sc, nil
-	case np > 0:
-		msgs := make([]string, np)
-		for i, pr := range problems[:np] {
+	case len(problems) > 0:
+		msgs := make([]string, len(problems))
+		for i, pr := range problems {
 			msgs[i] = pr.String()
 		}
 		return sc, fmt.Errorf("propagation: %s: %w", strings.Join(msgs, "; "), opentracing.ErrSpanContextCorrupted)

@@ -31,7 +31,7 @@ func parseTraceparent(v string) (SpanContext, string) {
 	if len(v) < 2 {
 		return sc, "too short"
 	}
-	version, ok := parseHex(v[:2], false)
+	version, ok := parseHex2(v)
 	switch {
 	case !ok || len(v) > 2 && v[2] != '-':
 		return sc, "invalid version"
@@ -48,21 +48,21 @@ func parseTraceparent(v string) (SpanContext, string) {
 		return sc, "malformed: want version-traceid-parentid-flags"
 	}
 	var ok1, ok2 bool
-	sc.TraceIDHigh, ok1 = parseHex(v[3:19], false)
-	sc.TraceID, ok2 = parseHex(v[19:35], false)
+	sc.TraceIDHigh, ok1 = parseHex16(v[3:19], false)
+	sc.TraceID, ok2 = parseHex16(v[19:35], false)
 	if !ok1 || !ok2 {
 		return sc, "trace id is not 32 lower-case hex digits"
 	}
 	if sc.TraceIDHigh == 0 && sc.TraceID == 0 {
 		return sc, "trace id is zero"
 	}
-	if sc.SpanID, ok = parseHex(v[36:52], false); !ok {
+	if sc.SpanID, ok = parseHex16(v[36:52], false); !ok {
 		return sc, "parent id is not 16 lower-case hex digits"
 	}
 	if sc.SpanID == 0 {
 		return sc, "parent id is zero"
 	}
-	flags, ok := parseHex(v[53:55], false)
+	flags, ok := parseHex2(v[53:55])
 	if !ok {
 		return sc, "flags are not 2 lower-case hex digits"
 	}
@@ -72,6 +72,12 @@ func parseTraceparent(v string) (SpanContext, string) {
 	}
 	sc.Random = flags&2 != 0
 	return sc, ""
+}
+
+// parseHex2 parses the 2 lower-case hex digits that start s, as parseHex.
+func parseHex2(s string) (uint64, bool) {
+	hi, lo := hexLower[s[0]], hexLower[s[1]]
+	return uint64(hi<<4 | lo&0xf), (hi|lo)&0xf0 == 0
 }
 
 // appendTraceparent appends sc's traceparent (version 00).

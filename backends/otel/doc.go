@@ -69,6 +69,15 @@
 //
 // # Spans
 //
+// The backend declares OpenTelemetry's semantic conventions
+// ([backend.Conventions]): unless the user chose others
+// (core.WithConventions, TRACEPLUG_CONVENTIONS), traceplug's server, client
+// and gRPC spans carry the stable HTTP and RPC conventions, with span names
+// and status as otelhttp and otelgrpc write them ("GET /items/{id}",
+// http.request.method, url.full, server.address, rpc.system.name, ...;
+// docs/attributes.md has the table). A tag otel.status_description sets the
+// status to ERROR with that description, and is no attribute.
+//
 // Spans started through OpenTracing (traceplug's middleware and transport,
 // and any OpenTracing code) are SDK spans in the instrumentation scope
 // github.com/traceplug/traceplug. A span.kind start tag becomes the span's

@@ -71,7 +71,7 @@ func TestWithGlobalOpenTelemetryCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	spans := c.Spans()
-	server, child := byName(t, spans, "HTTP GET"), byName(t, spans, "otel.child")
+	server, child := byName(t, spans, "GET"), byName(t, spans, "otel.child")
 	wantChild(t, child, server)
 	if server.TraceID != conformance.NormalizeID(incoming) {
 		t.Errorf("server span %v does not continue the incoming trace", server)

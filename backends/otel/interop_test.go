@@ -82,7 +82,7 @@ func TestOpenTelemetryInsideTracedRequest(t *testing.T) {
 	if len(spans) != 4 {
 		t.Fatalf("want 4 spans, got %v", spans)
 	}
-	request := byName(t, spans, "HTTP GET")
+	request := byName(t, spans, "GET") // OpenTelemetry's name: the method
 	otelChild := byName(t, spans, "otel.child")
 	grandchild := byName(t, spans, "ot.grandchild")
 	wantChild(t, otelChild, request)

@@ -55,7 +55,7 @@ func TestErrorStatusKeepsLogMessage(t *testing.T) {
 	_ = tr.Close()
 
 	spans := oteltest.ByName(c.OTLPSpans())
-	for name, want := range map[string]string{"HTTP GET": "db down", "direct": "timeout"} {
+	for name, want := range map[string]string{"GET": "db down", "direct": "timeout"} {
 		st := spans[name].GetStatus()
 		if st.GetCode() != tracepb.Status_STATUS_CODE_ERROR || st.GetMessage() != want {
 			t.Errorf("%s: status %v, want ERROR %q", name, st, want)
@@ -337,7 +337,7 @@ func TestExceptionTypeOfErrorObject(t *testing.T) {
 // later value, as it did with the bridge, where each SetTag reached the SDK
 // span at once. BUG: tags are buffered and handed to the SDK span at
 // Finish, after the OpenTelemetry write, so the earlier value wins: here
-// traceplug's own start tag "component" overwrites what the handler set,
+// traceplug's own tag "url.scheme" overwrites what the handler set,
 // and a tag set before the handler's SetAttributes overwrites it.
 func TestLastWriteWinsAcrossAPIs(t *testing.T) {
 	c := oteltest.New(t)
@@ -345,7 +345,7 @@ func TestLastWriteWinsAcrossAPIs(t *testing.T) {
 	srv := httptest.NewServer(tr.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opentracing.SpanFromContext(r.Context()).SetTag("user.id", "from-tag")
 		trace.SpanFromContext(r.Context()).SetAttributes(
-			attribute.String("component", "my-service"),
+			attribute.String("url.scheme", "my-scheme"),
 			attribute.String("user.id", "from-otel"))
 	})))
 	defer srv.Close()
@@ -355,8 +355,8 @@ func TestLastWriteWinsAcrossAPIs(t *testing.T) {
 	}
 	resp.Body.Close()
 	_ = ot.Close()
-	got := oteltest.ByName(c.OTLPSpans())["HTTP GET"]
-	for k, want := range map[string]string{"component": "my-service", "user.id": "from-otel"} {
+	got := oteltest.ByName(c.OTLPSpans())["GET"]
+	for k, want := range map[string]string{"url.scheme": "my-scheme", "user.id": "from-otel"} {
 		if v, _ := oteltest.Attributes(got)[k]; v != want {
 			t.Errorf("%s=%v, want the later write %q", k, v, want)
 		}

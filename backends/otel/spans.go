@@ -174,14 +174,19 @@ func (s *span) SetOperationName(name string) opentracing.Span {
 
 // SetTag implements [opentracing.Span]: error=true sets the status to ERROR
 // (keeping the description of a status that is ERROR already, as an error
-// log sets it), span.kind is ignored (the kind is fixed at start), any other
-// tag is an attribute.
+// log sets it), otel.status_description (a string) sets it to ERROR with
+// that description, span.kind is ignored (the kind is fixed at start), any
+// other tag is an attribute.
 func (s *span) SetTag(key string, value any) opentracing.Span {
 	switch key {
 	case string(ext.SpanKind):
 	case string(ext.Error):
 		if b, ok := value.(bool); ok && b && !s.failed() {
 			s.otel.SetStatus(codes.Error, "")
+		}
+	case statusDescription:
+		if d, ok := value.(string); ok && (d != "" || !s.failed()) {
+			s.otel.SetStatus(codes.Error, d)
 		}
 	default:
 		if !s.recording {
@@ -466,14 +471,15 @@ var startOptions = func() (opts [trace.SpanKindConsumer + 1][]trace.SpanStartOpt
 
 // starter reads a span's start options.
 type starter struct {
-	attrs   []attribute.KeyValue
-	kind    trace.SpanKind
-	failed  bool // error=true
-	start   time.Time
-	foreign bool         // a reference to another tracer's span context
-	refs    int          // references to the backend's span contexts
-	child   *spanContext // the first ChildOf one
-	follows *spanContext // the first FollowsFrom one
+	attrs       []attribute.KeyValue
+	kind        trace.SpanKind
+	failed      bool   // error=true
+	description string // otel.status_description
+	start       time.Time
+	foreign     bool         // a reference to another tracer's span context
+	refs        int          // references to the backend's span contexts
+	child       *spanContext // the first ChildOf one
+	follows     *spanContext // the first FollowsFrom one
 }
 
 func (st *starter) option(o opentracing.StartSpanOption) {
@@ -516,6 +522,10 @@ func (st *starter) tag(key string, value any) {
 	case string(ext.Error):
 		b, ok := value.(bool)
 		st.failed = ok && b
+	case statusDescription:
+		if d, ok := value.(string); ok {
+			st.failed, st.description = true, d
+		}
 	default:
 		st.attrs = append(st.attrs, tagAttribute(key, value))
 	}
@@ -636,7 +646,7 @@ func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOpt
 		}
 	}
 	if st.failed {
-		s.otel.SetStatus(codes.Error, "")
+		s.otel.SetStatus(codes.Error, st.description)
 	}
 	return s
 }

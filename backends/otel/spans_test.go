@@ -19,8 +19,9 @@ import (
 // TestSpansAsOpenTelemetryExpectsThem: on the wire, server and client spans
 // have kinds SERVER and CLIENT, a 5xx and a panic have status ERROR (a
 // panic's message in the status and in an exception event), a 4xx has no
-// status, and traceplug's tags are attributes, without the span.kind and
-// error tags that became the kind and the status.
+// status, and the attributes are OpenTelemetry's HTTP conventions (no
+// component), without the span.kind and error tags that became the kind and
+// the status.
 func TestSpansAsOpenTelemetryExpectsThem(t *testing.T) {
 	c := oteltest.New(t)
 	tr, _ := newTracer(t, c, core.WithTraceAll(true))
@@ -58,15 +59,19 @@ func TestSpansAsOpenTelemetryExpectsThem(t *testing.T) {
 				t.Errorf("%s: attribute %s=%v: it is the kind or the status", s.GetName(), k, v)
 			}
 		}
-		if v, _ := oteltest.Attributes(s)["component"]; v != "traceplug" {
-			t.Errorf("%s: component %v", s.GetName(), v)
+		attrs := oteltest.Attributes(s)
+		if v, ok := attrs["component"]; ok {
+			t.Errorf("%s: component %v: OpenTelemetry's conventions have none (the scope says it)", s.GetName(), v)
+		}
+		if attrs["http.request.method"] != "GET" || attrs["url.scheme"] != "http" || attrs["http.route"] != s.GetName()[len("GET "):] {
+			t.Errorf("%s: attributes %v, want OpenTelemetry's HTTP conventions", s.GetName(), attrs)
 		}
 	}
 	if missing.GetStatus().GetCode() != tracepb.Status_STATUS_CODE_UNSET {
 		t.Errorf("404: status %v, want unset", missing.GetStatus())
 	}
-	if v, _ := oteltest.Attributes(missing)["http.status_code"]; v != int64(404) {
-		t.Errorf("404: http.status_code %v (%T), want int64 404", v, v)
+	if v, _ := oteltest.Attributes(missing)["http.response.status_code"]; v != int64(404) {
+		t.Errorf("404: http.response.status_code %v (%T), want int64 404", v, v)
 	}
 	if broken.GetStatus().GetCode() != tracepb.Status_STATUS_CODE_ERROR {
 		t.Errorf("500: status %v, want ERROR", broken.GetStatus())

@@ -16,6 +16,11 @@ func Harness(transport string) conformance.Harness {
 	return conformance.Harness{
 		Name:    "otel/" + transport,
 		Backend: "otel",
+		// The suite's contract is written in OpenTracing's tags; the
+		// backend's own conventions, OpenTelemetry's, are held to what
+		// otelhttp and otelgrpc write, side by side, in
+		// interop/semconv_test.go.
+		Options: []core.Option{core.WithConventions("opentracing")},
 		Start: func(t *testing.T) conformance.Collector {
 			return &transportCollector{Collector: New(t), transport: transport}
 		},
