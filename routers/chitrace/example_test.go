@@ -33,6 +33,7 @@ func ExampleMiddleware() {
 	}
 	defer tracer.Close() // flushes the spans
 
+	// snippet:readme
 	r := chi.NewRouter()
 	r.Use(chitrace.Middleware(tracer))
 	r.Use(middleware.Recoverer) // after it: the 500 of a panic is the span's status
@@ -44,6 +45,7 @@ func ExampleMiddleware() {
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/users/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "user") })
 	})
+	// end snippet
 
 	for _, target := range []string{"/items/42", "/api/users/7", "/nowhere/42"} {
 		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", target, nil))
