@@ -182,44 +182,38 @@ func TestSuiteFailsOnBrokenBackends(t *testing.T) {
 			if err == nil {
 				t.Fatalf("the suite passed a broken backend:\n%s", out)
 			}
-			results := parseResults(string(out))
-			if len(results) == 0 {
-				t.Fatalf("no subtest results in the subprocess output:\n%s", out)
-			}
-			for _, p := range tc.mustFail {
-				if results[p] != "FAIL" {
-					t.Errorf("property %s: %q, want FAIL", p, results[p])
-				}
-			}
-			for _, p := range tc.mustPass {
-				if results[p] != "PASS" {
-					t.Errorf("property %s: %q, want PASS", p, results[p])
-				}
-			}
-			for _, p := range tc.mustSkip {
-				if results[p] != "SKIP" {
-					t.Errorf("property %s: %q, want SKIP", p, results[p])
-				}
-			}
-			var failed []string
-			for p, r := range results {
-				if r == "FAIL" {
-					failed = append(failed, p)
-				}
-			}
-			sort.Strings(failed)
-			t.Logf("%s fails: %s", tc.backend, strings.Join(failed, ", "))
+			checkResults(t, tc.backend, string(out), "TestSuiteFailsOnBrokenBackends", tc.mustFail, tc.mustPass, tc.mustSkip)
 		})
 	}
 }
 
-var resultLine = regexp.MustCompile(`(?m)^\s*--- (PASS|FAIL|SKIP): TestSuiteFailsOnBrokenBackends/([a-z0-9_]+) `)
-
-// parseResults maps each top-level property to PASS, FAIL or SKIP.
-func parseResults(out string) map[string]string {
-	res := map[string]string{}
-	for _, m := range resultLine.FindAllStringSubmatch(out, -1) {
-		res[m[2]] = m[1]
+// checkResults reads the results of test's top-level subtests (the
+// properties) in out, a subprocess's verbose output, and checks that each
+// property of mustFail failed, of mustPass passed and of mustSkip was
+// skipped; it logs which failed, under name.
+func checkResults(t *testing.T, name, out, test string, mustFail, mustPass, mustSkip []string) {
+	t.Helper()
+	line := regexp.MustCompile(`(?m)^\s*--- (PASS|FAIL|SKIP): ` + regexp.QuoteMeta(test) + `/([a-z0-9_]+) `)
+	results := map[string]string{}
+	for _, m := range line.FindAllStringSubmatch(out, -1) {
+		results[m[2]] = m[1]
 	}
-	return res
+	if len(results) == 0 {
+		t.Fatalf("no subtest results in the subprocess output:\n%s", out)
+	}
+	for want, props := range map[string][]string{"FAIL": mustFail, "PASS": mustPass, "SKIP": mustSkip} {
+		for _, p := range props {
+			if results[p] != want {
+				t.Errorf("property %s: %q, want %s", p, results[p], want)
+			}
+		}
+	}
+	var failed []string
+	for p, r := range results {
+		if r == "FAIL" {
+			failed = append(failed, p)
+		}
+	}
+	sort.Strings(failed)
+	t.Logf("%s fails: %s", name, strings.Join(failed, ", "))
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -279,33 +277,7 @@ func TestRouterPropertiesFailOnBrokenRouters(t *testing.T) {
 			if err == nil {
 				t.Fatalf("the properties passed a broken router:\n%s", out)
 			}
-			results := map[string]string{}
-			for _, m := range routerResultLine.FindAllStringSubmatch(string(out), -1) {
-				results[m[2]] = m[1]
-			}
-			if len(results) == 0 {
-				t.Fatalf("no subtest results in the subprocess output:\n%s", out)
-			}
-			for _, p := range tc.mustFail {
-				if results[p] != "FAIL" {
-					t.Errorf("property %s: %q, want FAIL", p, results[p])
-				}
-			}
-			for _, p := range tc.mustPass {
-				if results[p] != "PASS" {
-					t.Errorf("property %s: %q, want PASS", p, results[p])
-				}
-			}
-			var failed []string
-			for p, r := range results {
-				if r == "FAIL" {
-					failed = append(failed, p)
-				}
-			}
-			sort.Strings(failed)
-			t.Logf("serveroute-%s fails: %s", tc.bug, strings.Join(failed, ", "))
+			checkResults(t, "serveroute-"+tc.bug, string(out), "TestRouterPropertiesFailOnBrokenRouters", tc.mustFail, tc.mustPass, nil)
 		})
 	}
 }
-
-var routerResultLine = regexp.MustCompile(`(?m)^\s*--- (PASS|FAIL|SKIP): TestRouterPropertiesFailOnBrokenRouters/([a-z0-9_]+) `)
