@@ -94,13 +94,8 @@ func resolveConventions(name string, ot opentracing.Tracer) conventions {
 	return convOT
 }
 
-// Conventions reports the semantic conventions the Tracer's spans follow
-// ([WithConventions]): names, [backend.ConventionsOpenTracing] or
-// [backend.ConventionsOpenTelemetry], is the one whose span names, status
-// rules and attributes they follow; both says the other's attributes are
-// written too. It is part of the surface for instrumentation packages
-// (package grpctrace follows it), as [Tracer.TraceAll] is.
-func (t *Tracer) Conventions() (names string, both bool) {
+// conventions is instrument.Conventions.
+func (t *Tracer) conventions() (names string, both bool) {
 	names = backend.ConventionsOpenTracing
 	if t.conv&convOTelRun != 0 {
 		names = backend.ConventionsOpenTelemetry

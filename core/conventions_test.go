@@ -13,6 +13,7 @@ import (
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/mock"
 	"github.com/traceplug/traceplug/core"
+	"github.com/traceplug/traceplug/instrument"
 )
 
 // otelTracer is the mock backend's tracer declaring OpenTelemetry's
@@ -62,7 +63,7 @@ func noTag(t *testing.T, s mock.Span, keys ...string) {
 // conventions gets OpenTracing's tags, and no OpenTelemetry attribute.
 func TestConventionsOpenTracingByDefault(t *testing.T) {
 	tr, m := newMock(t, core.WithTraceAll(true))
-	if names, both := tr.Conventions(); names != backend.ConventionsOpenTracing || both {
+	if names, both := instrument.Conventions(tr); names != backend.ConventionsOpenTracing || both {
 		t.Errorf("Conventions() = %q, %v", names, both)
 	}
 	server, client := serveAndCall(t, tr, m)
@@ -83,7 +84,7 @@ func TestConventionsOpenTracingByDefault(t *testing.T) {
 // name spans and set attributes and status as otelhttp does, on any backend.
 func TestConventionsOpenTelemetry(t *testing.T) {
 	tr, m := newMock(t, core.WithTraceAll(true), core.WithConventions("OpenTelemetry"))
-	if names, both := tr.Conventions(); names != backend.ConventionsOpenTelemetry || both {
+	if names, both := instrument.Conventions(tr); names != backend.ConventionsOpenTelemetry || both {
 		t.Errorf("Conventions() = %q, %v", names, both)
 	}
 	server, client := serveAndCall(t, tr, m)
@@ -127,7 +128,7 @@ func TestConventionsOpenTelemetry(t *testing.T) {
 // and writes both sets of attributes.
 func TestConventionsBoth(t *testing.T) {
 	tr, m := newMock(t, core.WithTraceAll(true), core.WithConventions("both"))
-	if names, both := tr.Conventions(); names != backend.ConventionsOpenTracing || !both {
+	if names, both := instrument.Conventions(tr); names != backend.ConventionsOpenTracing || !both {
 		t.Errorf("Conventions() = %q, %v", names, both)
 	}
 	_, client := serveAndCall(t, tr, m)
@@ -167,7 +168,7 @@ func TestConventionsBackendDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if names, both := tr.Conventions(); names != tc.names || both != tc.both {
+		if names, both := instrument.Conventions(tr); names != tc.names || both != tc.both {
 			t.Errorf("%d options: Conventions() = %q, %v, want %q, %v", len(tc.opts), names, both, tc.names, tc.both)
 		}
 	}
@@ -183,7 +184,7 @@ func TestConventionsEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if names, _ := tr.Conventions(); names != backend.ConventionsOpenTelemetry {
+	if names, _ := instrument.Conventions(tr); names != backend.ConventionsOpenTelemetry {
 		t.Errorf("TRACEPLUG_CONVENTIONS ignored: %q", names)
 	}
 	_ = tr.Close()
@@ -191,7 +192,7 @@ func TestConventionsEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if names, _ := tr.Conventions(); names != backend.ConventionsOpenTracing {
+	if names, _ := instrument.Conventions(tr); names != backend.ConventionsOpenTracing {
 		t.Errorf("code did not win over TRACEPLUG_CONVENTIONS: %q", names)
 	}
 	_ = tr.Close()

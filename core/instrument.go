@@ -32,6 +32,7 @@ func init() {
 	hooks.RecordPanic = func(t any, span opentracing.Span, v any) { t.(*Tracer).logPanic(span, v) }
 	hooks.TagValue = func(t any, name, value string) string { return t.(*Tracer).tagValue(name, value) }
 	hooks.ClearContext = func(t any, h map[string][]string) { t.(*Tracer).clearContext(h) }
+	hooks.Conventions = func(t any) (string, bool) { return t.(*Tracer).conventions() }
 	hooks.InjectOutgoing = func(t any, ctx context.Context, sc opentracing.SpanContext, carrier opentracing.TextMapWriter) error {
 		return t.(*Tracer).injectOutgoing(ctx, sc, carrier)
 	}

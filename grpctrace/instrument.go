@@ -63,7 +63,7 @@ func newInstrumentation(tr *core.Tracer, opts []Option) *instrumentation {
 	}
 	c := newConfig(opts)
 	in := &instrumentation{tr: tr, traceAll: tr.TraceAll(), filter: c.filter}
-	names, both := tr.Conventions()
+	names, both := instrument.Conventions(tr)
 	in.otelRun = names == backend.ConventionsOpenTelemetry
 	in.ot, in.otel = !in.otelRun || both, in.otelRun || both
 	for _, m := range c.methods {

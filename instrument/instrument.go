@@ -121,6 +121,13 @@ func Inject(t *core.Tracer, ctx context.Context, sc opentracing.SpanContext, car
 	return hooks.InjectOutgoing(t, ctx, sc, carrier)
 }
 
+// Conventions returns the conventions t's spans follow (see
+// core.WithConventions): backend.ConventionsOpenTracing or
+// backend.ConventionsOpenTelemetry, whose span names, status rules and
+// attributes an instrumentation package writes; both says the other's
+// attributes are written too.
+func Conventions(t *core.Tracer) (names string, both bool) { return hooks.Conventions(t) }
+
 // ClearContext deletes from h, headers or gRPC metadata about to carry a
 // span context injected by t, every header of t's propagation formats,
 // context or baggage, in any case of its name: stale ones (copied from an

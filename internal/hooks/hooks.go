@@ -25,5 +25,6 @@ var (
 	RecordPanic         func(t any, span opentracing.Span, v any)
 	TagValue            func(t any, name, value string) string
 	ClearContext        func(t any, h map[string][]string)
+	Conventions         func(t any) (names string, both bool)
 	InjectOutgoing      func(t any, ctx context.Context, sc opentracing.SpanContext, carrier opentracing.TextMapWriter) error
 )
