@@ -285,7 +285,17 @@ func (c *SpanCounts) Handed(n uint64) bool {
 }
 
 // Reported counts n spans delivered.
-func (c *SpanCounts) Reported(n uint64) { c.reported.Add(n) }
+func (c *SpanCounts) Reported(n uint64) {
+	if n == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.settled {
+		n = c.unsettle(n)
+	}
+	c.reported.Add(n)
+	c.mu.Unlock()
+}
 
 // Dropped counts n spans given up on for reason. Spans dropped as
 // [DropClosed] are not counted as handed: they finished after the reporter
@@ -295,8 +305,27 @@ func (c *SpanCounts) Dropped(reason string, n uint64) {
 		return
 	}
 	c.mu.Lock()
+	if c.settled && reason != DropClosed {
+		n = c.unsettle(n)
+	}
 	c.drop(reason, n)
 	c.mu.Unlock()
+}
+
+// unsettle is for a count that arrives after Settle (a send Shutdown's
+// deadline cut short, whose outcome the client library reports late): Settle
+// already counted those spans as [DropShutdown], so they move from there to
+// their real fate, and the total stays the number of spans handed. It
+// returns how many of the n spans it moved; c.mu is held.
+func (c *SpanCounts) unsettle(n uint64) uint64 {
+	held := c.dropped[DropShutdown]
+	n = min(n, held)
+	if held == n {
+		delete(c.dropped, DropShutdown)
+	} else {
+		c.dropped[DropShutdown] = held - n
+	}
+	return n
 }
 
 // drop counts n spans dropped for reason; c.mu is held.
@@ -309,7 +338,9 @@ func (c *SpanCounts) drop(reason string, n uint64) {
 
 // Settle is called once the reporter has shut down: every span it was handed
 // that is neither reported nor dropped is lost, and counted as
-// [DropShutdown]. Spans handed after Settle are counted as [DropClosed].
+// [DropShutdown]. Spans handed after Settle are counted as [DropClosed];
+// spans reported or dropped after Settle (a send its deadline cut short
+// still ending) move out of [DropShutdown], so that nothing is counted twice.
 // Settle is idempotent.
 func (c *SpanCounts) Settle() {
 	c.mu.Lock()

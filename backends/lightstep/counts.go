@@ -43,6 +43,18 @@ type countingSender struct {
 	closing  *closing        // nil: Shutdown never begins (tests)
 	log      *backend.Logger // nil: nothing logged (tests)
 	shown    string          // the collector's address, for the log
+	// flight lets close wait for the reports under way, their counting
+	// included, so that Settle follows every count of a report Shutdown cut
+	// short.
+	flight *inflight
+}
+
+// close waits for the reports under way, counted, and closes the transport.
+func (s countingSender) close() {
+	if s.flight != nil {
+		s.flight.wait()
+	}
+	s.sender.close()
 }
 
 // closing is Shutdown's context, once Shutdown has begun.
@@ -67,6 +79,9 @@ func (c *closing) state() (begun, cut bool) {
 }
 
 func (s countingSender) Report(ctx context.Context, req *collectorpb.ReportRequest) (*collectorpb.ReportResponse, error) {
+	if s.flight != nil {
+		defer s.flight.begin()()
+	}
 	parts := split(req, s.maxBytes)
 	var resp *collectorpb.ReportResponse
 	settled := false // a span of req was delivered or dropped

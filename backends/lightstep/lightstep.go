@@ -132,7 +132,7 @@ func New(cfg backend.Config) (*Tracer, error) {
 		t.sender, shown = hs, hs.url
 	}
 	t.sender = countingSender{sender: t.sender, counts: t.counts, maxBytes: maxReport, closing: &t.closing,
-		log: backend.NewLoggerTo(cfg.Logger, "traceplug/lightstep: "), shown: shown}
+		log: backend.NewLoggerTo(cfg.Logger, "traceplug/lightstep: "), shown: shown, flight: new(inflight)}
 	opts.CustomCollector = t.sender
 
 	routeEvents(opts.AccessToken, cfg.Logger)
