@@ -260,6 +260,9 @@ var serverOpts = []opentracing.StartSpanOption{serverKind}
 // the pattern http.ServeMux matched, if any. rc is what a Recorder gets.
 func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	span := rq.span
+	if rq.state != nil {
+		rq.status, rq.bytes, rq.hijacked = rq.state.ResponseState()
+	}
 	status := rq.status
 	if status == 0 && !rq.hijacked && !rq.panicked {
 		status = http.StatusOK

@@ -22,8 +22,17 @@ import (
 // server, HTTP/1 and HTTP/2, and httptest's recorder (in benchmarks and
 // tests) have fixed combinations: for those, the request's state holds the
 // wrapper, whose types below implement each combination, and wrapping
-// allocates nothing. Any other writer (another middleware's) goes through
-// httpsnoop, with the same observations.
+// allocates nothing. A writer that keeps the response's state itself (a
+// router's, see responseState) is not wrapped at all: the request reads the
+// state from it when the handler returns. Any other writer (another
+// middleware's) goes through httpsnoop, with the same observations.
+
+// responseState is instrument.ResponseState: a writer that reports the
+// status it sent or will send once the handler returns (0: none), the body
+// bytes it sent, and whether the connection was hijacked.
+type responseState interface {
+	ResponseState() (status int, size int64, hijacked bool)
+}
 
 // writeHeader records the status of WriteHeader(code), as net/http sends
 // it: the first final status (or 101), unless a write or a flush sent 200
@@ -66,6 +75,7 @@ const (
 	hasFullDuplex
 	hasPusher
 	hasStringWriter
+	hasState // a responseState: never wrapped
 )
 
 // The combinations of net/http's writers (Go 1.26): *http.response
@@ -139,7 +149,9 @@ func (c *shapeCache) of(w http.ResponseWriter) shape {
 		}
 	}
 	s := shape(0) // unknown: through httpsnoop
-	if knownWriter(t) {
+	if _, ok := w.(responseState); ok {
+		s = hasState
+	} else if knownWriter(t) {
 		s = shapeOf(w)
 	}
 	c.slots[c.next.Add(1)%uint32(len(c.slots))].Store(&typeShape{t, s})
@@ -164,11 +176,17 @@ func knownWriter(t reflect.Type) bool {
 	return false
 }
 
-// wrap returns w observed for rq: without allocating for net/http's own
-// writers, else through httpsnoop.
+// wrap returns w observed for rq: w itself for a writer that keeps the
+// response's state, without allocating for net/http's own writers, else
+// through httpsnoop.
 func (rq *request) wrap(w http.ResponseWriter) http.ResponseWriter {
+	sh := shapes.of(w)
+	if sh == hasState {
+		rq.state = w.(responseState)
+		return w
+	}
 	rq.rw = respWriter{w: w, rq: rq}
-	switch shapes.of(w) {
+	switch sh {
 	case shapeHTTP1:
 		return (*http1Writer)(&rq.rw)
 	case shapeHTTP2:

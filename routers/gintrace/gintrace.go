@@ -2,6 +2,7 @@ package gintrace
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,14 +28,24 @@ func Middleware(tracer *core.Tracer) gin.HandlerFunc {
 	}
 	register(tracer)
 	return func(c *gin.Context) {
-		s := &step{c: c, gin: c.Writer}
+		s := steps.Get().(*step)
+		s.c, s.gin = c, c.Writer
 		route := c.FullPath()
 		if route == "" && !c.Writer.Written() {
 			s.miss = c.Writer.Status() // gin's 404 or 405, if it answers
 		}
 		tracer.ServeRoute((*lower)(s), c.Request, route, s)
+		// Core and the handlers are done with it: they hold its writers
+		// only while they serve. (A step whose handlers panicked is not
+		// reused: the panic passes before this.)
+		*s = step{}
+		steps.Put(s)
 	}
 }
+
+// steps are Middleware's, reused: a request through gin costs no
+// allocation of gintrace's.
+var steps = sync.Pool{New: func() any { return new(step) }}
 
 // Trace returns a gin handler that traces the rest of its route's handlers
 // with tracer, and attrs as traced attributes: the per-route decorator,

@@ -2,43 +2,39 @@ package gintrace
 
 import (
 	"bufio"
-	"io"
 	"net"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/traceplug/traceplug/instrument"
 )
 
 // A request goes through core.Tracer.ServeRoute (or a Trace decorator) as
-// through any http.Handler, so the span observes the response through the
-// http.ResponseWriter core hands on. gin's handlers write to c.Writer, a
+// through any http.Handler. gin's handlers write to c.Writer, a
 // gin.ResponseWriter, which sends the status late: WriteHeader (c.Status,
 // c.AbortWithStatus) only records it, until the body's first byte,
 // WriteHeaderNow, or the end of the handlers, and the last status recorded
-// before then is the one sent. So a step has two faces over one
-// allocation: lower, the http.ResponseWriter core wraps, which writes to
-// the c.Writer the step found; and upper, the c.Writer the handlers below
-// get, which keeps gin's semantics and tells core's writer the status gin
-// sends, when gin sends it.
+// before then is the one sent. gin's writer keeps the status and size it
+// sends, so core need not observe the response: the writer a step hands
+// core, lower, reports them (instrument.ResponseState), and core hands it
+// on unwrapped. A step has two faces over one allocation: lower, the
+// http.ResponseWriter core is given, which writes to the c.Writer the step
+// found; and upper, the c.Writer the handlers below get, which writes to
+// that c.Writer too, and notes a hijack, which gin's writer does not tell.
 //
-//	handlers -> upper -> core's writer (observes) -> lower -> gin's c.Writer -> net/http
-//
-// Core observes lower through httpsnoop, as every writer that is not
-// net/http's own: 18 allocations and about 5,400 instructions a request
-// (BenchmarkGin, counted by callgrind), most of what gintrace adds to a
-// request over core.Tracer.Middleware on a ServeMux. gin's writer keeps
-// the status and size it sends itself; were core to read them from a
-// writer that has them, rather than wrap it, the two faces would go, and
-// that cost with them.
+//	core:     lower -> gin's c.Writer -> net/http
+//	handlers: upper -> gin's c.Writer -> net/http
 
 // step is one request through Middleware or Trace.
 type step struct {
 	c   *gin.Context
-	gin gin.ResponseWriter  // c.Writer as the step found it
-	w   http.ResponseWriter // what core handed on: lower, observed
+	gin gin.ResponseWriter // c.Writer as the step found it
 	// miss is, for a request no route matched, the status gin set before
 	// running the handlers (404 or 405); else 0.
-	miss int
+	miss     int
+	returned bool // the handlers returned: gin will send the status it holds
+	hijacked bool
 }
 
 // stepOf returns the step whose lower face w is, or wraps.
@@ -55,19 +51,22 @@ func stepOf(w http.ResponseWriter) *step {
 	}
 }
 
-// ServeHTTP runs the rest of the gin handlers with the request and the
-// writer core hands on, and puts c's back when they return or panic.
-func (s *step) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP runs the rest of the gin handlers with the request core hands
+// on (and the writer it was given, lower, which it hands on unwrapped), and
+// puts c's back when they return. When they
+// panic, c keeps them for the handlers the panic passes through (gin's
+// recovery, before Middleware), which then write through the step, as the
+// handlers did; gin resets c for its next request.
+func (s *step) ServeHTTP(_ http.ResponseWriter, r *http.Request) {
 	c := s.c
-	req, writer := c.Request, c.Writer
-	defer func() { c.Request, c.Writer = req, writer }()
-	s.w = w
+	req := c.Request
 	c.Request, c.Writer = r, (*upper)(s)
 	c.Next()
 	if s.miss != 0 {
 		s.answerMiss()
 	}
-	s.commit() // the status gin will send when the handlers have all returned
+	s.returned = true
+	c.Request, c.Writer = req, s.gin
 }
 
 // answerMiss writes gin's default answer to a request no route matched, as
@@ -95,35 +94,45 @@ func (s *step) answerMiss() {
 // mimePlain is the Content-Type of gin's default answers.
 var mimePlain = []string{gin.MIMEPlain}
 
-// commit tells core's writer the status gin records, before gin sends it.
-func (s *step) commit() {
-	if !s.gin.Written() {
-		s.w.WriteHeader(s.gin.Status()) // recorded by core; gin's status is unchanged
-	}
-}
-
-// lower is the writer core wraps: gin's c.Writer as an http.ResponseWriter
-// with the optional interfaces gin.ResponseWriter has, so that core's
-// wrapper has them too.
+// lower is the writer core is given: gin's c.Writer as an
+// http.ResponseWriter with the optional interfaces gin.ResponseWriter has,
+// which reports the response's state to core.
 type lower step
 
-func (l *lower) Header() http.Header                          { return l.gin.Header() }
-func (l *lower) WriteHeader(code int)                         { l.gin.WriteHeader(code) }
-func (l *lower) Write(b []byte) (int, error)                  { return l.gin.Write(b) }
-func (l *lower) WriteString(s string) (int, error)            { return l.gin.WriteString(s) }
-func (l *lower) Flush()                                       { l.gin.Flush() }
-func (l *lower) CloseNotify() <-chan bool                     { return l.gin.CloseNotify() }
-func (l *lower) Unwrap() http.ResponseWriter                  { return l.gin }
-func (l *lower) Hijack() (net.Conn, *bufio.ReadWriter, error) { return l.gin.Hijack() }
+var _ instrument.ResponseState = (*lower)(nil)
+
+// ResponseState implements [instrument.ResponseState]: the status gin sent,
+// or, once the handlers have returned, the one it holds and sends next.
+func (l *lower) ResponseState() (status int, size int64, hijacked bool) {
+	if l.hijacked {
+		return 0, 0, true
+	}
+	if l.gin.Written() || l.returned {
+		status = l.gin.Status()
+	}
+	return status, int64(max(l.gin.Size(), 0)), false
+}
+
+func (l *lower) Header() http.Header               { return l.gin.Header() }
+func (l *lower) WriteHeader(code int)              { l.gin.WriteHeader(code) }
+func (l *lower) Write(b []byte) (int, error)       { return l.gin.Write(b) }
+func (l *lower) WriteString(s string) (int, error) { return l.gin.WriteString(s) }
+func (l *lower) Flush()                            { l.gin.Flush() }
+func (l *lower) CloseNotify() <-chan bool          { return l.gin.CloseNotify() }
+func (l *lower) Unwrap() http.ResponseWriter       { return l.gin }
+func (l *lower) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := l.gin.Hijack()
+	if err == nil {
+		l.hijacked = true
+	}
+	return c, rw, err
+}
 
 // upper is the c.Writer handlers get while the step serves: a
-// gin.ResponseWriter that behaves as the one it replaces, whose writes go
-// through core's writer, told the status first.
+// gin.ResponseWriter that behaves as the one it replaces, and writes to it.
 type upper step
 
 var _ gin.ResponseWriter = (*upper)(nil)
-
-func (u *upper) s() *step { return (*step)(u) }
 
 // Header returns the header map of the writer the step found.
 func (u *upper) Header() http.Header { return u.gin.Header() }
@@ -132,36 +141,16 @@ func (u *upper) Header() http.Header { return u.gin.Header() }
 func (u *upper) WriteHeader(code int) { u.gin.WriteHeader(code) }
 
 // WriteHeaderNow sends the recorded status, if it was not sent.
-func (u *upper) WriteHeaderNow() {
-	u.s().commit()
-	u.gin.WriteHeaderNow()
-}
+func (u *upper) WriteHeaderNow() { u.gin.WriteHeaderNow() }
 
-func (u *upper) Write(b []byte) (int, error) {
-	u.s().commit()
-	return u.w.Write(b)
-}
-
-func (u *upper) WriteString(s string) (int, error) {
-	u.s().commit()
-	return io.WriteString(u.w, s)
-}
+func (u *upper) Write(b []byte) (int, error)       { return u.gin.Write(b) }
+func (u *upper) WriteString(s string) (int, error) { return u.gin.WriteString(s) }
 
 // Flush sends the recorded status and what was written.
-func (u *upper) Flush() {
-	u.s().commit()
-	if f, ok := u.w.(http.Flusher); ok {
-		f.Flush()
-	}
-}
+func (u *upper) Flush() { u.gin.Flush() }
 
-// Hijack hijacks the connection through core's writer, which observes it.
-func (u *upper) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if h, ok := u.w.(http.Hijacker); ok {
-		return h.Hijack()
-	}
-	return u.gin.Hijack()
-}
+// Hijack hijacks the connection through lower, which notes it.
+func (u *upper) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*lower)(u).Hijack() }
 
 //nolint:staticcheck // gin.ResponseWriter has it
 func (u *upper) CloseNotify() <-chan bool { return u.gin.CloseNotify() }
@@ -170,5 +159,6 @@ func (u *upper) Size() int                { return u.gin.Size() }
 func (u *upper) Written() bool            { return u.gin.Written() }
 func (u *upper) Pusher() http.Pusher      { return u.gin.Pusher() }
 
-// Unwrap returns core's writer, for [http.ResponseController].
-func (u *upper) Unwrap() http.ResponseWriter { return u.w }
+// Unwrap returns lower, for [http.ResponseController], which then notes a
+// hijack through it too.
+func (u *upper) Unwrap() http.ResponseWriter { return (*lower)(u) }
