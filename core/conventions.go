@@ -243,10 +243,10 @@ func (t *Tracer) otelServerStart(span opentracing.Span, r *http.Request) {
 			span.SetTag(attrPeerPort, peerPort)
 		}
 	}
-	if ua := r.UserAgent(); ua != "" {
+	if ua := header(r.Header, "User-Agent"); ua != "" {
 		span.SetTag(attrUserAgent, t.tagValue("User-Agent", ua))
 	}
-	client := r.Header.Get("X-Forwarded-For")
+	client := header(r.Header, "X-Forwarded-For")
 	if i := strings.IndexByte(client, ','); i >= 0 {
 		client = client[:i]
 	}
@@ -294,7 +294,7 @@ func (t *Tracer) otelClientStart(span opentracing.Span, req *http.Request, targe
 	}
 	host, port := splitHostPort(urlHost)
 	if host == "" && port < 0 {
-		host, port = splitHostPort(req.Header.Get("Host"))
+		host, port = splitHostPort(header(req.Header, "Host"))
 	}
 	span.SetTag(attrServerAddress, t.redact.cap(host))
 	if p := nonDefaultPort(req.URL != nil && req.URL.Scheme == "https", port); p > 0 {
@@ -362,4 +362,13 @@ func (t *Tracer) failCall(span opentracing.Span, err error, msg string) {
 	if t.conv&convOTelRun != 0 {
 		span.SetTag(TagStatusDescription, msg)
 	}
+}
+
+// header is h.Get(name) for a canonical name, which Get would canonicalize
+// again on every call: a scan of the name, on every request.
+func header(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

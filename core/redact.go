@@ -61,11 +61,12 @@ func DefaultRedactedQueryKeys() []string {
 // redactor hides secrets in header values, query values and URLs. It is built
 // once per Tracer and only read afterwards.
 type redactor struct {
-	headerSubs []string  // lower-cased substrings of header names to redact
-	querySubs  []string  // lower-cased substrings of query keys to redact
-	queryIndex *subIndex // querySubs by first byte
-	maxLen     int       // tag length cap; 0: no cap
-	maxHeaders int       // headers rendered at most; 0: no cap
+	headerSubs  []string  // lower-cased substrings of header names to redact
+	querySubs   []string  // lower-cased substrings of query keys to redact
+	queryIndex  *subIndex // querySubs by first byte
+	headerIndex *subIndex // headerSubs by first byte
+	maxLen      int       // tag length cap; 0: no cap
+	maxHeaders  int       // headers rendered at most; 0: no cap
 	// allowHeaders, when not nil, lists the only headers (canonical names)
 	// whose values are tagged; the others are REDACTED. The redaction list
 	// and the checks of values apply to allowed headers too.
@@ -111,7 +112,14 @@ func (x *redactor) cap(s string) string {
 	return s[:cut] + ellipsis
 }
 
-func (x *redactor) secretHeader(name string) bool { return containsAnyFold(name, x.headerSubs) }
+func (x *redactor) secretHeader(name string) bool { return x.headerIndexed().containsFold(name) }
+
+func (x *redactor) headerIndexed() *subIndex {
+	if x.headerIndex == nil { // a redactor built without one (tests)
+		return newSubIndex(x.headerSubs)
+	}
+	return x.headerIndex
+}
 
 // allowed reports whether the value of header name may be tagged.
 func (x *redactor) allowed(name string) bool {
@@ -206,20 +214,6 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return c - 'a' + 10
-}
-
-// containsAnyFold reports whether s, with ASCII letters lower-cased,
-// contains any of the lower-cased substrings in list. It does not allocate.
-func containsAnyFold(s string, list []string) bool {
-	for i := 0; i < len(s); i++ {
-		c := lower(s[i])
-		for _, sub := range list {
-			if sub != "" && sub[0] == c && len(sub) <= len(s)-i && strings.EqualFold(s[i:i+len(sub)], sub) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func lower(c byte) byte {
@@ -653,33 +647,56 @@ var authSchemes = []string{"bearer", "basic", "digest", "negotiate", "ntlm", "dp
 // base64 of "user:password", or a long mixed token; for the others, at
 // least 8 characters.
 func hasCredentials(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if i > 0 && isAlnum(v[i-1]) {
+	// A scheme is a word that a space follows: look at the word before
+	// each space, rather than at every byte.
+	for off := 0; off < len(v); {
+		k := strings.IndexByte(v[off:], ' ')
+		if k < 0 {
+			return false
+		}
+		sp := off + k
+		off = sp + 1
+		start := sp
+		for start > 0 && sp-start <= len("negotiate") && isAlnum(v[start-1]) {
+			start--
+		}
+		if start > 0 && isAlnum(v[start-1]) {
+			continue // a word longer than any scheme
+		}
+		scheme := authScheme(v[start:sp])
+		if scheme == "" {
 			continue
 		}
-		c := lower(v[i])
-		if c != 'b' && c != 'd' && c != 'n' {
-			continue
+		cred := strings.TrimLeft(v[sp:], " ")
+		n := 0
+		for n < len(cred) && isToken68(cred[n]) {
+			n++
 		}
-		for _, scheme := range authSchemes {
-			if len(v)-i <= len(scheme) || !strings.EqualFold(v[i:i+len(scheme)], scheme) || v[i+len(scheme)] != ' ' {
-				continue
-			}
-			cred := strings.TrimLeft(v[i+len(scheme):], " ")
-			n := 0
-			for n < len(cred) && isToken68(cred[n]) {
-				n++
-			}
-			if scheme == "basic" {
-				if isBasicCredential(cred[:n]) || n >= 16 && charClasses(cred[:n]) >= 2 {
-					return true
-				}
-			} else if n >= 8 {
+		if scheme == "basic" {
+			if isBasicCredential(cred[:n]) || n >= 16 && charClasses(cred[:n]) >= 2 {
 				return true
 			}
+		} else if n >= 8 {
+			return true
 		}
 	}
 	return false
+}
+
+// authScheme returns the authentication scheme word is, in any case, or "".
+func authScheme(word string) string {
+	if len(word) < 4 || len(word) > len("negotiate") {
+		return ""
+	}
+	if c := lower(word[0]); c != 'b' && c != 'd' && c != 'n' {
+		return ""
+	}
+	for _, scheme := range authSchemes {
+		if len(word) == len(scheme) && strings.EqualFold(word, scheme) {
+			return scheme
+		}
+	}
+	return ""
 }
 
 func isAlnum(c byte) bool {
@@ -767,7 +784,8 @@ func newSubIndex(list []string) *subIndex {
 	return x
 }
 
-// containsFold is containsAnyFold over the indexed list.
+// containsFold reports whether s, with ASCII letters lower-cased, contains
+// any of the indexed substrings. It does not allocate.
 func (x *subIndex) containsFold(s string) bool {
 	if x == nil {
 		return false

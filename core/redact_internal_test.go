@@ -15,7 +15,7 @@ import (
 const testJWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"
 
 func defaultRedactor(maxLen int) *redactor {
-	return &redactor{headerSubs: DefaultRedactedHeaders(), querySubs: DefaultRedactedQueryKeys(), queryIndex: newSubIndex(DefaultRedactedQueryKeys()), maxLen: maxLen, maxHeaders: DefaultMaxTaggedHeaders}
+	return &redactor{headerSubs: DefaultRedactedHeaders(), querySubs: DefaultRedactedQueryKeys(), queryIndex: newSubIndex(DefaultRedactedQueryKeys()), headerIndex: newSubIndex(DefaultRedactedHeaders()), maxLen: maxLen, maxHeaders: DefaultMaxTaggedHeaders}
 }
 
 // TestRedactorQueryHostile: ";" separates keys (item 6), keys match after

@@ -191,7 +191,7 @@ func newTracer(c *config) (*Tracer, error) {
 	return &Tracer{
 		traceAll:     c.traceAll,
 		attrs:        attrs,
-		redact:       &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery, queryIndex: newSubIndex(c.redactQuery), maxLen: c.maxTagLen, maxHeaders: c.maxHeaders, allowHeaders: c.allowHeaders},
+		redact:       &redactor{headerSubs: c.redactHeaders, querySubs: c.redactQuery, queryIndex: newSubIndex(c.redactQuery), headerIndex: newSubIndex(c.redactHeaders), maxLen: c.maxTagLen, maxHeaders: c.maxHeaders, allowHeaders: c.allowHeaders},
 		opName:       c.opName,
 		filter:       c.filter,
 		observer:     c.observer,
