@@ -37,7 +37,9 @@
 // ([WithTracedAttributes], [TracedAttributes]) with secrets redacted.
 // [Tracer.GetSpan] returns a request's live span, and [Tracer.Transport]
 // traces outgoing requests and carries the trace to the next service, in the
-// formats [WithPropagation] lists.
+// formats [WithPropagation] lists. A service the internet calls directly
+// does not continue its callers' traces: [WithPublicEndpoint] starts a new
+// trace per request, sampled by the service, linked to the caller's.
 //
 // # Logs and traces
 //

@@ -42,6 +42,11 @@ const (
 	// "opentelemetry" or "both", in any case ([WithConventions]); unset or
 	// empty, the backend's own.
 	EnvConventions = "TRACEPLUG_CONVENTIONS"
+	// EnvPublicEndpoint is "true" or "false", in any case
+	// ([WithPublicEndpoint]): "true" makes every server span a public
+	// endpoint's, which starts a new trace rather than continue its
+	// caller's.
+	EnvPublicEndpoint = "TRACEPLUG_PUBLIC_ENDPOINT"
 )
 
 // FromEnv builds a Tracer from the TRACEPLUG_* environment variables (see
@@ -137,16 +142,23 @@ func envOptions() ([]Option, error) {
 	if v, ok := lookupEnv(EnvEndpoint); ok {
 		opts = append(opts, WithEndpoint(v))
 	}
-	if v, ok := lookupEnv(EnvTraceAll); ok {
+	for _, b := range []struct {
+		env  string
+		with func(bool) Option
+	}{{EnvTraceAll, WithTraceAll}, {EnvPublicEndpoint, WithPublicEndpoint}} {
+		v, ok := lookupEnv(b.env)
+		if !ok {
+			continue
+		}
 		var on bool
 		switch {
 		case strings.EqualFold(v, "true"):
 			on = true
 		case strings.EqualFold(v, "false"):
 		default:
-			return nil, backend.BadOptionf("traceplug: %s=%q: want true or false (in any case)", EnvTraceAll, capString(v, 100))
+			return nil, backend.BadOptionf("traceplug: %s=%q: want true or false (in any case)", b.env, capString(v, 100))
 		}
-		opts = append(opts, WithTraceAll(on))
+		opts = append(opts, b.with(on))
 	}
 	if v, ok := lookupEnv(EnvTracedAttributes); ok {
 		var names []string
@@ -232,7 +244,7 @@ func backendUnset() error {
 
 // knownEnv are the TRACEPLUG_ variables traceplug reads.
 var knownEnv = []string{EnvBackend, EnvServiceName, EnvEndpoint, EnvSampleRate, EnvTraceAll, EnvTracedAttributes,
-	EnvPropagation, EnvParams, EnvTags, EnvConventions, EnvSampler, EnvSamplerArg, EnvSamplingRules, EnvForcedSampling}
+	EnvPropagation, EnvParams, EnvTags, EnvConventions, EnvPublicEndpoint, EnvSampler, EnvSamplerArg, EnvSamplingRules, EnvForcedSampling}
 
 // unknownEnv returns a warning for each set TRACEPLUG_ variable that
 // traceplug does not know (a misspelt TRACEPLUG_SERVICE, say), sorted, each

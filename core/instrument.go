@@ -19,14 +19,14 @@ import (
 )
 
 func init() {
-	hooks.StartServerSpan = func(t any, buf *hooks.SpanBuffer, op string, carrier opentracing.TextMapReader, opts []opentracing.StartSpanOption) opentracing.Span {
-		return t.(*Tracer).startServerSpan(buf, op, carrier, opts...)
+	hooks.StartServerSpan = func(t any, buf *hooks.SpanBuffer, op string, carrier opentracing.TextMapReader, public bool, opts []opentracing.StartSpanOption) opentracing.Span {
+		return t.(*Tracer).startServerSpan(buf, op, carrier, public, opts...)
 	}
 	hooks.StartClientSpan = func(t any, buf *hooks.SpanBuffer, op string, parent opentracing.SpanContext, opts []opentracing.StartSpanOption) opentracing.Span {
 		return t.(*Tracer).startClientSpan(buf, op, parent, opts...)
 	}
-	hooks.ContextWithIncoming = func(t any, ctx context.Context, carrier opentracing.TextMapReader) context.Context {
-		return t.(*Tracer).contextWithIncoming(ctx, carrier)
+	hooks.ContextWithIncoming = func(t any, ctx context.Context, carrier opentracing.TextMapReader, public bool) context.Context {
+		return t.(*Tracer).contextWithIncoming(ctx, carrier, public)
 	}
 	hooks.FinishSpan = func(t any, span opentracing.Span) { t.(*Tracer).finishSpan(span) }
 	hooks.RecordPanic = func(t any, span opentracing.Span, v any) { t.(*Tracer).logPanic(span, v) }
@@ -64,26 +64,36 @@ func (t *Tracer) injectOutgoing(ctx context.Context, sc opentracing.SpanContext,
 // part of the surface for instrumentation packages.
 func (t *Tracer) TraceAll() bool { return t.traceAll }
 
-// startServerSpan starts an incoming call's span (see instrument.StartServerSpan).
-func (t *Tracer) startServerSpan(buf *hooks.SpanBuffer, operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
+// startServerSpan starts an incoming call's span (see
+// instrument.StartServerSpan); public says the call came to a public
+// endpoint, as does t's WithPublicEndpoint(true) (see public.go).
+func (t *Tracer) startServerSpan(buf *hooks.SpanBuffer, operation string, carrier opentracing.TextMapReader, public bool, opts ...opentracing.StartSpanOption) opentracing.Span {
 	var (
 		parent     opentracing.SpanContext
+		linked     opentracing.SpanContext // a public endpoint's caller
 		orphan     []propagation.BaggageItem
 		extractErr error
 		decision   sampling.Decision
 		debugID    string
 	)
 	if t.sampling != nil {
-		var psc propagation.SpanContext
+		var psc, link propagation.SpanContext
 		psc, extractErr = t.extractNeutral(carrier)
+		public = (public || t.sampling.public.all) && carriesTrace(&psc)
+		if public {
+			link = publicEntry(&psc) // a new trace, linked to the caller's
+		}
 		if decision = t.sampling.decide(&psc, operation); !decision.Sampled {
 			return &carrySpan{t: t, psc: psc, decided: true}
 		}
 		parent, debugID = t.importDecided(psc), psc.DebugID
+		if public && parent != nil {
+			linked = t.importLink(link)
+		}
 	} else {
 		parent, orphan, extractErr = t.extractContext(carrier)
 	}
-	span := t.startKind(buf, operation, parent, serverKind, opts)
+	span := t.startKind(buf, operation, parent, linked, serverKind, opts)
 	if extractErr != nil {
 		span.SetTag(TagExtractError, t.redact.cap(extractErr.Error()))
 	}
@@ -99,11 +109,18 @@ func (t *Tracer) startServerSpan(buf *hooks.SpanBuffer, operation string, carrie
 	return span
 }
 
-// contextWithIncoming is instrument.ContextWithIncoming.
-func (t *Tracer) contextWithIncoming(ctx context.Context, carrier opentracing.TextMapReader) context.Context {
+// contextWithIncoming is instrument.ContextWithIncoming, or with public
+// instrument.ContextWithPublicIncoming.
+func (t *Tracer) contextWithIncoming(ctx context.Context, carrier opentracing.TextMapReader, public bool) context.Context {
 	psc, ok := t.incoming(carrier)
 	if !ok {
 		return ctx
+	}
+	if public || t.publicAll() {
+		// A public endpoint's caller's trace stops here: an empty one, so
+		// that the calls made under ctx start traces of their own, even
+		// from metadata copied onward.
+		return opentracing.ContextWithSpan(ctx, &carrySpan{t: t})
 	}
 	ctx = opentracing.ContextWithSpan(ctx, &carrySpan{t: t, psc: psc})
 	if t.carriedCtx != nil {
@@ -129,7 +146,7 @@ func (t *Tracer) startClientSpan(buf *hooks.SpanBuffer, operation string, parent
 		}
 		parent, decision = sc, d
 	}
-	span := t.startKind(buf, operation, parent, clientKind, opts)
+	span := t.startKind(buf, operation, parent, nil, clientKind, opts)
 	if decision.Type != "" && decision.Type != samplerConst {
 		setSamplerTags(span, decision)
 	}
@@ -162,9 +179,11 @@ var componentTag opentracing.StartSpanOption = opentracing.Tag{Key: string(ext.C
 var rootServerOpts = []opentracing.StartSpanOption{serverKind, componentTag}
 
 // startKind starts a span of the given kind as a child of parent (nil: a
-// root), tagged component=traceplug, and counts it. Its options are put in
-// buf, or in a new buffer when buf is nil.
-func (t *Tracer) startKind(buf *hooks.SpanBuffer, op string, parent opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
+// root) that follows from linked (nil: none; only with a parent, which
+// every backend takes from the first reference), tagged
+// component=traceplug, and counts it. Its options are put in buf, or in a
+// new buffer when buf is nil.
+func (t *Tracer) startKind(buf *hooks.SpanBuffer, op string, parent, linked opentracing.SpanContext, kind opentracing.StartSpanOption, extra []opentracing.StartSpanOption) opentracing.Span {
 	var all []opentracing.StartSpanOption
 	switch {
 	case parent == nil && len(extra) == 0 && kind == serverKind && t.conv&convOT != 0:
@@ -177,6 +196,10 @@ func (t *Tracer) startKind(buf *hooks.SpanBuffer, op string, parent opentracing.
 		if parent != nil {
 			buf.Parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
 			all = append(all, &buf.Parent)
+			if linked != nil {
+				buf.Link = opentracing.SpanReference{Type: opentracing.FollowsFromRef, ReferencedContext: linked}
+				all = append(all, &buf.Link)
+			}
 		}
 		all = append(all, kind)
 		if t.conv&convOT != 0 { // OpenTelemetry's conventions have no component
@@ -187,7 +210,7 @@ func (t *Tracer) startKind(buf *hooks.SpanBuffer, op string, parent opentracing.
 	span := t.startSpan(op, all, parent != nil)
 	if buf != nil {
 		// Hold nothing of this span's start: the buffer may outlive it.
-		buf.Parent.ReferencedContext = nil
+		buf.Parent.ReferencedContext, buf.Link.ReferencedContext = nil, nil
 		clear(buf.Opts[:min(len(all), len(buf.Opts))])
 	}
 	t.counts.started.Add(1)

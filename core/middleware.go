@@ -20,7 +20,8 @@ var serverKind opentracing.StartSpanOption = ext.SpanKindRPCServer
 // ([WithTracedAttributes]); with trace-all off (the default), Middleware
 // returns next itself and only handlers wrapped by [Tracer.Trace] are traced.
 //
-// The span continues the trace in the request's headers, is available to
+// The span continues the trace in the request's headers (on a public
+// endpoint, [WithPublicEndpoint], it starts a new one), is available to
 // handlers through [Tracer.GetSpan] and [opentracing.SpanFromContext], and
 // finishes when next returns, tagged with the response status. Middleware
 // composes with any router: put it outermost, around an [http.ServeMux] to
@@ -137,6 +138,9 @@ func (d *decorated) spanName(r *http.Request) string {
 func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler, name string, attrs []attribute, rt router) {
 	if t.filter != nil && !t.filter(r) {
 		if psc, ok := t.incoming(opentracing.HTTPHeadersCarrier(r.Header)); ok {
+			if t.publicRequest(r) {
+				psc = propagation.SpanContext{} // the caller's trace stops here
+			}
 			t.carry(w, r, next, &psc, false) // untraced, but the trace goes on
 			return
 		}
@@ -145,6 +149,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	var (
 		parent     opentracing.SpanContext
+		linked     opentracing.SpanContext // a public endpoint's caller
 		orphan     []propagation.BaggageItem
 		extractErr error
 		op         string
@@ -152,14 +157,23 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		debugID    string
 	)
 	if t.sampling != nil {
-		var psc propagation.SpanContext
+		var psc, link propagation.SpanContext
 		psc, extractErr = t.extractNeutral(opentracing.HTTPHeadersCarrier(r.Header))
 		op = t.startName(r, name, rt)
+		public := carriesTrace(&psc) && t.publicRequest(r)
+		if public {
+			link = publicEntry(&psc) // a new trace, linked to the caller's
+		}
 		if decision = t.sampling.decide(&psc, op); !decision.Sampled {
 			t.carry(w, r, next, &psc, true)
 			return
 		}
 		parent, debugID = t.importDecided(psc), psc.DebugID
+		if public && parent != nil {
+			// Without the new trace's context the link, the only
+			// reference, would be the span's parent.
+			linked = t.importLink(link)
+		}
 	} else {
 		parent, orphan, extractErr = t.extractContext(opentracing.HTTPHeadersCarrier(r.Header))
 		op = t.operationName(r, name)
@@ -168,7 +182,9 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	// The kind goes in at start: some tracers (zipkin's) can set it only then.
 	// The options live in rq, so that passing them allocates nothing.
 	var opts []opentracing.StartSpanOption
-	if parent != nil {
+	if linked != nil {
+		opts = linkedOptions(rq, parent, linked)
+	} else if parent != nil {
 		rq.parent = opentracing.SpanReference{Type: opentracing.ChildOfRef, ReferencedContext: parent}
 		rq.opts = [3]opentracing.StartSpanOption{&rq.parent, serverKind}
 		opts = rq.opts[:2]
@@ -185,7 +201,7 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 			rq.opts[0] = serverKind
 			opts = rq.opts[:1]
 		}
-		opts = append(opts, &rq.start) // within rq.opts
+		opts = append(opts, &rq.start) // within rq.opts, or the linked start's
 	}
 	span := t.startSpan(op, opts, rq.parent.ReferencedContext != nil)
 	t.counts.started.Add(1)

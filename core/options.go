@@ -58,6 +58,8 @@ type config struct {
 	recorder     Recorder // nil: nothing recorded; see WithRecorder
 	errs         []error  // invalid options, reported by newConfig
 
+	public publicPolicy // which requests come to a public endpoint: see public.go
+
 	backend        string // WithBackend or TRACEPLUG_BACKEND, for FromEnv
 	backendFromEnv bool
 

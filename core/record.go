@@ -392,6 +392,9 @@ type Settings struct {
 	Propagation string
 	// Recorder reports whether a [Recorder] is attached ([WithRecorder]).
 	Recorder bool
+	// PublicEndpoint is "all" for [WithPublicEndpoint](true), "by function"
+	// for [WithPublicEndpointFn], "" when callers' traces are continued.
+	PublicEndpoint string
 }
 
 // settings freezes the Settings that c says; Backend is set by build.
@@ -405,12 +408,13 @@ func (c *config) settings() Settings {
 		endpoint = x.urlString(c.endpoint)
 	}
 	return Settings{
-		ServiceName: c.serviceName,
-		Endpoint:    endpoint,
-		SampleRate:  c.sampleRate,
-		TraceAll:    c.traceAll,
-		Propagation: c.propagation,
-		Recorder:    c.recorder != nil,
+		ServiceName:    c.serviceName,
+		Endpoint:       endpoint,
+		SampleRate:     c.sampleRate,
+		TraceAll:       c.traceAll,
+		Propagation:    c.propagation,
+		Recorder:       c.recorder != nil,
+		PublicEndpoint: c.public.String(),
 	}
 }
 

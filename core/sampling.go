@@ -125,6 +125,10 @@ type sampler struct {
 	other     opCounts // counted past maxSampledOperations; its name matches no operation
 	recent    opCache  // operations counted lately, to skip ops' hashing
 	counted   struct{ forced, forcedOver atomic.Uint64 }
+	// public is which requests come to a public endpoint, whose callers
+	// decide nothing (see public.go): like forced, a limit on what a caller
+	// may decide, so it lives where the decisions are taken.
+	public publicPolicy
 }
 
 type opCounts struct {
@@ -213,7 +217,7 @@ func newSampler(c *config, ot any) (*sampler, error) {
 		}
 		forced = f
 	}
-	sm := &sampler{s: s, source: source, usesOp: sampling.UsesOperation(s)}
+	sm := &sampler{s: s, source: source, usesOp: sampling.UsesOperation(s), public: c.public}
 	sm.other.name = "\x00" // no operation's name: never found in the cache
 	if forced > 0 {
 		sm.forced = sampling.RateLimited(forced, now)

@@ -250,11 +250,16 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 		if wrapped && sm.source == SourceDefault {
 			// A tracer given to Wrap, and nothing chose a sampler: it
 			// samples as it was built to.
+			if c.public.all || c.public.fn != nil {
+				return backend.BadOptionf("traceplug: WithPublicEndpoint: the tracer given to Wrap (%T) samples by itself, and would continue its callers' traces: choose a sampler (WithSampler, WithSampleRate) so that core decides", t.ot)
+			}
 			break
 		}
 		t.sampling = sm
 	case c.samplerExplicit || c.rulesSet:
 		return backend.BadOptionf("traceplug: WithSampler, WithSamplingRules: the tracer (%T) is no SpanContextCodec, so it samples by itself: configure its own sampler", t.ot)
+	case c.public.all || c.public.fn != nil:
+		return backend.BadOptionf("traceplug: WithPublicEndpoint: the tracer (%T) is no SpanContextCodec, so core cannot start a new trace for a caller's request", t.ot)
 	}
 	if t.global {
 		makeGlobal(t)

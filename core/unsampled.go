@@ -151,6 +151,12 @@ func (p *passThrough) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.next.ServeHTTP(w, r)
 		return
 	}
+	if t.publicRequest(r) {
+		// A public endpoint's caller's trace stops here: the request
+		// carries an empty one, so that the calls its handler makes start
+		// traces of their own, even from headers it copies onward.
+		psc = propagation.SpanContext{}
+	}
 	t.carry(w, r, p.next, &psc, false)
 }
 
@@ -162,8 +168,7 @@ func (t *Tracer) incoming(c propagation.Reader) (psc propagation.SpanContext, ok
 		return psc, false
 	}
 	psc, _ = t.extractNeutral(c)
-	empty := psc.TraceID == 0 && psc.TraceIDHigh == 0 && len(psc.Baggage) == 0 && psc.Sampling == propagation.SamplingDeferred
-	return psc, !empty
+	return psc, carriesTrace(&psc)
 }
 
 // carried returns the carrySpan of t that sc is, or nil.

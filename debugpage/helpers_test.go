@@ -152,6 +152,7 @@ type snapshot struct {
 		SampleRate  float64 `json:"sample_rate"`
 		TraceAll    bool    `json:"trace_all"`
 		Propagation string  `json:"propagation"`
+		Public      string  `json:"public_endpoint"`
 		TraceURL    string  `json:"trace_url"`
 		Recording   bool    `json:"recording"`
 	} `json:"settings"`

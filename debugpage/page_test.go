@@ -401,3 +401,21 @@ func TestConcurrentRecordingAndReading(t *testing.T) {
 		}
 	}
 }
+
+// A public endpoint is a setting the page shows: callers' traces stop there.
+func TestPublicEndpointShown(t *testing.T) {
+	w := newWorld(t, nil)
+	if s := w.snapshot(t); s.Settings.Public != "" {
+		t.Errorf("public_endpoint %q without the option", s.Settings.Public)
+	}
+	if html, _ := w.pageText(t, ""); strings.Contains(html, "public endpoint") {
+		t.Error("the page shows a public endpoint without the option")
+	}
+	w = newWorld(t, nil, core.WithPublicEndpoint(true))
+	if s := w.snapshot(t); s.Settings.Public != "all" {
+		t.Errorf("public_endpoint %q, want all", s.Settings.Public)
+	}
+	if html, _ := w.pageText(t, ""); !strings.Contains(html, "<th>public endpoint</th><td>all: ") {
+		t.Error("the page does not show the public endpoint")
+	}
+}

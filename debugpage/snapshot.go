@@ -38,8 +38,11 @@ type settingsView struct {
 	SampleRate  float64 `json:"sample_rate"`
 	TraceAll    bool    `json:"trace_all"`
 	Propagation string  `json:"propagation"`
-	TraceURL    string  `json:"trace_url,omitempty"`
-	Recording   bool    `json:"recording"` // the Tracer has a Recorder
+	// PublicEndpoint is "all", "by function", or "" (callers' traces are
+	// continued): core.Settings.PublicEndpoint.
+	PublicEndpoint string `json:"public_endpoint,omitempty"`
+	TraceURL       string `json:"trace_url,omitempty"`
+	Recording      bool   `json:"recording"` // the Tracer has a Recorder
 }
 
 type statsView struct {
@@ -137,14 +140,15 @@ func (p *Page) snapshot(t *core.Tracer) *snapshot {
 		Generated: now,
 		Since:     p.created,
 		Settings: settingsView{
-			Backend:     set.Backend,
-			ServiceName: set.ServiceName,
-			Endpoint:    set.Endpoint,
-			SampleRate:  set.SampleRate,
-			TraceAll:    set.TraceAll,
-			Propagation: set.Propagation,
-			TraceURL:    p.cfg.traceURL,
-			Recording:   set.Recorder,
+			Backend:        set.Backend,
+			ServiceName:    set.ServiceName,
+			Endpoint:       set.Endpoint,
+			SampleRate:     set.SampleRate,
+			TraceAll:       set.TraceAll,
+			Propagation:    set.Propagation,
+			PublicEndpoint: set.PublicEndpoint,
+			TraceURL:       p.cfg.traceURL,
+			Recording:      set.Recorder,
 		},
 		Limits: limitsView{
 			MaxOperations: p.cfg.maxOps, Slowest: p.cfg.slowest, Failed: p.cfg.failed,

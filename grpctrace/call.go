@@ -109,7 +109,11 @@ func (c *call) startServer(peer int) {
 		carrier = opentracing.HTTPHeadersCarrier(c.md)
 	}
 	var opts startOptions
-	span := instrument.StartServerSpan(in.tr, &c.start, c.method.name, carrier, c.startOptions(&opts, peer)...)
+	start := instrument.StartServerSpan
+	if in.publicCall(c.Context, c.method.full) {
+		start = instrument.StartPublicServerSpan
+	}
+	span := start(in.tr, &c.start, c.method.name, carrier, c.startOptions(&opts, peer)...)
 	in.tagMetadata(span, c.md)
 	in.serverAddress(span, c.local)
 	c.span = span

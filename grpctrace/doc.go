@@ -114,6 +114,15 @@
 // carry its trace, marked not sampled (a new trace's ids included, when it
 // came with none), as OpenTelemetry's non-recording spans do.
 //
+// A server whose callers are outside the service's trust boundary is a
+// public endpoint: with core.WithPublicEndpoint(true) on the tracer, or
+// [WithPublicEndpoint] or [WithPublicEndpointFn] on the server's handler or
+// interceptor, a call's server span starts a new trace, sampled by the
+// tracer's own sampler whatever the metadata says, with a FollowsFrom
+// reference (a span link on the otel backend) to the caller's span; the
+// caller's baggage is dropped, and the calls the handler makes carry the new
+// trace, never the caller's, even with the incoming metadata forwarded.
+//
 // # Metadata
 //
 // No metadata is tagged unless [WithMetadata] names keys; then a key whose

@@ -35,6 +35,10 @@ type instrumentation struct {
 	named    map[string]bool
 	filter   func(ctx context.Context, fullMethod string) bool
 	metadata []metadataTag
+	// public and publicFn say which server calls come to a public
+	// endpoint (WithPublicEndpoint, WithPublicEndpointFn).
+	public   bool
+	publicFn func(ctx context.Context, fullMethod string) bool
 	// hook puts a span in a context for a backend that keeps spans in
 	// contexts of its own (OpenTelemetry's bridge).
 	hook opentracing.TracerContextWithSpanExtension
@@ -62,7 +66,7 @@ func newInstrumentation(tr *core.Tracer, opts []Option) *instrumentation {
 		panic("grpctrace: a nil *core.Tracer")
 	}
 	c := newConfig(opts)
-	in := &instrumentation{tr: tr, traceAll: tr.TraceAll(), filter: c.filter}
+	in := &instrumentation{tr: tr, traceAll: tr.TraceAll(), filter: c.filter, public: c.public, publicFn: c.publicFn}
 	names, both := instrument.Conventions(tr)
 	in.otelRun = names == backend.ConventionsOpenTelemetry
 	in.ot, in.otel = !in.otelRun || both, in.otelRun || both
@@ -89,6 +93,25 @@ func (in *instrumentation) serves(ctx context.Context, fullMethod string) bool {
 		return false
 	}
 	return in.filter(ctx, fullMethod)
+}
+
+// publicCall reports whether a server call of fullMethod came to a public
+// endpoint by this package's options (the tracer's own
+// core.WithPublicEndpoint applies in core besides). A panic in the user's
+// function makes the call public, the safe answer.
+func (in *instrumentation) publicCall(ctx context.Context, fullMethod string) (public bool) {
+	if in.public {
+		return true
+	}
+	if in.publicFn == nil {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			public = true
+		}
+	}()
+	return in.publicFn(ctx, fullMethod)
 }
 
 // sends reports whether a client traces a call of fullMethod: every method,

@@ -22,6 +22,8 @@ type config struct {
 	methods  []string
 	filter   func(ctx context.Context, fullMethod string) bool
 	metadata []string
+	public   bool
+	publicFn func(ctx context.Context, fullMethod string) bool
 }
 
 // WithMethods names methods to trace, by full name ("/pkg.Service/Method"):
@@ -98,6 +100,34 @@ func WithMetadata(keys ...string) Option {
 			}
 		}
 	})
+}
+
+// WithPublicEndpoint sets whether every call a server traces, or passes
+// through untraced, came to a public endpoint (true), whose callers are
+// outside the service's trust boundary, as [core.WithPublicEndpoint] says
+// for a whole tracer: the server span starts a new trace, sampled by the
+// tracer's own sampler whatever the call's metadata says, with a
+// FollowsFrom reference (a span link, on the otel backend) to the caller's
+// span context; the caller's baggage is dropped; the calls the handler
+// makes carry the new trace, never the caller's, even with the incoming
+// metadata copied onward. The default, false, continues the caller's trace
+// unless the tracer was built with core.WithPublicEndpoint(true), which
+// this option cannot undo. It has no effect on clients.
+func WithPublicEndpoint(on bool) Option {
+	return optionFunc(func(c *config) { c.public = on })
+}
+
+// WithPublicEndpointFn sets a function that decides, per call, whether a
+// server's call came to a public endpoint, as [WithPublicEndpoint](true)
+// treats it: for example, public unless the peer
+// (google.golang.org/grpc/peer.FromContext(ctx)) is on the service's own
+// network. ctx is the call's context, with its incoming metadata. It is
+// called for each call the server traces, and for each it passes through
+// untraced; it must be safe for concurrent use, and if it panics the call
+// counts as public. WithPublicEndpoint(true), or the tracer's
+// core.WithPublicEndpoint(true), wins over it. nil leaves the default.
+func WithPublicEndpointFn(f func(ctx context.Context, fullMethod string) bool) Option {
+	return optionFunc(func(c *config) { c.publicFn = f })
 }
 
 func newConfig(opts []Option) *config {

@@ -67,7 +67,7 @@ func (h *serverHandler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) cont
 		return ctx
 	}
 	if !h.in.serves(ctx, info.FullMethodName) {
-		return h.in.passOn(ctx)
+		return h.in.passOn(ctx, info.FullMethodName)
 	}
 	return &call{Context: ctx, in: h.in, method: h.in.method(info.FullMethodName, true, false)}
 }
@@ -144,7 +144,7 @@ func UnaryServerInterceptor(tr *core.Tracer, opts ...Option) grpc.UnaryServerInt
 			return handler(ctx, req)
 		}
 		if !in.serves(ctx, info.FullMethod) {
-			return handler(in.passOn(ctx), req)
+			return handler(in.passOn(ctx, info.FullMethod), req)
 		}
 		// gRPC calls unary interceptors only for registered methods (the
 		// unknown service handler is a stream).
@@ -174,7 +174,7 @@ func StreamServerInterceptor(tr *core.Tracer, opts ...Option) grpc.StreamServerI
 			return handler(srv, ss)
 		}
 		if !in.serves(ctx, info.FullMethod) {
-			if out := in.passOn(ctx); out != ctx {
+			if out := in.passOn(ctx, info.FullMethod); out != ctx {
 				ss = &untracedStream{ServerStream: ss, ctx: out}
 			}
 			return handler(srv, ss)

@@ -18,20 +18,25 @@ import (
 // core.Tracer.Middleware does for an HTTP request and OpenTelemetry's
 // non-recording spans do.
 
-// passOn returns ctx, the context of a server call the tracer does not
-// trace, carrying the trace of the call's incoming metadata, if it has one,
-// for the calls the handler makes ([instrument.ContextWithIncoming]). A
-// call without a trace in its metadata costs a lookup of the metadata and a
-// pass over its keys, and no allocation: ctx is returned as it is. So is a
-// ctx that has a span already (a stats handler or an interceptor before
-// this one put it there).
-func (in *instrumentation) passOn(ctx context.Context) context.Context {
+// passOn returns ctx, the context of a server call of fullMethod the tracer
+// does not trace, carrying the trace of the call's incoming metadata, if it
+// has one, for the calls the handler makes ([instrument.ContextWithIncoming]);
+// for a call to a public endpoint, an empty trace instead, so that those
+// calls start their own ([instrument.ContextWithPublicIncoming]). A call
+// without a trace in its metadata costs a lookup of the metadata and a pass
+// over its keys, and no allocation: ctx is returned as it is. So is a ctx
+// that has a span already (a stats handler or an interceptor before this one
+// put it there).
+func (in *instrumentation) passOn(ctx context.Context, fullMethod string) context.Context {
 	if opentracing.SpanFromContext(ctx) != nil {
 		return ctx
 	}
 	md := incomingMetadata(ctx)
 	if len(md) == 0 {
 		return ctx
+	}
+	if in.publicCall(ctx, fullMethod) {
+		return instrument.ContextWithPublicIncoming(in.tr, ctx, opentracing.HTTPHeadersCarrier(md))
 	}
 	return instrument.ContextWithIncoming(in.tr, ctx, opentracing.HTTPHeadersCarrier(md))
 }

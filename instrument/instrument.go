@@ -63,8 +63,26 @@ func (b *SpanBuffer) inner() *hooks.SpanBuffer {
 // core.WithSampler): an unsampled span records nothing, but its context
 // passes the trace and the decision on to the calls made under it. The span
 // counts in core.Stats.Started; finish it with [FinishSpan].
+//
+// On a tracer built with core.WithPublicEndpoint(true), every call is a
+// public endpoint's, as [StartPublicServerSpan] starts it.
 func StartServerSpan(t *core.Tracer, buf *SpanBuffer, operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
-	return hooks.StartServerSpan(t, buf.inner(), operation, carrier, opts)
+	return hooks.StartServerSpan(t, buf.inner(), operation, carrier, false, opts)
+}
+
+// StartPublicServerSpan is [StartServerSpan] for a call to a public
+// endpoint, whose caller is outside the service's trust boundary (see
+// core.WithPublicEndpoint): an instrumentation package calls it for the
+// calls its own per-call option says are public (grpctrace's
+// WithPublicEndpointFn). The span starts a new trace, sampled by t's sampler
+// as any new trace whatever the carrier's decision (debug flags included),
+// with a FollowsFrom reference to the carrier's span context when it is
+// valid, and without the carrier's baggage; the calls made under it carry
+// the new trace. A tracer whose sampling core does not decide (a tracer
+// given to core.Wrap that samples by itself) starts it as StartServerSpan
+// does.
+func StartPublicServerSpan(t *core.Tracer, buf *SpanBuffer, operation string, carrier opentracing.TextMapReader, opts ...opentracing.StartSpanOption) opentracing.Span {
+	return hooks.StartServerSpan(t, buf.inner(), operation, carrier, true, opts)
 }
 
 // StartClientSpan starts a span for an outgoing call named operation, as
@@ -85,9 +103,21 @@ func StartClientSpan(t *core.Tracer, buf *SpanBuffer, operation string, parent o
 // (core.Tracer.Transport, [StartClientSpan]), continue the caller's trace
 // and keep its sampling decision, as OpenTelemetry's non-recording spans
 // do. ctx is returned as it is when carrier holds no trace, or the
-// backend's span contexts cannot be carried.
+// backend's span contexts cannot be carried. On a tracer built with
+// core.WithPublicEndpoint(true) it is [ContextWithPublicIncoming].
 func ContextWithIncoming(t *core.Tracer, ctx context.Context, carrier opentracing.TextMapReader) context.Context {
-	return hooks.ContextWithIncoming(t, ctx, carrier)
+	return hooks.ContextWithIncoming(t, ctx, carrier, false)
+}
+
+// ContextWithPublicIncoming is [ContextWithIncoming] for a call to a public
+// endpoint (see [StartPublicServerSpan]) that t does not trace: nothing of
+// the trace carrier holds goes on. When carrier holds one, the returned ctx
+// carries an empty trace, so that the calls made with it start traces of
+// their own, decided by t's sampler, rather than continue one found in
+// their outgoing metadata (a proxy's copy of its incoming metadata);
+// otherwise ctx is returned as it is.
+func ContextWithPublicIncoming(t *core.Tracer, ctx context.Context, carrier opentracing.TextMapReader) context.Context {
+	return hooks.ContextWithIncoming(t, ctx, carrier, true)
 }
 
 // FinishSpan finishes span, started by [StartServerSpan] or

@@ -13,14 +13,15 @@ import (
 // while core starts it.
 type SpanBuffer struct {
 	Parent opentracing.SpanReference
+	Link   opentracing.SpanReference // a public endpoint's caller (FollowsFrom)
 	Opts   [8]opentracing.StartSpanOption
 }
 
 // Set by core's init.
 var (
-	StartServerSpan     func(t any, buf *SpanBuffer, op string, carrier opentracing.TextMapReader, opts []opentracing.StartSpanOption) opentracing.Span
+	StartServerSpan     func(t any, buf *SpanBuffer, op string, carrier opentracing.TextMapReader, public bool, opts []opentracing.StartSpanOption) opentracing.Span
 	StartClientSpan     func(t any, buf *SpanBuffer, op string, parent opentracing.SpanContext, opts []opentracing.StartSpanOption) opentracing.Span
-	ContextWithIncoming func(t any, ctx context.Context, carrier opentracing.TextMapReader) context.Context
+	ContextWithIncoming func(t any, ctx context.Context, carrier opentracing.TextMapReader, public bool) context.Context
 	FinishSpan          func(t any, span opentracing.Span)
 	RecordPanic         func(t any, span opentracing.Span, v any)
 	TagValue            func(t any, name, value string) string
