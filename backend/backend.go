@@ -55,6 +55,11 @@ type Config struct {
 	// Params are backend-specific settings, by name; each backend documents its
 	// own and rejects unknown ones.
 	Params map[string]string
+	// Values are backend-specific settings that are Go values rather than
+	// text (an object the application built), given with
+	// core.WithParamValue, by name. They share the namespace of Params:
+	// [Config.CheckParams] checks their names too.
+	Values map[string]any
 	// Propagation is the user's list of propagation formats, validated and
 	// normalized ("tracecontext,baggage"), or "" for the backend's native
 	// format. A backend whose tracer implements [SpanContextCodec] may ignore
@@ -83,12 +88,25 @@ func (c Config) Param(key string) (string, bool) {
 	return v, ok
 }
 
-// CheckParams returns an error naming every param in c that is not one of known,
-// so that a misspelt setting is reported rather than ignored.
+// Value returns the param named key that was given as a Go value
+// (core.WithParamValue), and whether it was set.
+func (c Config) Value(key string) (any, bool) {
+	v, ok := c.Values[key]
+	return v, ok
+}
+
+// CheckParams returns an error naming every param in c (in Params or
+// Values) that is not one of known, so that a misspelt setting is reported
+// rather than ignored.
 func (c Config) CheckParams(backend string, known ...string) error {
 	var unknown []string
 	for k := range c.Params {
 		if !slices.Contains(known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	for k := range c.Values {
+		if _, text := c.Params[k]; !text && !slices.Contains(known, k) {
 			unknown = append(unknown, k)
 		}
 	}

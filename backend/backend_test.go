@@ -1,6 +1,9 @@
 package backend
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // A send that Shutdown's deadline cut short may still end, and be counted,
 // after Settle has counted its spans as unsent at shutdown: they then move
@@ -25,4 +28,20 @@ func TestSpanCountsLateOutcomesMoveOutOfShutdown(t *testing.T) {
 		t.Fatal("Handed took spans after Settle")
 	}
 	wantStats(t, &c, 3, map[string]uint64{DropQueueFull: 3, DropSend: 4, DropClosed: 2})
+}
+
+// Params given as Go values share the namespace of text params: an unknown
+// one is an error like any misspelt param, a known one is read with Value.
+func TestCheckParamsValues(t *testing.T) {
+	cfg := Config{Params: map[string]string{"queue_size": "10"}, Values: map[string]any{"tracer_provider": 1}}
+	if err := cfg.CheckParams("x", "queue_size", "tracer_provider"); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := cfg.Value("tracer_provider"); !ok || v != 1 {
+		t.Errorf("Value = %v, %v", v, ok)
+	}
+	err := cfg.CheckParams("x", "queue_size")
+	if err == nil || !strings.Contains(err.Error(), `unknown param "tracer_provider"`) {
+		t.Errorf("CheckParams = %v, want the unknown value named", err)
+	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -37,6 +38,7 @@ type config struct {
 	sampleRateSet  bool
 	tags           map[string]string
 	params         map[string]string
+	values         map[string]any // WithParamValue
 	propagation    string
 	traceAll       bool
 	attributes     []string
@@ -139,6 +141,26 @@ func WithParam(key, value string) Option {
 			c.params = make(map[string]string)
 		}
 		c.params[key] = value
+	})
+}
+
+// WithParamValue sets a backend-specific param whose value is a Go value
+// rather than text: an object the application built (the otel backend's
+// tracer provider, say), which no environment variable can hold. A backend
+// usually offers its own option for it (otel.WithTracerProvider), made
+// with this one. Params set with WithParam and WithParamValue share one
+// namespace: each backend documents the ones it knows and rejects others,
+// so a misspelt key is an error from [New], never ignored.
+func WithParamValue(key string, value any) Option {
+	return optionFunc(func(c *config) {
+		if key == "" {
+			c.errs = append(c.errs, backend.BadOptionf("traceplug: WithParamValue: empty key"))
+			return
+		}
+		if c.values == nil {
+			c.values = make(map[string]any)
+		}
+		c.values[key] = value
 	})
 }
 
@@ -395,6 +417,7 @@ func (c *config) backendConfig() backend.Config {
 		SampleRate:  c.sampleRate,
 		Tags:        copyMap(c.tags),
 		Params:      copyMap(c.params),
+		Values:      maps.Clone(c.values),
 		Propagation: c.propagation,
 		Logger:      c.logger,
 

@@ -5,13 +5,16 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -33,7 +36,9 @@ import (
 // the backend encodes (encode.go), so that the backend knows what became of
 // every span: delivered, rejected (in part, by a partial success), or not
 // delivered. The clients read no environment variables: the backend resolves
-// every setting once, with traceplug's precedence.
+// every setting once, with traceplug's precedence. (grpc-go reads one
+// itself: the gRPC client finds its proxy in HTTPS_PROXY and NO_PROXY, as
+// the OTLP exporter's does.)
 
 // client sends encoded ExportTraceServiceRequests to a collector.
 type client interface {
@@ -136,6 +141,80 @@ func (s scrubber) errorf(format string, args ...any) error {
 	return errors.New(s.scrub(fmt.Sprintf(format, args...)))
 }
 
+// clientCert picks the certificate a client sends when the collector asks
+// for one, as crypto/tls does (the first that the collector's CAs signed),
+// and remembers whether the last collector to ask got none. A handshake
+// that the collector then fails may read as a broken connection (TLS 1.3
+// ends the client's part of the handshake before the collector checks its
+// certificate, and gRPC keeps only the text of the failure), so the error
+// of a failed export says so.
+type clientCert struct {
+	certs  []tls.Certificate
+	missed atomic.Bool
+}
+
+// newTLSConfig returns the TLS configuration of a client of s's TLS
+// endpoint, and its clientCert.
+func newTLSConfig(s *settings) (*tls.Config, *clientCert) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.tlsConfig != nil {
+		conf = s.tlsConfig.Clone()
+	}
+	cc := &clientCert{certs: conf.Certificates}
+	conf.Certificates, conf.GetClientCertificate = nil, cc.get
+	return conf, cc
+}
+
+func (c *clientCert) get(info *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	for i := range c.certs {
+		if info.SupportsCertificate(&c.certs[i]) == nil {
+			c.missed.Store(false)
+			return &c.certs[i], nil
+		}
+	}
+	c.missed.Store(true)
+	return &tls.Certificate{}, nil // none: the collector may do without
+}
+
+// explain adds to msg, the text of a failure to send, that the collector
+// asked for a client certificate and got none, if it did.
+func (c *clientCert) explain(msg string) string {
+	if c == nil || !c.missed.Load() {
+		return msg
+	}
+	what := "none is set"
+	if len(c.certs) > 0 {
+		what = "the one set is not signed by a CA it accepts"
+	}
+	return fmt.Sprintf("%s (the collector asked for a client certificate, and %s: see param \"client_certificate\" and %s)", msg, what, EnvClientCertificate)
+}
+
+// tlsFailure reports whether err says that a TLS handshake failed for good:
+// a certificate that does not verify, an alert from the collector (which
+// refused the client's certificate, say), or a server that does not speak
+// TLS. Trying again would fail again, so the failure is final, as the OTLP
+// exporter's is.
+func tlsFailure(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		record   tls.RecordHeaderError
+		op       *net.OpError
+	)
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &record) || errors.As(err, &op) && op.Op == "remote error"
+}
+
+// tlsFailureMessage reports whether a gRPC status message says what
+// tlsFailure's errors say: grpc-go keeps only the text of a connection's
+// failure. (The OTLP exporter retries these, as any Unavailable.)
+func tlsFailureMessage(msg string) bool {
+	return strings.Contains(msg, "tls: failed to verify certificate") || strings.Contains(msg, "remote error: tls: ") ||
+		strings.Contains(msg, "first record does not look like a TLS handshake")
+}
+
 // httpClient posts ExportTraceServiceRequests as protobuf.
 type httpClient struct {
 	url    string
@@ -143,11 +222,20 @@ type httpClient struct {
 	gzip   bool
 	conn   *backend.Conn
 	scrub  scrubber
+	cert   *clientCert // nil for a plaintext endpoint
 }
 
 var _ client = (*httpClient)(nil)
 
 func newHTTPClient(s *settings) *httpClient {
+	conn := backend.NewConn()
+	var cert *clientCert
+	if s.tls {
+		conn.Transport.TLSClientConfig, cert = newTLSConfig(s)
+	}
+	if proxy := s.proxy; proxy != nil {
+		conn.Transport.Proxy = func(r *http.Request) (*url.URL, error) { return proxy(r.URL) }
+	}
 	h := http.Header{}
 	for k, v := range s.headers {
 		h.Set(k, v)
@@ -157,7 +245,7 @@ func newHTTPClient(s *settings) *httpClient {
 	if s.gzip {
 		h.Set("Content-Encoding", "gzip")
 	}
-	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, conn: backend.NewConn(), scrub: newScrubber(s.headers)}
+	return &httpClient{url: s.url.String(), header: h, gzip: s.gzip, conn: conn, scrub: newScrubber(s.headers), cert: cert}
 }
 
 func (c *httpClient) stop() { c.conn.Abort() }
@@ -183,15 +271,16 @@ func (c *httpClient) post(ctx context.Context, body []byte) error {
 	req.Header = c.header.Clone()
 	resp, err := c.conn.Client.Do(req)
 	if err != nil {
-		final := refused(err)
+		final := refused(err) || tlsFailure(err)
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the URL, which the log line has already
 		}
+		err = c.scrub.errorf("%s", c.cert.explain(err.Error()))
 		if final {
-			return c.scrub.errorf("%v", err)
+			return err
 		}
-		return &retryableError{err: c.scrub.errorf("%v", err)}
+		return &retryableError{err: err}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -246,20 +335,25 @@ type grpcClient struct {
 	md    metadata.MD
 	call  []grpc.CallOption
 	scrub scrubber
+	cert  *clientCert // nil for a plaintext endpoint
 }
 
 var _ client = (*grpcClient)(nil)
 
 func newGRPCClient(s *settings) (*grpcClient, error) {
 	creds := insecure.NewCredentials()
+	var cert *clientCert
 	if s.tls {
-		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+		var conf *tls.Config
+		conf, cert = newTLSConfig(s)
+		creds = credentials.NewTLS(conf)
 	}
 	conn, err := grpc.NewClient(s.url.Host, grpc.WithTransportCredentials(creds), grpc.WithUserAgent(userAgent))
 	if err != nil {
 		return nil, err
 	}
-	c := &grpcClient{conn: conn, md: metadata.New(s.headers), call: []grpc.CallOption{grpc.ForceCodecV2(requestCodec{}), grpc.StaticMethod()}, scrub: newScrubber(s.headers)}
+	c := &grpcClient{conn: conn, md: metadata.New(s.headers), call: []grpc.CallOption{grpc.ForceCodecV2(requestCodec{}), grpc.StaticMethod()},
+		scrub: newScrubber(s.headers), cert: cert}
 	if s.gzip {
 		c.call = append(c.call, grpc.UseCompressor(grpcgzip.Name))
 	}
@@ -285,9 +379,10 @@ func (c *grpcClient) upload(ctx context.Context, body []byte) error {
 		msg := c.scrub.scrub(st.Code().String() + ": " + st.Message())
 		switch st.Code() {
 		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+			msg = c.cert.explain(msg)
 			// Not delivered: no collector, or no answer in time.
-			if st.Code() == codes.Unavailable && refusedMessage(st.Message()) {
-				return errors.New(msg) // see refused
+			if st.Code() == codes.Unavailable && (refusedMessage(st.Message()) || tlsFailureMessage(st.Message())) {
+				return errors.New(msg) // see refused and tlsFailure
 			}
 			return &retryableError{err: errors.New(msg)}
 		case codes.Aborted, codes.OutOfRange, codes.DataLoss:

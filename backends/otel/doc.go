@@ -13,8 +13,11 @@
 // An http:// or https:// URL sends OTLP over HTTP/protobuf; an empty path
 // means /v1/traces. The default is http://127.0.0.1:4318/v1/traces.
 // grpc://HOST:PORT (grpcs:// for TLS) sends OTLP over gRPC, as does an http
-// or https URL (plaintext or TLS) with the protocol param "grpc"; the gRPC
-// default is 127.0.0.1:4317. Anything else is an error from [core.New].
+// or https URL (plaintext or TLS) with the protocol param "grpc", or a bare
+// HOST:PORT with the protocol "grpc" (TLS unless OTEL_EXPORTER_OTLP_INSECURE
+// is true); the gRPC default is 127.0.0.1:4317. An OTLP/HTTP endpoint's
+// query string is sent as is (otlptracehttp drops it). Anything else is an
+// error from [core.New].
 //
 // # Params
 //
@@ -22,6 +25,11 @@
 //	headers          request headers, "name=value,name2=value2", values
 //	                 percent-encoded: credentials for a hosted backend
 //	compression      "gzip" or "none" (the default)
+//	certificate      a PEM file of the CA certificates that verify the
+//	                 collector's, for a TLS endpoint (default: the system's)
+//	client_certificate, client_key
+//	                 PEM files of the client's certificate and key, for
+//	                 mutual TLS; one without the other is an error
 //	queue_size       spans waiting to be sent; beyond it spans are dropped
 //	                 and counted, never blocking a request (default 10000)
 //	batch_size       spans per export (default 512)
@@ -33,13 +41,37 @@
 // never logged, never in an error, never a tag; text a collector sends back
 // has them removed before it is logged.
 //
+// # Your own TracerProvider
+//
+// A service that has set up the OpenTelemetry SDK already (its own
+// sdktrace.TracerProvider, with its sampler, processors, resource and
+// exporters to a vendor or stdout) puts traceplug on it with
+// [WithTracerProvider] (or [NewWithProvider], for core.Wrap):
+//
+//	tracer, err := core.New("otel", otel.WithTracerProvider(tp), core.WithTraceAll(true))
+//
+// The backend then builds no pipeline: no SDK provider, span processor,
+// OTLP client or goroutine of its own, and reads no OTLP exporter, batch or
+// resource variable (only OTEL_PROPAGATORS, for propagation). Spans start
+// through tp in the scope github.com/traceplug/traceplug, looking as they
+// do on the built-in pipeline; everything below (OpenTelemetry code,
+// globals, baggage, propagation) holds over tp. Core decides sampling
+// first: a trace it does not sample never reaches tp, and one it samples
+// is still subject to tp's sampler (the SDK's default, ParentBased with
+// AlwaysSample, keeps every one). BackendStats counts nothing, as tp's
+// exporters deliver and drop out of traceplug's sight. Close calls tp's
+// ForceFlush, never its Shutdown: tp is the service's to shut down. An
+// endpoint, the pipeline's params, a service name or tags given with tp
+// are an error: they are tp's to configure. NewWithProvider says it all.
+//
 // # Environment
 //
 // The OpenTelemetry SDK's variables are honoured below traceplug's own
 // settings: a setting given in code (or in a TRACEPLUG_* variable, or as a
 // param) wins, an OTEL_* variable fills in what traceplug left unset, and
-// traceplug's default applies when neither is set. A bad value is an error
-// from [core.New] naming the variable and the valid values.
+// traceplug's default applies when neither is set. Of two variables for a
+// setting, the TRACES_ one wins. A bad value is an error from [core.New]
+// naming the variable and the valid values.
 //
 //	setting             traceplug (wins)            OpenTelemetry variables, first set wins        default
 //	service.name        WithServiceName             OTEL_SERVICE_NAME, then service.name in        the program's name
@@ -58,14 +90,64 @@
 //	queue_size          queue_size param            OTEL_BSP_MAX_QUEUE_SIZE                        10000
 //	batch_size          batch_size param            OTEL_BSP_MAX_EXPORT_BATCH_SIZE                 512
 //	export_interval     export_interval param       OTEL_BSP_SCHEDULE_DELAY (ms)                   1s
-//	export_timeout      export_timeout param        OTEL_BSP_EXPORT_TIMEOUT (ms)                   10s
+//	export_timeout      export_timeout param        the smaller of OTEL_BSP_EXPORT_TIMEOUT and     10s
+//	                                                OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+//	                                                OTEL_EXPORTER_OTLP_TIMEOUT (ms), of those set
+//	CA certificates     certificate param           OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,         the system's
+//	                                                OTEL_EXPORTER_OTLP_CERTIFICATE
+//	client certificate  client_certificate param    OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,  none
+//	                                                OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE
+//	client key          client_key param            OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,          none
+//	                                                OTEL_EXPORTER_OTLP_CLIENT_KEY
+//	TLS                 the endpoint's scheme       OTEL_EXPORTER_OTLP_TRACES_INSECURE,            TLS
+//	                                                OTEL_EXPORTER_OTLP_INSECURE (HOST:PORT only)
+//	proxy               none                        HTTPS_PROXY, HTTP_PROXY, NO_PROXY              none
 //
 // OTEL_PROPAGATORS takes tracecontext, baggage, b3 (single header), b3multi,
 // jaeger, ottrace and none. The SDK's own OTEL_SPAN_*_LIMIT variables apply
-// as the SDK reads them. No other variable is read: TLS certificates and
-// OTEL_EXPORTER_OTLP_TIMEOUT are not honoured (use export_timeout), and
-// OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG are core's, which reads
-// them for every backend (see Sampling).
+// as the SDK reads them. No other variable is read: OTEL_TRACES_SAMPLER and
+// OTEL_TRACES_SAMPLER_ARG are core's, which reads them for every backend
+// (see Sampling). The protocol http/json is not spoken: it is an error.
+//
+// The certificate settings are paths of PEM files: the CA certificates
+// that verify the collector's (in place of the system's), and the
+// client's certificate and private key for mutual TLS. Each is read on its
+// own, in the order above; a certificate without a key, or a key without
+// a certificate, is an error, as is a file that cannot be read or holds no
+// PEM (the error names the setting and the path, never the file's text).
+// They apply to a TLS endpoint: for a plaintext one the variables are
+// ignored, with a log line, and the params are an error. When a collector
+// asks for a client certificate and gets none it accepts, the log line of
+// the failed export says so. A handshake that fails for good (a
+// certificate that does not verify, an alert from the collector, a
+// collector that speaks no TLS) is not tried again; over gRPC, one that
+// reads as a broken connection is, until export_timeout.
+//
+// As the OTLP exporter specification says, an endpoint's scheme decides
+// its security: https and grpcs are TLS, http and grpc plaintext, whatever
+// the insecure variables say (a log line says when they disagree). The
+// variables decide for a gRPC endpoint given as HOST:PORT, without a
+// scheme (with the protocol param "grpc", or an OTEL_EXPORTER_OTLP_*
+// endpoint with a protocol variable "grpc"): TLS unless the variable is
+// "true" ("true" or "false", in any case). The OpenTelemetry Go exporters
+// let the variables override the scheme too.
+//
+// OTEL_EXPORTER_OTLP_TIMEOUT bounds an export as OTEL_BSP_EXPORT_TIMEOUT
+// does, retries included: in the SDK the batch processor's timeout bounds
+// its call of the exporter, whose own timeout bounds the export, so the
+// smaller of the two applies; here one deadline does both. (The SDK also
+// applies the defaults, 30s and 10s, of one that is not set.)
+//
+// An OTLP/HTTP request goes through the proxy that HTTPS_PROXY (for an
+// https endpoint) or HTTP_PROXY (http) names, unless NO_PROXY names its
+// host or the host is a loopback one, as otlptracehttp's does with
+// http.ProxyFromEnvironment; the variables are read when the Tracer is
+// built (http.ProxyFromEnvironment reads them once in a process's life).
+// OTLP/gRPC goes through grpc-go's proxy, as otlptracegrpc's does: the one
+// HTTPS_PROXY names (with CONNECT), unless NO_PROXY names the host, read
+// through http.ProxyFromEnvironment. An OTLP/HTTP endpoint's query is sent
+// with every request (otlptracehttp drops it), and REDACTED in logs and
+// errors; a gRPC endpoint's query is dropped.
 //
 // # Spans
 //
@@ -174,8 +256,9 @@
 // BatchSpanProcessor counts nothing it drops): a bounded queue that a
 // finishing span never waits on, and one goroutine that exports batches,
 // retrying failures that the collector marks as temporary (429, 502, 503,
-// 504; gRPC Unavailable and the like) until export_timeout. A refused
-// connection (nothing listens; recognised on Unix systems) is not retried:
+// 504; gRPC Unavailable and the like) until export_timeout. A TLS failure (a
+// certificate that does not verify, a collector that refuses the client's)
+// is not retried, as otlptracehttp does not. A refused connection (nothing listens; recognised on Unix systems) is not retried:
 // the batch is lost at once, and Close does not wait on a collector that is
 // down. A batch over gRPC's default 4 MiB message limit, or that the
 // collector refuses as too large, is sent in halves, so that a span too

@@ -32,14 +32,16 @@ const scopeName = "github.com/traceplug/traceplug"
 const userAgent = "traceplug-otel (OTLP exporter, Go)"
 
 // Tracer is an OpenTracing tracer over the OpenTelemetry SDK, exporting
-// OTLP. It is safe for concurrent use. Call Close or Shutdown to flush.
+// OTLP, or over a tracer provider given in code (see [WithTracerProvider]).
+// It is safe for concurrent use. Call Close or Shutdown to flush.
 type Tracer struct {
-	sdk        trace.Tracer // the SDK's, for spans started through OpenTracing
+	sdk        trace.Tracer // the provider's, for spans started through OpenTracing
 	provider   *tracerProvider
 	propagator otelprop.TextMapPropagator
-	native     string              // see NativePropagation
-	prop       *backend.Propagator // traceplug's formats, for Inject and Extract
-	proc       *processor
+	native     string               // see NativePropagation
+	prop       *backend.Propagator  // traceplug's formats, for Inject and Extract
+	proc       *processor           // nil over a provider given in code
+	given      trace.TracerProvider // the provider given in code, or nil
 
 	once sync.Once
 	err  error
@@ -52,8 +54,15 @@ var (
 )
 
 // New builds a tracer from cfg, without the registry; see the package
-// documentation for the endpoint, params and environment it reads.
+// documentation for the endpoint, params and environment it reads. A
+// tracer provider given with [WithTracerProvider] (which passes it in a
+// param) replaces the backend's pipeline, as [NewWithProvider] says.
 func New(cfg backend.Config) (*Tracer, error) {
+	if tp, ok, err := givenProvider(cfg); err != nil {
+		return nil, err
+	} else if ok {
+		return newWithProvider(cfg, tp)
+	}
 	s, err := newSettings(cfg)
 	if err != nil {
 		return nil, err
@@ -77,12 +86,13 @@ func New(cfg backend.Config) (*Tracer, error) {
 		sdktrace.WithSpanProcessor(t.proc),
 	)
 	t.sdk = sdk.Tracer(scopeName)
-	t.provider = &tracerProvider{t: t, sdk: sdk}
+	t.provider = &tracerProvider{t: t, inner: sdk}
 	return t, nil
 }
 
 // TracerProvider returns the OpenTelemetry tracer provider of this tracer:
-// spans started with its tracers go to the same collector, are children of
+// spans started with its tracers go to the same collector (over a provider
+// given with [WithTracerProvider], through that provider), are children of
 // the OpenTracing span in their context (a request's span, in a handler
 // that traceplug traces), and are themselves the parent of OpenTracing spans
 // started from the context that Start returns. A Tracer built
@@ -94,7 +104,8 @@ func New(cfg backend.Config) (*Tracer, error) {
 //	otel.SetTextMapPropagator(tracer.TextMapPropagator())
 //
 // After Shutdown, its spans are dropped (and counted as finished after
-// close).
+// close); over a provider given in code, they go to that provider as
+// before.
 func (t *Tracer) TracerProvider() trace.TracerProvider { return t.provider }
 
 // TextMapPropagator returns the OpenTelemetry propagator of this tracer: the
@@ -129,17 +140,31 @@ func (t *Tracer) Extract(format, carrier any) (opentracing.SpanContext, error) {
 	return t.prop.Extract(format, carrier)
 }
 
-// BackendStats implements [backend.StatsReporter].
-func (t *Tracer) BackendStats() backend.BackendStats { return t.proc.BackendStats() }
+// BackendStats implements [backend.StatsReporter]. Over a provider given
+// with [WithTracerProvider] it counts nothing (every count zero): the
+// provider's processors and exporters deliver and drop the spans, out of the
+// backend's sight.
+func (t *Tracer) BackendStats() backend.BackendStats {
+	if t.proc == nil {
+		return backend.BackendStats{}
+	}
+	return t.proc.BackendStats()
+}
 
 // Shutdown sends every queued span and closes the connection to the
 // collector, returning when that is done or when ctx ends, whichever is
 // first: then the export under way is aborted, and the spans not sent are
 // counted as unsent at shutdown. Spans that finish later are dropped and
-// counted as finished after close. Only the first call of Shutdown or Close
-// does the work.
+// counted as finished after close. Over a provider given with
+// [WithTracerProvider], it calls the provider's ForceFlush(ctx) if it has
+// one, and never its Shutdown (see [NewWithProvider]). Only the first call
+// of Shutdown or Close does the work.
 func (t *Tracer) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
+		if t.proc == nil {
+			t.err = flushGiven(ctx, t.given)
+			return
+		}
 		if err := t.proc.Shutdown(ctx); err != nil {
 			t.err = fmt.Errorf("otel: shutdown stopped before every span was sent: %w", err)
 		}
@@ -147,5 +172,7 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 	return t.err
 }
 
-// Close sends every queued span and closes the connection to the collector.
+// Close sends every queued span and closes the connection to the collector
+// (over a provider given in code: flushes it), as Shutdown does without a
+// deadline.
 func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }

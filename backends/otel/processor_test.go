@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -122,19 +123,22 @@ func limitedHTTP(t *testing.T, endpoint string, limit int64) string {
 func TestSplitBatchPartlyLost(t *testing.T) {
 	const limit = 1 << 20
 	for _, tc := range []struct {
-		name     string
-		timeout  string        // export_timeout
-		deadline time.Duration // Shutdown's, 0 for Close
-		reason   string        // the hung half's
-		logged   string
+		name    string
+		timeout string // export_timeout
+		// ended: Shutdown's context ends once the hung half has reached
+		// the collector (and the other half is done); else Close.
+		ended  bool
+		reason string // the hung half's
+		logged string
 	}{
-		{"export timeout", "2s", 0, backend.DropSend, "5 of them: "},
-		{"shutdown deadline", "1m", 2 * time.Second, backend.DropShutdown, "1 of them: the collector refused the spans: 413"},
+		{"export timeout", "2s", false, backend.DropSend, "5 of them: "},
+		{"shutdown deadline", "1m", true, backend.DropShutdown, "1 of them: the collector refused the spans: 413"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := oteltest.New(t)
 			logs := &redacttest.Logs{}
-			endpoint := limitedHTTP(t, hangingHTTP(t, c.Endpoint("http"), "hang-on-this-part"), limit)
+			hung := make(chan struct{})
+			endpoint := limitedHTTP(t, hangingHTTP(t, c.Endpoint("http"), "hang-on-this-part", hung), limit)
 			tr, err := core.New("otel", core.WithEndpoint(endpoint), core.WithLogger(logs.Slog()),
 				core.WithParam("export_interval", "1h"), core.WithParam("export_timeout", tc.timeout))
 			if err != nil {
@@ -153,10 +157,13 @@ func TestSplitBatchPartlyLost(t *testing.T) {
 				s.Finish()
 			}
 			ctx := context.Background()
-			if tc.deadline > 0 {
+			if tc.ended {
+				// Not a deadline: under load, a clock could end it before
+				// the first half is done.
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				ctx, cancel = context.WithCancel(ctx)
 				defer cancel()
+				go func() { <-hung; cancel() }()
 			}
 			if err := tr.Shutdown(ctx); !errors.Is(err, core.ErrSpansLost) {
 				t.Errorf("Shutdown = %v, want ErrSpansLost", err)
@@ -176,19 +183,22 @@ func TestSplitBatchPartlyLost(t *testing.T) {
 
 // hangingHTTP is a proxy to endpoint that never answers a request whose
 // body holds marker (until the client gives up), and returns its endpoint.
-func hangingHTTP(t *testing.T, endpoint, marker string) string {
+// It closes hung when the first such request has arrived.
+func hangingHTTP(t *testing.T, endpoint, marker string, hung chan<- struct{}) string {
 	t.Helper()
 	target, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return
 		}
 		if bytes.Contains(body, []byte(marker)) {
+			once.Do(func() { close(hung) })
 			<-r.Context().Done()
 			return
 		}

@@ -6,41 +6,45 @@ import (
 	"sync/atomic"
 
 	"github.com/opentracing/opentracing-go"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
 )
 
 // tracerProvider is the OpenTelemetry tracer provider that
-// [Tracer.TracerProvider] returns: the SDK's, whose tracers put in the
-// context of each span they start the OpenTracing span that is its view
-// (see [Tracer.viewOf]), so that OpenTracing code in that context continues
-// the span.
+// [Tracer.TracerProvider] returns: the backend's SDK provider, or the one
+// given with [WithTracerProvider], whose tracers put in the context of each
+// span they start the OpenTracing span that is its view (see
+// [Tracer.viewOf]), so that OpenTracing code in that context continues the
+// span.
 type tracerProvider struct {
 	embedded.TracerProvider
-	t   *Tracer
-	sdk *sdktrace.TracerProvider
-
-	mu      sync.Mutex
-	tracers map[trace.Tracer]*tracer // by the SDK's tracer
+	t     *Tracer
+	inner trace.TracerProvider
+	// tracers holds one tracer per instrumentation scope, by [scopeKey]
+	// (*tracer): keyed by scope rather than by the inner provider's tracer,
+	// which a provider given in code need not make comparable. A scope met
+	// again costs a lookup, and no call of the inner provider.
+	tracers sync.Map
 }
 
 var _ trace.TracerProvider = (*tracerProvider)(nil)
 
 // Tracer implements [trace.TracerProvider]. It is safe for concurrent use.
 func (p *tracerProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
-	inner := p.sdk.Tracer(name, opts...) // one per scope
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	tr, ok := p.tracers[inner]
-	if !ok {
-		if p.tracers == nil {
-			p.tracers = map[trace.Tracer]*tracer{}
-		}
-		tr = &tracer{t: p.t, inner: inner}
-		p.tracers[inner] = tr
+	key := scopeOf(name, opts)
+	if tr, ok := p.tracers.Load(key); ok {
+		return tr.(*tracer)
 	}
-	return tr
+	tr, _ := p.tracers.LoadOrStore(key, &tracer{t: p.t, inner: p.inner.Tracer(name, opts...)})
+	return tr.(*tracer)
+}
+
+// scopeOf is the instrumentation scope that name and opts say, as the SDK
+// tells its tracers apart.
+func scopeOf(name string, opts []trace.TracerOption) scopeKey {
+	cfg := trace.NewTracerConfig(opts...)
+	attrs := cfg.InstrumentationAttributes()
+	return scopeKey{name: name, version: cfg.InstrumentationVersion(), schemaURL: cfg.SchemaURL(), attrs: attrs.Equivalent()}
 }
 
 // tracer is a tracer of [tracerProvider].

@@ -2,6 +2,8 @@ package otel
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otelprop "go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
+	"golang.org/x/net/http/httpproxy"
 )
 
 // The OpenTelemetry environment variables the backend reads, below
@@ -40,6 +43,17 @@ const (
 	EnvBSPMaxExportBatch  = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
 	EnvBSPScheduleDelay   = "OTEL_BSP_SCHEDULE_DELAY"
 	EnvBSPExportTimeout   = "OTEL_BSP_EXPORT_TIMEOUT"
+
+	EnvCertificate             = "OTEL_EXPORTER_OTLP_CERTIFICATE"
+	EnvTracesCertificate       = "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE"
+	EnvClientCertificate       = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"
+	EnvTracesClientCertificate = "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE"
+	EnvClientKey               = "OTEL_EXPORTER_OTLP_CLIENT_KEY"
+	EnvTracesClientKey         = "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY"
+	EnvInsecure                = "OTEL_EXPORTER_OTLP_INSECURE"
+	EnvTracesInsecure          = "OTEL_EXPORTER_OTLP_TRACES_INSECURE"
+	EnvTimeout                 = "OTEL_EXPORTER_OTLP_TIMEOUT"
+	EnvTracesTimeout           = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
 )
 
 // Defaults, and the valid values that errors list.
@@ -60,7 +74,8 @@ const (
 	maxHeaderOrAttrEntries = 256
 )
 
-var params = []string{"protocol", "headers", "compression", "queue_size", "batch_size", "export_interval", "export_timeout"}
+var params = []string{"protocol", "headers", "compression", "certificate", "client_certificate", "client_key",
+	"queue_size", "batch_size", "export_interval", "export_timeout"}
 
 // settings is everything New needs: backend.Config over the OpenTelemetry
 // environment over defaults.
@@ -73,6 +88,13 @@ type settings struct {
 	tls      bool
 	headers  map[string]string // secret: never logged, never in an error
 	gzip     bool
+	// tlsConfig holds the certificates the settings name, for a TLS
+	// endpoint; nil means the system's roots and no client certificate.
+	tlsConfig *tls.Config
+	// proxy picks the proxy of an OTLP/HTTP request (nil: none), from
+	// HTTPS_PROXY, HTTP_PROXY and NO_PROXY as they were when the settings
+	// were read; gRPC's is grpc-go's own (see the package documentation).
+	proxy func(*url.URL) (*url.URL, error)
 
 	propagator otelprop.TextMapPropagator
 	// native is what the tracer names as its native propagation: the formats
@@ -94,6 +116,14 @@ func newSettings(cfg backend.Config) (*settings, error) {
 	if err := s.readEndpoint(cfg); err != nil {
 		return nil, err
 	}
+	if err := s.readTLS(cfg); err != nil {
+		return nil, err
+	}
+	if s.protocol == protocolHTTP {
+		// As http.ProxyFromEnvironment reads them, but now: it reads them
+		// once in a process's life, at its first request.
+		s.proxy = httpproxy.FromEnvironment().ProxyFunc()
+	}
 	if err := s.readPropagators(cfg); err != nil {
 		return nil, err
 	}
@@ -113,6 +143,22 @@ func env(names ...string) (value, name string, ok bool) {
 
 func badEnv(name, value, valid string) error {
 	return backend.BadOptionf("otel: %s=%q is not valid (valid: %s)", name, value, valid)
+}
+
+// setting returns the param key when it is set to something other than
+// blanks, else the first of names that is, with where it came from:
+// `param "key"` or the variable's name.
+func setting(cfg backend.Config, key string, names ...string) (value, source string) {
+	if v, ok := cfg.Param(key); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v), fmt.Sprintf("param %q", key)
+	}
+	v, name, _ := env(names...)
+	return v, name
+}
+
+// notice logs that a setting is ignored: not an error, but not silent.
+func notice(cfg backend.Config, format string, args ...any) {
+	backend.NewLoggerTo(cfg.Logger, "traceplug/otel: ").Printf(format, args...)
 }
 
 // readResource: service.name from the code (or TRACEPLUG_SERVICE_NAME), else
@@ -153,8 +199,8 @@ func (s *settings) readResource(cfg backend.Config) error {
 	return nil
 }
 
-// readEndpoint picks the protocol, the collector's URL, the headers and the
-// compression.
+// readEndpoint picks the protocol, the collector's URL, the transport's
+// security, the headers and the compression.
 func (s *settings) readEndpoint(cfg backend.Config) error {
 	p := cfg.Reader("otel")
 	protocol := p.String("protocol", "")
@@ -173,41 +219,55 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 		}
 	}
 	var u *url.URL
+	// schemeless is an endpoint of gRPC's HOST:PORT form, whose security
+	// the insecure variables choose.
+	schemeless := raw != "" && !strings.Contains(raw, "://")
 	if raw != "" {
 		if redact.Ambiguous(raw) {
 			return backend.BadOptionf("otel: %s %q: %s", source, redact.Endpoint(raw), redact.AmbiguousHint)
 		}
 		var err error
-		if u, err = url.Parse(raw); err != nil || u.Host == "" || u.Opaque != "" {
-			return endpointError(source, raw)
-		}
-		switch u.Scheme {
-		case "http", "https":
-		case "grpc", "grpcs":
-			if protocol == protocolHTTP {
-				return backend.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, redact.Endpoint(raw), protocol)
+		if schemeless {
+			u, err = url.Parse("//" + raw)
+			if err != nil || u.Host == "" || u.User != nil || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+				return endpointError(source, raw)
 			}
-			protocol = protocolGRPC
-		default:
-			return endpointError(source, raw)
+		} else {
+			if u, err = url.Parse(raw); err != nil || u.Host == "" || u.Opaque != "" {
+				return endpointError(source, raw)
+			}
+			switch u.Scheme {
+			case "http", "https":
+			case "grpc", "grpcs":
+				if protocol == protocolHTTP {
+					return backend.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, redact.Endpoint(raw), protocol)
+				}
+				protocol = protocolGRPC
+			default:
+				return endpointError(source, raw)
+			}
 		}
 	}
 	if protocol == "" {
 		// The protocol variables go with the endpoint variables: an
 		// endpoint given in code speaks what its scheme says.
 		protocol = protocolHTTP
-		if v, name, ok := env(EnvTracesProtocol, EnvProtocol); ok && cfg.Endpoint == "" {
+		switch v, name, ok := env(EnvTracesProtocol, EnvProtocol); {
+		case ok && cfg.Endpoint == "":
 			switch v {
 			case protocolHTTP, protocolGRPC:
 				protocol = v
 			default:
 				return badEnv(name, v, validProtocolsHint)
 			}
-		} else if ok && v != protocol {
+		case ok && v != protocol && !schemeless:
 			// Not an error (the endpoint in code wins), but not silent.
-			backend.NewLoggerTo(cfg.Logger, "traceplug/otel: ").Printf("%s=%q is ignored: the endpoint %s given in code speaks %s (the protocol param changes that)",
+			notice(cfg, "%s=%q is ignored: the endpoint %s given in code speaks %s (the protocol param changes that)",
 				name, v, redactURL(u), protocol)
 		}
+	}
+	if schemeless && protocol != protocolGRPC {
+		return endpointError(source, raw)
 	}
 	s.protocol = protocol
 	if u == nil {
@@ -217,7 +277,33 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 		}
 		u, _ = url.Parse(def)
 	}
+
+	// Security: the scheme's, as the specification says (https and grpcs
+	// are TLS, http and grpc plaintext, whatever the insecure variables
+	// say); for HOST:PORT, TLS unless the traces variable, else the general
+	// one, is true.
+	insecure, insecureVar := false, ""
+	if v, name, ok := env(EnvTracesInsecure, EnvInsecure); ok {
+		switch strings.ToLower(v) {
+		case "true":
+			insecure = true
+		case "false":
+		default:
+			return badEnv(name, v, "true, false")
+		}
+		insecureVar = fmt.Sprintf("%s=%s", name, v)
+	}
+	if schemeless {
+		u.Scheme = "https"
+		if insecure {
+			u.Scheme = "http"
+		}
+	}
 	s.tls = u.Scheme == "https" || u.Scheme == "grpcs"
+	if insecureVar != "" && !schemeless && insecure == s.tls {
+		notice(cfg, "%s is ignored: the scheme of the endpoint %s says %s", insecureVar, redactURL(u), map[bool]string{true: "TLS", false: "plaintext"}[s.tls])
+	}
+
 	if protocol == protocolHTTP {
 		switch {
 		case base:
@@ -227,13 +313,16 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 				u.Path = tracesPath
 			}
 		}
+		// The query goes with every request, as the URL says (a collector
+		// or gateway may read one); a fragment is never sent.
+		u.Fragment, u.RawFragment = "", ""
 	} else {
 		if u.Path != "" && u.Path != "/" && source == "endpoint" {
 			return backend.BadOptionf("otel: %s %q: a gRPC endpoint has no path (want grpc://HOST:PORT, or http:// and https:// with the grpc protocol)", source, redactURL(u))
 		}
-		u.Path = ""
+		u.Path, u.RawPath = "", ""
+		u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	}
-	u.RawQuery, u.Fragment = "", ""
 	s.url = u
 
 	// Headers: the param, else the traces variable, else the general one.
@@ -271,8 +360,81 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 
 func endpointError(source, raw string) error {
 	shown := redact.Endpoint(raw) // raw, as the user wrote it, may not parse
-	return backend.BadOptionf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s) or grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS)",
-		source, shown, defaultHTTPEndpoint)
+	return backend.BadOptionf("otel: %s %q: want http(s)://HOST:PORT/PATH (OTLP over HTTP, default %s), grpc://HOST:PORT (OTLP over gRPC; grpcs:// for TLS), "+
+		"or HOST:PORT with the grpc protocol (the protocol param, or for an endpoint from the environment %s), TLS unless %s is true",
+		source, shown, defaultHTTPEndpoint, EnvProtocol, EnvInsecure)
+}
+
+// readTLS reads the certificates of a TLS endpoint: the CA's that verify
+// the collector's, and the client's certificate and key for mutual TLS.
+// Each is the param, else the traces variable, else the general one. A file
+// that cannot be read or holds no PEM is an error naming the setting (never
+// the file's text); a certificate without its key, or a key without its
+// certificate, too. For a plaintext endpoint the variables are ignored
+// (and a log line says so), and the params are an error.
+func (s *settings) readTLS(cfg backend.Config) error {
+	ca, caSource := setting(cfg, "certificate", EnvTracesCertificate, EnvCertificate)
+	cert, certSource := setting(cfg, "client_certificate", EnvTracesClientCertificate, EnvClientCertificate)
+	key, keySource := setting(cfg, "client_key", EnvTracesClientKey, EnvClientKey)
+	if ca == "" && cert == "" && key == "" {
+		return nil
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	var sources []string
+	if ca != "" {
+		sources = append(sources, caSource)
+		data, err := os.ReadFile(ca)
+		if err != nil {
+			return backend.BadOptionf("otel: %s: %w (want the path of a PEM file of the CA certificates that verify the collector's)", caSource, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(data) {
+			return backend.BadOptionf("otel: %s: %s holds no PEM certificate (want the CA certificates that verify the collector's, in PEM)", caSource, ca)
+		}
+		conf.RootCAs = pool
+	}
+	switch {
+	case cert != "" && key == "":
+		return backend.BadOptionf("otel: %s is set, but no client key: set %s too", certSource, counterpart(certSource, "CERTIFICATE", "KEY", "client_key"))
+	case key != "" && cert == "":
+		return backend.BadOptionf("otel: %s is set, but no client certificate: set %s too", keySource, counterpart(keySource, "KEY", "CERTIFICATE", "client_certificate"))
+	case cert != "":
+		sources = append(sources, certSource, keySource)
+		certPEM, err := os.ReadFile(cert)
+		if err != nil {
+			return backend.BadOptionf("otel: %s: %w (want the path of the client's PEM certificate)", certSource, err)
+		}
+		keyPEM, err := os.ReadFile(key)
+		if err != nil {
+			return backend.BadOptionf("otel: %s: %w (want the path of the client's PEM private key)", keySource, err)
+		}
+		// crypto/tls's errors name what is wrong, never the files' text.
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return backend.BadOptionf("otel: %s and %s: %w (want the client's PEM certificate and its PEM private key)", certSource, keySource, err)
+		}
+		conf.Certificates = []tls.Certificate{pair}
+	}
+	if s.tls {
+		s.tlsConfig = conf
+		return nil
+	}
+	for _, src := range sources {
+		if strings.HasPrefix(src, "param") {
+			return backend.BadOptionf("otel: %s is for TLS, but the endpoint %s is plaintext (want https://, or grpcs:// for gRPC)", src, redactURL(s.url))
+		}
+	}
+	notice(cfg, "%s ignored: the endpoint %s is plaintext", strings.Join(sources, ", "), redactURL(s.url))
+	return nil
+}
+
+// counterpart names the setting that goes with source (a variable ending in
+// suffix, or a param): the variable ending in with instead, or the param.
+func counterpart(source, suffix, with, param string) string {
+	if strings.HasPrefix(source, "param") {
+		return fmt.Sprintf("param %q", param)
+	}
+	return strings.TrimSuffix(source, suffix) + with
 }
 
 // redactURL renders u for logs and errors, its user information and query
@@ -346,7 +508,8 @@ func propagators(list string, lenient bool) (otelprop.TextMapPropagator, error) 
 	return otelprop.NewCompositeTextMapPropagator(ps...), nil
 }
 
-// readQueue reads the batch queue's params, over OTEL_BSP_* variables, over
+// readQueue reads the batch queue's params, over OTEL_BSP_* variables (and
+// OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT for the export's timeout), over
 // defaults.
 func (s *settings) readQueue(cfg backend.Config) error {
 	envInt := func(name string, def int) (int, error) {
@@ -360,16 +523,17 @@ func (s *settings) readQueue(cfg backend.Config) error {
 		}
 		return n, nil
 	}
-	envMillis := func(name string, def time.Duration) (time.Duration, error) {
-		v, _, ok := env(name)
+	// envMillis reads the first of names that is set, in milliseconds.
+	envMillis := func(names ...string) (d time.Duration, set bool, err error) {
+		v, name, ok := env(names...)
 		if !ok {
-			return def, nil
+			return 0, false, nil
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return 0, badEnv(name, v, "a positive number of milliseconds")
+			return 0, false, badEnv(name, v, "a positive number of milliseconds")
 		}
-		return time.Duration(n) * time.Millisecond, nil
+		return time.Duration(n) * time.Millisecond, true, nil
 	}
 	queue, err := envInt(EnvBSPMaxQueueSize, defaultQueueSize)
 	if err != nil {
@@ -379,13 +543,33 @@ func (s *settings) readQueue(cfg backend.Config) error {
 	if err != nil {
 		return err
 	}
-	interval, err := envMillis(EnvBSPScheduleDelay, defaultExportInterval)
+	interval, set, err := envMillis(EnvBSPScheduleDelay)
 	if err != nil {
 		return err
 	}
-	timeout, err := envMillis(EnvBSPExportTimeout, defaultExportTimeout)
+	if !set {
+		interval = defaultExportInterval
+	}
+	// The export's timeout: OTEL_BSP_EXPORT_TIMEOUT bounds the processor's
+	// export, OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT the exporter's, as in the
+	// SDK's BatchSpanProcessor and OTLP exporters; here one export is both,
+	// so the smaller of those set bounds it.
+	timeout := defaultExportTimeout
+	bsp, bspSet, err := envMillis(EnvBSPExportTimeout)
 	if err != nil {
 		return err
+	}
+	otlp, otlpSet, err := envMillis(EnvTracesTimeout, EnvTimeout)
+	if err != nil {
+		return err
+	}
+	switch {
+	case bspSet && otlpSet:
+		timeout = min(bsp, otlp)
+	case bspSet:
+		timeout = bsp
+	case otlpSet:
+		timeout = otlp
 	}
 	p := cfg.Reader("otel")
 	s.queueSize = p.Positive("queue_size", queue)
