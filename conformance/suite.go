@@ -47,6 +47,7 @@ var properties = []property{
 	{"sampling_forced", samplingForced},
 	{"sampling_forced_limit", samplingForcedLimit},
 	{"sampling_untraced_passes_trace", samplingUntracedPassesTrace},
+	{"public_endpoint", publicEndpoint},
 	{"b3", b3},
 	{"propagation_each_format", propagationEachFormat},
 	{"propagation_several_formats", propagationSeveralFormats},

@@ -50,7 +50,7 @@ const notCodec = "its wrapper of the mock's tracer is no backend.SpanContextCode
 
 // coreSampling are the properties that need conformance.CoreSampling.
 var coreSampling = []string{"sampling_parent_each_format", "sampling_rules", "sampling_rate_limit", "sampling_ratio",
-	"sampling_forced", "sampling_forced_limit", "sampling_untraced_passes_trace"}
+	"sampling_forced", "sampling_forced_limit", "sampling_untraced_passes_trace", "public_endpoint"}
 
 func brokenFactory(wrap func(opentracing.Tracer) opentracing.Tracer) backend.Factory {
 	return func(cfg backend.Config) (opentracing.Tracer, func(context.Context) error, error) {
