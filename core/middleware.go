@@ -153,13 +153,14 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		orphan     []propagation.BaggageItem
 		extractErr error
 		op         string
+		named      *route // the route op is, if it is
 		decision   sampling.Decision
 		debugID    string
 	)
 	if t.sampling != nil {
 		var psc, link propagation.SpanContext
 		psc, extractErr = t.extractNeutral(opentracing.HTTPHeadersCarrier(r.Header))
-		op = t.startName(r, name, rt)
+		op, named = t.startName(r, name, rt)
 		public := carriesTrace(&psc) && t.publicRequest(r)
 		if public {
 			link = publicEntry(&psc) // a new trace, linked to the caller's
@@ -176,9 +177,9 @@ func (t *Tracer) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		}
 	} else {
 		parent, orphan, extractErr = t.extractContext(opentracing.HTTPHeadersCarrier(r.Header))
-		op = t.operationName(r, name)
+		op, named = t.startOperation(r, name)
 	}
-	rq := &request{t: t}
+	rq := &request{t: t, named: named}
 	// The kind goes in at start: some tracers (zipkin's) can set it only then.
 	// The options live in rq, so that passing them allocates nothing.
 	var opts []opentracing.StartSpanOption
@@ -303,10 +304,14 @@ func (rq *request) end(t *Tracer, r *http.Request, rename bool, rc *recording) {
 	}
 	rt := rq.route.Load() // a router below Middleware named it (ServeRoute)
 	if rt == nil && r.Pattern != "" {
-		rt = t.route(r.Method, r.Pattern)
+		if rq.named != nil && rq.named.pattern == r.Pattern {
+			rt = rq.named // as the span was named at its start
+		} else {
+			rt = t.route(r.Method, r.Pattern)
+		}
 	}
 	if rt != nil {
-		if rename {
+		if rename && rt != rq.named {
 			rc.op = rt.name
 			span.SetOperationName(rc.op)
 		}

@@ -16,22 +16,31 @@ import (
 // user's function if set and sane, else the decorated handler's name, else
 // from the method (and the pattern, when a router has already run).
 func (t *Tracer) operationName(r *http.Request, name string) string {
+	op, _ := t.startOperation(r, name)
+	return op
+}
+
+// startOperation is operationName, and the route the span is named after
+// when it is (a router matched before the span started), so that the span
+// need not be named again when it ends.
+func (t *Tracer) startOperation(r *http.Request, name string) (string, *route) {
 	if t.opName != nil {
 		if op := t.userOperationName(r); op != "" {
-			return t.redact.cap(op)
+			return t.redact.cap(op), nil
 		}
 	}
 	if name != "" {
-		return t.redact.cap(name)
+		return t.redact.cap(name), nil
 	}
 	if r.Pattern != "" {
-		return t.routeName(r.Method, r.Pattern)
+		rt := t.route(r.Method, r.Pattern)
+		return rt.name, rt
 	}
 	if t.conv&convOTelRun != 0 {
-		return t.redact.cap(otelSpanMethod(r.Method)) // "GET", "HTTP": otelhttp's
+		return t.redact.cap(otelSpanMethod(r.Method)), nil // "GET", "HTTP": otelhttp's
 	}
 	op, _ := method(r.Method)
-	return t.redact.cap(op)
+	return t.redact.cap(op), nil
 }
 
 func (t *Tracer) userOperationName(r *http.Request) (op string) {

@@ -31,6 +31,7 @@ type request struct {
 	panicked bool
 	http2    bool                  // the request came over HTTP/2 (or 3): no 101 there
 	route    atomic.Pointer[route] // the route a router inside named (ServeRoute), over r.Pattern
+	named    *route                // the route the span was named after at its start, if it was
 	rw       respWriter            // the handler's writer, for net/http's own (wrap)
 	state    responseState         // the handler's writer, when it keeps the response's state (wrap)
 

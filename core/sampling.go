@@ -478,14 +478,16 @@ func (t *Tracer) importDecided(psc propagation.SpanContext) opentracing.SpanCont
 
 // startName is a server span's name at its start: with rt, the router the
 // middleware wraps, the route the request will take, so that a sampler that
-// decides by operation sees the name the span will have.
-func (t *Tracer) startName(r *http.Request, name string, rt router) string {
+// decides by operation sees the name the span will have; and, as
+// startOperation, the route it is named after, if it is.
+func (t *Tracer) startName(r *http.Request, name string, rt router) (string, *route) {
 	if rt != nil && name == "" && r.Pattern == "" {
 		if _, pattern := rt.Handler(r); pattern != "" {
-			return t.routeName(r.Method, pattern)
+			named := t.route(r.Method, pattern)
+			return named.name, named
 		}
 	}
-	return t.operationName(r, name)
+	return t.startOperation(r, name)
 }
 
 // decideRoot decides a new trace for a span named op started without a

@@ -107,10 +107,11 @@ func (l *lower) ResponseState() (status int, size int64, hijacked bool) {
 	if l.hijacked {
 		return 0, 0, true
 	}
-	if l.gin.Written() || l.returned {
+	n := l.gin.Size() // -1 until gin has sent the header (Written)
+	if n >= 0 || l.returned {
 		status = l.gin.Status()
 	}
-	return status, int64(max(l.gin.Size(), 0)), false
+	return status, int64(max(n, 0)), false
 }
 
 func (l *lower) Header() http.Header               { return l.gin.Header() }
