@@ -9,8 +9,10 @@
 # The variants take turns in every round, so drift on a shared machine hits
 # them alike. For each variant it prints the medians over the rounds of
 # requests/s, the server's CPU time per request (utime+stime from
-# /proc/PID/stat over the load, divided by the requests wrk completed), and
-# the spans the sink received per request served; then each traceplug variant
+# /proc/PID/stat over the load, divided by the requests wrk completed), the
+# spans the sink received per request served, and the bytes it received per
+# span (what the variant's spans carry, resource and batching included, so
+# that variants are compared at equal output); then each traceplug variant
 # beside its peer on the same client library or SDK, as medians of the
 # ratios within each round (a variant and its peer run one after the other,
 # so a change in the machine's load between rounds cancels out). On a shared
@@ -64,11 +66,11 @@ sink_pid=$!
 for _ in $(seq 1 400); do [ -s "$tmp/sink.addr" ] && break; sleep 0.05; done
 read -r sink_udp sink_http <"$tmp/sink.addr"
 
-# sink_spans prints the spans the sink has counted so far.
+# sink_spans prints the spans and the bytes the sink has received so far.
 sink_spans() {
   exec 3<>"/dev/tcp/${sink_http%:*}/${sink_http##*:}"
   printf 'GET /stats HTTP/1.0\r\nHost: sink\r\n\r\n' >&3
-  awk '/^spans /{print $2}' <&3
+  awk '/^spans /{print $2, $6}' <&3
   exec 3>&-
 }
 
@@ -97,7 +99,7 @@ for round in $(seq 1 "$rounds"); do
   for v in "${variants[@]}"; do
     bin=$tmp/loopback name=$v
     case $v in base:*) bin=$BASELINE name=${v#base:} ;; esac
-    before=$(sink_spans)
+    read -r before before_bytes <<<"$(sink_spans)"
     addr=
     for attempt in 1 2 3; do
       GOMAXPROCS=1 "${pin_server[@]}" "$bin" -variant "$name" -udp "$sink_udp" -http "$sink_http" >"$tmp/server.out" &
@@ -115,13 +117,14 @@ for round in $(seq 1 "$rounds"); do
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     sleep 0.2 # datagrams in flight
-    after=$(sink_spans)
+    read -r after after_bytes <<<"$(sink_spans)"
     rps=$(awk '/^Requests\/sec:/{print $2}' "$tmp/wrk.out")
     reqs=$(awk '/requests in/{print $1}' "$tmp/wrk.out")
     served=$(awk '/^served /{print $2}' "$tmp/server.out")
     accounting=$(sed -n 's/^served [0-9]* *//p' "$tmp/server.out")
     awk -v r="$round" -v v="$v" -v rps="$rps" -v reqs="$reqs" -v c0="$cpu0" -v c1="$cpu1" -v tck="$tck" -v s0="$before" -v s1="$after" -v served="$served" \
-      'BEGIN { printf "%s %s %s %.3f %.3f\n", r, v, rps, (c1 - c0) / tck * 1e6 / reqs, served ? (s1 - s0) / served : 0 }' >>"$tmp/results"
+      -v b0="$before_bytes" -v b1="$after_bytes" \
+      'BEGIN { printf "%s %s %s %.3f %.3f %.1f\n", r, v, rps, (c1 - c0) / tck * 1e6 / reqs, served ? (s1 - s0) / served : 0, (s1 > s0 ? (b1 - b0) / (s1 - s0) : 0) }' >>"$tmp/results"
     echo "round $(tail -n1 "$tmp/results") ${accounting}" >&2
   done
 done
