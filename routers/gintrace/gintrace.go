@@ -29,7 +29,7 @@ func Middleware(tracer *core.Tracer) gin.HandlerFunc {
 	register(tracer)
 	return func(c *gin.Context) {
 		s := steps.Get().(*step)
-		s.c, s.gin = c, c.Writer
+		*s = step{c: c, gin: c.Writer}
 		route := c.FullPath()
 		if route == "" && !c.Writer.Written() {
 			s.miss = c.Writer.Status() // gin's 404 or 405, if it answers
@@ -37,8 +37,8 @@ func Middleware(tracer *core.Tracer) gin.HandlerFunc {
 		tracer.ServeRoute((*lower)(s), c.Request, route, s)
 		// Core and the handlers are done with it: they hold its writers
 		// only while they serve. (A step whose handlers panicked is not
-		// reused: the panic passes before this.)
-		*s = step{}
+		// reused: the panic passes before this.) What it still points to,
+		// gin keeps in its own pool of contexts.
 		steps.Put(s)
 	}
 }
