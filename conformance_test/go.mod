@@ -7,6 +7,7 @@ require (
 	github.com/traceplug/traceplug v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/jaeger v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/lightstep v0.0.0-00010101000000-000000000000
+	github.com/traceplug/traceplug/backends/otel/otlpgrpc v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/zipkin v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/grpctrace v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
@@ -66,3 +67,5 @@ replace github.com/traceplug/traceplug/backends/lightstep => ../backends/lightst
 replace github.com/traceplug/traceplug/backends/otel => ../backends/otel
 
 replace github.com/traceplug/traceplug/grpctrace => ../grpctrace
+
+replace github.com/traceplug/traceplug/backends/otel/otlpgrpc => ../backends/otel/otlpgrpc

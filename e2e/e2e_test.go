@@ -23,6 +23,7 @@ import (
 
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	_ "github.com/traceplug/traceplug/backends/otel"
+	_ "github.com/traceplug/traceplug/backends/otel/otlpgrpc" // OTLP over gRPC (grpc:// endpoints)
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 )
 

@@ -7,6 +7,7 @@ require (
 	github.com/traceplug/traceplug v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/jaeger v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/otel v0.0.0-00010101000000-000000000000
+	github.com/traceplug/traceplug/backends/otel/otlpgrpc v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/zipkin v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/grpctrace v0.0.0-00010101000000-000000000000
 	github.com/uber/jaeger-client-go v2.30.0+incompatible
@@ -61,3 +62,5 @@ replace github.com/traceplug/traceplug/backends/otel => ../backends/otel
 replace github.com/traceplug/traceplug/grpctrace => ../grpctrace
 
 replace github.com/traceplug/traceplug/backends/lightstep => ../backends/lightstep
+
+replace github.com/traceplug/traceplug/backends/otel/otlpgrpc => ../backends/otel/otlpgrpc

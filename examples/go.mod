@@ -7,6 +7,7 @@ require (
 	github.com/traceplug/traceplug v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/jaeger v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/lightstep v0.0.0-00010101000000-000000000000
+	github.com/traceplug/traceplug/backends/otel/otlpgrpc v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/zipkin v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/otel v1.47.0
 	go.uber.org/goleak v1.3.0
@@ -17,7 +18,6 @@ require (
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/grpc-ecosystem/grpc-gateway/v2 v2.31.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/propagators/b3 v1.47.0 // indirect
 	go.opentelemetry.io/contrib/propagators/jaeger v1.47.0 // indirect
@@ -63,3 +63,5 @@ replace github.com/traceplug/traceplug/backends/zipkin => ../backends/zipkin
 replace github.com/traceplug/traceplug/backends/lightstep => ../backends/lightstep
 
 replace github.com/traceplug/traceplug/backends/otel => ../backends/otel
+
+replace github.com/traceplug/traceplug/backends/otel/otlpgrpc => ../backends/otel/otlpgrpc

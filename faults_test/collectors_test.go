@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
+	_ "github.com/traceplug/traceplug/backends/otel/otlpgrpc/otlpgrpctest" // oteltest's transport "grpc", and the gRPC exporter
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 )

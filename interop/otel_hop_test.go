@@ -37,6 +37,7 @@ import (
 
 	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
+	_ "github.com/traceplug/traceplug/backends/otel/otlpgrpc/otlpgrpctest" // oteltest's transport "grpc", and the gRPC exporter
 	"github.com/traceplug/traceplug/core"
 )
 

@@ -9,6 +9,7 @@
 #      module and a nested one (backends/zipkin);
 #   2. a second new module, holding the same program and a file that imports
 #      every nested module of this repository (each backends/*/go.mod and
+#      backends/*/*/go.mod, and
 #      grpctrace): the recipe must cover each one.
 #
 # In each, with TRACEPLUG set to this repository's root, it runs the block
@@ -47,7 +48,7 @@ recipe=$(block "$recipe_marker_prefix") ||
   fail "README.md has no code block after a line starting with $recipe_marker_prefix (the recipe for using traceplug before it is published)"
 
 # Every nested module a user may import, as a path below the root module.
-nested=$(cd "$root" && for f in backends/*/go.mod grpctrace/go.mod; do [ -f "$f" ] && dirname "$f"; done)
+nested=$(cd "$root" && for f in backends/*/go.mod backends/*/*/go.mod grpctrace/go.mod; do [ -f "$f" ] && dirname "$f"; done)
 [ -n "$nested" ] || fail "found no nested module (backends/*/go.mod, grpctrace/go.mod) under $root"
 for m in $nested; do
   grep -q "github.com/traceplug/traceplug/$m=" <<<"$recipe" ||

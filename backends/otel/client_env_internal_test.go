@@ -72,8 +72,8 @@ func TestProxySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newHTTPClient(s)
-	defer c.stop()
+	c := newHTTPClient(s.export(), s.proxy)
+	defer c.Stop()
 	for _, tc := range []struct{ url, want string }{
 		{"http://collector.invalid:4318/v1/traces", "http://proxy.invalid:3128"},
 		{"https://collector.invalid/v1/traces", "http://tls-proxy.invalid:3128"},

@@ -1,6 +1,7 @@
 // Package otel is traceplug's OpenTelemetry backend: OpenTracing spans
 // written straight over the OpenTelemetry SDK's spans, exporting OTLP over
-// HTTP/protobuf or gRPC. Importing it registers the backend "otel":
+// HTTP/protobuf, or over gRPC with the otlpgrpc package imported. Importing
+// it registers the backend "otel":
 //
 //	import _ "github.com/traceplug/traceplug/backends/otel"
 //
@@ -19,9 +20,20 @@
 // query string is sent as is (otlptracehttp drops it). Anything else is an
 // error from [core.New].
 //
+// The gRPC exporter is a module of its own, so that a program exporting
+// over HTTP links no gRPC, and has none among its modules; one more import
+// adds it:
+//
+//	import _ "github.com/traceplug/traceplug/backends/otel/otlpgrpc" // OTLP over gRPC
+//
+// Without it, a setting that chooses gRPC (an endpoint's scheme, the
+// protocol param, OTEL_EXPORTER_OTLP_PROTOCOL) is an error from [core.New],
+// wrapping core.ErrBadOption, that names the setting and this import.
+//
 // # Params
 //
-//	protocol         "http/protobuf" (the default) or "grpc"
+//	protocol         "http/protobuf" (the default) or "grpc" (with
+//	                 otlpgrpc imported: see Endpoint)
 //	headers          request headers, "name=value,name2=value2", values
 //	                 percent-encoded: credentials for a hosted backend
 //	compression      "gzip" or "none" (the default)
@@ -145,9 +157,10 @@
 // built (http.ProxyFromEnvironment reads them once in a process's life).
 // OTLP/gRPC goes through grpc-go's proxy, as otlptracegrpc's does: the one
 // HTTPS_PROXY names (with CONNECT), unless NO_PROXY names the host, read
-// through http.ProxyFromEnvironment. An OTLP/HTTP endpoint's query is sent
-// with every request (otlptracehttp drops it), and REDACTED in logs and
-// errors; a gRPC endpoint's query is dropped.
+// through http.ProxyFromEnvironment (see the otlpgrpc package). An
+// OTLP/HTTP endpoint's query is sent with every request (otlptracehttp
+// drops it), and REDACTED in logs and errors; a gRPC endpoint's query is
+// dropped.
 //
 // # Spans
 //

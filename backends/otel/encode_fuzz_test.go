@@ -19,7 +19,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -62,7 +61,10 @@ func checkEncode(t *testing.T, spans []sdktrace.ReadOnlySpan) {
 	if again := enc.request(spans); !bytes.Equal(body, again) {
 		t.Fatalf("a reused encoder writes another request (%d bytes, first %d)", len(again), len(body))
 	}
-	var got coltracepb.ExportTraceServiceRequest
+	// TracesData is ExportTraceServiceRequest's twin: the same message on
+	// the wire, in a package that does not link gRPC, as the collector's
+	// does.
+	var got tracepb.TracesData
 	if err := proto.Unmarshal(body, &got); err != nil {
 		t.Fatalf("the request does not decode: %v", err)
 	}

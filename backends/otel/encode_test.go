@@ -13,7 +13,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -166,7 +165,7 @@ func TestEncodeRepairsUTF8(t *testing.T) {
 		s.End()
 	})
 	var enc encoder
-	var req coltracepb.ExportTraceServiceRequest
+	var req tracepb.TracesData // ExportTraceServiceRequest's twin on the wire
 	if err := proto.Unmarshal(enc.request(spans), &req); err != nil {
 		t.Fatalf("the request does not decode (protobuf strings must be UTF-8): %v", err)
 	}
@@ -219,7 +218,7 @@ func BenchmarkEncode(b *testing.B) {
 		for b.Loop() {
 			c.got = c.got[:0]
 			_ = exp.ExportSpans(context.Background(), spans)
-			_, _ = proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: c.got})
+			_, _ = proto.Marshal(&tracepb.TracesData{ResourceSpans: c.got}) // ExportTraceServiceRequest's bytes
 		}
 	})
 }

@@ -19,7 +19,7 @@ import (
 func Example() {
 	tracer, err := core.New("otel",
 		core.WithServiceName("shop"),
-		core.WithEndpoint("http://127.0.0.1:4318"), // OTLP over HTTP; grpc://127.0.0.1:4317 for gRPC
+		core.WithEndpoint("http://127.0.0.1:4318"), // OTLP over HTTP; grpc://127.0.0.1:4317 for gRPC, with otlpgrpc imported
 		core.WithTraceAll(true),
 		core.WithParam("headers", "authorization=Bearer%20TOKEN"),
 		core.WithGlobal(), // OpenTracing's global tracer, and OpenTelemetry's globals

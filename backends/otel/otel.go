@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/traceplug/traceplug/backend"
+	"github.com/traceplug/traceplug/backends/otel/internal/otlp"
 	"github.com/traceplug/traceplug/core"
 )
 
@@ -28,8 +29,6 @@ func factory(cfg backend.Config) (opentracing.Tracer, func(context.Context) erro
 // OpenTracing API: traceplug's middleware and transport, and OpenTracing
 // code.
 const scopeName = "github.com/traceplug/traceplug"
-
-const userAgent = "traceplug-otel (OTLP exporter, Go)"
 
 // Tracer is an OpenTracing tracer over the OpenTelemetry SDK, exporting
 // OTLP, or over a tracer provider given in code (see [WithTracerProvider]).
@@ -71,13 +70,17 @@ func New(cfg backend.Config) (*Tracer, error) {
 	if t.prop, err = backend.NewPropagator(cfg, t); err != nil {
 		return nil, err
 	}
-	var c client
+	var c otlp.Client
 	if s.protocol == protocolGRPC {
-		if c, err = newGRPCClient(s); err != nil {
+		newGRPC := otlp.GRPC()
+		if newGRPC == nil {
+			return nil, s.grpcNotLinked()
+		}
+		if c, err = newGRPC(s.export()); err != nil {
 			return nil, fmt.Errorf("otel: gRPC client for %s: %w", redactURL(s.url), err)
 		}
 	} else {
-		c = newHTTPClient(s)
+		c = newHTTPClient(s.export(), s.proxy)
 	}
 	t.proc = newProcessor(c, s, backend.NewLoggerTo(cfg.Logger, "traceplug/otel: "))
 	sdk := sdktrace.NewTracerProvider(

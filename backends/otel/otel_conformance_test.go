@@ -8,5 +8,3 @@ import (
 )
 
 func TestConformanceHTTP(t *testing.T) { conformance.Run(t, oteltest.Harness("http")) }
-
-func TestConformanceGRPC(t *testing.T) { conformance.Run(t, oteltest.Harness("grpc")) }

@@ -9,6 +9,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/traceplug/traceplug/backend"
+	"github.com/traceplug/traceplug/backends/otel/internal/otlp"
 )
 
 // processor is the backend's batch span processor. The SDK's
@@ -22,7 +23,7 @@ import (
 // finished after close without being handed. Spans that were not sampled are
 // neither.
 type processor struct {
-	client client
+	client otlp.Client
 	enc    encoder // the Reporter's goroutine's: send runs there alone
 	rep    *backend.Reporter[sdktrace.ReadOnlySpan]
 
@@ -31,7 +32,7 @@ type processor struct {
 
 var _ sdktrace.SpanProcessor = (*processor)(nil)
 
-func newProcessor(c client, s *settings, log *backend.Logger) *processor {
+func newProcessor(c otlp.Client, s *settings, log *backend.Logger) *processor {
 	p := &processor{client: c}
 	p.rep = backend.NewReporter(backend.ReporterConfig{
 		QueueSize: s.queueSize,
@@ -75,7 +76,7 @@ func (p *processor) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 		// No export is under way: closing the connections is quick.
-		p.client.stop()
+		p.client.Stop()
 	})
 	return err
 }
@@ -149,23 +150,23 @@ func (p *processor) sendPart(ctx context.Context, spans []sdktrace.ReadOnlySpan,
 		o.delivered += n // no span to send
 		return
 	}
-	if limit := p.client.maxRequest(); limit > 0 && len(body) > limit && n > 1 {
+	if limit := p.client.MaxRequest(); limit > 0 && len(body) > limit && n > 1 {
 		p.sendHalves(ctx, spans, o)
 		return
 	}
-	err := p.client.upload(ctx, body)
-	var partial *partialError
-	var rejected *rejectedError
+	err := p.client.Upload(ctx, body)
+	var partial *otlp.PartialError
+	var rejected *otlp.RejectedError
 	switch {
 	case err == nil:
 		o.delivered += n
 	case errors.As(err, &partial):
-		r := int(min(partial.rejected, int64(n)))
+		r := int(min(partial.Rejected, int64(n)))
 		o.delivered += n - r
 		o.drop(backend.DropRejected, r, n, err)
-	case errors.As(err, &rejected) && rejected.tooLarge && n > 1:
+	case errors.As(err, &rejected) && rejected.TooLarge && n > 1:
 		p.sendHalves(ctx, spans, o)
-	case errors.As(err, &rejected) && rejected.tooLarge:
+	case errors.As(err, &rejected) && rejected.TooLarge:
 		o.drop(backend.DropTooLarge, n, n, err)
 	case errors.As(err, &rejected):
 		o.drop(backend.DropRejected, n, n, err)

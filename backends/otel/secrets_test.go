@@ -54,4 +54,9 @@ func TestEndpointCredentialsNeverShow(t *testing.T) {
 	// A gRPC endpoint with the HTTP protocol.
 	redacttest.CheckRefused(t, "otel", "a gRPC endpoint with the HTTP protocol", core.WithParam("protocol", "http/protobuf"),
 		core.WithEndpoint(redacttest.WithCredentials("grpc", "collector:4317", "")))
+
+	// A gRPC endpoint in a program without otlpgrpc: the error that names
+	// the import shows the endpoint, redacted.
+	redacttest.CheckRefused(t, "otel", "a gRPC endpoint without otlpgrpc linked",
+		core.WithEndpoint(redacttest.WithCredentials("grpc", "collector:4317", "")))
 }

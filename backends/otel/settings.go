@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/traceplug/traceplug/backend"
+	"github.com/traceplug/traceplug/backends/otel/internal/otlp"
 	"github.com/traceplug/traceplug/internal/redact"
 	"github.com/traceplug/traceplug/propagation"
 	"go.opentelemetry.io/contrib/propagators/b3"
@@ -88,12 +89,18 @@ type settings struct {
 	tls      bool
 	headers  map[string]string // secret: never logged, never in an error
 	gzip     bool
+
+	// protocolFrom names the setting that chose gRPC, for the error of a
+	// program that does not link otlpgrpc: `param "protocol"`, the
+	// endpoint's scheme, or a protocol variable.
+	protocolFrom string
+
 	// tlsConfig holds the certificates the settings name, for a TLS
 	// endpoint; nil means the system's roots and no client certificate.
 	tlsConfig *tls.Config
 	// proxy picks the proxy of an OTLP/HTTP request (nil: none), from
 	// HTTPS_PROXY, HTTP_PROXY and NO_PROXY as they were when the settings
-	// were read; gRPC's is grpc-go's own (see the package documentation).
+	// were read; gRPC's is grpc-go's own (see the otlpgrpc package).
 	proxy func(*url.URL) (*url.URL, error)
 
 	propagator otelprop.TextMapPropagator
@@ -207,6 +214,9 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 	if protocol != "" && protocol != protocolHTTP && protocol != protocolGRPC {
 		return backend.BadOptionf("otel: param \"protocol\": %q is not supported (valid: %s)", protocol, validProtocolsHint)
 	}
+	if protocol == protocolGRPC {
+		s.protocolFrom = `param "protocol"`
+	}
 
 	// The endpoint: the code's, else the traces variable (used as is), else
 	// the general one (a base URL, to which /v1/traces is added for HTTP).
@@ -242,6 +252,12 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 				if protocol == protocolHTTP {
 					return backend.BadOptionf("otel: %s %q is a gRPC endpoint, but param \"protocol\" is %q", source, redact.Endpoint(raw), protocol)
 				}
+				if protocol == "" {
+					s.protocolFrom = "the scheme of " + source
+					if source == "endpoint" {
+						s.protocolFrom = "the endpoint's scheme"
+					}
+				}
 				protocol = protocolGRPC
 			default:
 				return endpointError(source, raw)
@@ -257,6 +273,7 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 			switch v {
 			case protocolHTTP, protocolGRPC:
 				protocol = v
+				s.protocolFrom = name + "=" + v
 			default:
 				return badEnv(name, v, validProtocolsHint)
 			}
@@ -356,6 +373,23 @@ func (s *settings) readEndpoint(cfg backend.Config) error {
 		return badEnv(source, compression, validCompressionsHint)
 	}
 	return nil
+}
+
+// otlpgrpcPath is the import path of the OTLP/gRPC exporter.
+const otlpgrpcPath = "github.com/traceplug/traceplug/backends/otel/otlpgrpc"
+
+// grpcNotLinked is the error of settings that choose OTLP over gRPC in a
+// program that does not link the OTLP/gRPC exporter.
+func (s *settings) grpcNotLinked() error {
+	return backend.BadOptionf("otel: OTLP over gRPC (chosen by %s) for the endpoint %s needs the gRPC exporter, which is not linked: "+
+		"add import _ %q (a module of its own, so that programs exporting over HTTP do not link gRPC), "+
+		"or export over HTTP (http(s)://HOST:PORT/PATH, default %s)",
+		s.protocolFrom, redactURL(s.url), otlpgrpcPath, defaultHTTPEndpoint)
+}
+
+// export returns what a client needs of s.
+func (s *settings) export() *otlp.Settings {
+	return &otlp.Settings{URL: s.url, TLS: s.tls, TLSConfig: s.tlsConfig, Headers: s.headers, Gzip: s.gzip}
 }
 
 func endpointError(source, raw string) error {

@@ -1,23 +1,17 @@
 package otel_test
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"fmt"
-	"log"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opentracing/opentracing-go"
 	otelprop "go.opentelemetry.io/otel/propagation"
 
 	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/backends/otel"
+	"github.com/traceplug/traceplug/backends/otel/internal/transporttest"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
@@ -109,30 +103,25 @@ func TestEnvResource(t *testing.T) {
 }
 
 // TestEnvEndpoint: the endpoint and protocol, traceplug's settings over the
-// traces variables over the general ones over the defaults.
+// traces variables over the general ones over the defaults. (The settings
+// that choose gRPC: TestGRPCNotLinked, and otlpgrpc's test of the same
+// name.)
 func TestEnvEndpoint(t *testing.T) {
 	c := oteltest.New(t)
 	httpBase := strings.TrimSuffix(c.Endpoint("http"), "/v1/traces")
-	grpcAddr := strings.TrimPrefix(c.Endpoint("grpc"), "grpc://")
 	cases := []struct {
-		name      string
-		env       map[string]string
-		opts      []core.Option
-		transport string // where the span must arrive
+		name string
+		env  map[string]string
+		opts []core.Option
 	}{
-		{name: "general endpoint gets /v1/traces", env: map[string]string{otel.EnvEndpoint: httpBase}, transport: "http"},
-		{name: "general endpoint with a path", env: map[string]string{otel.EnvEndpoint: httpBase + "/"}, transport: "http"},
-		{name: "traces endpoint as is", env: map[string]string{otel.EnvTracesEndpoint: httpBase + "/v1/traces"}, transport: "http"},
-		{name: "traces endpoint over general", env: map[string]string{otel.EnvTracesEndpoint: httpBase + "/v1/traces", otel.EnvEndpoint: "http://" + grpcAddr}, transport: "http"},
+		{name: "general endpoint gets /v1/traces", env: map[string]string{otel.EnvEndpoint: httpBase}},
+		{name: "general endpoint with a path", env: map[string]string{otel.EnvEndpoint: httpBase + "/"}},
+		{name: "traces endpoint as is", env: map[string]string{otel.EnvTracesEndpoint: httpBase + "/v1/traces"}},
+		{name: "traces endpoint over general", env: map[string]string{otel.EnvTracesEndpoint: httpBase + "/v1/traces", otel.EnvEndpoint: "http://127.0.0.1:1"}},
 		{name: "code over variables", env: map[string]string{otel.EnvTracesEndpoint: "http://127.0.0.1:1/v1/traces"},
-			opts: []core.Option{core.WithEndpoint(httpBase)}, transport: "http"},
-		{name: "grpc protocol variable", env: map[string]string{otel.EnvEndpoint: "http://" + grpcAddr, otel.EnvProtocol: "grpc"}, transport: "grpc"},
-		{name: "traces protocol over general", env: map[string]string{otel.EnvEndpoint: httpBase, otel.EnvProtocol: "grpc", otel.EnvTracesProtocol: "http/protobuf"}, transport: "http"},
-		{name: "grpc scheme", opts: []core.Option{core.WithEndpoint("grpc://" + grpcAddr)}, transport: "grpc"},
-		{name: "protocol param over variable", env: map[string]string{otel.EnvProtocol: "http/protobuf"},
-			opts: []core.Option{core.WithEndpoint("http://" + grpcAddr), core.WithParam("protocol", "grpc")}, transport: "grpc"},
-		{name: "grpc endpoint from the environment, gzip", env: map[string]string{otel.EnvEndpoint: "http://" + grpcAddr, otel.EnvProtocol: "grpc", otel.EnvCompression: "gzip"}, transport: "grpc"},
-		{name: "gzip param", opts: []core.Option{core.WithEndpoint(httpBase), core.WithParam("compression", "gzip")}, transport: "http"},
+			opts: []core.Option{core.WithEndpoint(httpBase)}},
+		{name: "traces protocol over general", env: map[string]string{otel.EnvEndpoint: httpBase, otel.EnvProtocol: "grpc", otel.EnvTracesProtocol: "http/protobuf"}},
+		{name: "gzip param", opts: []core.Option{core.WithEndpoint(httpBase), core.WithParam("compression", "gzip")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,53 +130,56 @@ func TestEnvEndpoint(t *testing.T) {
 			}
 			before := len(c.Requests())
 			probe(t, tc.opts...)
-			reqs, headers := c.Requests()[before:], c.Headers()[before:]
-			if len(reqs) != 1 {
-				t.Fatalf("the collector received %d requests, want 1 (errors: %v)", len(reqs), c.Errors())
-			}
-			isHTTP := headers[0].Get("Content-Type") == "application/x-protobuf"
-			if got := map[bool]string{true: "http", false: "grpc"}[isHTTP]; got != tc.transport {
-				t.Errorf("the span arrived over %s, want %s", got, tc.transport)
+			if n := len(c.Requests()) - before; n != 1 {
+				t.Fatalf("the collector received %d requests, want 1 (errors: %v)", n, c.Errors())
 			}
 		})
 	}
 }
 
-// TestEnvHeaders: headers for a hosted backend, the headers param over
-// the traces variable over the general one, over both transports.
-func TestEnvHeaders(t *testing.T) {
-	for _, transport := range []string{"http", "grpc"} {
-		for _, tc := range []struct {
-			name   string
-			env    map[string]string
-			opts   []core.Option
-			tenant string
-		}{
-			{name: "general", env: map[string]string{otel.EnvHeaders: "x-tenant=general,authorization=Bearer%20tok"}, tenant: "general"},
-			{name: "traces over general", env: map[string]string{otel.EnvHeaders: "x-tenant=general", otel.EnvTracesHeaders: "x-tenant=traces,authorization=Bearer%20tok"}, tenant: "traces"},
-			{name: "param over variables", env: map[string]string{otel.EnvTracesHeaders: "x-tenant=traces"},
-				opts: []core.Option{core.WithParam("headers", "x-tenant=param,authorization=Bearer%20tok")}, tenant: "param"},
-		} {
-			t.Run(transport+"/"+tc.name, func(t *testing.T) {
-				for k, v := range tc.env {
-					t.Setenv(k, v)
+// TestGRPCNotLinked: whichever setting chooses OTLP over gRPC (the
+// endpoint's scheme, the protocol param, a protocol variable), in a program
+// that does not link otlpgrpc, core.New fails with an error that wraps
+// core.ErrBadOption, names that setting, and says which import to add.
+func TestGRPCNotLinked(t *testing.T) {
+	const want = `add import _ "github.com/traceplug/traceplug/backends/otel/otlpgrpc"`
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		opts []core.Option
+		by   string // the setting the error names
+	}{
+		{name: "grpc scheme", opts: []core.Option{core.WithEndpoint("grpc://127.0.0.1:4317")}, by: "the endpoint's scheme"},
+		{name: "grpcs scheme", opts: []core.Option{core.WithEndpoint("grpcs://collector.invalid:4317")}, by: "the endpoint's scheme"},
+		{name: "protocol param", opts: []core.Option{core.WithEndpoint("http://127.0.0.1:4317"), core.WithParam("protocol", "grpc")}, by: `param "protocol"`},
+		{name: "grpc scheme from the environment", env: map[string]string{otel.EnvEndpoint: "grpc://127.0.0.1:4317"}, by: "the scheme of " + otel.EnvEndpoint},
+		{name: "protocol variable", env: map[string]string{otel.EnvEndpoint: "http://127.0.0.1:4317", otel.EnvProtocol: "grpc"}, by: otel.EnvProtocol + "=grpc"},
+		{name: "traces protocol variable, default endpoint", env: map[string]string{otel.EnvTracesProtocol: "grpc"}, by: otel.EnvTracesProtocol + "=grpc"},
+		{name: "HOST:PORT with the protocol variable", env: map[string]string{otel.EnvTracesEndpoint: "collector.invalid:4317", otel.EnvProtocol: "grpc"}, by: otel.EnvProtocol + "=grpc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			tr, err := core.New("otel", tc.opts...)
+			if err == nil {
+				_ = tr.Close()
+				t.Fatal("core.New built a tracer for OTLP over gRPC without otlpgrpc")
+			}
+			if !errors.Is(err, core.ErrBadOption) {
+				t.Errorf("%v does not wrap core.ErrBadOption", err)
+			}
+			for _, w := range []string{want, "(chosen by " + tc.by + ")", "OTLP over gRPC"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
 				}
-				c := oteltest.New(t)
-				probe(t, append(c.Options(transport), tc.opts...)...)
-				h := c.Headers()
-				if len(h) != 1 {
-					t.Fatalf("%d requests", len(h))
-				}
-				if got := h[0].Get("X-Tenant"); got != tc.tenant {
-					t.Errorf("x-tenant %q, want %q", got, tc.tenant)
-				}
-				if got := h[0].Get("Authorization"); got != "Bearer tok" {
-					t.Errorf("authorization %q, want the decoded \"Bearer tok\"", got)
-				}
-			})
-		}
+			}
+		})
 	}
 }
+
+// TestEnvHeaders: see transporttest.
+func TestEnvHeaders(t *testing.T) { transporttest.EnvHeaders(t, transporttest.HTTP) }
 
 // TestSamplerVariablesAreCores: OTEL_TRACES_SAMPLER and
 // OTEL_TRACES_SAMPLER_ARG are core's to read (it samples new traces for
@@ -309,64 +301,5 @@ func TestBadSettings(t *testing.T) {
 	}
 }
 
-// TestHeadersNeverLogged: the headers' values reach the collector and
-// nowhere else: not the log (even when the collector echoes them back), not
-// Shutdown's error, not a tag or resource attribute.
-func TestHeadersNeverLogged(t *testing.T) {
-	const secret = "s3cret-api-key"
-	var logged bytes.Buffer
-	log.SetOutput(&logged)
-	defer log.SetOutput(os.Stderr)
-	t.Setenv(otel.EnvHeaders, "x-api-key="+secret)
-
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, fmt.Sprintf("bad key %s for tenant", r.Header.Get("X-Api-Key")), http.StatusUnauthorized)
-	}))
-	defer echo.Close()
-	tr, err := core.New("otel", core.WithEndpoint(echo.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.StartSpan("probe").Finish()
-	if err := tr.Close(); err != nil && strings.Contains(err.Error(), secret) {
-		t.Errorf("Close's error shows the header: %v", err)
-	}
-	if st := tr.Stats(); st.DroppedBy[backend.DropRejected] != 1 {
-		t.Errorf("the refused span was not counted as rejected: %v", st.DroppedBy)
-	}
-
-	c := oteltest.New(t)
-	probe(t, append(c.Options("grpc"), core.WithTraceAll(true))...)
-	s := onlySpan(t, c)
-	for k, v := range s.Tags {
-		if strings.Contains(fmt.Sprint(v), secret) {
-			t.Errorf("tag %s holds the header", k)
-		}
-	}
-	for k, v := range s.Process {
-		if strings.Contains(fmt.Sprint(v), secret) {
-			t.Errorf("resource attribute %s holds the header", k)
-		}
-	}
-	if c.Headers()[0].Get("X-Api-Key") != secret {
-		t.Error("the header did not reach the collector")
-	}
-
-	// A hung collector: the error of Shutdown.
-	hung, err := core.New("otel", core.WithEndpoint(oteltest.FaultyEndpoint(t, "grpc", oteltest.Silent)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hung.StartSpan("held").Finish()
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if err := hung.Shutdown(ctx); err != nil && strings.Contains(err.Error(), secret) {
-		t.Errorf("Shutdown's error shows the header: %v", err)
-	}
-	if !strings.Contains(logged.String(), "401") {
-		t.Errorf("the collector's refusal was not logged: %q", logged.String())
-	}
-	if strings.Contains(logged.String(), secret) {
-		t.Errorf("the log shows the header: %q", logged.String())
-	}
-}
+// TestHeadersNeverLogged: see transporttest.
+func TestHeadersNeverLogged(t *testing.T) { transporttest.HeadersNeverLogged(t, transporttest.HTTP) }

@@ -15,6 +15,7 @@ import (
 	_ "github.com/traceplug/traceplug/backends/jaeger"
 	_ "github.com/traceplug/traceplug/backends/lightstep"
 	_ "github.com/traceplug/traceplug/backends/otel"
+	_ "github.com/traceplug/traceplug/backends/otel/otlpgrpc/otlpgrpctest" // oteltest's transport "grpc", and the gRPC exporter
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 )
 

@@ -55,6 +55,7 @@ import (
 	_ "github.com/traceplug/traceplug/backends/mock"
 	_ "github.com/traceplug/traceplug/backends/none"
 	_ "github.com/traceplug/traceplug/backends/otel"
+	_ "github.com/traceplug/traceplug/backends/otel/otlpgrpc" // otel over gRPC: TRACEPLUG_ENDPOINT=grpc://127.0.0.1:4317 (docs/jaeger.md)
 	_ "github.com/traceplug/traceplug/backends/zipkin"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/debugpage"

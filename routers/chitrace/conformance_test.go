@@ -11,6 +11,7 @@ import (
 	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	_ "github.com/traceplug/traceplug/backends/otel" // registers "otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
+	_ "github.com/traceplug/traceplug/backends/otel/otlpgrpc/otlpgrpctest" // oteltest's transport "grpc", and the gRPC exporter
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/routers/chitrace"

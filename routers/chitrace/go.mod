@@ -12,6 +12,7 @@ require (
 	github.com/riandyrn/otelchi v0.12.2
 	github.com/traceplug/traceplug v0.0.0-00010101000000-000000000000
 	github.com/traceplug/traceplug/backends/otel v0.0.0-00010101000000-000000000000
+	github.com/traceplug/traceplug/backends/otel/otlpgrpc v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.47.0
@@ -47,3 +48,5 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/grpc v1.84.0 // indirect
 )
+
+replace github.com/traceplug/traceplug/backends/otel/otlpgrpc => ../../backends/otel/otlpgrpc

@@ -1,15 +1,9 @@
 package oteltest
 
 import (
-	"context"
-	"net"
 	"testing"
 
 	"github.com/traceplug/traceplug/conformance"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // A Fault is a way for a collector to fail: conformance's, so that every
@@ -30,41 +24,18 @@ const (
 )
 
 // FaultyEndpoint starts a collector on 127.0.0.1 failing with f over
-// transport "http" or "grpc", stopped when the test ends, and returns its
-// endpoint for core.WithEndpoint.
+// transport "http" or a registered one ("grpc", with otlpgrpctest
+// imported), stopped when the test ends, and returns its endpoint for
+// core.WithEndpoint. A transport no linked package registered fails the
+// test, saying which import is missing.
 func FaultyEndpoint(t testing.TB, transport string, f Fault) string {
 	t.Helper()
-	if transport != "grpc" {
+	if transport == "http" {
 		return conformance.FaultyHTTP(t, f) + "/v1/traces"
 	}
-	if addr := conformance.FaultyListener(t, f); addr != "" {
-		return "grpc://" + addr
+	tr, ok := registered.lookup(transport)
+	if !ok {
+		t.Fatal(notLinked(transport))
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("oteltest: %v", err)
-	}
-	srv := grpc.NewServer()
-	done := make(chan struct{})
-	t.Cleanup(func() { srv.Stop(); <-done })
-	coltracepb.RegisterTraceServiceServer(srv, faultyService{f: f, wait: conformance.SlowWait(t)})
-	go func() { defer close(done); _ = srv.Serve(ln) }()
-	return "grpc://" + ln.Addr().String()
-}
-
-type faultyService struct {
-	coltracepb.UnimplementedTraceServiceServer
-	f    Fault
-	wait func(context.Context)
-}
-
-func (s faultyService) Export(ctx context.Context, _ *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	if s.f == Slow {
-		s.wait(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, status.FromContextError(err).Err()
-		}
-		return &coltracepb.ExportTraceServiceResponse{}, nil
-	}
-	return nil, status.Error(codes.Internal, "collector failure")
+	return tr.Faulty(t, f)
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Harness describes the otel backend over transport "http" (OTLP
-// HTTP/protobuf) or "grpc" (OTLP gRPC) to the conformance suite.
+// HTTP/protobuf) or "grpc" (OTLP gRPC, with otlpgrpctest imported) to the
+// conformance suite.
 func Harness(transport string) conformance.Harness {
 	return conformance.Harness{
 		Name:    "otel/" + transport,

@@ -1,14 +1,25 @@
 // Package oteltest runs an in-process OTLP collector on 127.0.0.1 for tests,
-// serving both OTLP transports with go.opentelemetry.io/proto/otlp's own
+// decoding what it receives with go.opentelemetry.io/proto/otlp's own
 // generated types: protobuf ExportTraceServiceRequests POSTed to /v1/traces
-// (gzip or not), and the TraceService over gRPC. It keeps the requests, their
-// headers (or gRPC metadata), and their spans in the conformance model.
+// (gzip or not), and over every transport registered with it. It keeps the
+// requests, their headers (or gRPC metadata), and their spans in the
+// conformance model.
 //
-//	c := oteltest.New(t) // both transports; stopped by t.Cleanup
-//	tracer, _ := core.New("otel", c.Options("grpc")...)
+//	c := oteltest.New(t) // stopped by t.Cleanup
+//	tracer, _ := core.New("otel", c.Options("http")...)
 //	...
 //	tracer.Close()
 //	spans := c.Spans()
+//
+// OTLP over gRPC is a transport of its own module, as the backend's gRPC
+// exporter is, so that this package, and the otel backend's module, need no
+// gRPC. Importing otlpgrpctest registers it, and links the exporter: then
+// every Collector serves the transport "grpc" too, and [FaultyEndpoint] and
+// [Harness] take it.
+//
+//	import _ "github.com/traceplug/traceplug/backends/otel/otlpgrpc/otlpgrpctest"
+//
+//	tracer, _ := core.New("otel", c.Options("grpc")...)
 //
 // It also starts collectors that fail in the ways the faults tests need; see
 // [FaultyEndpoint].
@@ -17,79 +28,167 @@ package oteltest
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/grpc"
-	_ "google.golang.org/grpc/encoding/gzip" // the server reads gzip-compressed requests
-	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/traceplug/traceplug/conformance"
 	"github.com/traceplug/traceplug/core"
 )
 
+// A Transport is an OTLP transport other than HTTP/protobuf, which a
+// package registers with [RegisterTransport]: otlpgrpctest registers
+// "grpc".
+type Transport struct {
+	// Serve serves c's collector over the transport, on 127.0.0.1,
+	// handing each request to [Collector.Record], and returns its
+	// endpoint (for core.WithEndpoint) and a function that stops serving
+	// and returns when that is done. New calls it, and [Collector.Close]
+	// calls stop, once.
+	Serve func(t testing.TB, c *Collector) (endpoint string, stop func())
+	// Faulty starts a collector over the transport, on 127.0.0.1, that
+	// fails with f, stopped when t ends, and returns its endpoint:
+	// [FaultyEndpoint] for the transport.
+	Faulty func(t testing.TB, f Fault) string
+}
+
+// transports maps the names of the registered transports to them. The zero
+// value is ready to use.
+type transports struct {
+	mu     sync.RWMutex
+	byName map[string]Transport
+}
+
+// registered is the process-wide registry of [RegisterTransport].
+var registered = &transports{}
+
+func (r *transports) register(name string, tr Transport) error {
+	if name == "" || name == "http" {
+		return fmt.Errorf("oteltest: RegisterTransport called with the name %q, which is taken (want a name such as \"grpc\")", name)
+	}
+	if tr.Serve == nil || tr.Faulty == nil {
+		return fmt.Errorf("oteltest: RegisterTransport called for transport %q without its Serve or Faulty function", name)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.byName[name]; dup {
+		return fmt.Errorf("oteltest: RegisterTransport called twice for transport %q: two copies of its package linked?", name)
+	}
+	if r.byName == nil {
+		r.byName = make(map[string]Transport)
+	}
+	r.byName[name] = tr
+	return nil
+}
+
+// lookup returns the transport registered as name, which the caller uses
+// after lookup returns, outside the lock.
+func (r *transports) lookup(name string) (Transport, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	tr, ok := r.byName[name]
+	return tr, ok
+}
+
+// names returns the registered transports' names, sorted.
+func (r *transports) names() []string {
+	r.mu.RLock()
+	names := make([]string, 0, len(r.byName))
+	for name := range r.byName {
+		names = append(names, name)
+	}
+	r.mu.RUnlock()
+	sort.Strings(names)
+	return names
+}
+
+// RegisterTransport makes every Collector started later serve transport
+// name as well as HTTP, and [FaultyEndpoint] and [Harness] take name. A
+// transport's package calls it from its init function, and does nothing
+// else there. It panics if name is empty or "http", a function of tr is
+// nil, or name is already registered. It is safe for concurrent use.
+func RegisterTransport(name string, tr Transport) {
+	if err := registered.register(name, tr); err != nil {
+		panic(err)
+	}
+}
+
+// notLinked is the text of a failure to use transport name, which no
+// linked package registered.
+func notLinked(name string) string {
+	if name == "grpc" {
+		return `oteltest: transport "grpc" is not linked: import _ "github.com/traceplug/traceplug/backends/otel/otlpgrpc/otlpgrpctest" in the test`
+	}
+	return fmt.Sprintf("oteltest: unknown transport %q (linked: %s)", name, strings.Join(append([]string{"http"}, registered.names()...), ", "))
+}
+
 // Collector is a running OTLP collector. It is safe for concurrent use.
 type Collector struct {
-	httpSrv *httptest.Server
-	grpcSrv *grpc.Server
-	grpcLn  net.Listener
-	served  chan struct{}
+	httpSrv   *httptest.Server
+	endpoints map[string]string // by registered transport; read-only after New
+	stops     []func()          // the registered transports'
+	closed    sync.Once
 
 	mu       sync.Mutex
-	requests []*coltracepb.ExportTraceServiceRequest
+	requests []*tracepb.TracesData
 	headers  []http.Header // per request: HTTP headers, or gRPC metadata
 	errs     []error
 	rejected int64 // spans to reject per request, as a partial success
 	reason   string
 }
 
-// New starts the collector's HTTP and gRPC listeners on random ports of
-// 127.0.0.1, stopped when the test ends.
+// New starts the collector's listeners on random ports of 127.0.0.1: HTTP,
+// and every registered transport's; stopped when the test ends.
 func New(t testing.TB) *Collector {
 	t.Helper()
-	c := &Collector{served: make(chan struct{})}
+	c := &Collector{endpoints: map[string]string{}}
 	c.httpSrv = httptest.NewServer(http.HandlerFunc(c.serveHTTP))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("oteltest: %v", err)
-	}
-	c.grpcLn = ln
-	c.grpcSrv = grpc.NewServer()
-	coltracepb.RegisterTraceServiceServer(c.grpcSrv, service{c: c})
-	go func() {
-		defer close(c.served)
-		_ = c.grpcSrv.Serve(ln)
-	}()
 	t.Cleanup(c.Close)
+	for _, name := range registered.names() {
+		tr, _ := registered.lookup(name)
+		endpoint, stop := tr.Serve(t, c)
+		c.endpoints[name] = endpoint
+		c.stops = append(c.stops, stop)
+	}
 	return c
 }
 
-// Close stops both listeners. What the collector received stays readable.
+// Close stops every listener; only the first call does. What the
+// collector received stays readable.
 func (c *Collector) Close() {
-	c.httpSrv.Close()
-	c.grpcSrv.Stop()
-	<-c.served
+	c.closed.Do(func() {
+		c.httpSrv.Close()
+		for _, stop := range c.stops {
+			stop()
+		}
+	})
 }
 
 // Endpoint is the endpoint of transport "http" (http://HOST:PORT/v1/traces)
-// or "grpc" (grpc://HOST:PORT), for core.WithEndpoint.
+// or of a registered one ("grpc": grpc://HOST:PORT), for core.WithEndpoint.
+// It panics, saying which import is missing, for a transport no linked
+// package registered.
 func (c *Collector) Endpoint(transport string) string {
-	if transport == "grpc" {
-		return "grpc://" + c.grpcLn.Addr().String()
+	if transport == "http" {
+		return c.httpSrv.URL + "/v1/traces"
 	}
-	return c.httpSrv.URL + "/v1/traces"
+	e, ok := c.endpoints[transport]
+	if !ok {
+		panic(notLinked(transport))
+	}
+	return e
 }
 
 // Options point an otel tracer at the collector over transport.
@@ -113,7 +212,7 @@ func (c *Collector) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/x-protobuf" {
 		err := fmt.Errorf("oteltest: Content-Type %q is not application/x-protobuf", ct)
-		c.fail(err)
+		c.Fail(err)
 		http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
 		return
 	}
@@ -121,7 +220,7 @@ func (c *Collector) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
-			c.fail(err)
+			c.Fail(err)
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -129,68 +228,82 @@ func (c *Collector) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	data, err := io.ReadAll(body)
 	if err != nil {
-		c.fail(err)
+		c.Fail(err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	req := &coltracepb.ExportTraceServiceRequest{}
+	// TracesData is ExportTraceServiceRequest's twin (field 1, repeated
+	// ResourceSpans: the same message on the wire), in a package that does
+	// not link gRPC, as the collector's does.
+	req := &tracepb.TracesData{}
 	if err := proto.Unmarshal(data, req); err != nil {
 		err = fmt.Errorf("oteltest: decoding an ExportTraceServiceRequest: %w", err)
-		c.fail(err)
+		c.Fail(err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	resp, _ := proto.Marshal(c.record(req, r.Header.Clone()))
+	rejected, reason := c.Record(req, r.Header.Clone())
 	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(resp)
+	_, _ = w.Write(response(rejected, reason))
 }
 
-// record keeps req and returns the answer to give.
-func (c *Collector) record(req *coltracepb.ExportTraceServiceRequest, h http.Header) *coltracepb.ExportTraceServiceResponse {
+// response encodes an ExportTraceServiceResponse: empty, or with a partial
+// success rejecting rejected spans for reason. (Its generated type is in
+// the collector's package, which links gRPC.)
+func response(rejected int64, reason string) []byte {
+	if rejected == 0 && reason == "" {
+		return nil
+	}
+	var ps []byte
+	if rejected != 0 {
+		ps = protowire.AppendTag(ps, 1, protowire.VarintType) // rejected_spans
+		ps = protowire.AppendVarint(ps, uint64(rejected))
+	}
+	if reason != "" {
+		ps = protowire.AppendTag(ps, 2, protowire.BytesType) // error_message
+		ps = protowire.AppendString(ps, reason)
+	}
+	b := protowire.AppendTag(nil, 1, protowire.BytesType) // partial_success
+	return protowire.AppendBytes(b, ps)
+}
+
+// Record keeps req, a request received over a transport with headers h
+// (its gRPC metadata, say), and returns the partial success to answer it
+// with: rejected spans, and why; 0 and "" to take them all. Transports'
+// Serve functions call it; it is safe for concurrent use.
+func (c *Collector) Record(req *tracepb.TracesData, h http.Header) (rejected int64, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requests = append(c.requests, req)
 	c.headers = append(c.headers, h)
-	resp := &coltracepb.ExportTraceServiceResponse{}
-	if c.rejected > 0 {
-		n := int64(0)
-		for _, rs := range req.GetResourceSpans() {
-			for _, ss := range rs.GetScopeSpans() {
-				n += int64(len(ss.GetSpans()))
-			}
-		}
-		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{RejectedSpans: min(n, c.rejected), ErrorMessage: c.reason}
+	if c.rejected <= 0 {
+		return 0, ""
 	}
-	return resp
+	n := int64(0)
+	for _, rs := range req.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			n += int64(len(ss.GetSpans()))
+		}
+	}
+	return min(n, c.rejected), c.reason
 }
 
-func (c *Collector) fail(err error) {
+// Fail keeps err, a request that the collector could not decode, for
+// [Collector.Errors]. Transports' Serve functions call it; it is safe for
+// concurrent use.
+func (c *Collector) Fail(err error) {
 	c.mu.Lock()
 	c.errs = append(c.errs, err)
 	c.mu.Unlock()
 }
 
-type service struct {
-	coltracepb.UnimplementedTraceServiceServer
-	c *Collector
-}
-
-func (s service) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	h := http.Header{}
-	md, _ := metadata.FromIncomingContext(ctx)
-	for k, vs := range md {
-		for _, v := range vs {
-			h.Add(k, v)
-		}
-	}
-	return s.c.record(req, h), nil
-}
-
-// Requests returns the requests received so far, over both transports.
-func (c *Collector) Requests() []*coltracepb.ExportTraceServiceRequest {
+// Requests returns the requests received so far, over every transport, as
+// TracesData: the ExportTraceServiceRequests' twin (the same message on the
+// wire), whose package does not link gRPC.
+func (c *Collector) Requests() []*tracepb.TracesData {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]*coltracepb.ExportTraceServiceRequest(nil), c.requests...)
+	return append([]*tracepb.TracesData(nil), c.requests...)
 }
 
 // Headers returns each request's HTTP headers, or its gRPC metadata as
