@@ -445,6 +445,17 @@ const (
 	ConventionsOpenTelemetry = "opentelemetry"
 )
 
+// TypedTagger is implemented by a backend's spans that take string and
+// integer tags without boxing them in SetTag's any, which costs an
+// allocation for a string that is not a constant and for an integer over
+// 255. Core sets the tags of OpenTelemetry's conventions through it (a
+// dozen on a server span, most of them strings made from the request);
+// each call must do what SetTag(key, value) would.
+type TypedTagger interface {
+	SetStringTag(key, value string)
+	SetIntTag(key string, value int64)
+}
+
 // Conventions is implemented by a backend's tracer to name the semantic
 // conventions its ecosystem's tools read: [ConventionsOpenTracing] or
 // [ConventionsOpenTelemetry]. Core writes its spans' attributes, names and

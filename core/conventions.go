@@ -197,24 +197,24 @@ func setProtocol(span opentracing.Span, proto string) {
 	switch name {
 	case "HTTP", "":
 	case "QUIC":
-		span.SetTag(attrProtoName, "quic")
+		setString(span, attrProtoName, "quic")
 	case "SPDY":
-		span.SetTag(attrProtoName, "spdy")
+		setString(span, attrProtoName, "spdy")
 	default:
 		if n := strings.ToLower(name); n != "http" {
-			span.SetTag(attrProtoName, n)
+			setString(span, attrProtoName, n)
 		}
 	}
 	switch version { // constants, which box without allocating
 	case "":
 	case "1.1":
-		span.SetTag(attrProtoVersion, "1.1")
+		setString(span, attrProtoVersion, "1.1")
 	case "2.0":
-		span.SetTag(attrProtoVersion, "2.0")
+		setString(span, attrProtoVersion, "2.0")
 	case "1.0":
-		span.SetTag(attrProtoVersion, "1.0")
+		setString(span, attrProtoVersion, "1.0")
 	default:
-		span.SetTag(attrProtoVersion, version)
+		setString(span, attrProtoVersion, version)
 	}
 }
 
@@ -222,41 +222,41 @@ func setProtocol(span opentracing.Span, proto string) {
 // at its start.
 func (t *Tracer) otelServerStart(span opentracing.Span, r *http.Request) {
 	m, orig := otelMethod(r.Method)
-	span.SetTag(attrMethod, m)
+	span.SetTag(attrMethod, m) // boxed once, by method
 	if orig {
-		span.SetTag(attrMethodOriginal, t.redact.cap(r.Method))
+		setString(span, attrMethodOriginal, t.redact.cap(r.Method))
 	}
 	if r.TLS != nil {
-		span.SetTag(attrScheme, "https")
+		setString(span, attrScheme, "https")
 	} else {
-		span.SetTag(attrScheme, "http")
+		setString(span, attrScheme, "http")
 	}
 	host, port := splitHostPort(r.Host)
-	span.SetTag(attrServerAddress, t.redact.cap(host))
+	setString(span, attrServerAddress, t.redact.cap(host))
 	if p := nonDefaultPort(r.TLS != nil, port); p > 0 {
-		span.SetTag(attrServerPort, p)
+		setInt(span, attrServerPort, p)
 	}
 	peer, peerPort := splitHostPort(r.RemoteAddr)
 	if peer != "" {
-		span.SetTag(attrPeerAddress, t.redact.cap(peer))
+		setString(span, attrPeerAddress, t.redact.cap(peer))
 		if peerPort > 0 {
-			span.SetTag(attrPeerPort, peerPort)
+			setInt(span, attrPeerPort, peerPort)
 		}
 	}
 	if ua := header(r.Header, "User-Agent"); ua != "" {
-		span.SetTag(attrUserAgent, t.tagValue("User-Agent", ua))
+		setString(span, attrUserAgent, t.tagValue("User-Agent", ua))
 	}
 	client := header(r.Header, "X-Forwarded-For")
 	if i := strings.IndexByte(client, ','); i >= 0 {
 		client = client[:i]
 	}
 	if client != "" {
-		span.SetTag(attrClientAddress, t.tagValue("X-Forwarded-For", client))
+		setString(span, attrClientAddress, t.tagValue("X-Forwarded-For", client))
 	} else if peer != "" {
-		span.SetTag(attrClientAddress, t.redact.cap(peer))
+		setString(span, attrClientAddress, t.redact.cap(peer))
 	}
 	if r.URL != nil && r.URL.Path != "" {
-		span.SetTag(attrPath, t.redact.cap(t.redact.path(r.URL.Path)))
+		setString(span, attrPath, t.redact.cap(t.redact.path(r.URL.Path)))
 	}
 	setProtocol(span, r.Proto)
 }
@@ -265,7 +265,7 @@ func (t *Tracer) otelServerStart(span opentracing.Span, r *http.Request) {
 // its end: status is 0 when no response was sent.
 func (t *Tracer) otelServerEnd(span opentracing.Span, status int, bytes int64) {
 	if bytes > 0 {
-		span.SetTag(attrResponseSize, bytes)
+		setInt64(span, attrResponseSize, bytes)
 	}
 	if status != 0 {
 		span.SetTag(attrStatusCode, boxStatus(status))
@@ -283,11 +283,11 @@ func invalidStatus(span opentracing.Span, status int) {
 // its start; target is url.full, redacted.
 func (t *Tracer) otelClientStart(span opentracing.Span, req *http.Request, target string) {
 	m, orig := otelMethod(req.Method)
-	span.SetTag(attrMethod, m)
+	span.SetTag(attrMethod, m) // boxed once, by method
 	if orig {
-		span.SetTag(attrMethodOriginal, t.redact.cap(req.Method))
+		setString(span, attrMethodOriginal, t.redact.cap(req.Method))
 	}
-	span.SetTag(attrFull, target)
+	setString(span, attrFull, target)
 	var urlHost string
 	if req.URL != nil {
 		urlHost = req.URL.Host
@@ -296,9 +296,9 @@ func (t *Tracer) otelClientStart(span opentracing.Span, req *http.Request, targe
 	if host == "" && port < 0 {
 		host, port = splitHostPort(header(req.Header, "Host"))
 	}
-	span.SetTag(attrServerAddress, t.redact.cap(host))
+	setString(span, attrServerAddress, t.redact.cap(host))
 	if p := nonDefaultPort(req.URL != nil && req.URL.Scheme == "https", port); p > 0 {
-		span.SetTag(attrServerPort, p)
+		setInt(span, attrServerPort, p)
 	}
 	setProtocol(span, req.Proto)
 }
@@ -311,7 +311,7 @@ func otelClientResponse(span opentracing.Span, resp *http.Response) {
 		span.SetTag(attrStatusCode, boxStatus(code))
 	}
 	if code >= 400 || code < 100 {
-		span.SetTag(attrErrorType, strconv.Itoa(code))
+		setString(span, attrErrorType, strconv.Itoa(code))
 	}
 	setProtocol(span, resp.Proto)
 }
@@ -354,7 +354,7 @@ var fmtWrapError = reflect.TypeOf(fmt.Errorf("%w", errors.New("")))
 func (t *Tracer) failCall(span opentracing.Span, err error, msg string) {
 	ext.Error.Set(span, true)
 	if t.conv&convOTel != 0 {
-		span.SetTag(attrErrorType, errorType(err))
+		setString(span, attrErrorType, errorType(err))
 	}
 	if t.conv&convOT != 0 {
 		span.LogFields(log.String("event", "error"), log.String("message", msg))
@@ -371,4 +371,34 @@ func header(h http.Header, name string) string {
 		return v[0]
 	}
 	return ""
+}
+
+// setString sets a string tag, without boxing value when span takes it
+// typed (backend.TypedTagger): value is most often made from the request,
+// and boxing it would cost an allocation.
+func setString(span opentracing.Span, key, value string) {
+	if tt, ok := span.(backend.TypedTagger); ok {
+		tt.SetStringTag(key, value)
+		return
+	}
+	span.SetTag(key, value)
+}
+
+// setInt sets an int tag as setString sets a string one; a span that does
+// not take it typed gets an int, as SetTag(key, value) would.
+func setInt(span opentracing.Span, key string, value int) {
+	if tt, ok := span.(backend.TypedTagger); ok {
+		tt.SetIntTag(key, int64(value))
+		return
+	}
+	span.SetTag(key, value)
+}
+
+// setInt64 is setInt for an int64.
+func setInt64(span opentracing.Span, key string, value int64) {
+	if tt, ok := span.(backend.TypedTagger); ok {
+		tt.SetIntTag(key, value)
+		return
+	}
+	span.SetTag(key, value)
 }
