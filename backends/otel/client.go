@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/traceplug/traceplug/backend"
@@ -33,9 +35,46 @@ type httpClient struct {
 	conn   *backend.Conn
 	scrub  otlp.Scrubber
 	cert   *otlp.ClientCert // nil for a plaintext endpoint
+	// reading counts the readers of the last upload's body that the
+	// transport has not closed yet (see Released). Uploads come one at a
+	// time, from the processor's goroutine.
+	reading *atomic.Int64
 }
 
-var _ otlp.Client = (*httpClient)(nil)
+var (
+	_ otlp.Client   = (*httpClient)(nil)
+	_ otlp.Releaser = (*httpClient)(nil)
+)
+
+// gzipWriters are reused: a gzip.Writer holds some hundred kilobytes.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// Released implements [otlp.Releaser]: the transport closes a request's
+// body once it has read it (net/http closes it on every path, and may do so
+// after Do has returned); the body is free once every attempt's reader is
+// closed. A gzipped upload sent a copy, and body was free at once.
+func (c *httpClient) Released(body []byte) bool {
+	return c.gzip || c.reading == nil || c.reading.Load() == 0
+}
+
+// trackedBody is a request body that counts itself closed.
+type trackedBody struct {
+	*bytes.Reader
+	reading *atomic.Int64
+	once    sync.Once
+}
+
+func (b *trackedBody) Close() error {
+	b.once.Do(func() { b.reading.Add(-1) })
+	return nil
+}
+
+// body returns a reader of p for one attempt, counted until the transport
+// closes it.
+func (c *httpClient) body(reading *atomic.Int64, p []byte) io.ReadCloser {
+	reading.Add(1)
+	return &trackedBody{Reader: bytes.NewReader(p), reading: reading}
+}
 
 // newHTTPClient returns the client of s's OTLP/HTTP endpoint, through the
 // proxy of the settings' proxy function.
@@ -73,19 +112,26 @@ func (c *httpClient) MaxRequest() int { return 0 }
 func (c *httpClient) Upload(ctx context.Context, body []byte) error {
 	if c.gzip {
 		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(&buf)
 		_, _ = zw.Write(body)
 		_ = zw.Close()
+		zw.Reset(nil)
+		gzipWriters.Put(zw)
 		body = buf.Bytes()
 	}
-	return otlp.WithRetry(ctx, func(ctx context.Context) error { return c.post(ctx, body) })
+	reading := new(atomic.Int64)
+	c.reading = reading
+	return otlp.WithRetry(ctx, func(ctx context.Context) error { return c.post(ctx, reading, body) })
 }
 
-func (c *httpClient) post(ctx context.Context, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+func (c *httpClient) post(ctx context.Context, reading *atomic.Int64, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, c.body(reading, body))
 	if err != nil {
 		return err
 	}
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return c.body(reading, body), nil }
 	req.Header = c.header.Clone()
 	resp, err := c.conn.Client.Do(req)
 	if err != nil {

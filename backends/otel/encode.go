@@ -112,8 +112,17 @@ const (
 // (the processor's one goroutine exports).
 type encoder struct {
 	groups []spanGroup
-	group  []int // the group of each span of the batch
-	size   int   // the last request's size, to size the next one's buffer
+	group  []int  // the group of each span of the batch
+	size   int    // the last request's size, to size the next one's buffer
+	spare  []byte // a request's memory that nothing reads any more (recycle)
+}
+
+// recycle gives back the memory of a request that nothing reads any more,
+// for the next request.
+func (e *encoder) recycle(b []byte) {
+	if cap(b) > cap(e.spare) {
+		e.spare = b[:0]
+	}
 }
 
 // spanGroup is the spans of a batch that share a resource and a scope.
@@ -122,9 +131,10 @@ type spanGroup struct {
 	scope instrumentation.Scope
 }
 
-// request returns the ExportTraceServiceRequest for spans, in a new buffer
-// (a request may still be read by the transport after the export returns),
-// or nil when there are none.
+// request returns the ExportTraceServiceRequest for spans, in the memory
+// last recycled if it is large enough, else in a new buffer (a request may
+// still be read by the transport after the export returns, so a request's
+// memory is used again only once recycled), or nil when there are none.
 func (e *encoder) request(spans []sdktrace.ReadOnlySpan) []byte {
 	e.groups, e.group = e.groups[:0], e.group[:0]
 	for _, s := range spans {
@@ -133,7 +143,12 @@ func (e *encoder) request(spans []sdktrace.ReadOnlySpan) []byte {
 	if len(e.groups) == 0 {
 		return nil
 	}
-	b := make([]byte, 0, e.size+e.size/8+64)
+	var b []byte
+	if want := e.size + e.size/8 + 64; cap(e.spare) >= want {
+		b, e.spare = e.spare[:0], nil
+	} else {
+		b = make([]byte, 0, want)
+	}
 	for i, g := range e.groups {
 		if e.seenResource(i) {
 			continue

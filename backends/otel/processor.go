@@ -151,10 +151,14 @@ func (p *processor) sendPart(ctx context.Context, spans []sdktrace.ReadOnlySpan,
 		return
 	}
 	if limit := p.client.MaxRequest(); limit > 0 && len(body) > limit && n > 1 {
+		p.enc.recycle(body) // never sent
 		p.sendHalves(ctx, spans, o)
 		return
 	}
 	err := p.client.Upload(ctx, body)
+	if r, ok := p.client.(otlp.Releaser); ok && r.Released(body) {
+		p.enc.recycle(body)
+	}
 	var partial *otlp.PartialError
 	var rejected *otlp.RejectedError
 	switch {

@@ -60,6 +60,17 @@ type Client interface {
 	MaxRequest() int
 }
 
+// Releaser is implemented by a client that can tell when it no longer
+// reads the body of an upload that has returned (a transport may still read
+// it after a failed one), so that the processor encodes the next request in
+// the same memory rather than in a new buffer, of some hundred kilobytes, for
+// every batch.
+type Releaser interface {
+	// Released reports whether nothing reads body, given to the last
+	// Upload, which has returned.
+	Released(body []byte) bool
+}
+
 // NewClient builds a client for s.
 type NewClient func(s *Settings) (Client, error)
 
