@@ -33,58 +33,21 @@ const (
 	callerSpanHex = "b7ad6b7169203331"
 )
 
-// refTracer is the mock backend's tracer, which also records the references
-// each span started with, in order (the mock keeps only the parent).
-type refTracer struct {
-	*mock.Tracer
-
-	mu   sync.Mutex
-	refs map[uint64][]ref // by span id
-}
-
-type ref struct {
-	typ opentracing.SpanReferenceType
-	psc propagation.SpanContext
-}
-
-func (rt *refTracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
-	var so opentracing.StartSpanOptions
-	for _, o := range opts {
-		o.Apply(&so)
-	}
-	span := rt.Tracer.StartSpan(op, opts...)
-	var refs []ref
-	for _, r := range so.References {
-		psc, _ := rt.ExportSpanContext(r.ReferencedContext)
-		refs = append(refs, ref{typ: r.Type, psc: psc})
-	}
-	rt.mu.Lock()
-	rt.refs[span.Context().(mock.SpanContext).SpanID] = refs
-	rt.mu.Unlock()
-	return span
-}
-
-func (rt *refTracer) refsOf(spanID uint64) []ref {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	return rt.refs[spanID]
-}
-
-// newRefTracer builds a Tracer over a refTracer, tracing every request and
-// sampling every new trace unless opts say otherwise.
-func newRefTracer(t *testing.T, opts ...core.Option) (*core.Tracer, *refTracer) {
+// newRefTracer builds a Tracer over the mock backend (whose spans keep
+// their references), tracing every request and sampling every new trace
+// unless opts say otherwise.
+func newRefTracer(t *testing.T, opts ...core.Option) (*core.Tracer, *mock.Tracer) {
 	t.Helper()
 	m, err := mock.New(backend.Config{ServiceName: "edge", SampleRate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := &refTracer{Tracer: m, refs: map[uint64][]ref{}}
-	tr, err := core.Wrap(rt, append([]core.Option{core.WithTraceAll(true), core.WithSampleRate(1)}, opts...)...)
+	tr, err := core.Wrap(m, append([]core.Option{core.WithTraceAll(true), core.WithSampleRate(1)}, opts...)...)
 	if err != nil {
 		t.Fatalf("core.Wrap: %v", err)
 	}
 	t.Cleanup(func() { _ = tr.Close() })
-	return tr, rt
+	return tr, m
 }
 
 // callerHeaders returns the caller's trace in format ("tracecontext",
@@ -229,19 +192,19 @@ func serverSpan(t *testing.T, m *mock.Tracer) mock.Span {
 // wantLinked checks that s is a new root that follows from the caller's
 // span: its references are the new trace (ChildOf, first, which every
 // backend takes for the parent) and the caller's context (FollowsFrom).
-func wantLinked(t *testing.T, rt *refTracer, s mock.Span) {
+func wantLinked(t *testing.T, rt *mock.Tracer, s mock.Span) {
 	t.Helper()
 	if s.TraceIDHex() == callerHex || s.ParentID != 0 {
 		t.Errorf("server span in trace %s with parent %x: want a new root, not the caller's trace %s", s.TraceIDHex(), s.ParentID, callerHex)
 	}
-	refs := rt.refsOf(s.SpanID)
-	if len(refs) != 2 || refs[0].typ != opentracing.ChildOfRef || refs[1].typ != opentracing.FollowsFromRef {
+	refs := s.References
+	if len(refs) != 2 || refs[0].Type != opentracing.ChildOfRef || refs[1].Type != opentracing.FollowsFromRef {
 		t.Fatalf("server span's references %+v: want ChildOf the new trace, then FollowsFrom the caller", refs)
 	}
-	if refs[0].psc.TraceID != s.TraceID || refs[0].psc.SpanID != 0 {
-		t.Errorf("ChildOf %+v: want the new trace %s, with no span id", refs[0].psc, s.TraceIDHex())
+	if refs[0].TraceID != s.TraceID || refs[0].SpanID != 0 {
+		t.Errorf("ChildOf %+v: want the new trace %s, with no span id", refs[0], s.TraceIDHex())
 	}
-	link := refs[1].psc
+	link := refs[1]
 	if link.TraceIDHigh != callerHigh || link.TraceID != callerLow || link.SpanID != callerSpan {
 		t.Errorf("FollowsFrom %x%x span %x: want the caller's %s span %s", link.TraceIDHigh, link.TraceID, link.SpanID, callerHex, callerSpanHex)
 	}
@@ -262,7 +225,7 @@ func TestPublicEndpointStartsANewTrace(t *testing.T) {
 			w := newWorld(t, tr, f.list, true, tr.Middleware) // forwarding the caller's headers
 			o := w.get(callerHeaders(f.name, "1"))
 
-			s := serverSpan(t, rt.Tracer)
+			s := serverSpan(t, rt)
 			wantLinked(t, rt, s)
 			if o.traceID != s.TraceIDHex() {
 				t.Errorf("the handler's trace %s, want the server span's %s", o.traceID, s.TraceIDHex())
@@ -319,7 +282,7 @@ func TestPublicEndpointSamplesItself(t *testing.T) {
 				tr, rt := newRefTracer(t, core.WithPropagation(f.list), core.WithSampleRate(0), core.WithForcedSampling(1000))
 				w := newWorld(t, tr, f.list, false, tr.Middleware)
 				o := w.get(callerHeaders(f.name, flag))
-				s := serverSpan(t, rt.Tracer)
+				s := serverSpan(t, rt)
 				if s.TraceID != callerLow || s.ParentID != callerSpan {
 					t.Errorf("without the option, the span is in %s under %x: want the caller's", s.TraceIDHex(), s.ParentID)
 				}
@@ -332,7 +295,7 @@ func TestPublicEndpointSamplesItself(t *testing.T) {
 			tr, rt := newRefTracer(t, core.WithPropagation(f.list), core.WithPublicEndpoint(true))
 			w := newWorld(t, tr, f.list, false, tr.Middleware)
 			o := w.get(callerHeaders(f.name, "0"))
-			s := serverSpan(t, rt.Tracer)
+			s := serverSpan(t, rt)
 			wantLinked(t, rt, s)
 			if sent := w.sent(o); sent.TraceID != s.TraceID || sent.Sampling != propagation.SamplingYes {
 				t.Errorf("the onward call carried %x (sampling %v), want the new trace %s, sampled", sent.TraceID, sent.Sampling, s.TraceIDHex())
@@ -347,11 +310,11 @@ func TestPublicEndpointOff(t *testing.T) {
 	tr, rt := newRefTracer(t)
 	w := newWorld(t, tr, "tracecontext,baggage", false, tr.Middleware)
 	o := w.get(callerHeaders("tracecontext", "1"))
-	s := serverSpan(t, rt.Tracer)
+	s := serverSpan(t, rt)
 	if s.TraceIDHex() != callerHex || s.ParentID != callerSpan || o.baggage != "mallory" {
 		t.Errorf("span in %s under %x, baggage %q: want the caller's trace, parent and baggage", s.TraceIDHex(), s.ParentID, o.baggage)
 	}
-	if refs := rt.refsOf(s.SpanID); len(refs) != 1 || refs[0].typ != opentracing.ChildOfRef {
+	if refs := s.References; len(refs) != 1 || refs[0].Type != opentracing.ChildOfRef {
 		t.Errorf("references %+v: want the caller's context alone", refs)
 	}
 	if sent := w.sent(o); sent.TraceID != callerLow || len(sent.Baggage) != 1 {
@@ -392,7 +355,7 @@ func TestPublicEndpointFn(t *testing.T) {
 				h[k] = v
 			}
 			w.get(h)
-			s := serverSpan(t, rt.Tracer)
+			s := serverSpan(t, rt)
 			if tc.public {
 				wantLinked(t, rt, s)
 			} else if s.TraceIDHex() != callerHex || s.ParentID != callerSpan {
@@ -420,7 +383,7 @@ func TestPublicEndpointFn(t *testing.T) {
 		tr, rt := newRefTracer(t, core.WithPublicEndpointFn(func(*http.Request) bool { return false }), core.WithPublicEndpoint(true))
 		w := newWorld(t, tr, "tracecontext,baggage", false, tr.Middleware)
 		w.get(callerHeaders("tracecontext", "1"))
-		wantLinked(t, rt, serverSpan(t, rt.Tracer))
+		wantLinked(t, rt, serverSpan(t, rt))
 	})
 }
 
@@ -470,11 +433,11 @@ func TestPublicEndpointBaggageAlone(t *testing.T) {
 			tr, rt := newRefTracer(t, core.WithPublicEndpoint(public))
 			w := newWorld(t, tr, "tracecontext,baggage", false, tr.Middleware)
 			o := w.get(http.Header{"Baggage": {"user=mallory"}})
-			s := serverSpan(t, rt.Tracer)
+			s := serverSpan(t, rt)
 			if got, want := s.Baggage["user"], map[bool]string{false: "mallory"}[public]; got != want || o.baggage != want {
 				t.Errorf("span baggage user=%q, handler's %q: want %q", got, o.baggage, want)
 			}
-			if refs := rt.refsOf(s.SpanID); len(refs) > 1 {
+			if refs := s.References; len(refs) > 1 {
 				t.Errorf("references %+v: no link without a caller's context", refs)
 			}
 		})
@@ -488,7 +451,7 @@ func TestPublicEndpointRecorded(t *testing.T) {
 	tr, rt := newRefTracer(t, core.WithPublicEndpoint(true), core.WithRecorder(rec))
 	w := newWorld(t, tr, "tracecontext,baggage", false, tr.Middleware)
 	w.get(callerHeaders("tracecontext", "1"))
-	wantLinked(t, rt, serverSpan(t, rt.Tracer))
+	wantLinked(t, rt, serverSpan(t, rt))
 	if n := rec.count(); n != 2 {
 		t.Errorf("recorded %d spans, want the server's and the client's", n)
 	}
@@ -516,14 +479,14 @@ func (r *countRecorder) count() int {
 // StartPublicServerSpan and ContextWithPublicIncoming.
 func TestPublicEndpointInstrument(t *testing.T) {
 	md := map[string][]string{"traceparent": {"00-" + callerHex + "-" + callerSpanHex + "-01"}, "baggage": {"user=mallory"}}
-	check := func(t *testing.T, tr *core.Tracer, rt *refTracer, start func() opentracing.Span) {
+	check := func(t *testing.T, tr *core.Tracer, rt *mock.Tracer, start func() opentracing.Span) {
 		t.Helper()
 		span := start()
 		if span.BaggageItem("user") != "" {
 			t.Error("the caller's baggage is on the span")
 		}
 		instrument.FinishSpan(tr, span)
-		wantLinked(t, rt, serverSpan(t, rt.Tracer))
+		wantLinked(t, rt, serverSpan(t, rt))
 	}
 	t.Run("tracer", func(t *testing.T) {
 		tr, rt := newRefTracer(t, core.WithPublicEndpoint(true))
@@ -564,7 +527,7 @@ func TestPublicEndpointInstrument(t *testing.T) {
 			}
 			client := instrument.StartClientSpan(tr, nil, "/pkg.Svc/Onward", span.Context())
 			instrument.FinishSpan(tr, client)
-			if s := onlySpan(t, rt.Tracer); s.TraceIDHex() == callerHex || s.ParentID != 0 {
+			if s := onlySpan(t, rt); s.TraceIDHex() == callerHex || s.ParentID != 0 {
 				t.Errorf("the onward call's span is in %s under %x, want a root of a new trace", s.TraceIDHex(), s.ParentID)
 			}
 		})

@@ -32,44 +32,15 @@ const (
 	callerSpanID  = 0xb7ad6b7169203331
 )
 
-// refTracer is the mock backend's tracer, which also records the references
-// each span started with, in order (the mock keeps only the parent).
-type refTracer struct {
-	*mock.Tracer
-
-	mu   sync.Mutex
-	refs map[uint64][]ref
-}
-
-type ref struct {
-	typ opentracing.SpanReferenceType
-	psc propagation.SpanContext
-}
-
-func (rt *refTracer) StartSpan(op string, opts ...opentracing.StartSpanOption) opentracing.Span {
-	var so opentracing.StartSpanOptions
-	for _, o := range opts {
-		o.Apply(&so)
-	}
-	span := rt.Tracer.StartSpan(op, opts...)
-	var refs []ref
-	for _, r := range so.References {
-		psc, _ := rt.ExportSpanContext(r.ReferencedContext)
-		refs = append(refs, ref{typ: r.Type, psc: psc})
-	}
-	rt.mu.Lock()
-	rt.refs[span.Context().(mock.SpanContext).SpanID] = refs
-	rt.mu.Unlock()
-	return span
-}
-
-func newRefTracer(t *testing.T, opts ...core.Option) (*core.Tracer, *refTracer) {
+// newRefTracer builds a Tracer over the mock backend (whose spans keep
+// their references), tracing every request and sampling every new trace
+// unless opts say otherwise.
+func newRefTracer(t *testing.T, opts ...core.Option) (*core.Tracer, *mock.Tracer) {
 	t.Helper()
-	m, err := mock.New(backend.Config{ServiceName: "front", SampleRate: 1})
+	rt, err := mock.New(backend.Config{ServiceName: "front", SampleRate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := &refTracer{Tracer: m, refs: map[uint64][]ref{}}
 	tr, err := core.Wrap(rt, append([]core.Option{core.WithTraceAll(true), core.WithSampleRate(1)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -193,9 +164,9 @@ func spansOf(m *mock.Tracer, kind string) []mock.Span {
 // wantPublic checks the front's server span: a new root, following from
 // the caller's span, without its baggage; and that the downstream call
 // carried the new trace and no baggage.
-func wantPublic(t *testing.T, rt *refTracer, handlerTrace string, md metadata.MD) {
+func wantPublic(t *testing.T, rt *mock.Tracer, handlerTrace string, md metadata.MD) {
 	t.Helper()
-	servers := spansOf(rt.Tracer, "server")
+	servers := spansOf(rt, "server")
 	if len(servers) != 1 {
 		t.Fatalf("%d server spans, want 1: %+v", len(servers), rt.FinishedSpans())
 	}
@@ -203,11 +174,9 @@ func wantPublic(t *testing.T, rt *refTracer, handlerTrace string, md metadata.MD
 	if s.TraceIDHex() == callerHex || s.ParentID != 0 || handlerTrace != s.TraceIDHex() {
 		t.Errorf("server span in %s under %x, handler in %s: want a new root, not the caller's trace", s.TraceIDHex(), s.ParentID, handlerTrace)
 	}
-	rt.mu.Lock()
-	refs := rt.refs[s.SpanID]
-	rt.mu.Unlock()
-	if len(refs) != 2 || refs[0].typ != opentracing.ChildOfRef || refs[0].psc.TraceID != s.TraceID ||
-		refs[1].typ != opentracing.FollowsFromRef || refs[1].psc.TraceID != callerLow || refs[1].psc.SpanID != callerSpanID {
+	refs := s.References
+	if len(refs) != 2 || refs[0].Type != opentracing.ChildOfRef || refs[0].TraceID != s.TraceID ||
+		refs[1].Type != opentracing.FollowsFromRef || refs[1].TraceID != callerLow || refs[1].SpanID != callerSpanID {
 		t.Errorf("server span's references %+v: want ChildOf the new trace, then FollowsFrom the caller's span", refs)
 	}
 	if len(s.Baggage) != 0 {
@@ -300,7 +269,7 @@ func TestPublicEndpointGRPCFn(t *testing.T) {
 				wantPublic(t, rt, handler, md)
 				return
 			}
-			s := spansOf(rt.Tracer, "server")
+			s := spansOf(rt, "server")
 			if len(s) != 1 || s[0].TraceIDHex() != callerHex || s[0].ParentID != callerSpanID {
 				t.Fatalf("server spans %+v: want one continuing the caller's trace", s)
 			}
@@ -329,7 +298,7 @@ func TestPublicEndpointGRPCUntraced(t *testing.T) {
 				}
 				return
 			}
-			clients := spansOf(rt.Tracer, "client")
+			clients := spansOf(rt, "client")
 			if got.TraceID == callerLow || len(got.Baggage) != 0 || len(clients) != 1 ||
 				clients[0].ParentID != 0 || clients[0].TraceID != got.TraceID {
 				t.Errorf("the downstream call carried %+v, client spans %+v: want a trace of the client span's own, without baggage", got, clients)

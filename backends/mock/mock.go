@@ -96,9 +96,23 @@ type Span struct {
 	Baggage     map[string]string
 	Start       time.Time
 	Finish      time.Time
+	// References are the span's references at its start to span contexts
+	// of the mock, in order: the first is its parent (or, with no span id,
+	// the new trace it is a root of); the others are links (a public
+	// endpoint's FollowsFrom its caller, say).
+	References []Reference
 	// IgnoredReferences counts references to span contexts of other tracers
 	// (or nil ones), which the mock ignores.
 	IgnoredReferences int
+}
+
+// Reference is a reference a span started with, to a span context of the
+// mock.
+type Reference struct {
+	Type                 opentracing.SpanReferenceType
+	TraceIDHigh, TraceID uint64
+	SpanID               uint64 // 0 for a new trace core decided
+	Baggage              map[string]string
 }
 
 // TraceIDHex returns the span's trace id in lower-case hex as traceplug
@@ -227,6 +241,8 @@ func (t *Tracer) StartSpan(operationName string, opts ...opentracing.StartSpanOp
 			s.ignoredRefs++
 			continue
 		}
+		s.refs = append(s.refs, Reference{Type: ref.Type, TraceIDHigh: parent.TraceIDHigh, TraceID: parent.TraceID,
+			SpanID: parent.SpanID, Baggage: maps.Clone(parent.baggage)})
 		if s.parentID == 0 && !s.newTrace { // the first valid reference is the parent
 			s.ctx = SpanContext{TraceIDHigh: parent.TraceIDHigh, TraceID: parent.TraceID, Sampled: parent.Sampled,
 				Random: parent.Random, TraceState: parent.TraceState, baggage: parent.baggage}
@@ -289,6 +305,7 @@ type span struct {
 	newTrace    bool // a root of a trace core decided (see ImportSpanContext)
 	start       time.Time
 	ignoredRefs int
+	refs        []Reference
 
 	mu        sync.Mutex
 	ctx       SpanContext
@@ -389,6 +406,7 @@ func (s *span) FinishWithOptions(opts opentracing.FinishOptions) {
 		Baggage:           maps.Clone(s.ctx.baggage),
 		Start:             s.start,
 		Finish:            end,
+		References:        s.refs,
 		IgnoredReferences: s.ignoredRefs,
 	}
 	s.logs = append([]Log(nil), s.logs...) // the record owns the old slice
