@@ -58,6 +58,12 @@ func BenchmarkEcho(b *testing.B) {
 		serveBench(b, tr.Middleware(mux), func() int64 { _ = tr.Close(); return sink.Load() })
 	})
 	b.Run("echo/bare", func(b *testing.B) { serveBench(b, newEcho(), nil) })
+	// echo with a middleware that does nothing but call next: what any
+	// middleware costs in echo, which builds the chain for every request.
+	b.Run("echo/noop", func(b *testing.B) {
+		noop := func(next echo.HandlerFunc) echo.HandlerFunc { return func(c echo.Context) error { return next(c) } }
+		serveBench(b, newEcho(noop), nil)
+	})
 	b.Run("echo/echotrace", func(b *testing.B) {
 		tr, sink := benchTracer(b, true)
 		serveBench(b, newEcho(echotrace.Middleware(tr)), func() int64 { _ = tr.Close(); return sink.Load() })

@@ -26,6 +26,7 @@ import (
 //   - mux: http.ServeMux, bare;
 //   - mux+Middleware: ServeMux inside traceplug's HTTP middleware;
 //   - gin: a gin engine, bare;
+//   - gin+noop: the engine with a middleware that only calls c.Next;
 //   - gin+gintrace: the engine with gintrace.Middleware;
 //   - gin+otelgin: the engine with otelgin.Middleware;
 //
@@ -63,6 +64,11 @@ func BenchmarkGin(b *testing.B) {
 			return tr.Middleware(benchMux()), closer(b, tr)
 		}},
 		{"gin", func(b *testing.B) (http.Handler, func()) { return benchEngine(), nil }},
+		// gin with a middleware that does nothing but run the next
+		// handlers: what any middleware costs in gin, before its work.
+		{"gin+noop", func(b *testing.B) (http.Handler, func()) {
+			return benchEngine(func(c *gin.Context) { c.Next() }), nil
+		}},
 		{"gin+gintrace", func(b *testing.B) (http.Handler, func()) {
 			tr := benchTracer(b, sink)
 			return benchEngine(gintrace.Middleware(tr)), closer(b, tr)

@@ -144,6 +144,14 @@ func BenchmarkRouter(b *testing.B) {
 			return tr.Middleware(benchServeMux()), tr, n
 		}},
 		{"router", func(b *testing.B) (http.Handler, *core.Tracer, *atomic.Int64) { return benchRouter(), nil, nil }},
+		// The router with a middleware that does nothing but serve next:
+		// what any middleware costs in gorilla/mux, which builds the
+		// chain for every request (one handler allocated per middleware).
+		{"router+noop", func(b *testing.B) (http.Handler, *core.Tracer, *atomic.Int64) {
+			return benchRouter(func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r) })
+			}), nil, nil
+		}},
 		{"router+muxtrace", func(b *testing.B) (http.Handler, *core.Tracer, *atomic.Int64) {
 			tr, n := exporting(b, core.WithTraceAll(true))
 			return benchRouter(muxtrace.Middleware(tr)), tr, n
