@@ -513,6 +513,22 @@ type CarriedContext interface {
 	ContextWithCarried(ctx context.Context, psc propagation.SpanContext) context.Context
 }
 
+// CarriedKey is implemented by a [CarriedContext] tracer whose own API
+// finds a request's trace under one context key (OpenTelemetry's current
+// span): for a trace without baggage, core's context of a request that
+// records nothing answers that key itself, calling CarriedValue when it is
+// asked for it, and ContextWithCarried is not called. A request whose
+// handler never asks (no code of the tracer's API runs in it) then costs
+// the tracer nothing: no context, no allocation. CarriedKey returns nil when
+// the tracer has no such key; CarriedValue returns psc's value under the
+// key, and ok false when psc holds nothing for it (the context's parent
+// then answers).
+type CarriedKey interface {
+	CarriedContext
+	CarriedKey() any
+	CarriedValue(psc propagation.SpanContext) (value any, ok bool)
+}
+
 // ContextBaggage is implemented by a backend's tracer whose own API keeps
 // baggage in contexts of its own (the otel backend's: OpenTelemetry's
 // baggage.ContextWithBaggage): core adds what it returns for an outgoing

@@ -62,9 +62,11 @@ type Tracer struct {
 	routes   routeCache // span names of routes: see routeName
 	sampling *sampler   // nil when the backend samples by itself: see sampling.go
 
-	traceID64  bool                   // the backend's span contexts hold 64-bit trace ids
-	carriedCtx backend.CarriedContext // the backend's, for requests that record nothing, or nil
-	ctxBaggage backend.ContextBaggage // the backend's, for outgoing calls, or nil
+	traceID64   bool                   // the backend's span contexts hold 64-bit trace ids
+	carriedCtx  backend.CarriedContext // the backend's, for requests that record nothing, or nil
+	carriedLazy backend.CarriedKey     // carriedCtx, when it answers one key lazily (carriedKey)
+	carriedKey  any                    // the key carried answers, or nil
+	ctxBaggage  backend.ContextBaggage // the backend's, for outgoing calls, or nil
 
 	closeOnce  sync.Once
 	closedLate atomic.Uint64 // spans counted DropClosed when Shutdown last reported them
@@ -239,6 +241,11 @@ func (t *Tracer) start(c *config, wrapped bool) error {
 	}
 	t.conv = resolveConventions(c.conventions, t.ot)
 	t.carriedCtx, _ = t.ot.(backend.CarriedContext)
+	if ck, ok := t.ot.(backend.CarriedKey); ok {
+		if key := ck.CarriedKey(); key != nil {
+			t.carriedLazy, t.carriedKey = ck, key
+		}
+	}
 	t.ctxBaggage, _ = t.ot.(backend.ContextBaggage)
 	switch {
 	case t.prop != nil:

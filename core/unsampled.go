@@ -92,6 +92,7 @@ type carryRequest struct {
 	context.Context
 	span   carrySpan
 	traced bool // an unsampled traced request: GetSpan returns span
+	lazy   bool // the backend's carried key is answered here (see carry)
 	done   atomic.Bool
 	req    http.Request
 }
@@ -103,6 +104,11 @@ func (cr *carryRequest) Value(key any) any {
 	case spanKey:
 		if spanKey != nil {
 			return &cr.span
+		}
+	}
+	if cr.lazy && key == cr.span.t.carriedKey {
+		if v, ok := cr.span.t.carriedLazy.CarriedValue(cr.span.context()); ok {
+			return v
 		}
 	}
 	return cr.Context.Value(key)
@@ -118,7 +124,10 @@ func (t *Tracer) carry(w http.ResponseWriter, r *http.Request, next http.Handler
 	if spanKey == nil {
 		ctx = opentracing.ContextWithSpan(cr, &cr.span)
 	}
-	if t.carriedCtx != nil {
+	switch {
+	case t.carriedLazy != nil && len(psc.Baggage) == 0:
+		cr.lazy = true // asked for only if the backend's API runs (see Value)
+	case t.carriedCtx != nil:
 		ctx = t.carriedCtx.ContextWithCarried(ctx, *psc)
 	}
 	// The handler's request is r.WithContext(ctx), copied into cr: the

@@ -88,3 +88,19 @@ func TestOTelBaggageThroughTransport(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsampledRequestCostsOneAllocation: a request core does not sample,
+// whose handler runs no OpenTelemetry code, costs the backend nothing: its
+// current span is made only if OpenTelemetry code asks for it
+// (backend.CarriedKey), and the request costs core's one allocation.
+func TestUnsampledRequestCostsOneAllocation(t *testing.T) {
+	c := oteltest.New(t)
+	tr, _ := newTracer(t, c, core.WithTraceAll(true), core.WithSampleRate(0))
+	h := tr.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+	w := httptest.NewRecorder()
+	if n := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); n > 1 {
+		t.Errorf("an unsampled request costs %v allocations, want 1", n)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
 
+	"github.com/traceplug/traceplug/backend"
 	"github.com/traceplug/traceplug/internal/ctxkey"
 	"github.com/traceplug/traceplug/propagation"
 )
@@ -301,6 +302,24 @@ func (t *Tracer) ContextWithCarried(ctx context.Context, psc propagation.SpanCon
 		return trace.ContextWithSpan(ctx, &c.span)
 	}
 	return c
+}
+
+var _ backend.CarriedKey = (*Tracer)(nil)
+
+// CarriedKey implements [backend.CarriedKey]: OpenTelemetry's current span's
+// key, which core's context of a request that records nothing then answers
+// with [Tracer.CarriedValue], when OpenTelemetry code asks for it; nil when
+// the key could not be found (core then calls ContextWithCarried).
+func (t *Tracer) CarriedKey() any { return otelSpanKey }
+
+// CarriedValue implements [backend.CarriedKey]: the span ContextWithCarried
+// would put in the context for psc, made when OpenTelemetry code asks for
+// it; ok is false when psc holds no trace.
+func (t *Tracer) CarriedValue(psc propagation.SpanContext) (any, bool) {
+	if !hasTrace(psc) {
+		return nil, false
+	}
+	return &carriedSpan{spanContext: spanContext{sc: otelSpanContext(psc)}, t: t}, true
 }
 
 // carriedContext is the context [Tracer.ContextWithCarried] makes: ctx with
