@@ -74,26 +74,6 @@ func TestBadTLSSettings(t *testing.T) {
 		{"HOST:PORT over HTTP", map[string]string{otel.EnvEndpoint: "collector:4318"}, nil, []string{otel.EnvEndpoint, "HOST:PORT with the grpc protocol"}},
 		{"HOST:PORT with a path", map[string]string{otel.EnvEndpoint: "collector:4317/v1", otel.EnvProtocol: "grpc"}, nil, []string{otel.EnvEndpoint, "grpc://HOST:PORT"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			tr, err := core.New("otel", tc.opts...)
-			if err == nil {
-				_ = tr.Close()
-				t.Fatal("no error")
-			}
-			if !errors.Is(err, core.ErrBadOption) {
-				t.Errorf("%v does not wrap core.ErrBadOption", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("error %q shows the file's text", err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantBadOption(t, tc.env, tc.opts, tc.want, secret) })
 	}
 }
