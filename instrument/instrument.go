@@ -8,8 +8,11 @@
 // tag, the same accounting in core.Tracer.Stats, the same panic record, and
 // the same redaction and caps of tag values. Applications need none of it.
 //
-// A router adapter needs none of it either: core.Tracer.ServeRoute serves a
-// routed HTTP request.
+// A router adapter needs none of the span functions: core.Tracer.ServeRoute
+// serves a routed HTTP request. It may implement [ResponseState] on the
+// writer it hands core, when its router's writer tracks the response's
+// status and size already, so that core reads them rather than wrapping the
+// writer.
 //
 // A server call:
 //
