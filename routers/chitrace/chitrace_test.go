@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,29 +13,18 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	"github.com/traceplug/traceplug/backends/mock"
+	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/routers/chitrace"
 	"github.com/traceplug/traceplug/sampling"
 )
-
-// newMock returns a tracer on the mock backend and the mock tracer that
-// records its spans.
-func newMock(t *testing.T, opts ...core.Option) (*core.Tracer, *mock.Tracer) {
-	t.Helper()
-	tr, err := core.New("mock", opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tr.Close() })
-	return tr, tr.Unwrap().(*mock.Tracer)
-}
 
 // newRecorded returns a tracer over the mock backend that also records
 // the name each span had at its start (see starts): where sampling rules
 // see it, before anything could rename the span.
 func newRecorded(t *testing.T, opts ...core.Option) (*core.Tracer, *mock.Tracer, *starts) {
 	t.Helper()
-	_, m := newMock(t)
+	_, m := mocktest.New(t)
 	rec := &starts{Tracer: m}
 	tr, err := core.Wrap(rec, opts...)
 	if err != nil {
@@ -53,7 +41,7 @@ func wantNamed(t *testing.T, m *mock.Tracer, rec *starts, what, want string) {
 	if got := rec.take(); len(got) != 1 || got[0] != want {
 		t.Errorf("%s: span started as %q, want [%s]", what, got, want)
 	}
-	if s := onlySpan(t, m); s.Operation != want {
+	if s := mocktest.OnlySpan(t, m); s.Operation != want {
 		t.Errorf("%s: span named %q, want %q", what, s.Operation, want)
 	}
 	m.Reset()
@@ -80,37 +68,6 @@ func (s *starts) take() []string {
 	n := s.names
 	s.names = nil
 	return n
-}
-
-// serve serves one request through h in process.
-func serve(h http.Handler, method, target string, header http.Header) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, nil)
-	for k, v := range header {
-		r.Header[k] = v
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
-}
-
-func onlySpan(t *testing.T, m *mock.Tracer) mock.Span {
-	t.Helper()
-	spans := m.FinishedSpans()
-	if len(spans) != 1 {
-		var names []string
-		for _, s := range spans {
-			names = append(names, s.Operation)
-		}
-		t.Fatalf("%d spans %q, want 1", len(spans), names)
-	}
-	return spans[0]
-}
-
-func wantTag(t *testing.T, s mock.Span, key string, want any) {
-	t.Helper()
-	if got, ok := s.Tags[key]; !ok || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("span %q: tag %s = %v (present %v), want %v", s.Operation, key, got, ok, want)
-	}
 }
 
 var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
@@ -201,7 +158,7 @@ func TestRouteNames(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m.Reset()
 			rec.take()
-			w := serve(h, tc.method, tc.target, nil)
+			w := mocktest.Serve(h, tc.method, tc.target, nil)
 			if w.Code != tc.status {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
 			}
@@ -211,7 +168,7 @@ func TestRouteNames(t *testing.T) {
 			if got := rec.take(); len(got) != 1 || got[0] != tc.span {
 				t.Errorf("span started as %q, want [%s]", got, tc.span)
 			}
-			s := onlySpan(t, m)
+			s := mocktest.OnlySpan(t, m)
 			if s.Operation != tc.span {
 				t.Errorf("span named %q, want %q", s.Operation, tc.span)
 			}
@@ -220,9 +177,9 @@ func TestRouteNames(t *testing.T) {
 					t.Errorf("unmatched request tagged %s=%v", core.TagHTTPRoute, v)
 				}
 			} else {
-				wantTag(t, s, core.TagHTTPRoute, tc.route)
+				mocktest.WantTag(t, s, core.TagHTTPRoute, tc.route)
 			}
-			wantTag(t, s, "http.status_code", tc.status)
+			mocktest.WantTag(t, s, "http.status_code", uint16(tc.status))
 			if path, _, _ := strings.Cut(tc.target, "?"); strings.Contains(s.Operation, path) && tc.route != path {
 				t.Errorf("span %q is named after the raw path", s.Operation)
 			}
@@ -276,10 +233,10 @@ func TestEveryRouteAsChiReportsIt(t *testing.T) {
 		after = "unset"
 		rec.take()
 		m.Reset()
-		serve(h, req.method, req.target, nil)
+		mocktest.Serve(h, req.method, req.target, nil)
 		what := req.method + " " + req.target
 		started := rec.take()
-		s := onlySpan(t, m)
+		s := mocktest.OnlySpan(t, m)
 		if len(started) != 1 || started[0] != s.Operation {
 			t.Errorf("%s: span started as %q, ended as %q", what, started, s.Operation)
 		}
@@ -308,7 +265,7 @@ func TestPlacements(t *testing.T) {
 			r.Get("/users/{id}", ok)
 			r.Route("/v2", func(r chi.Router) { r.Get("/things/{id}", ok) })
 		})
-		serve(r, "GET", "/items/1", nil)
+		mocktest.Serve(r, "GET", "/items/1", nil)
 		if n := len(m.FinishedSpans()); n != 0 {
 			t.Fatalf("%d spans for a route outside the sub-router", n)
 		}
@@ -317,7 +274,7 @@ func TestPlacements(t *testing.T) {
 			"/api/v2/things/1": "GET /api/v2/things/{id}",
 			"/api/nope":        "GET /api/*",
 		} {
-			serve(r, "GET", target, nil)
+			mocktest.Serve(r, "GET", target, nil)
 			wantNamed(t, m, rec, target, want)
 		}
 	})
@@ -325,7 +282,7 @@ func TestPlacements(t *testing.T) {
 		tr, m, rec := newRecorded(t, core.WithTraceAll(true))
 		h := chitrace.Middleware(tr)(shop())
 		for _, tc := range routeCases {
-			serve(h, tc.method, tc.target, nil)
+			mocktest.Serve(h, tc.method, tc.target, nil)
 			wantNamed(t, m, rec, tc.method+" "+tc.target, tc.span)
 		}
 	})
@@ -338,7 +295,7 @@ func TestPlacements(t *testing.T) {
 			{"GET", "/items/7/", "GET /items/{id}"},
 			{"HEAD", "/items/7", "HEAD /items/{id}"}, // GetHead routes it to the GET route
 		} {
-			if w := serve(r, tc.method, tc.target, nil); w.Code != 200 {
+			if w := mocktest.Serve(r, tc.method, tc.target, nil); w.Code != 200 {
 				t.Fatalf("%s %s: status %d", tc.method, tc.target, w.Code)
 			}
 			wantNamed(t, m, rec, tc.method+" "+tc.target, tc.want)
@@ -355,41 +312,41 @@ func TestErrors(t *testing.T) {
 		http.Error(w, "no", http.StatusInternalServerError)
 	})
 	t.Run("500", func(t *testing.T) {
-		tr, m := newMock(t, core.WithTraceAll(true))
+		tr, m := mocktest.New(t, core.WithTraceAll(true))
 		r := shop(chitrace.Middleware(tr))
 		r.Get("/fail", fail)
-		serve(r, "GET", "/fail", nil)
-		s := onlySpan(t, m)
-		wantTag(t, s, "http.status_code", 500)
-		wantTag(t, s, "error", true)
+		mocktest.Serve(r, "GET", "/fail", nil)
+		s := mocktest.OnlySpan(t, m)
+		mocktest.WantTag(t, s, "http.status_code", uint16(500))
+		mocktest.WantTag(t, s, "error", true)
 	})
 	t.Run("panic, Recoverer after", func(t *testing.T) {
-		tr, m := newMock(t, core.WithTraceAll(true))
+		tr, m := mocktest.New(t, core.WithTraceAll(true))
 		r := shop(chitrace.Middleware(tr)) // Recoverer after it
 		r.Get("/boom/{id}", boom)
-		if w := serve(r, "GET", "/boom/1", nil); w.Code != 500 {
+		if w := mocktest.Serve(r, "GET", "/boom/1", nil); w.Code != 500 {
 			t.Fatalf("status %d, want Recoverer's 500", w.Code)
 		}
-		s := onlySpan(t, m)
+		s := mocktest.OnlySpan(t, m)
 		if s.Operation != "GET /boom/{id}" {
 			t.Errorf("span named %q", s.Operation)
 		}
-		wantTag(t, s, "http.status_code", 500)
-		wantTag(t, s, "error", true)
+		mocktest.WantTag(t, s, "http.status_code", uint16(500))
+		mocktest.WantTag(t, s, "error", true)
 	})
 	t.Run("panic, Recoverer before", func(t *testing.T) {
-		tr, m := newMock(t, core.WithTraceAll(true))
+		tr, m := mocktest.New(t, core.WithTraceAll(true))
 		r := chi.NewRouter()
 		r.Use(middleware.Recoverer, chitrace.Middleware(tr))
 		r.Get("/boom/{id}", boom)
-		if w := serve(r, "GET", "/boom/1", nil); w.Code != 500 {
+		if w := mocktest.Serve(r, "GET", "/boom/1", nil); w.Code != 500 {
 			t.Fatalf("status %d, want Recoverer's 500", w.Code)
 		}
-		s := onlySpan(t, m)
+		s := mocktest.OnlySpan(t, m)
 		if s.Operation != "GET /boom/{id}" {
 			t.Errorf("span named %q", s.Operation)
 		}
-		wantTag(t, s, "error", true)
+		mocktest.WantTag(t, s, "error", true)
 		if v, found := s.Tags["http.status_code"]; found {
 			t.Errorf("status %v on a span whose handler panicked before writing", v)
 		}
@@ -402,7 +359,7 @@ func TestErrors(t *testing.T) {
 // TestGetSpan checks that a handler reaches its request's span, live, from
 // the *http.Request chi hands it, the only context chi has.
 func TestGetSpan(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	var live, fromContext opentracing.Span
 	r := shop(chitrace.Middleware(tr))
 	r.Get("/live/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -412,12 +369,12 @@ func TestGetSpan(t *testing.T) {
 			live.SetTag("item", chi.URLParam(r, "id"))
 		}
 	})
-	serve(r, "GET", "/live/9", nil)
-	s := onlySpan(t, m)
+	mocktest.Serve(r, "GET", "/live/9", nil)
+	s := mocktest.OnlySpan(t, m)
 	if live == nil || live != fromContext {
 		t.Fatalf("GetSpan %v, SpanFromContext %v: want the request's span from both", live, fromContext)
 	}
-	wantTag(t, s, "item", "9")
+	mocktest.WantTag(t, s, "item", "9")
 	if sc, ok := live.Context().(mock.SpanContext); !ok || sc.SpanID != s.SpanID {
 		t.Errorf("GetSpan's span %v is not the exported span %x", live.Context(), s.SpanID)
 	}
@@ -426,17 +383,17 @@ func TestGetSpan(t *testing.T) {
 // TestNoDoubleSpan wraps the router whole in tracer.Middleware as well:
 // one span per request, named after the route.
 func TestNoDoubleSpan(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	h := tr.Middleware(shop(chitrace.Middleware(tr)))
 	for _, tc := range routeCases {
 		m.Reset()
-		serve(h, tc.method, tc.target, nil)
-		s := onlySpan(t, m)
+		mocktest.Serve(h, tc.method, tc.target, nil)
+		s := mocktest.OnlySpan(t, m)
 		if s.Operation != tc.span {
 			t.Errorf("%s %s: span named %q, want %q", tc.method, tc.target, s.Operation, tc.span)
 		}
 		if tc.route != "" {
-			wantTag(t, s, core.TagHTTPRoute, tc.route)
+			mocktest.WantTag(t, s, core.TagHTTPRoute, tc.route)
 		}
 	}
 }
@@ -450,9 +407,9 @@ func TestWrappedWholeSamplesOnTheMethod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
-	serve(tr.Middleware(shop(chitrace.Middleware(tr))), "GET", "/healthz", nil)
-	if s := onlySpan(t, m); s.Operation != "GET /healthz" {
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
+	mocktest.Serve(tr.Middleware(shop(chitrace.Middleware(tr))), "GET", "/healthz", nil)
+	if s := mocktest.OnlySpan(t, m); s.Operation != "GET /healthz" {
 		t.Errorf("span named %q, want GET /healthz", s.Operation)
 	}
 }
@@ -464,7 +421,7 @@ func namedHandler(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteStrin
 // its route, a named function after itself; an undecorated route passes
 // an incoming trace on to the calls it makes.
 func TestTraceAllOff(t *testing.T) {
-	tr, m := newMock(t)
+	tr, m := mocktest.New(t)
 	var outgoing http.Header
 	client := &http.Client{Transport: tr.Transport(roundTrip(func(r *http.Request) (*http.Response, error) {
 		outgoing = r.Header.Clone()
@@ -483,7 +440,7 @@ func TestTraceAllOff(t *testing.T) {
 		}
 	})
 
-	serve(r, "GET", "/items/1", nil)
+	mocktest.Serve(r, "GET", "/items/1", nil)
 	if n := len(m.FinishedSpans()); n != 0 {
 		t.Fatalf("trace-all off: %d spans for an undecorated route", n)
 	}
@@ -493,19 +450,19 @@ func TestTraceAllOff(t *testing.T) {
 		"/v3/things/2": "GET /v3/things/{id}",
 	} {
 		m.Reset()
-		serve(r, "GET", target, nil)
-		s := onlySpan(t, m)
+		mocktest.Serve(r, "GET", target, nil)
+		s := mocktest.OnlySpan(t, m)
 		if s.Operation != want {
 			t.Errorf("%s: decorated span named %q, want %q", target, s.Operation, want)
 		}
 	}
 	m.Reset()
-	serve(r, "GET", "/decorated/5", nil)
-	wantTag(t, onlySpan(t, m), "path", "/decorated/5")
+	mocktest.Serve(r, "GET", "/decorated/5", nil)
+	mocktest.WantTag(t, mocktest.OnlySpan(t, m), "path", "/decorated/5")
 
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	m.Reset()
-	serve(r, "GET", "/calls", http.Header{"Traceparent": {parent}})
+	mocktest.Serve(r, "GET", "/calls", http.Header{"Traceparent": {parent}})
 	if got := outgoing.Get("Traceparent"); !strings.HasPrefix(got, "00-4bf92f3577b34da6a3ce929d0e0e4736-") {
 		t.Errorf("the outgoing call carried traceparent %q, want the incoming trace", got)
 	}
@@ -523,12 +480,12 @@ func TestSamplingByRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
 	h := shop(chitrace.Middleware(tr))
 	for _, target := range []string{"/healthz", "/api/users/1", "/items/1", "/healthz", "/api/users/2"} {
-		serve(h, "GET", target, nil)
+		mocktest.Serve(h, "GET", target, nil)
 	}
-	if s := onlySpan(t, m); s.Operation != "GET /items/{id}" {
+	if s := mocktest.OnlySpan(t, m); s.Operation != "GET /items/{id}" {
 		t.Errorf("exported %q, want only GET /items/{id}", s.Operation)
 	}
 }
@@ -537,14 +494,14 @@ func TestSamplingByRoute(t *testing.T) {
 // span is named after its own route (the routing contexts Middleware
 // reuses are not shared), under -race.
 func TestConcurrentRequests(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithParam("max_spans", "100000"))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithParam("max_spans", "100000"))
 	h := shop(chitrace.Middleware(tr))
 	const rounds = 20
 	var wg sync.WaitGroup
 	for _, tc := range routeCases {
 		wg.Go(func() {
 			for range rounds {
-				serve(h, tc.method, tc.target, nil)
+				mocktest.Serve(h, tc.method, tc.target, nil)
 			}
 		})
 	}

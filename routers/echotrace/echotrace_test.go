@@ -14,23 +14,14 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/opentracing/opentracing-go"
+	"github.com/opentracing/opentracing-go/ext"
 
 	"github.com/traceplug/traceplug/backends/mock"
+	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/routers/echotrace"
 	"github.com/traceplug/traceplug/sampling"
 )
-
-// newMock is a tracer on the mock backend and the mock, to read its spans.
-func newMock(t *testing.T, opts ...core.Option) (*core.Tracer, *mock.Tracer) {
-	t.Helper()
-	tr, err := core.New("mock", opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tr.Close() })
-	return tr, tr.Unwrap().(*mock.Tracer)
-}
 
 // newEcho is an echo server as its users set it up: quiet, with the
 // adapter installed before Recover when tr is not nil.
@@ -44,48 +35,12 @@ func newEcho(tr *core.Tracer) *echo.Echo {
 	return e
 }
 
-// do serves a request to h and returns the response.
-func do(h http.Handler, method, target string, header http.Header) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, nil)
-	for k, v := range header {
-		r.Header[k] = v
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
-}
-
-// onlySpan returns the one span m finished, and resets m.
-func onlySpan(t *testing.T, m *mock.Tracer) mock.Span {
-	t.Helper()
-	spans := m.FinishedSpans()
-	m.Reset()
-	if len(spans) != 1 {
-		t.Fatalf("want one span, got %d: %v", len(spans), names(spans))
-	}
-	return spans[0]
-}
-
 func names(spans []mock.Span) []string {
 	var ns []string
 	for _, s := range spans {
 		ns = append(ns, s.Operation)
 	}
 	return ns
-}
-
-func wantTag(t *testing.T, s mock.Span, key string, want any) {
-	t.Helper()
-	if got, ok := s.Tags[key]; !ok || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("span %q: %s=%v (set: %v), want %v", s.Operation, key, got, ok, want)
-	}
-}
-
-func wantNoTag(t *testing.T, s mock.Span, key string) {
-	t.Helper()
-	if got, ok := s.Tags[key]; ok {
-		t.Errorf("span %q: %s=%v, want none", s.Operation, key, got)
-	}
 }
 
 // answer is a handler that answers status and its text.
@@ -144,56 +99,56 @@ var nameCases = []struct {
 }
 
 func TestSpanNames(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := routedEcho(tr)
 	for _, tc := range nameCases {
 		t.Run(tc.name, func(t *testing.T) {
-			w := do(e, tc.method, tc.target, nil)
+			w := mocktest.Serve(e, tc.method, tc.target, nil)
 			if w.Code != tc.status {
 				t.Fatalf("%s %s answered %d, want %d", tc.method, tc.target, w.Code, tc.status)
 			}
-			s := onlySpan(t, m)
+			s := mocktest.OnlySpan(t, m)
 			if s.Operation != tc.op {
 				t.Errorf("%s %s: span named %q, want %q", tc.method, tc.target, s.Operation, tc.op)
 			}
 			if tc.route != "" {
-				wantTag(t, s, core.TagHTTPRoute, tc.route)
+				mocktest.WantTag(t, s, core.TagHTTPRoute, tc.route)
 			} else {
-				wantNoTag(t, s, core.TagHTTPRoute)
+				mocktest.NoTag(t, s, core.TagHTTPRoute)
 			}
-			wantTag(t, s, "http.status_code", tc.status)
-			wantTag(t, s, "span.kind", "server")
+			mocktest.WantTag(t, s, "http.status_code", uint16(tc.status))
+			mocktest.WantTag(t, s, string(ext.SpanKind), ext.SpanKindRPCServerEnum)
 		})
 	}
 }
 
 // A route registered after the server has served requests is named too.
 func TestRoutesAddedLater(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := newEcho(tr)
 	e.GET("/a", answer(200))
-	do(e, "GET", "/a", nil)
-	wantTag(t, onlySpan(t, m), core.TagHTTPRoute, "/a")
+	mocktest.Serve(e, "GET", "/a", nil)
+	mocktest.WantTag(t, mocktest.OnlySpan(t, m), core.TagHTTPRoute, "/a")
 	e.GET("/b/:id", answer(200))
-	do(e, "GET", "/b/1", nil)
-	if s := onlySpan(t, m); s.Operation != "GET /b/:id" {
+	mocktest.Serve(e, "GET", "/b/1", nil)
+	if s := mocktest.OnlySpan(t, m); s.Operation != "GET /b/:id" {
 		t.Errorf("a route added later: span named %q, want GET /b/:id", s.Operation)
 	}
 	g := e.Group("/g", passThrough)
-	do(e, "GET", "/g/x", nil)
-	if s := onlySpan(t, m); s.Operation != "HTTP GET" {
+	mocktest.Serve(e, "GET", "/g/x", nil)
+	if s := mocktest.OnlySpan(t, m); s.Operation != "HTTP GET" {
 		t.Errorf("a group's RouteNotFound added later: span named %q, want HTTP GET", s.Operation)
 	}
 	g.GET("/y", answer(200))
-	do(e, "GET", "/g/y", nil)
-	if s := onlySpan(t, m); s.Operation != "GET /g/y" {
+	mocktest.Serve(e, "GET", "/g/y", nil)
+	if s := mocktest.OnlySpan(t, m); s.Operation != "GET /g/y" {
 		t.Errorf("a group's route added later: span named %q, want GET /g/y", s.Operation)
 	}
 	// A route added to the router directly, which e.Routes() does not list.
 	e.Router().Add("GET", "/direct/:id", answer(200))
 	for range 2 {
-		do(e, "GET", "/direct/1", nil)
-		if s := onlySpan(t, m); s.Operation != "GET /direct/:id" {
+		mocktest.Serve(e, "GET", "/direct/1", nil)
+		if s := mocktest.OnlySpan(t, m); s.Operation != "GET /direct/:id" {
 			t.Errorf("a route added with Router.Add: span named %q, want GET /direct/:id", s.Operation)
 		}
 	}
@@ -202,7 +157,7 @@ func TestRoutesAddedLater(t *testing.T) {
 // One middleware on two servers, and a server with host routers, each
 // request named after the route of its own server and host.
 func TestServersAndHosts(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	mw := echotrace.Middleware(tr)
 	one, two := echo.New(), echo.New()
 	one.Use(mw)
@@ -224,7 +179,7 @@ func TestServersAndHosts(t *testing.T) {
 			r := httptest.NewRequest("GET", "/x/"+strconv.Itoa(i), nil)
 			r.Host = c.host
 			c.e.ServeHTTP(httptest.NewRecorder(), r)
-			if s := onlySpan(t, m); s.Operation != c.op {
+			if s := mocktest.OnlySpan(t, m); s.Operation != c.op {
 				t.Errorf("host %s: span named %q, want %q", c.host, s.Operation, c.op)
 			}
 		}
@@ -232,7 +187,7 @@ func TestServersAndHosts(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	var mu sync.Mutex
 	var outerErr error // what the middleware before the adapter saw
 	e := echo.New()
@@ -288,16 +243,16 @@ func TestErrors(t *testing.T) {
 		{"/nowhere", 404, false, true, 2},
 	} {
 		handled = 0
-		w := do(e, "GET", tc.target, nil)
+		w := mocktest.Serve(e, "GET", tc.target, nil)
 		if w.Code != tc.status {
 			t.Errorf("GET %s answered %d, want %d", tc.target, w.Code, tc.status)
 		}
-		s := onlySpan(t, m)
-		wantTag(t, s, "http.status_code", tc.status)
+		s := mocktest.OnlySpan(t, m)
+		mocktest.WantTag(t, s, "http.status_code", uint16(tc.status))
 		if tc.isError {
-			wantTag(t, s, "error", true)
+			mocktest.WantTag(t, s, "error", true)
 		} else {
-			wantNoTag(t, s, "error")
+			mocktest.NoTag(t, s, "error")
 		}
 		mu.Lock()
 		if (outerErr != nil) != tc.err {
@@ -316,25 +271,25 @@ func TestErrors(t *testing.T) {
 // Recover installed before the adapter answers after the span has ended:
 // the span is tagged error with the panic logged, and has no status.
 func TestRecoverBeforeMiddleware(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := echo.New()
 	e.Logger.SetOutput(io.Discard)
 	e.Use(middleware.Recover(), echotrace.Middleware(tr))
 	e.GET("/panic", func(c echo.Context) error { panic("boom") })
-	if w := do(e, "GET", "/panic", nil); w.Code != 500 {
+	if w := mocktest.Serve(e, "GET", "/panic", nil); w.Code != 500 {
 		t.Fatalf("answered %d, want Recover's 500", w.Code)
 	}
-	s := onlySpan(t, m)
-	wantTag(t, s, "error", true)
-	wantNoTag(t, s, "http.status_code")
+	s := mocktest.OnlySpan(t, m)
+	mocktest.WantTag(t, s, "error", true)
+	mocktest.NoTag(t, s, "http.status_code")
 	if len(s.Logs) == 0 || fmt.Sprint(s.Logs[0].Fields["message"]) != "boom" {
 		t.Errorf("the panic is not logged on the span: %v", s.Logs)
 	}
 }
 
 func TestSpanAccessor(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
-	other, om := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
+	other, om := mocktest.New(t, core.WithTraceAll(true))
 	var mu sync.Mutex
 	var inHandler, afterward opentracing.Span
 	e := echo.New()
@@ -369,14 +324,14 @@ func TestSpanAccessor(t *testing.T) {
 		return c.NoContent(204)
 	})
 
-	if w := do(e, "GET", "/items/42", nil); w.Code != 204 {
+	if w := mocktest.Serve(e, "GET", "/items/42", nil); w.Code != 204 {
 		t.Fatalf("GET /items/42: %d %s", w.Code, w.Body)
 	}
-	if w := do(e2, "GET", "/x", nil); w.Code != 204 {
+	if w := mocktest.Serve(e2, "GET", "/x", nil); w.Code != 204 {
 		t.Fatalf("GET /x on the other server: %d", w.Code)
 	}
-	wantTag(t, onlySpan(t, m), "item", "42")
-	onlySpan(t, om)
+	mocktest.WantTag(t, mocktest.OnlySpan(t, m), "item", "42")
+	mocktest.OnlySpan(t, om)
 	mu.Lock()
 	defer mu.Unlock()
 	if inHandler == nil {
@@ -388,11 +343,11 @@ func TestSpanAccessor(t *testing.T) {
 }
 
 func TestSpanNotTraced(t *testing.T) {
-	tr, _ := newMock(t) // trace-all off
+	tr, _ := mocktest.New(t) // trace-all off
 	e := newEcho(tr)
 	var got opentracing.Span
 	e.GET("/plain", func(c echo.Context) error { got = echotrace.Span(c); return nil })
-	do(e, "GET", "/plain", http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+	mocktest.Serve(e, "GET", "/plain", http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
 	if got != nil {
 		t.Errorf("Span(c) of a request that is not traced (trace-all off, not decorated) is %v, want nil", got)
 	}
@@ -404,11 +359,11 @@ func TestSpanNotTraced(t *testing.T) {
 // The server wrapped whole in the same Tracer's Middleware too: one span
 // per request, named after the route.
 func TestNoDoubleSpan(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := routedEcho(tr)
 	h := tr.Middleware(e)
 	for _, tc := range nameCases {
-		w := do(h, tc.method, tc.target, nil)
+		w := mocktest.Serve(h, tc.method, tc.target, nil)
 		spans := m.FinishedSpans()
 		m.Reset()
 		if len(spans) != 1 {
@@ -419,7 +374,7 @@ func TestNoDoubleSpan(t *testing.T) {
 		if s.Operation != tc.op {
 			t.Errorf("%s %s: span named %q, want %q", tc.method, tc.target, s.Operation, tc.op)
 		}
-		wantTag(t, s, "http.status_code", w.Code)
+		mocktest.WantTag(t, s, "http.status_code", uint16(w.Code))
 	}
 }
 
@@ -428,7 +383,7 @@ func TestNoDoubleSpan(t *testing.T) {
 func TestTraceAllOffDecorated(t *testing.T) {
 	for _, withMiddleware := range []bool{false, true} {
 		t.Run(fmt.Sprint("middleware=", withMiddleware), func(t *testing.T) {
-			tr, m := newMock(t)
+			tr, m := mocktest.New(t)
 			var e *echo.Echo
 			if withMiddleware {
 				e = newEcho(tr)
@@ -459,7 +414,7 @@ func TestTraceAllOffDecorated(t *testing.T) {
 				{"/admin/nowhere", 404, "", ""}, // unmatched: traced as Middleware traces it, and trace-all is off
 				{"/nowhere", 404, "", ""},
 			} {
-				w := do(e, "GET", tc.target, nil)
+				w := mocktest.Serve(e, "GET", tc.target, nil)
 				if w.Code != tc.status {
 					t.Errorf("GET %s answered %d, want %d", tc.target, w.Code, tc.status)
 				}
@@ -479,13 +434,13 @@ func TestTraceAllOffDecorated(t *testing.T) {
 				if s.Operation != tc.op {
 					t.Errorf("GET %s: span named %q, want %q", tc.target, s.Operation, tc.op)
 				}
-				wantTag(t, s, core.TagHTTPRoute, tc.route)
-				wantTag(t, s, "http.status_code", tc.status)
+				mocktest.WantTag(t, s, core.TagHTTPRoute, tc.route)
+				mocktest.WantTag(t, s, "http.status_code", uint16(tc.status))
 				if tc.target == "/items/42" {
-					wantTag(t, s, "path", "/items/42")
-					wantTag(t, s, "method", "GET")
+					mocktest.WantTag(t, s, "path", "/items/42")
+					mocktest.WantTag(t, s, "method", "GET")
 				} else {
-					wantNoTag(t, s, "path")
+					mocktest.NoTag(t, s, "path")
 				}
 			}
 		})
@@ -496,26 +451,26 @@ func TestTraceAllOffDecorated(t *testing.T) {
 // request (one span, the tracer's attributes), and traces it where
 // Middleware is missing.
 func TestTraceAllOnDecorated(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := newEcho(tr)
 	e.GET("/items/:id", answer(200), echotrace.Trace(tr, "path"))
-	do(e, "GET", "/items/1", nil)
-	s := onlySpan(t, m)
+	mocktest.Serve(e, "GET", "/items/1", nil)
+	s := mocktest.OnlySpan(t, m)
 	if s.Operation != "GET /items/:id" {
 		t.Errorf("span named %q, want GET /items/:id", s.Operation)
 	}
-	wantNoTag(t, s, "path")
+	mocktest.NoTag(t, s, "path")
 
 	bare := newEcho(nil)
 	bare.GET("/items/:id", answer(200), echotrace.Trace(tr, "path"))
-	do(bare, "GET", "/items/1", nil)
-	if s := onlySpan(t, m); s.Operation != "GET /items/:id" {
+	mocktest.Serve(bare, "GET", "/items/1", nil)
+	if s := mocktest.OnlySpan(t, m); s.Operation != "GET /items/:id" {
 		t.Errorf("without Middleware: span named %q, want GET /items/:id", s.Operation)
 	}
 }
 
 func TestTraceUnknownAttributePanics(t *testing.T) {
-	tr, _ := newMock(t)
+	tr, _ := mocktest.New(t)
 	defer func() {
 		if recover() == nil {
 			t.Error("Trace with an unknown attribute did not panic")
@@ -529,14 +484,14 @@ func TestSamplingByRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
 	e := newEcho(tr)
 	e.GET("/healthz", answer(200))
 	e.GET("/items/:id", answer(200))
 	for i := range 3 {
-		do(e, "GET", "/healthz", nil)
-		do(e, "GET", "/items/"+strconv.Itoa(i), nil)
-		do(e, "GET", "/nowhere", nil)
+		mocktest.Serve(e, "GET", "/healthz", nil)
+		mocktest.Serve(e, "GET", "/items/"+strconv.Itoa(i), nil)
+		mocktest.Serve(e, "GET", "/nowhere", nil)
 	}
 	spans := m.FinishedSpans()
 	if len(spans) != 3 {
@@ -556,7 +511,7 @@ func TestSamplingByRoute(t *testing.T) {
 // The status and size of what echo writes reach the span, and the incoming
 // trace is continued.
 func TestResponseAndExtraction(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithResponseSize(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithResponseSize(true))
 	e := newEcho(tr)
 	e.GET("/items/:id", func(c echo.Context) error {
 		return c.JSONBlob(http.StatusCreated, []byte(`{"id":"`+c.Param("id")+`"}`))
@@ -569,19 +524,19 @@ func TestResponseAndExtraction(t *testing.T) {
 		}
 		return nil
 	})
-	w := do(e, "GET", "/items/42", http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
-	s := onlySpan(t, m)
-	wantTag(t, s, "http.status_code", 201)
-	wantTag(t, s, "http.response_size", w.Body.Len())
+	w := mocktest.Serve(e, "GET", "/items/42", http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+	s := mocktest.OnlySpan(t, m)
+	mocktest.WantTag(t, s, "http.status_code", uint16(201))
+	mocktest.WantTag(t, s, "http.response_size", int64(w.Body.Len()))
 	if s.TraceIDHex() != "4bf92f3577b34da6a3ce929d0e0e4736" || s.ParentID != 0x00f067aa0ba902b7 {
 		t.Errorf("span [trace %s parent %x] does not continue the incoming trace", s.TraceIDHex(), s.ParentID)
 	}
 
-	w = do(e, "GET", "/stream", nil)
+	w = mocktest.Serve(e, "GET", "/stream", nil)
 	if w.Code != http.StatusAccepted || !w.Flushed || w.Body.Len() != 18 {
 		t.Errorf("streamed %d %q, flushed %v: want 202, three chunks, flushed", w.Code, w.Body, w.Flushed)
 	}
-	s = onlySpan(t, m)
-	wantTag(t, s, "http.status_code", 202)
-	wantTag(t, s, "http.response_size", 18)
+	s = mocktest.OnlySpan(t, m)
+	mocktest.WantTag(t, s, "http.status_code", uint16(202))
+	mocktest.WantTag(t, s, "http.response_size", int64(18))
 }

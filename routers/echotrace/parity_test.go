@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/conformance"
@@ -82,11 +83,11 @@ func TestParityWithOtelecho(t *testing.T) {
 			name string
 			h    http.Handler
 		}{{"echotrace", e}, {"otelecho", theirs}} {
-			if code := do(h.h, tc.method, tc.target, nil).Code; code != tc.status {
+			if code := mocktest.Serve(h.h, tc.method, tc.target, nil).Code; code != tc.status {
 				t.Fatalf("%s: %s %s answered %d, want %d", h.name, tc.method, tc.target, code, tc.status)
 			}
 		}
-		do(unmatched, tc.method, "/nowhere", nil)
+		mocktest.Serve(unmatched, tc.method, "/nowhere", nil)
 	}
 	for _, tr := range []*core.Tracer{ours, mux, sdk} {
 		_ = tr.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/opentracing/opentracing-go/ext"
 
 	"github.com/traceplug/traceplug/backends/mock"
+	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/routers/gintrace"
 	"github.com/traceplug/traceplug/sampling"
@@ -33,7 +34,7 @@ func engine(tr *core.Tracer, routes func(e *gin.Engine)) *gin.Engine {
 func ok(c *gin.Context) { c.String(http.StatusOK, "ok") }
 
 func TestSpanNamesAndRoutes(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.Use(gintrace.Middleware(tr), gin.RecoveryWithWriter(io.Discard))
@@ -67,11 +68,11 @@ func TestSpanNamesAndRoutes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m.Reset()
-			w := do(e, tc.method, tc.target, nil)
+			w := mocktest.Serve(e, tc.method, tc.target, nil)
 			if w.Code != int(tc.status) {
 				t.Errorf("status %d, want %d", w.Code, tc.status)
 			}
-			s := onlySpan(t, m)
+			s := mocktest.OnlySpan(t, m)
 			if s.Operation != tc.span {
 				t.Errorf("span named %q, want %q", s.Operation, tc.span)
 			}
@@ -79,27 +80,27 @@ func TestSpanNamesAndRoutes(t *testing.T) {
 				t.Errorf("span named %q after the raw path", s.Operation)
 			}
 			if tc.route != "" {
-				wantTag(t, s, core.TagHTTPRoute, tc.route)
+				mocktest.WantTag(t, s, core.TagHTTPRoute, tc.route)
 			} else {
-				noTag(t, s, core.TagHTTPRoute)
+				mocktest.NoTag(t, s, core.TagHTTPRoute)
 			}
-			wantTag(t, s, "http.status_code", tc.status)
-			wantTag(t, s, "span.kind", ext.SpanKindRPCServerEnum)
+			mocktest.WantTag(t, s, "http.status_code", tc.status)
+			mocktest.WantTag(t, s, "span.kind", ext.SpanKindRPCServerEnum)
 		})
 	}
 }
 
 func TestUnmatchedWithNoRouteHandler(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := engine(tr, func(e *gin.Engine) {
 		e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "no such page"}) })
 	})
-	w := do(e, "GET", "/users/42", nil)
-	s := onlySpan(t, m)
+	w := mocktest.Serve(e, "GET", "/users/42", nil)
+	s := mocktest.OnlySpan(t, m)
 	if s.Operation != "HTTP GET" || w.Code != 404 {
 		t.Errorf("span %q, status %d; want HTTP GET, 404", s.Operation, w.Code)
 	}
-	wantTag(t, s, "http.status_code", uint16(404))
+	mocktest.WantTag(t, s, "http.status_code", uint16(404))
 }
 
 func TestStatus(t *testing.T) {
@@ -137,14 +138,14 @@ func TestStatus(t *testing.T) {
 		{"panic through Recovery", func(c *gin.Context) { panic("boom") }, 500, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, m := newMock(t, core.WithTraceAll(true))
+			tr, m := mocktest.New(t, core.WithTraceAll(true))
 			e := engine(tr, func(e *gin.Engine) { e.GET("/x", tc.handler) })
-			w := do(e, "GET", "/x", nil)
+			w := mocktest.Serve(e, "GET", "/x", nil)
 			if w.Code != int(tc.status) {
 				t.Errorf("gin sent %d, want %d", w.Code, tc.status)
 			}
-			s := onlySpan(t, m)
-			wantTag(t, s, "http.status_code", tc.status)
+			s := mocktest.OnlySpan(t, m)
+			mocktest.WantTag(t, s, "http.status_code", tc.status)
 			if _, e := s.Tags["error"]; e != tc.error {
 				t.Errorf("tagged error: %v, want %v", e, tc.error)
 			}
@@ -155,17 +156,17 @@ func TestStatus(t *testing.T) {
 // With gin.Default()'s order, Recovery before Middleware, the panic goes
 // through the span, which ends before Recovery answers 500.
 func TestPanicRecoveredOutside(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := gin.New()
 	e.Use(gin.RecoveryWithWriter(io.Discard), gintrace.Middleware(tr))
 	e.GET("/x", func(c *gin.Context) { panic("boom") })
-	w := do(e, "GET", "/x", nil)
+	w := mocktest.Serve(e, "GET", "/x", nil)
 	if w.Code != 500 {
 		t.Errorf("Recovery sent %d, want 500", w.Code)
 	}
-	s := onlySpan(t, m)
-	wantTag(t, s, "error", true)
-	noTag(t, s, "http.status_code")
+	s := mocktest.OnlySpan(t, m)
+	mocktest.WantTag(t, s, "error", true)
+	mocktest.NoTag(t, s, "http.status_code")
 	logged := false
 	for _, l := range s.Logs {
 		if l.Fields["event"] == "error" && strings.Contains(l.Fields["message"].(string), "boom") {
@@ -178,7 +179,7 @@ func TestPanicRecoveredOutside(t *testing.T) {
 }
 
 func TestResponseSize(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithResponseSize(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithResponseSize(true))
 	e := engine(tr, func(e *gin.Engine) {
 		e.GET("/json", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"id": 42}) })
 		e.GET("/string", func(c *gin.Context) {
@@ -188,9 +189,9 @@ func TestResponseSize(t *testing.T) {
 	})
 	for path, want := range map[string]int64{"/json": int64(len(`{"id":42}`)), "/string": int64(len("hello, world"))} {
 		m.Reset()
-		w := do(e, "GET", path, nil)
-		s := onlySpan(t, m)
-		wantTag(t, s, "http.response_size", want)
+		w := mocktest.Serve(e, "GET", path, nil)
+		s := mocktest.OnlySpan(t, m)
+		mocktest.WantTag(t, s, "http.response_size", want)
 		if int64(w.Body.Len()) != want {
 			t.Errorf("%s: gin sent %d bytes, want %d", path, w.Body.Len(), want)
 		}
@@ -198,7 +199,7 @@ func TestResponseSize(t *testing.T) {
 }
 
 func TestSpanAccessor(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	type seen struct {
 		span, copied, getSpan opentracing.Span
 		pattern               string
@@ -210,8 +211,8 @@ func TestSpanAccessor(t *testing.T) {
 			got <- seen{gintrace.Span(c), gintrace.Span(c.Copy()), tr.GetSpan(c.Request), c.Request.Pattern}
 		})
 	})
-	do(e, "GET", "/items/7", nil)
-	s := onlySpan(t, m)
+	mocktest.Serve(e, "GET", "/items/7", nil)
+	s := mocktest.OnlySpan(t, m)
 	v := <-got
 	if v.span == nil || v.span != v.getSpan || v.copied != v.span {
 		t.Fatalf("Span(c) %v, Span(c.Copy()) %v, GetSpan(c.Request) %v: want the same live span", v.span, v.copied, v.getSpan)
@@ -219,14 +220,14 @@ func TestSpanAccessor(t *testing.T) {
 	if id := v.span.Context().(mock.SpanContext).SpanID; id != s.SpanID {
 		t.Errorf("Span(c) has span id %x, the recorded span %x", id, s.SpanID)
 	}
-	wantTag(t, s, "item", "7")
+	mocktest.WantTag(t, s, "item", "7")
 	if v.pattern != "/items/:id" {
 		t.Errorf("c.Request.Pattern = %q, want /items/:id", v.pattern)
 	}
 
 	// Not traced: nil; after the span, nil.
 	var outside *gin.Context
-	off, _ := newMock(t)
+	off, _ := mocktest.New(t)
 	e = engine(off, func(e *gin.Engine) {
 		e.GET("/plain", func(c *gin.Context) {
 			if sp := gintrace.Span(c); sp != nil {
@@ -234,9 +235,9 @@ func TestSpanAccessor(t *testing.T) {
 			}
 		})
 	})
-	do(e, "GET", "/plain", nil)
+	mocktest.Serve(e, "GET", "/plain", nil)
 	e = engine(tr, func(e *gin.Engine) { e.GET("/later", func(c *gin.Context) { outside = c.Copy() }) })
-	do(e, "GET", "/later", nil)
+	mocktest.Serve(e, "GET", "/later", nil)
 	if sp := gintrace.Span(outside); sp != nil {
 		t.Errorf("Span(c.Copy()) = %v once the request's span finished, want nil", sp)
 	}
@@ -248,7 +249,7 @@ func TestSpanAccessor(t *testing.T) {
 // The engine wrapped whole in tracer.Middleware too: one span, named after
 // the route gin matched.
 func TestEngineWrappedWholeTracesOnce(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithResponseSize(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithResponseSize(true))
 	h := tr.Middleware(engine(tr, func(e *gin.Engine) {
 		e.GET("/items/:id", func(c *gin.Context) {
 			if gintrace.Span(c) == nil || gintrace.Span(c) != tr.GetSpan(c.Request) {
@@ -268,22 +269,22 @@ func TestEngineWrappedWholeTracesOnce(t *testing.T) {
 		{"/items/1/", "HTTP GET", "", 301}, // gin's redirect runs no handler
 	} {
 		m.Reset()
-		w := do(h, "GET", tc.target, nil)
-		s := onlySpan(t, m)
+		w := mocktest.Serve(h, "GET", tc.target, nil)
+		s := mocktest.OnlySpan(t, m)
 		if s.Operation != tc.name || w.Code != int(tc.status) {
 			t.Errorf("%s: span %q status %d, want %q %d", tc.target, s.Operation, w.Code, tc.name, tc.status)
 		}
 		if tc.route != "" {
-			wantTag(t, s, core.TagHTTPRoute, tc.route)
+			mocktest.WantTag(t, s, core.TagHTTPRoute, tc.route)
 		}
-		wantTag(t, s, "http.status_code", tc.status)
-		wantTag(t, s, "http.response_size", int64(w.Body.Len()))
-		noTag(t, s, "path") // trace-all on: the decorator's attributes are ignored
+		mocktest.WantTag(t, s, "http.status_code", tc.status)
+		mocktest.WantTag(t, s, "http.response_size", int64(w.Body.Len()))
+		mocktest.NoTag(t, s, "path") // trace-all on: the decorator's attributes are ignored
 	}
 }
 
 func TestTraceAllOffDecorated(t *testing.T) {
-	tr, m := newMock(t, core.WithTracedAttributes("method"))
+	tr, m := mocktest.New(t, core.WithTracedAttributes("method"))
 	e := engine(tr, func(e *gin.Engine) {
 		e.GET("/plain/:id", func(c *gin.Context) {
 			if gintrace.Span(c) != nil {
@@ -299,24 +300,24 @@ func TestTraceAllOffDecorated(t *testing.T) {
 		g := e.Group("/admin", gintrace.Trace(tr))
 		g.DELETE("/users/:id", ok)
 	})
-	do(e, "GET", "/plain/1", nil)
-	do(e, "GET", "/nowhere", nil)
+	mocktest.Serve(e, "GET", "/plain/1", nil)
+	mocktest.Serve(e, "GET", "/nowhere", nil)
 	if n := len(m.FinishedSpans()); n != 0 {
 		t.Fatalf("trace-all off: %d spans for undecorated routes", n)
 	}
-	do(e, "GET", "/orders/9?q=1", nil)
-	s := onlySpan(t, m)
+	mocktest.Serve(e, "GET", "/orders/9?q=1", nil)
+	s := mocktest.OnlySpan(t, m)
 	if s.Operation != "GET /orders/:id" {
 		t.Errorf("decorated route's span named %q, want GET /orders/:id", s.Operation)
 	}
-	wantTag(t, s, "path", "/orders/9")
-	noTag(t, s, "method") // the decorator's attributes, not the tracer's
-	wantTag(t, s, core.TagHTTPRoute, "/orders/:id")
-	wantTag(t, s, "http.status_code", uint16(202))
+	mocktest.WantTag(t, s, "path", "/orders/9")
+	mocktest.NoTag(t, s, "method") // the decorator's attributes, not the tracer's
+	mocktest.WantTag(t, s, core.TagHTTPRoute, "/orders/:id")
+	mocktest.WantTag(t, s, "http.status_code", uint16(202))
 
 	m.Reset()
-	do(e, "DELETE", "/admin/users/3", nil)
-	if s := onlySpan(t, m); s.Operation != "DELETE /admin/users/:id" {
+	mocktest.Serve(e, "DELETE", "/admin/users/3", nil)
+	if s := mocktest.OnlySpan(t, m); s.Operation != "DELETE /admin/users/:id" {
 		t.Errorf("a group's decorated route's span named %q, want DELETE /admin/users/:id", s.Operation)
 	}
 }
@@ -324,26 +325,26 @@ func TestTraceAllOffDecorated(t *testing.T) {
 // Trace without Middleware: the decorator names the span after the route
 // itself.
 func TestTraceWithoutMiddleware(t *testing.T) {
-	tr, m := newMock(t)
+	tr, m := mocktest.New(t)
 	e := gin.New()
 	e.Use(gin.RecoveryWithWriter(io.Discard))
 	e.GET("/orders/:id", gintrace.Trace(tr), ok)
-	do(e, "GET", "/orders/1", nil)
-	if s := onlySpan(t, m); s.Operation != "GET /orders/:id" {
+	mocktest.Serve(e, "GET", "/orders/1", nil)
+	if s := mocktest.OnlySpan(t, m); s.Operation != "GET /orders/:id" {
 		t.Errorf("span named %q, want GET /orders/:id", s.Operation)
 	}
 }
 
 // Trace-all on: a decorated route is traced once, by Middleware.
 func TestTraceAllOnIgnoresTheDecorator(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := engine(tr, func(e *gin.Engine) { e.GET("/orders/:id", gintrace.Trace(tr, "path"), ok) })
-	do(e, "GET", "/orders/1", nil)
-	s := onlySpan(t, m)
+	mocktest.Serve(e, "GET", "/orders/1", nil)
+	s := mocktest.OnlySpan(t, m)
 	if s.Operation != "GET /orders/:id" {
 		t.Errorf("span named %q, want GET /orders/:id", s.Operation)
 	}
-	noTag(t, s, "path")
+	mocktest.NoTag(t, s, "path")
 }
 
 func TestSamplingRuleByRoute(t *testing.T) {
@@ -351,14 +352,14 @@ func TestSamplingRuleByRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
 	e := engine(tr, func(e *gin.Engine) {
 		e.GET("/healthz", ok)
 		e.GET("/items/:id", ok)
 		e.GET("/other", ok)
 	})
 	for _, p := range []string{"/healthz", "/items/1", "/other", "/items/2"} {
-		do(e, "GET", p, nil)
+		mocktest.Serve(e, "GET", p, nil)
 	}
 	spans := m.FinishedSpans()
 	if len(spans) != 2 || spans[0].Operation != "GET /items/:id" || spans[1].Operation != "GET /items/:id" {
@@ -370,15 +371,15 @@ func TestSamplingRuleByRoute(t *testing.T) {
 // trace-all off an undecorated route passes it on to the calls it makes.
 func TestIncomingTrace(t *testing.T) {
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	tr, m := newMock(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	e := engine(tr, func(e *gin.Engine) { e.GET("/items/:id", ok) })
-	do(e, "GET", "/items/1", http.Header{"Traceparent": {parent}})
-	s := onlySpan(t, m)
+	mocktest.Serve(e, "GET", "/items/1", http.Header{"Traceparent": {parent}})
+	s := mocktest.OnlySpan(t, m)
 	if s.TraceIDHex() != "4bf92f3577b34da6a3ce929d0e0e4736" || s.ParentID != 0x00f067aa0ba902b7 {
 		t.Errorf("span in trace %s under %x, want the incoming trace", s.TraceIDHex(), s.ParentID)
 	}
 
-	off, _ := newMock(t)
+	off, _ := mocktest.New(t)
 	var out http.Header
 	e = engine(off, func(e *gin.Engine) {
 		e.GET("/plain", func(c *gin.Context) {
@@ -390,18 +391,18 @@ func TestIncomingTrace(t *testing.T) {
 			_ = off.Inject(sp.Context(), opentracing.HTTPHeaders, opentracing.HTTPHeadersCarrier(out))
 		})
 	})
-	do(e, "GET", "/plain", http.Header{"Traceparent": {parent}})
+	mocktest.Serve(e, "GET", "/plain", http.Header{"Traceparent": {parent}})
 	if got := out.Get("Traceparent"); !strings.Contains(got, "4bf92f3577b34da6a3ce929d0e0e4736") {
 		t.Errorf("passed on traceparent %q, want the incoming trace", got)
 	}
 }
 
 func TestTracedAttributesAndRedaction(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithTracedAttributes("path", "Header"))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithTracedAttributes("path", "Header"))
 	e := engine(tr, func(e *gin.Engine) { e.GET("/items/:id", ok) })
-	do(e, "GET", "/items/1?token=secret-value&page=2", http.Header{"Authorization": {"Bearer abc.def"}})
-	s := onlySpan(t, m)
-	wantTag(t, s, "path", "/items/1")
+	mocktest.Serve(e, "GET", "/items/1?token=secret-value&page=2", http.Header{"Authorization": {"Bearer abc.def"}})
+	s := mocktest.OnlySpan(t, m)
+	mocktest.WantTag(t, s, "path", "/items/1")
 	for k, v := range s.Tags {
 		if str, _ := v.(string); strings.Contains(str, "secret-value") || strings.Contains(str, "abc.def") {
 			t.Errorf("tag %s=%q holds a secret", k, str)
@@ -414,7 +415,7 @@ func TestNilTracerPanics(t *testing.T) {
 		"Middleware": func() { gintrace.Middleware(nil) },
 		"Trace":      func() { gintrace.Trace(nil) },
 		"Trace with an unknown attribute": func() {
-			tr, _ := newMock(t)
+			tr, _ := mocktest.New(t)
 			gintrace.Trace(tr, "no such attribute")
 		},
 	} {
@@ -440,7 +441,7 @@ func TestUnmatchedAnswersUnchanged(t *testing.T) {
 	bare := gin.New()
 	bare.HandleMethodNotAllowed = true
 	routes(bare)
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithResponseSize(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithResponseSize(true))
 	traced := gin.New()
 	traced.HandleMethodNotAllowed = true
 	traced.Use(gintrace.Middleware(tr))
@@ -449,30 +450,30 @@ func TestUnmatchedAnswersUnchanged(t *testing.T) {
 		{"GET", "/nowhere"}, {"POST", "/items"}, {"HEAD", "/nowhere"},
 	} {
 		m.Reset()
-		want, got := do(bare, tc.method, tc.target, nil), do(traced, tc.method, tc.target, nil)
+		want, got := mocktest.Serve(bare, tc.method, tc.target, nil), mocktest.Serve(traced, tc.method, tc.target, nil)
 		if got.Code != want.Code || got.Body.String() != want.Body.String() || fmt.Sprint(got.Header()) != fmt.Sprint(want.Header()) {
 			t.Errorf("%s %s: traced answer %d %v %q, gin's %d %v %q", tc.method, tc.target,
 				got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
 		}
-		s := onlySpan(t, m)
-		wantTag(t, s, "http.status_code", uint16(want.Code))
-		wantTag(t, s, "http.response_size", int64(want.Body.Len()))
+		s := mocktest.OnlySpan(t, m)
+		mocktest.WantTag(t, s, "http.status_code", uint16(want.Code))
+		mocktest.WantTag(t, s, "http.response_size", int64(want.Body.Len()))
 	}
 
 	// A NoRoute handler that answers: gin adds nothing, nor does Middleware.
 	m.Reset()
 	traced.NoRoute(func(c *gin.Context) { c.String(http.StatusTeapot, "short and stout") })
-	w := do(traced, "GET", "/nowhere", nil)
+	w := mocktest.Serve(traced, "GET", "/nowhere", nil)
 	if w.Code != http.StatusTeapot || w.Body.String() != "short and stout" {
 		t.Errorf("NoRoute's answer became %d %q", w.Code, w.Body)
 	}
-	wantTag(t, onlySpan(t, m), "http.response_size", int64(len("short and stout")))
+	mocktest.WantTag(t, mocktest.OnlySpan(t, m), "http.response_size", int64(len("short and stout")))
 }
 
 // Hijacking and flushing over a real connection go through the span's
 // writer, which sees them.
 func TestHijackAndFlush(t *testing.T) {
-	tr, m := newMock(t, core.WithTraceAll(true), core.WithResponseSize(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithResponseSize(true))
 	served := make(chan struct{}, 1) // the span of /upgrade has ended
 	e := gin.New()
 	e.Use(func(c *gin.Context) {
@@ -508,9 +509,9 @@ func TestHijackAndFlush(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	s := onlySpan(t, m)
-	wantTag(t, s, "http.status_code", uint16(200))
-	wantTag(t, s, "http.response_size", int64(len(body)))
+	s := mocktest.OnlySpan(t, m)
+	mocktest.WantTag(t, s, "http.status_code", uint16(200))
+	mocktest.WantTag(t, s, "http.response_size", int64(len(body)))
 
 	m.Reset()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -528,7 +529,7 @@ func TestHijackAndFlush(t *testing.T) {
 		t.Errorf("status %d, want 101", resp.StatusCode)
 	}
 	<-served
-	s = onlySpan(t, m)
-	noTag(t, s, "http.status_code") // a hijacked connection's status is the handler's business
-	noTag(t, s, "error")
+	s = mocktest.OnlySpan(t, m)
+	mocktest.NoTag(t, s, "http.status_code") // a hijacked connection's status is the handler's business
+	mocktest.NoTag(t, s, "error")
 }

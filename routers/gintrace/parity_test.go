@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	"github.com/traceplug/traceplug/backends/otel"
 	"github.com/traceplug/traceplug/backends/otel/oteltest"
 	"github.com/traceplug/traceplug/core"
@@ -86,7 +87,7 @@ func TestParityWithOtelgin(t *testing.T) {
 	parityRoutes(peer)
 
 	for _, r := range requests {
-		a, b := do(traced, r.method, r.target, nil), do(peer, r.method, r.target, nil)
+		a, b := mocktest.Serve(traced, r.method, r.target, nil), mocktest.Serve(peer, r.method, r.target, nil)
 		if a.Code != b.Code {
 			t.Errorf("%s %s: gintrace answered %d, otelgin %d", r.method, r.target, a.Code, b.Code)
 		}

@@ -14,21 +14,11 @@ import (
 	"github.com/opentracing/opentracing-go"
 
 	"github.com/traceplug/traceplug/backends/mock"
+	"github.com/traceplug/traceplug/backends/mock/mocktest"
 	"github.com/traceplug/traceplug/core"
 	"github.com/traceplug/traceplug/routers/muxtrace"
 	"github.com/traceplug/traceplug/sampling"
 )
-
-// newTracer is a mock tracer, closed when the test ends.
-func newTracer(t *testing.T, opts ...core.Option) (*core.Tracer, *mock.Tracer) {
-	t.Helper()
-	tr, err := core.New("mock", opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tr.Close() })
-	return tr, tr.Unwrap().(*mock.Tracer)
-}
 
 // traced is a router as its users install muxtrace: the middleware, and the
 // handlers for requests no route matches.
@@ -51,27 +41,12 @@ func serve(h http.Handler, method, target, host string) *httptest.ResponseRecord
 	return w
 }
 
-// onlySpan returns the one span m finished, and resets m.
-func onlySpan(t *testing.T, m *mock.Tracer) mock.Span {
-	t.Helper()
-	spans := m.FinishedSpans()
-	m.Reset()
-	if len(spans) != 1 {
-		names := make([]string, len(spans))
-		for i, s := range spans {
-			names[i] = s.Operation
-		}
-		t.Fatalf("%d spans %q, want 1", len(spans), names)
-	}
-	return spans[0]
-}
-
 func write(body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }
 }
 
 func TestSpanNames(t *testing.T) {
-	tr, m := newTracer(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	r := traced(tr)
 	// Host routes first: gorilla tries routes in order.
 	r.Host("{tenant}.shop.test").Path("/home").Methods("GET").Handler(write("home"))
@@ -114,7 +89,7 @@ func TestSpanNames(t *testing.T) {
 			if w.Code != tc.status {
 				t.Errorf("answered %d, want %d", w.Code, tc.status)
 			}
-			s := onlySpan(t, m)
+			s := mocktest.OnlySpan(t, m)
 			if s.Operation != tc.span {
 				t.Errorf("span named %q, want %q", s.Operation, tc.span)
 			}
@@ -140,7 +115,7 @@ func TestSpanNames(t *testing.T) {
 
 // The handlers users set for unmatched requests keep answering, traced.
 func TestCustomUnmatchedHandlers(t *testing.T) {
-	tr, m := newTracer(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such page", http.StatusNotFound)
@@ -164,7 +139,7 @@ func TestCustomUnmatchedHandlers(t *testing.T) {
 		if w.Code != tc.status || w.Body.String() != tc.body {
 			t.Errorf("%s %s answered %d %q, want %d %q", tc.method, tc.target, w.Code, w.Body, tc.status, tc.body)
 		}
-		if s := onlySpan(t, m); s.Operation != tc.span || s.Tags["http.status_code"] != uint16(tc.status) {
+		if s := mocktest.OnlySpan(t, m); s.Operation != tc.span || s.Tags["http.status_code"] != uint16(tc.status) {
 			t.Errorf("%s %s: span %q status %v", tc.method, tc.target, s.Operation, s.Tags["http.status_code"])
 		}
 	}
@@ -173,7 +148,7 @@ func TestCustomUnmatchedHandlers(t *testing.T) {
 // gorilla's own context reaches the handler through the span's: route
 // variables and the current route, and the span is the request's.
 func TestHandlerSeesGorillaAndTheSpan(t *testing.T) {
-	tr, m := newTracer(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	r := traced(tr)
 	var (
 		vars     map[string]string
@@ -191,7 +166,7 @@ func TestHandlerSeesGorillaAndTheSpan(t *testing.T) {
 		live.SetTag("user", "ann")
 	})
 	serve(r, "GET", "/items/42", "")
-	s := onlySpan(t, m)
+	s := mocktest.OnlySpan(t, m)
 	if vars["id"] != "42" || template != "/items/{id}" {
 		t.Errorf("mux.Vars %v, mux.CurrentRoute %q: gorilla's context lost", vars, template)
 	}
@@ -214,7 +189,7 @@ func TestHandlerSeesGorillaAndTheSpan(t *testing.T) {
 // route. gorilla's 301 that cleans a path, which comes before routing, is
 // traced by the outer span alone.
 func TestTracesOnce(t *testing.T) {
-	tr, m := newTracer(t, core.WithTraceAll(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true))
 	r := traced(tr)
 	r.HandleFunc("/items/{id}", write("item")).Methods("GET")
 	api := r.PathPrefix("/api").Subrouter()
@@ -245,7 +220,7 @@ func TestTracesOnce(t *testing.T) {
 				}
 				continue
 			}
-			s := onlySpan(t, m)
+			s := mocktest.OnlySpan(t, m)
 			if s.Operation != tc.span || (tc.route != "" && s.Tags[core.TagHTTPRoute] != tc.route) {
 				t.Errorf("outer Middleware %v: %s: span %q http.route %v, want %q %q",
 					outer, tc.target, s.Operation, s.Tags[core.TagHTTPRoute], tc.span, tc.route)
@@ -256,7 +231,7 @@ func TestTracesOnce(t *testing.T) {
 
 func TestStatusAndErrors(t *testing.T) {
 	quiet := handlers.RecoveryLogger(log.New(io.Discard, "", 0))
-	tr, m := newTracer(t, core.WithTraceAll(true), core.WithResponseSize(true))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithResponseSize(true))
 
 	// Recovery installed with r.Use after the middleware, inside the span.
 	inside := traced(tr)
@@ -268,7 +243,7 @@ func TestStatusAndErrors(t *testing.T) {
 	inside.HandleFunc("/panic/{id}", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 
 	w := serve(inside, "GET", "/fail", "")
-	s := onlySpan(t, m)
+	s := mocktest.OnlySpan(t, m)
 	if w.Code != 500 || s.Tags["http.status_code"] != uint16(500) || s.Tags["error"] != true {
 		t.Errorf("500: answered %d, span tags %v", w.Code, s.Tags)
 	}
@@ -276,11 +251,11 @@ func TestStatusAndErrors(t *testing.T) {
 		t.Errorf("http.response_size=%v (%T), want %d", s.Tags["http.response_size"], s.Tags["http.response_size"], len("db down\n"))
 	}
 	serve(inside, "GET", "/teapot", "")
-	if s := onlySpan(t, m); s.Tags["http.status_code"] != uint16(418) || s.Tags["error"] != nil {
+	if s := mocktest.OnlySpan(t, m); s.Tags["http.status_code"] != uint16(418) || s.Tags["error"] != nil {
 		t.Errorf("418: span tags %v", s.Tags)
 	}
 	w = serve(inside, "GET", "/panic/1", "")
-	s = onlySpan(t, m)
+	s = mocktest.OnlySpan(t, m)
 	if w.Code != 500 || s.Operation != "GET /panic/{id}" || s.Tags["http.status_code"] != uint16(500) || s.Tags["error"] != true {
 		t.Errorf("panic, recovered inside: answered %d, span %q tags %v", w.Code, s.Operation, s.Tags)
 	}
@@ -290,7 +265,7 @@ func TestStatusAndErrors(t *testing.T) {
 	outer := traced(tr)
 	outer.HandleFunc("/panic/{id}", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 	w = serve(handlers.RecoveryHandler(quiet)(outer), "GET", "/panic/1", "")
-	s = onlySpan(t, m)
+	s = mocktest.OnlySpan(t, m)
 	if w.Code != 500 || s.Operation != "GET /panic/{id}" || s.Tags["error"] != true || len(s.Logs) == 0 {
 		t.Errorf("panic, recovered outside: answered %d, span %q tags %v logs %v", w.Code, s.Operation, s.Tags, s.Logs)
 	}
@@ -303,7 +278,7 @@ func TestStatusAndErrors(t *testing.T) {
 // are traced, named after the handler, or after the route for a function
 // literal.
 func TestTraceAllOffDecorator(t *testing.T) {
-	tr, m := newTracer(t)
+	tr, m := mocktest.New(t)
 	r := traced(tr)
 	r.HandleFunc("/plain/{id}", write("plain"))
 	r.Handle("/items/{id}", tr.Trace("path")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -320,12 +295,12 @@ func TestTraceAllOffDecorator(t *testing.T) {
 		t.Fatalf("trace-all off: %d spans for undecorated or unmatched requests", len(spans))
 	}
 	serve(r, "GET", "/items/42", "")
-	s := onlySpan(t, m)
+	s := mocktest.OnlySpan(t, m)
 	if s.Operation != "GET /items/{id}" || s.Tags[core.TagHTTPRoute] != "/items/{id}" || s.Tags["path"] != "/items/42" {
 		t.Errorf("decorated literal: span %q tags %v", s.Operation, s.Tags)
 	}
 	serve(r, "POST", "/checkout", "")
-	if s := onlySpan(t, m); s.Operation != "muxtrace_test.checkout" || s.Tags[core.TagHTTPRoute] != "/checkout" {
+	if s := mocktest.OnlySpan(t, m); s.Operation != "muxtrace_test.checkout" || s.Tags[core.TagHTTPRoute] != "/checkout" {
 		t.Errorf("decorated function: span %q tags %v", s.Operation, s.Tags)
 	}
 }
@@ -335,7 +310,7 @@ func checkout(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w,
 // Trace-all off: an undecorated route passes the trace it came with to the
 // calls its handler makes.
 func TestTraceAllOffPassesTheTrace(t *testing.T) {
-	tr, m := newTracer(t)
+	tr, m := mocktest.New(t)
 	var got http.Header
 	downstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() })
 	r := traced(tr)
@@ -378,7 +353,7 @@ func TestSamplingRuleByRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, m := newTracer(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
+	tr, m := mocktest.New(t, core.WithTraceAll(true), core.WithSamplingRules(rules...))
 	r := traced(tr)
 	r.HandleFunc("/healthz", write("ok"))
 	r.HandleFunc("/orders/{id:[0-9]+}", write("order"))
@@ -389,7 +364,7 @@ func TestSamplingRuleByRoute(t *testing.T) {
 			t.Errorf("%s answered %d", target, w.Code)
 		}
 	}
-	if s := onlySpan(t, m); s.Operation != "GET /items/{id}" {
+	if s := mocktest.OnlySpan(t, m); s.Operation != "GET /items/{id}" {
 		t.Errorf("exported %q, want only GET /items/{id}", s.Operation)
 	}
 }
