@@ -657,7 +657,7 @@ func hasCredentials(v string) bool {
 		sp := off + k
 		off = sp + 1
 		start := sp
-		for start > 0 && sp-start <= len("negotiate") && isAlnum(v[start-1]) {
+		for start > 0 && sp-start <= schemeMax && isAlnum(v[start-1]) {
 			start--
 		}
 		if start > 0 && isAlnum(v[start-1]) {
@@ -683,12 +683,20 @@ func hasCredentials(v string) bool {
 	return false
 }
 
+// schemeStarts are the first letters of authSchemes, and schemeMin and
+// schemeMax their shortest and longest lengths: most words are none of them
+// by their first letter or length alone.
+var schemeStarts, schemeMin, schemeMax = func() (starts [256]bool, lo, hi int) {
+	lo = len(authSchemes[0])
+	for _, s := range authSchemes {
+		starts[s[0]], lo, hi = true, min(lo, len(s)), max(hi, len(s))
+	}
+	return starts, lo, hi
+}()
+
 // authScheme returns the authentication scheme word is, in any case, or "".
 func authScheme(word string) string {
-	if len(word) < 4 || len(word) > len("negotiate") {
-		return ""
-	}
-	if c := lower(word[0]); c != 'b' && c != 'd' && c != 'n' {
+	if len(word) < schemeMin || len(word) > schemeMax || !schemeStarts[lower(word[0])] {
 		return ""
 	}
 	for _, scheme := range authSchemes {

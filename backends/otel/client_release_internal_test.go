@@ -1,9 +1,13 @@
 package otel
 
 import (
+	"bytes"
 	"io"
 	"sync/atomic"
 	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // An upload's body is free for the next request only once every reader the
@@ -41,18 +45,25 @@ func TestHTTPClientReleasesBodyWhenClosed(t *testing.T) {
 	}
 }
 
-// The encoder writes a request in recycled memory, and never in memory it
-// was not given back.
+// The encoder writes a request in the memory recycled to it, once, and in
+// memory of its own when none was given back (or too little).
 func TestEncoderRecycles(t *testing.T) {
+	spans := []sdktrace.ReadOnlySpan{tracetest.SpanStub{Name: "recycled"}.Snapshot()}
 	var e encoder
-	e.size = 10
-	spare := make([]byte, 0, 1024)
-	e.recycle(spare)
-	if cap(e.spare) != 1024 {
-		t.Fatalf("spare of %d bytes, want 1024", cap(e.spare))
+	first := e.request(spans)
+	e.recycle(first)
+	second := e.request(spans)
+	if &second[:1][0] != &first[:1][0] {
+		t.Error("the recycled request's memory was not used")
 	}
-	e.recycle(make([]byte, 0, 16)) // smaller: the larger is kept
-	if cap(e.spare) != 1024 {
-		t.Errorf("a smaller buffer replaced the spare")
+	if !bytes.Equal(first, second) {
+		t.Error("the same spans encoded differently")
+	}
+	if third := e.request(spans); &third[:1][0] == &second[:1][0] {
+		t.Error("memory in use (not recycled again) was written over")
+	}
+	e.recycle(make([]byte, 0, 1)) // too little for the next request
+	if fourth := e.request(spans); cap(fourth) < len(first) {
+		t.Errorf("a request of %d bytes in %d", len(fourth), cap(fourth))
 	}
 }

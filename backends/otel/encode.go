@@ -144,10 +144,10 @@ func (e *encoder) request(spans []sdktrace.ReadOnlySpan) []byte {
 		return nil
 	}
 	var b []byte
-	if want := e.size + e.size/8 + 64; cap(e.spare) >= want {
+	if cap(e.spare) >= e.size { // holds a request like the last (append grows it if not)
 		b, e.spare = e.spare[:0], nil
 	} else {
-		b = make([]byte, 0, want)
+		b = make([]byte, 0, e.size+e.size/8+64)
 	}
 	for i, g := range e.groups {
 		if e.seenResource(i) {
