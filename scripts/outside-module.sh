@@ -8,9 +8,9 @@
 #      <!-- snippet: examples/quickstart/main.go -->), which imports the root
 #      module and a nested one (backends/zipkin);
 #   2. a second new module, holding the same program and a file that imports
-#      every nested module of this repository (each backends/*/go.mod and
-#      backends/*/*/go.mod, and
-#      grpctrace): the recipe must cover each one.
+#      every nested module a program may import (each backends/*/go.mod,
+#      backends/*/*/go.mod and routers/*/go.mod, and grpctrace): the recipe
+#      must cover each one.
 #
 # In each, with TRACEPLUG set to this repository's root, it runs the block
 # after <!-- recipe: ... --> in README.md with bash, as it stands, then
@@ -48,8 +48,8 @@ recipe=$(block "$recipe_marker_prefix") ||
   fail "README.md has no code block after a line starting with $recipe_marker_prefix (the recipe for using traceplug before it is published)"
 
 # Every nested module a user may import, as a path below the root module.
-nested=$(cd "$root" && for f in backends/*/go.mod backends/*/*/go.mod grpctrace/go.mod; do [ -f "$f" ] && dirname "$f"; done)
-[ -n "$nested" ] || fail "found no nested module (backends/*/go.mod, grpctrace/go.mod) under $root"
+nested=$(cd "$root" && for f in backends/*/go.mod backends/*/*/go.mod grpctrace/go.mod routers/*/go.mod; do if [ -f "$f" ]; then dirname "$f"; fi; done)
+[ -n "$nested" ] || fail "found no nested module (backends/*/go.mod, grpctrace/go.mod, routers/*/go.mod) under $root"
 for m in $nested; do
   grep -q "github.com/traceplug/traceplug/$m=" <<<"$recipe" ||
     fail "README.md's recipe has no replace for the nested module github.com/traceplug/traceplug/$m"

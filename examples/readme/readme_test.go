@@ -199,8 +199,8 @@ func TestCommands(t *testing.T) {
 
 // TestRecipe: the README's recipe for using traceplug before it is
 // published, which scripts/outside-module.sh runs, replaces the root module
-// and every nested module a program may import: each backend's and
-// grpctrace's.
+// and every nested module a program may import: each backend's, grpctrace's
+// and each router adapter's.
 func TestRecipe(t *testing.T) {
 	var recipe *block
 	for _, b := range blocks(t, readme(t)) {
@@ -213,7 +213,7 @@ func TestRecipe(t *testing.T) {
 		t.Fatal("the README has no code block after a <!-- recipe: ... --> line: scripts/outside-module.sh runs that block")
 	}
 	want := []string{"."}
-	for _, pattern := range []string{"backends/*/go.mod", "grpctrace/go.mod"} {
+	for _, pattern := range []string{"backends/*/go.mod", "backends/*/*/go.mod", "grpctrace/go.mod", "routers/*/go.mod"} {
 		mods, err := filepath.Glob(filepath.Join(root, pattern))
 		if err != nil {
 			t.Fatal(err)
