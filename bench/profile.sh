@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 variant=${1:?usage: profile.sh VARIANT [SECONDS]}
 seconds=${2:-10}
+command -v wrk >/dev/null || { echo "profile: wrk is missing: apt-get install wrk" >&2; exit 1; }
 tmp=$(mktemp -d)
 sink_pid=
 trap '[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
