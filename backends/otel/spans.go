@@ -35,6 +35,15 @@ import (
 // allocation, and a copy of 8 of them.
 const spanAttrs = 16
 
+// attrBuf is where a span buffers its attributes until it finishes.
+type attrBuf [spanAttrs]attribute.KeyValue
+
+// attrBufs are reused: the SDK span copies the attributes it is handed, so
+// a span's buffer is free once it finishes. A buffer is 1 KiB, most of a
+// recording span's own memory; taken from the pool, a span that records
+// costs that much less to allocate, clear and collect.
+var attrBufs = sync.Pool{New: func() any { return new(attrBuf) }}
+
 // maxBuffered is how many attributes a span buffers at most: at that many
 // it hands them to the SDK span, in order (the SDK copies them), so that a
 // long-lived span that sets the same tag over and over holds no more than
@@ -80,7 +89,7 @@ type span struct {
 	mu       sync.Mutex           // guards the rest, and ctx's writers
 	finished bool                 // attributes were handed over
 	attrs    []attribute.KeyValue // not yet handed to the SDK span
-	buf      [spanAttrs]attribute.KeyValue
+	buf      *attrBuf             // attrs' first memory, from attrBufs, until the span finishes
 }
 
 var _ opentracing.Span = (*span)(nil)
@@ -132,8 +141,18 @@ func (s *span) flush() bool {
 		s.otel.SetAttributes(s.attrs...)
 	}
 	s.attrs = nil
-	clear(s.buf[:]) // a span kept alive (by a context) keeps no tag values
+	s.buf.release()
+	s.buf = nil // a span kept alive (by a context) keeps no tag values
 	return true
+}
+
+// release clears b, which holds tag values no longer needed, and puts it
+// back in the pool. b may be nil.
+func (b *attrBuf) release() {
+	if b != nil {
+		clear(b[:])
+		attrBufs.Put(b)
+	}
 }
 
 // buffer adds attrs to those not yet handed to the SDK span, handing them
@@ -650,7 +669,8 @@ const droppedReference = "traceplug.dropped_reference"
 func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOption) *span {
 	s := &span{tracer: t}
 	sc := &spanContext{}
-	st := starter{attrs: s.buf[:0], kind: trace.SpanKindInternal}
+	buf := attrBufs.Get().(*attrBuf)
+	st := starter{attrs: buf[:0], kind: trace.SpanKindInternal}
 	for _, o := range opts {
 		st.option(o)
 	}
@@ -673,10 +693,12 @@ func (t *Tracer) startSpan(operationName string, opts []opentracing.StartSpanOpt
 	sc.sc = s.otel.SpanContext()
 	s.ctx.Store(sc)
 	if s.recording = s.otel.IsRecording(); s.recording {
-		s.attrs = st.attrs
+		s.attrs, s.buf = st.attrs, buf
 		if rw, ok := s.otel.(sdktrace.ReadWriteSpan); ok {
 			s.inCtx = contextSpan{ReadWriteSpan: rw, s: s}
 		}
+	} else {
+		buf.release() // the start's tags are dropped, as the SDK would
 	}
 	if st.failed {
 		s.otel.SetStatus(codes.Error, st.description)
