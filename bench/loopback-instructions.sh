@@ -12,6 +12,10 @@
 # a lower bound of it. Same settings as instructions.sh (GOMAXPROCS=1, no
 # async preemption, no RDTSCP); the sink is another process, on core 1.
 # Default variants: bare and the -1pct ones; about 25 s a variant.
+# CGOUT=DIR keeps each run's callgrind file, DIR/VARIANT.SECONDS.out, for
+# callgrind_annotate, and the requests it served, DIR/VARIANT.SECONDS.served:
+# the difference of a variant's two files, function by function, over the
+# difference in requests, is where its instructions per request go.
 set -euo pipefail
 cd "$(dirname "$0")"
 s1=${S1:-3} s2=${S2:-9}
@@ -34,12 +38,13 @@ read -r sink_udp sink_http <"$tmp/sink.addr"
 # run VARIANT SECONDS prints the instructions and the requests served; a
 # run that valgrind does not survive (it seldom does not) is retried.
 run() {
-  local parent sampled pid attempt out
+  local parent sampled pid attempt out cgout=/dev/null
+  [ -n "${CGOUT:-}" ] && mkdir -p "$CGOUT" && cgout=$CGOUT/$1.$2.out
   case $1 in *jaeger*) parent=jaeger ;; *zipkin*) parent=b3 ;; *) parent=w3c ;; esac
   case $1 in *-1pct) sampled=0.01 ;; *) sampled=1 ;; esac
   for attempt in 1 2 3; do
     : >"$tmp/server.out"
-    GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off "${pin_server[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off "${pin_server[@]}" valgrind --tool=callgrind --callgrind-out-file="$cgout" \
       "$tmp/loopback" -variant "$1" -udp "$sink_udp" -http "$sink_http" -for "$(($2 + 1))s" >"$tmp/server.out" 2>"$tmp/server.err" &
     pid=$!
     for _ in $(seq 1 1200); do [ -s "$tmp/server.out" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.05; done
@@ -50,6 +55,7 @@ run() {
       echo "loopback-instructions: $1 did not survive callgrind (attempt $attempt): $(grep -m1 -E 'unhandled|SIG|panic|valgrind:' "$tmp/server.err" || tail -n1 "$tmp/server.err")" >&2
       continue
     fi
+    [ -n "${CGOUT:-}" ] && echo "${out#* }" >"$CGOUT/$1.$2.served"
     echo "$out"
     return
   done
