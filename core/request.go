@@ -38,6 +38,8 @@ type request struct {
 	parent opentracing.SpanReference
 	start  opentracing.StartTime // with a Recorder
 	opts   [3]opentracing.StartSpanOption
+
+	req http.Request // the request the handler is given, whose context rq is
 }
 
 // Value makes a traced request's state its context too, holding both the
