@@ -93,7 +93,20 @@ func Middleware(tracer *core.Tracer) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		// echo builds the middleware chain for every request it serves, so
 		// this runs per request: one small allocation, as any middleware.
-		return func(c echo.Context) error { return m.serve(c, next) }
+		// The handler serves the request itself rather than calling a
+		// method that does: one call, and one stack frame for the
+		// allocation profiler to walk, less a request.
+		return func(c echo.Context) error {
+			// The exchange is pooled: core holds it only while it serves,
+			// and handlers never see it (the decorator's, which they do,
+			// is not).
+			x := exchanges.Get().(*exchange)
+			r := c.Request()
+			x.c, x.next, x.w = c, next, c.Response().Writer
+			defer x.release(r)
+			m.t.ServeRoute(x.w, r, m.routes.route(c, r), x)
+			return x.err
+		}
 	}
 }
 
@@ -102,22 +115,13 @@ type middleware struct {
 	routes routes
 }
 
-func (m *middleware) serve(c echo.Context, next echo.HandlerFunc) error {
-	// The exchange is pooled: core holds it only while it serves, and
-	// handlers never see it (the decorator's, which they do, is not).
-	x := exchanges.Get().(*exchange)
-	x.c, x.next = c, next
-	defer x.release(c.Request())
-	m.t.ServeRoute(x.writer(), c.Request(), m.routes.route(c), x)
-	return x.err
-}
-
 var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
-// release restores c's request and writer (see restore) and puts x back in
-// the pool.
+// release restores c's request, r, and writer, as restore does (inlined:
+// this runs for every request), and puts x back in the pool.
 func (x *exchange) release(r *http.Request) {
-	x.restore(r)
+	x.c.SetRequest(r)
+	x.c.Response().Writer = x.w
 	*x = exchange{}
 	exchanges.Put(x)
 }
@@ -159,12 +163,12 @@ type decorator struct {
 }
 
 func (d *decorator) serve(c echo.Context, next echo.HandlerFunc) error {
-	x := &exchange{c: c, next: next}
 	r := c.Request()
+	x := &exchange{c: c, next: next, w: c.Response().Writer}
 	defer x.restore(r)
-	route := d.routes.route(c)
+	route := d.routes.route(c, r)
 	if route == "" {
-		d.t.ServeRoute(x.writer(), r, "", x) // as Middleware serves a request no route matched
+		d.t.ServeRoute(x.w, r, "", x) // as Middleware serves a request no route matched
 		return x.err
 	}
 	// core's decorator names the span, and tags http.route, after
@@ -173,7 +177,7 @@ func (d *decorator) serve(c echo.Context, next echo.HandlerFunc) error {
 	// The decorator was built once, around one handler: the exchange, which
 	// differs per request, reaches that handler in the request's context.
 	x.Context = r.Context()
-	d.h.ServeHTTP(x.writer(), r.WithContext(x))
+	d.h.ServeHTTP(x.w, r.WithContext(x))
 	return x.err
 }
 
@@ -184,7 +188,7 @@ type exchange struct {
 	context.Context // the request's, for the decorator (see decorator.serve)
 	c               echo.Context
 	next            echo.HandlerFunc
-	w               http.ResponseWriter // the echo.Response's writer before the adapter
+	w               http.ResponseWriter // the echo.Response's writer before the adapter, which core wraps
 	err             error
 }
 
@@ -197,12 +201,6 @@ func (x *exchange) Value(key any) any {
 		return x
 	}
 	return x.Context.Value(key)
-}
-
-// writer returns the writer echo's Response writes to, which core wraps.
-func (x *exchange) writer() http.ResponseWriter {
-	x.w = x.c.Response().Writer
-	return x.w
 }
 
 // ServeHTTP serves the rest of echo's chain with the request and the writer
@@ -223,7 +221,5 @@ func (x *exchange) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // middleware before the adapter: the span has ended.
 func (x *exchange) restore(r *http.Request) {
 	x.c.SetRequest(r)
-	if x.w != nil {
-		x.c.Response().Writer = x.w
-	}
+	x.c.Response().Writer = x.w
 }

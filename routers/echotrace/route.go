@@ -28,22 +28,20 @@ type routes struct {
 	mu     sync.Mutex                 // serializes building indexes
 }
 
-// route returns the route c's request matched, as echo spells it, or "" if
-// it matched none.
-func (rs *routes) route(c echo.Context) string {
+// route returns the route c's request, r, matched, as echo spells it, or ""
+// if it matched none.
+func (rs *routes) route(c echo.Context, r *http.Request) string {
 	path := c.Path()
 	if path == "" { // echo's own 404: no route at all
 		return ""
 	}
-	e, r := c.Echo(), c.Request()
 	idx := rs.last.Load()
-	if idx == nil || idx.e != e {
+	if e := c.Echo(); idx == nil || idx.e != e {
 		idx = rs.index(e)
 	}
-	ms, ok := idx.methods(r.Host, path)
-	if !ok { // a route added since the index was built
-		idx = rs.rebuild(idx, r.Host, path)
-		ms, _ = idx.methods(r.Host, path)
+	ms := idx.methods(r.Host, path)
+	if ms == nil { // a route added since the index was built
+		ms = rs.rebuild(idx, r.Host, path).methods(r.Host, path)
 	}
 	if ms.has(r.Method) {
 		return path
@@ -78,14 +76,14 @@ func (rs *routes) rebuild(old *routeIndex, host, path string) *routeIndex {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if v, ok := rs.others.Load(old.e); ok && v.(*routeIndex) != old {
-		if _, ok := v.(*routeIndex).methods(host, path); ok {
+		if v.(*routeIndex).methods(host, path) != nil {
 			return v.(*routeIndex) // rebuilt by another request meanwhile
 		}
 	}
 	idx := newRouteIndex(old.e)
 	for _, ps := range idx.all() {
 		if _, ok := ps[path]; !ok {
-			ps[path] = methodSet{any: true}
+			ps[path] = &methodSet{any: true}
 		}
 	}
 	rs.others.Store(old.e, idx)
@@ -97,14 +95,14 @@ func (rs *routes) rebuild(old *routeIndex, host, path string) *routeIndex {
 // registered for it. It is read-only once built.
 type routeIndex struct {
 	e     *echo.Echo
-	paths map[string]methodSet            // the default router's
-	hosts map[string]map[string]methodSet // each host's router ([echo.Echo.Host]), if any
+	paths map[string]*methodSet            // the default router's
+	hosts map[string]map[string]*methodSet // each host's router ([echo.Echo.Host]), if any
 }
 
 func newRouteIndex(e *echo.Echo) *routeIndex {
 	idx := &routeIndex{e: e, paths: indexRoutes(e.Router().Routes())}
 	if hosts := e.Routers(); len(hosts) > 0 {
-		idx.hosts = make(map[string]map[string]methodSet, len(hosts))
+		idx.hosts = make(map[string]map[string]*methodSet, len(hosts))
 		for host, r := range hosts {
 			idx.hosts[host] = indexRoutes(r.Routes())
 		}
@@ -112,31 +110,33 @@ func newRouteIndex(e *echo.Echo) *routeIndex {
 	return idx
 }
 
-func indexRoutes(routes []*echo.Route) map[string]methodSet {
-	paths := make(map[string]methodSet, len(routes))
+func indexRoutes(routes []*echo.Route) map[string]*methodSet {
+	paths := make(map[string]*methodSet, len(routes))
 	for _, rt := range routes {
 		ms := paths[rt.Path]
+		if ms == nil {
+			ms = new(methodSet)
+			paths[rt.Path] = ms
+		}
 		ms.add(rt.Method)
-		paths[rt.Path] = ms
 	}
 	return paths
 }
 
 // methods returns the methods registered for path on the router that
-// serves host, as echo picks it.
-func (idx *routeIndex) methods(host, path string) (methodSet, bool) {
+// serves host, as echo picks it, or nil if the router has no such path.
+func (idx *routeIndex) methods(host, path string) *methodSet {
 	paths := idx.paths
 	if idx.hosts != nil {
 		if ps, ok := idx.hosts[host]; ok {
 			paths = ps
 		}
 	}
-	ms, ok := paths[path]
-	return ms, ok
+	return paths[path]
 }
 
-func (idx *routeIndex) all() []map[string]methodSet {
-	all := []map[string]methodSet{idx.paths}
+func (idx *routeIndex) all() []map[string]*methodSet {
+	all := []map[string]*methodSet{idx.paths}
 	for _, ps := range idx.hosts {
 		all = append(all, ps)
 	}
@@ -162,7 +162,7 @@ func (ms *methodSet) add(method string) {
 	ms.other = append(ms.other, method)
 }
 
-func (ms methodSet) has(method string) bool {
+func (ms *methodSet) has(method string) bool {
 	if ms.any {
 		return true
 	}
