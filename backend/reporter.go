@@ -84,15 +84,23 @@ type Reporter[S any] struct {
 	send   func(ctx context.Context, batch []S) error
 	counts SpanCounts
 
-	queue chan S
+	wake  chan struct{} // a batch is waiting in pending
 	flush chan chan struct{}
 	stop  chan struct{}
 	done  chan struct{}
 
-	// mu orders Add against Shutdown: once closed is set no span is
-	// handed, so the goroutine's last drain sees every span handed.
-	mu     sync.RWMutex
+	// mu guards pending, and orders Add against Shutdown: once closed is
+	// set no span is handed, so the goroutine's last drain sees every span
+	// handed.
+	mu     sync.Mutex
 	closed bool
+	// pending are the spans handed and not yet taken by the goroutine, at
+	// most QueueSize. It is a slice that grows as spans wait, not a
+	// channel of QueueSize: the collector scans a channel's whole buffer
+	// at every cycle, empty or not (160 KiB of pointers at the otel
+	// backend's 10,000), and a channel receive wakes the goroutine at
+	// every span, where pending wakes it once a batch is full.
+	pending []S
 
 	// aborted ends when Shutdown's deadline does: the send under way fails
 	// at once, and nothing more is sent.
@@ -119,7 +127,7 @@ func NewReporter[S any](cfg ReporterConfig, send func(ctx context.Context, batch
 	r := &Reporter[S]{
 		cfg:   cfg,
 		send:  send,
-		queue: make(chan S, cfg.QueueSize),
+		wake:  make(chan struct{}, 1),
 		flush: make(chan chan struct{}),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
@@ -133,20 +141,40 @@ func NewReporter[S any](cfg ReporterConfig, send func(ctx context.Context, batch
 // [DropQueueFull] when the queue is full, or as [DropClosed] once Shutdown
 // has begun. Call it for sampled spans only.
 func (r *Reporter[S]) Add(s S) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
 	if r.closed {
+		r.mu.Unlock()
 		r.counts.Dropped(DropClosed, 1)
 		return
 	}
 	if !r.counts.Handed(1) {
+		r.mu.Unlock()
 		return
 	}
-	select {
-	case r.queue <- s:
-	default:
+	if len(r.pending) >= r.cfg.QueueSize {
+		r.mu.Unlock()
 		r.counts.Dropped(DropQueueFull, 1)
+		return
 	}
+	r.pending = append(r.pending, s)
+	full := len(r.pending) == r.cfg.BatchSize
+	r.mu.Unlock()
+	if full {
+		select {
+		case r.wake <- struct{}{}:
+		default: // the goroutine is awake already, or has been woken
+		}
+	}
+}
+
+// take returns the pending spans, leaving spare's memory (emptied) to hold
+// the next ones.
+func (r *Reporter[S]) take(spare []S) []S {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	taken := r.pending
+	r.pending = spare[:0]
+	return taken
 }
 
 // Drop counts n spans the backend dropped itself for reason, before Add (a
@@ -207,14 +235,15 @@ func (r *Reporter[S]) BackendStats() BackendStats { return r.counts.BackendStats
 
 func (r *Reporter[S]) run() {
 	defer close(r.done)
-	l := loop[S]{r: r, held: make([]S, 0, r.cfg.BatchSize)}
+	l := loop[S]{r: r, held: make([]S, 0, r.cfg.BatchSize), spare: make([]S, 0, r.cfg.BatchSize)}
 	tick := time.NewTicker(r.cfg.Interval)
 	defer tick.Stop()
 	for {
 		select {
-		case s := <-r.queue:
-			l.add(s)
+		case <-r.wake:
+			l.drain() // sends what makes a full batch
 		case <-tick.C:
+			l.drain()
 			l.send()
 		case ack := <-r.flush:
 			l.drain()
@@ -235,6 +264,7 @@ func (r *Reporter[S]) run() {
 type loop[S any] struct {
 	r       *Reporter[S]
 	held    []S
+	spare   []S // memory for the Reporter's next pending spans
 	failing bool
 }
 
@@ -254,13 +284,17 @@ func (l *loop[S]) add(s S) {
 
 // drain holds every span queued now.
 func (l *loop[S]) drain() {
-	for {
-		select {
-		case s := <-l.r.queue:
-			l.add(s)
-		default:
-			return
-		}
+	taken := l.r.take(l.spare)
+	for _, s := range taken {
+		l.add(s)
+	}
+	clear(taken) // keep no span alive
+	// Its memory holds the next pending spans, unless a backlog grew it
+	// past a few batches: the collector would scan it at every cycle.
+	if cap(taken) <= 4*l.r.cfg.BatchSize {
+		l.spare = taken[:0]
+	} else {
+		l.spare = make([]S, 0, l.r.cfg.BatchSize)
 	}
 }
 
