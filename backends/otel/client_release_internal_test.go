@@ -50,20 +50,20 @@ func TestHTTPClientReleasesBodyWhenClosed(t *testing.T) {
 func TestEncoderRecycles(t *testing.T) {
 	spans := []sdktrace.ReadOnlySpan{tracetest.SpanStub{Name: "recycled"}.Snapshot()}
 	var e encoder
-	first := e.request(spans)
+	first := e.request(encodeSpans(spans))
 	e.recycle(first)
-	second := e.request(spans)
+	second := e.request(encodeSpans(spans))
 	if &second[:1][0] != &first[:1][0] {
 		t.Error("the recycled request's memory was not used")
 	}
 	if !bytes.Equal(first, second) {
 		t.Error("the same spans encoded differently")
 	}
-	if third := e.request(spans); &third[:1][0] == &second[:1][0] {
+	if third := e.request(encodeSpans(spans)); &third[:1][0] == &second[:1][0] {
 		t.Error("memory in use (not recycled again) was written over")
 	}
 	e.recycle(make([]byte, 0, 1)) // too little for the next request
-	if fourth := e.request(spans); cap(fourth) < len(first) {
+	if fourth := e.request(encodeSpans(spans)); cap(fourth) < len(first) {
 		t.Errorf("a request of %d bytes in %d", len(fourth), cap(fourth))
 	}
 }

@@ -3,6 +3,7 @@ package otel
 import (
 	"math"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -131,14 +132,63 @@ type spanGroup struct {
 	scope instrumentation.Scope
 }
 
+// encodedSpan is a span encoded when it ended: field is its Span field of
+// ScopeSpans (tag, length and message), and group the resource and scope it
+// goes under (shared by the spans that share them). The processor queues
+// spans so: a queue of the SDK's spans is a graph of pointers (the span,
+// its attributes, their strings) that the collector marks at every cycle
+// until the batch is sent; this is a few bytes that it need not look into,
+// and the SDK's span is garbage once it ends.
+type encodedSpan struct {
+	group *spanGroup
+	field []byte
+}
+
+// encodeSpan returns s encoded, in group g if g is s's, else in a new group.
+// Its field is one allocation of its size: s is encoded in a scratch buffer
+// first.
+func encodeSpan(s sdktrace.ReadOnlySpan, g *spanGroup) encodedSpan {
+	res, scope := s.Resource(), s.InstrumentationScope()
+	if g == nil || g.res != res || g.scope != scope {
+		g = &spanGroup{res: res, scope: scope}
+	}
+	scratch := scratchBufs.Get().(*[]byte)
+	b := appendSpan((*scratch)[:0], s)
+	field := append([]byte(nil), b...)
+	if cap(b) <= maxScratch { // a huge span's memory is not kept
+		*scratch = b
+		scratchBufs.Put(scratch)
+	}
+	return encodedSpan{group: g, field: field}
+}
+
+// scratchBufs hold spans while they are encoded.
+var scratchBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxScratch is the largest scratch buffer kept for the next span.
+const maxScratch = 64 << 10
+
+// encodeSpans encodes spans, for a request of them.
+func encodeSpans(spans []sdktrace.ReadOnlySpan) []encodedSpan {
+	enc := make([]encodedSpan, len(spans))
+	var g *spanGroup
+	for i, s := range spans {
+		if s != nil {
+			enc[i] = encodeSpan(s, g)
+			g = enc[i].group
+		}
+	}
+	return enc
+}
+
 // request returns the ExportTraceServiceRequest for spans, in the memory
 // last recycled if it is large enough, else in a new buffer (a request may
 // still be read by the transport after the export returns, so a request's
 // memory is used again only once recycled), or nil when there are none.
-func (e *encoder) request(spans []sdktrace.ReadOnlySpan) []byte {
+func (e *encoder) request(spans []encodedSpan) []byte {
 	e.groups, e.group = e.groups[:0], e.group[:0]
 	for _, s := range spans {
-		e.group = append(e.group, e.groupOf(s))
+		e.group = append(e.group, e.groupOf(s.group))
 	}
 	if len(e.groups) == 0 {
 		return nil
@@ -176,18 +226,18 @@ func (e *encoder) request(spans []sdktrace.ReadOnlySpan) []byte {
 	return b
 }
 
-// groupOf returns the index of s's group, adding it if new.
-func (e *encoder) groupOf(s sdktrace.ReadOnlySpan) int {
-	if s == nil {
+// groupOf returns the index of the request's group for sg, a span's group,
+// adding it if new.
+func (e *encoder) groupOf(sg *spanGroup) int {
+	if sg == nil {
 		return -1
 	}
-	res, scope := s.Resource(), s.InstrumentationScope()
 	for i, g := range e.groups {
-		if g.scope == scope && sameResource(g.res, res) {
+		if g.scope == sg.scope && sameResource(g.res, sg.res) {
 			return i
 		}
 	}
-	e.groups = append(e.groups, spanGroup{res: res, scope: scope})
+	e.groups = append(e.groups, *sg)
 	return len(e.groups) - 1
 }
 
@@ -210,7 +260,7 @@ func sameResource(a, b *resource.Resource) bool {
 }
 
 // appendScopeSpans appends the ScopeSpans of group g's spans.
-func (e *encoder) appendScopeSpans(b []byte, g int, spans []sdktrace.ReadOnlySpan) []byte {
+func (e *encoder) appendScopeSpans(b []byte, g int, spans []encodedSpan) []byte {
 	scope := e.groups[g].scope
 	b, ss := beginMessage(b, pbResourceSpansScopeSpans)
 	if scope != (instrumentation.Scope{}) {
@@ -223,7 +273,7 @@ func (e *encoder) appendScopeSpans(b []byte, g int, spans []sdktrace.ReadOnlySpa
 	}
 	for i, s := range spans {
 		if e.group[i] == g {
-			b = appendSpan(b, s)
+			b = append(b, s.field...)
 		}
 	}
 	b = appendString(b, pbScopeSpansSchemaURL, scope.SchemaURL)

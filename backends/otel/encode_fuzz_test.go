@@ -57,8 +57,8 @@ func FuzzEncode(f *testing.F) {
 func checkEncode(t *testing.T, spans []sdktrace.ReadOnlySpan) {
 	t.Helper()
 	var enc encoder
-	body := enc.request(spans)
-	if again := enc.request(spans); !bytes.Equal(body, again) {
+	body := enc.request(encodeSpans(spans))
+	if again := enc.request(encodeSpans(spans)); !bytes.Equal(body, again) {
 		t.Fatalf("a reused encoder writes another request (%d bytes, first %d)", len(again), len(body))
 	}
 	// TracesData is ExportTraceServiceRequest's twin: the same message on

@@ -166,7 +166,7 @@ func TestEncodeRepairsUTF8(t *testing.T) {
 	})
 	var enc encoder
 	var req tracepb.TracesData // ExportTraceServiceRequest's twin on the wire
-	if err := proto.Unmarshal(enc.request(spans), &req); err != nil {
+	if err := proto.Unmarshal(enc.request(encodeSpans(spans)), &req); err != nil {
 		t.Fatalf("the request does not decode (protobuf strings must be UTF-8): %v", err)
 	}
 	ss := req.ResourceSpans[0].ScopeSpans[0]
@@ -208,7 +208,7 @@ func BenchmarkEncode(b *testing.B) {
 		var enc encoder
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = enc.request(spans)
+			_ = enc.request(encodeSpans(spans))
 		}
 	})
 	b.Run("otlptrace+proto.Marshal", func(b *testing.B) {

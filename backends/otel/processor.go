@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -25,7 +26,8 @@ import (
 type processor struct {
 	client otlp.Client
 	enc    encoder // the Reporter's goroutine's: send runs there alone
-	rep    *backend.Reporter[sdktrace.ReadOnlySpan]
+	rep    *backend.Reporter[encodedSpan]
+	group  atomic.Pointer[spanGroup] // the last span's, which the next most likely shares
 
 	once sync.Once
 }
@@ -49,11 +51,16 @@ func newProcessor(c otlp.Client, s *settings, log *backend.Logger) *processor {
 // OnStart implements sdktrace.SpanProcessor; it does nothing.
 func (p *processor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
-// OnEnd implements sdktrace.SpanProcessor: it queues a sampled span, or
-// drops and counts it, without waiting.
+// OnEnd implements sdktrace.SpanProcessor: it queues a sampled span,
+// encoded (see [encodedSpan]), or drops and counts it, without waiting.
 func (p *processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if s.SpanContext().IsSampled() {
-		p.rep.Add(s)
+		last := p.group.Load()
+		es := encodeSpan(s, last)
+		if es.group != last {
+			p.group.Store(es.group)
+		}
+		p.rep.Add(es)
 	}
 }
 
@@ -92,7 +99,7 @@ func (p *processor) BackendStats() backend.BackendStats { return p.rep.BackendSt
 // collector refused in errors made by [backend.Dropped]; spans that got no
 // answer in a plain error when no part was delivered, else in one made by
 // [backend.Lost], so that the delivered parts count as reported.
-func (p *processor) send(ctx context.Context, batch []sdktrace.ReadOnlySpan) error {
+func (p *processor) send(ctx context.Context, batch []encodedSpan) error {
 	o := outcome{size: len(batch)}
 	p.sendPart(ctx, batch, &o)
 	if o.lost == 0 || o.delivered == 0 {
@@ -139,7 +146,7 @@ func (o *outcome) of(size int, err error) error {
 // may be higher). A batch with one such span costs about log2(batch_size)
 // more requests, and as many encodings of it. Once ctx has ended (the
 // export timeout, or Shutdown's abort), no part is sent.
-func (p *processor) sendPart(ctx context.Context, spans []sdktrace.ReadOnlySpan, o *outcome) {
+func (p *processor) sendPart(ctx context.Context, spans []encodedSpan, o *outcome) {
 	n := len(spans)
 	if err := ctx.Err(); err != nil {
 		o.lose(n, err)
@@ -180,7 +187,7 @@ func (p *processor) sendPart(ctx context.Context, spans []sdktrace.ReadOnlySpan,
 }
 
 // sendHalves sends each half of spans (at least two).
-func (p *processor) sendHalves(ctx context.Context, spans []sdktrace.ReadOnlySpan, o *outcome) {
+func (p *processor) sendHalves(ctx context.Context, spans []encodedSpan, o *outcome) {
 	half := len(spans) / 2
 	p.sendPart(ctx, spans[:half], o)
 	p.sendPart(ctx, spans[half:], o)
