@@ -222,3 +222,21 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	})
 }
+
+// TestASCII holds ascii to a byte-by-byte check, at every length around its
+// 8-byte steps and with the one non-ASCII byte at every place.
+func TestASCII(t *testing.T) {
+	for n := 0; n <= 33; n++ {
+		s := []byte(strings.Repeat("a", n))
+		if !ascii(string(s)) {
+			t.Errorf("ascii(%q) = false", s)
+		}
+		for i := range s {
+			s[i] = 0x80
+			if ascii(string(s)) {
+				t.Errorf("ascii(%q) = true", s)
+			}
+			s[i] = 'a'
+		}
+	}
+}
