@@ -12,7 +12,8 @@
 # a lower bound of it. Same settings as instructions.sh (GOMAXPROCS=1, no
 # async preemption, no RDTSCP); the sink is another process, on core 1.
 # Default variants: bare and the -1pct ones; about 25 s a variant.
-# CGOUT=DIR keeps each run's callgrind file, DIR/VARIANT.SECONDS.out, for
+# LOOPBACK=path/to/a/loopback/binary counts that build (one from before a
+# change, say) instead of this tree's. CGOUT=DIR keeps each run's callgrind file, DIR/VARIANT.SECONDS.out, for
 # callgrind_annotate, and the requests it served, DIR/VARIANT.SECONDS.served:
 # the difference of a variant's two files, function by function, over the
 # difference in requests, is where its instructions per request go.
@@ -26,7 +27,7 @@ variants=("$@")
 tmp=$(mktemp -d)
 sink_pid=
 trap '[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-go build -o "$tmp/loopback" ./cmd/loopback
+if [ -n "${LOOPBACK:-}" ]; then cp "$LOOPBACK" "$tmp/loopback"; else go build -o "$tmp/loopback" ./cmd/loopback; fi
 go build -o "$tmp/sink" ./cmd/sink
 pin_server=() pin_other=()
 if [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0) pin_other=(taskset -c 1); fi
