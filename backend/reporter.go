@@ -99,8 +99,9 @@ type Reporter[S any] struct {
 	// channel of QueueSize: the collector scans a channel's whole buffer
 	// at every cycle, empty or not (160 KiB of pointers at the otel
 	// backend's 10,000), and a channel receive wakes the goroutine at
-	// every span, where pending wakes it once a batch is full.
+	// every span, where pending wakes it once a batch is full (see wakeAt).
 	pending []S
+	wakeAt  int // len(pending) at which Add wakes the goroutine
 
 	// aborted ends when Shutdown's deadline does: the send under way fails
 	// at once, and nothing more is sent.
@@ -125,12 +126,16 @@ type Reporter[S any] struct {
 func NewReporter[S any](cfg ReporterConfig, send func(ctx context.Context, batch []S) error) *Reporter[S] {
 	cfg.defaults()
 	r := &Reporter[S]{
-		cfg:   cfg,
-		send:  send,
-		wake:  make(chan struct{}, 1),
-		flush: make(chan chan struct{}),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		cfg:  cfg,
+		send: send,
+		wake: make(chan struct{}, 1),
+		// A full batch, or half the queue when the queue holds no more
+		// than a batch: woken at a full queue, the goroutine would take
+		// the spans only after the next ones were dropped.
+		wakeAt: max(1, min(cfg.BatchSize, cfg.QueueSize/2)),
+		flush:  make(chan chan struct{}),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	r.aborted, r.abort = context.WithCancel(context.Background())
 	go r.run()
@@ -157,7 +162,7 @@ func (r *Reporter[S]) Add(s S) {
 		return
 	}
 	r.pending = append(r.pending, s)
-	full := len(r.pending) == r.cfg.BatchSize
+	full := len(r.pending) == r.wakeAt
 	r.mu.Unlock()
 	if full {
 		select {

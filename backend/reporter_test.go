@@ -245,3 +245,39 @@ func TestReporterCountsAPartLostToTheDeadlineAsUnsent(t *testing.T) {
 	}
 	wantStats(t, r, 2, map[string]uint64{DropShutdown: 2})
 }
+
+// TestReporterTakesSpansBeforeTheQueueIsFull: with a queue no larger than a
+// batch, the goroutine takes the waiting spans once half the queue holds
+// them, not only when it is full (when the spans that come before it wakes
+// would be dropped, though the sender is idle).
+func TestReporterTakesSpansBeforeTheQueueIsFull(t *testing.T) {
+	var got sends
+	r := NewReporter(ReporterConfig{QueueSize: 4, BatchSize: 4, Interval: time.Hour}, func(ctx context.Context, batch []int) error {
+		got.record(batch)
+		return nil
+	})
+	for round := range 3 {
+		r.Add(2*round + 1)
+		r.Add(2*round + 2)
+		// Half the queue: the goroutine is woken, and empties it.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			r.mu.Lock()
+			n := len(r.pending)
+			r.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d spans still wait in a queue of 4 after 10s, with the sender idle", round, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, r, 6, nil)
+	if sizes := got.sizes(); len(sizes) != 2 || sizes[0] != 4 || sizes[1] != 2 {
+		t.Errorf("batches of %v, want a full batch of 4, then the 2 left at Shutdown", sizes)
+	}
+}
