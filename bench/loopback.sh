@@ -102,7 +102,7 @@ for round in $(seq 1 "$rounds"); do
     read -r before before_bytes <<<"$(sink_spans)"
     addr=
     for attempt in 1 2 3; do
-      GOMAXPROCS=1 "${pin_server[@]}" "$bin" -variant "$name" -udp "$sink_udp" -http "$sink_http" >"$tmp/server.out" &
+      GOMAXPROCS=1 "${pin_server[@]}" "$bin" -variant "$name" -udp "$sink_udp" -http "$sink_http" >"$tmp/server.out" 2>"$tmp/server.err" &
       pid=$!
       for _ in $(seq 1 1200); do [ -s "$tmp/server.out" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.05; done
       addr=$(head -n1 "$tmp/server.out")
@@ -125,7 +125,9 @@ for round in $(seq 1 "$rounds"); do
     awk -v r="$round" -v v="$v" -v rps="$rps" -v reqs="$reqs" -v c0="$cpu0" -v c1="$cpu1" -v tck="$tck" -v s0="$before" -v s1="$after" -v served="$served" \
       -v b0="$before_bytes" -v b1="$after_bytes" \
       'BEGIN { printf "%s %s %s %.3f %.3f %.1f\n", r, v, rps, (c1 - c0) / tck * 1e6 / reqs, served ? (s1 - s0) / served : 0, (s1 > s0 ? (b1 - b0) / (s1 - s0) : 0) }' >>"$tmp/results"
-    echo "round $(tail -n1 "$tmp/results") ${accounting}" >&2
+    # A round's line ends with what the server allocated (its memory line,
+    # which a build from before it was added does not print).
+    echo "round $(tail -n1 "$tmp/results") ${accounting} $(sed -n 's/^memory: //p' "$tmp/server.err")" >&2
   done
 done
 
