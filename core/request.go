@@ -76,6 +76,7 @@ type noopRequest struct {
 	context.Context
 	t    *Tracer
 	done atomic.Bool
+	req  http.Request // the request the handler is given, whose context nr is
 }
 
 func (nr *noopRequest) Value(key any) any {
