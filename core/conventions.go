@@ -265,7 +265,7 @@ func (t *Tracer) otelServerStart(span opentracing.Span, r *http.Request) {
 // its end: status is 0 when no response was sent.
 func (t *Tracer) otelServerEnd(span opentracing.Span, status int, bytes int64) {
 	if bytes > 0 {
-		setInt64(span, attrResponseSize, bytes)
+		setInt(span, attrResponseSize, bytes)
 	}
 	if status != 0 {
 		span.SetTag(attrStatusCode, boxStatus(status))
@@ -384,20 +384,12 @@ func setString(span opentracing.Span, key, value string) {
 	span.SetTag(key, value)
 }
 
-// setInt sets an int tag as setString sets a string one; a span that does
-// not take it typed gets an int, as SetTag(key, value) would.
-func setInt(span opentracing.Span, key string, value int) {
+// setInt sets an integer tag as setString sets a string one; a span that
+// does not take it typed gets value as it is (an int stays an int), as
+// SetTag(key, value) would.
+func setInt[T int | int64](span opentracing.Span, key string, value T) {
 	if tt, ok := span.(backend.TypedTagger); ok {
 		tt.SetIntTag(key, int64(value))
-		return
-	}
-	span.SetTag(key, value)
-}
-
-// setInt64 is setInt for an int64.
-func setInt64(span opentracing.Span, key string, value int64) {
-	if tt, ok := span.(backend.TypedTagger); ok {
-		tt.SetIntTag(key, value)
 		return
 	}
 	span.SetTag(key, value)
