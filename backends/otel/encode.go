@@ -168,19 +168,6 @@ var scratchBufs = sync.Pool{New: func() any { return new([]byte) }}
 // maxScratch is the largest scratch buffer kept for the next span.
 const maxScratch = 64 << 10
 
-// encodeSpans encodes spans, for a request of them.
-func encodeSpans(spans []sdktrace.ReadOnlySpan) []encodedSpan {
-	enc := make([]encodedSpan, len(spans))
-	var g *spanGroup
-	for i, s := range spans {
-		if s != nil {
-			enc[i] = encodeSpan(s, g)
-			g = enc[i].group
-		}
-	}
-	return enc
-}
-
 // request returns the ExportTraceServiceRequest for spans, in the memory
 // last recycled if it is large enough, else in a new buffer (a request may
 // still be read by the transport after the export returns, so a request's

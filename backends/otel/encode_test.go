@@ -240,3 +240,17 @@ func TestASCII(t *testing.T) {
 		}
 	}
 }
+
+// encodeSpans encodes spans as the processor does when each ends, for a
+// request of them.
+func encodeSpans(spans []sdktrace.ReadOnlySpan) []encodedSpan {
+	enc := make([]encodedSpan, len(spans))
+	var g *spanGroup
+	for i, s := range spans {
+		if s != nil {
+			enc[i] = encodeSpan(s, g)
+			g = enc[i].group
+		}
+	}
+	return enc
+}
