@@ -17,21 +17,6 @@ import (
 	"github.com/traceplug/traceplug/core"
 )
 
-// probe builds a tracer with opts, sends one span named "probe", closes the
-// tracer and returns the tracer.
-func probe(t *testing.T, opts ...core.Option) *core.Tracer {
-	t.Helper()
-	tr, err := core.New("otel", opts...)
-	if err != nil {
-		t.Fatalf("core.New: %v", err)
-	}
-	tr.StartSpan("probe").Finish()
-	if err := tr.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	return tr
-}
-
 func onlySpan(t *testing.T, c *oteltest.Collector) conformance.Span {
 	t.Helper()
 	spans := c.Spans()
@@ -86,7 +71,7 @@ func TestEnvResource(t *testing.T) {
 				env.StartSpan("probe").Finish()
 				_ = env.Close()
 			} else {
-				probe(t, opts...)
+				transporttest.Probe(t, opts...)
 			}
 			s := onlySpan(t, c)
 			if s.Service != tc.service {
@@ -129,7 +114,7 @@ func TestEnvEndpoint(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			before := len(c.Requests())
-			probe(t, tc.opts...)
+			transporttest.Probe(t, tc.opts...)
 			if n := len(c.Requests()) - before; n != 1 {
 				t.Fatalf("the collector received %d requests, want 1 (errors: %v)", n, c.Errors())
 			}

@@ -43,16 +43,6 @@ func TestAdversarialOtelCloseFlushesAndLateSpans(t *testing.T) {
 	transporttest.AdversarialOtelCloseFlushesAndLateSpans(t, transporttest.HTTP)
 }
 
-func advNew(t *testing.T, endpoint string, opts ...core.Option) *core.Tracer {
-	t.Helper()
-	tr, err := core.New("otel", append([]core.Option{core.WithEndpoint(endpoint), core.WithServiceName("adv-svc")}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tr.Close() })
-	return tr
-}
-
 // advStatusServer answers every OTLP/HTTP request with code (after delay).
 func advStatusServer(t *testing.T, code int, delay time.Duration, hits *atomic.Int64) string {
 	t.Helper()
@@ -98,7 +88,7 @@ func TestAdversarialOtelCollectorAnswers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var hits atomic.Int64
 			ep := advStatusServer(t, tc.code, tc.delay, &hits)
-			tr := advNew(t, ep, core.WithParam("export_timeout", "3s"), core.WithParam("export_interval", "1h"))
+			tr := transporttest.AdvNew(t, ep, core.WithParam("export_timeout", "3s"), core.WithParam("export_interval", "1h"))
 			for i := 0; i < 7; i++ {
 				tr.StartSpan("s").Finish()
 			}

@@ -22,9 +22,9 @@ import (
 	"github.com/traceplug/traceplug/core"
 )
 
-// advNew builds a tracer of the service adv-svc sending to endpoint, closed
+// AdvNew builds a tracer of the service adv-svc sending to endpoint, closed
 // when the test ends.
-func advNew(t *testing.T, endpoint string, opts ...core.Option) *core.Tracer {
+func AdvNew(t *testing.T, endpoint string, opts ...core.Option) *core.Tracer {
 	t.Helper()
 	tr, err := core.New("otel", append([]core.Option{core.WithEndpoint(endpoint), core.WithServiceName("adv-svc")}, opts...)...)
 	if err != nil {
@@ -40,7 +40,7 @@ func advNew(t *testing.T, endpoint string, opts ...core.Option) *core.Tracer {
 // (the bridge's conversions), and Stats match.
 func AdversarialOtelEveryValue(t *testing.T, tp Transport) {
 	c := oteltest.New(t)
-	tr := advNew(t, c.Endpoint(tp.Name))
+	tr := AdvNew(t, c.Endpoint(tp.Name))
 	start := time.Unix(1_700_000_000, 987_654_321)
 
 	a := tr.StartSpan("ref-a", opentracing.StartTime(start))
@@ -186,7 +186,7 @@ func AdversarialOtelInvalidUTF8(t *testing.T, tp Transport) {
 	for name, bad := range cases {
 		t.Run(name, func(t *testing.T) {
 			c := oteltest.New(t)
-			tr := advNew(t, c.Endpoint(tp.Name), core.WithParam("export_interval", "1h"))
+			tr := AdvNew(t, c.Endpoint(tp.Name), core.WithParam("export_interval", "1h"))
 			for i := 0; i < 5; i++ {
 				tr.StartSpan("good-" + strconv.Itoa(i)).Finish()
 			}
@@ -221,7 +221,7 @@ func AdversarialOtelInvalidUTF8(t *testing.T, tp Transport) {
 // the cut is on the wire as dropped_attributes_count.
 func AdversarialOtelHugeAndManyTags(t *testing.T, tp Transport) {
 	c := oteltest.New(t)
-	tr := advNew(t, c.Endpoint(tp.Name))
+	tr := AdvNew(t, c.Endpoint(tp.Name))
 	big := strings.Repeat("x", 1<<20)
 	s := tr.StartSpan(big)
 	s.SetTag("big", big)
@@ -261,7 +261,7 @@ func AdversarialOtelHugeAndManyTags(t *testing.T, tp Transport) {
 // finish time (meaning now), a continued 128-bit trace.
 func AdversarialOtelTimesAnd128Bit(t *testing.T, tp Transport) {
 	c := oteltest.New(t)
-	tr := advNew(t, c.Endpoint(tp.Name))
+	tr := AdvNew(t, c.Endpoint(tp.Name))
 	start := time.Unix(1_700_000_000, 0)
 	tr.StartSpan("neg", opentracing.StartTime(start)).FinishWithOptions(opentracing.FinishOptions{FinishTime: start.Add(-time.Second)})
 	before := time.Now()
@@ -298,7 +298,7 @@ func AdversarialOtelTimesAnd128Bit(t *testing.T, tp Transport) {
 // matches.
 func AdversarialOtelCloseFlushesAndLateSpans(t *testing.T, tp Transport) {
 	c := oteltest.New(t)
-	tr := advNew(t, c.Endpoint(tp.Name), core.WithParam("export_interval", "1h"), core.WithParam("batch_size", "100"), core.WithTraceAll(true))
+	tr := AdvNew(t, c.Endpoint(tp.Name), core.WithParam("export_interval", "1h"), core.WithParam("batch_size", "100"), core.WithTraceAll(true))
 	conformance.CheckCloseFlushes(t, tr, func() int { return len(c.OTLPSpans()) })
 	for _, s := range c.OTLPSpans() {
 		if s.GetName() == "late" {
